@@ -1,0 +1,138 @@
+"""Router clocks: each router maps simulated time to its own wall time.
+
+A router clock always shows *some* time (IOS counts from `Mar 1 1993 00:00` after a boot
+without a calendar), but it is only *set* (calendar-valid) after `clock set`, NTP or a
+valid hardware calendar. The certificate server checks `is_set`; the console prints a
+leading `*` on timestamps while the time is not authoritative, as IOS does:
+
+    *Jan  6 20:57:37.667: CRYPTO_CS: enter FSM: input state initial, input signal no shut
+
+Wall time = base_wall + (t - base_t) * (1 + drift_ppm / 1e6), so offsets, drift and jumps
+are all just a new (base_wall, base_t) pair. Listeners are told about every
+discontinuity so timer drivers can re-arm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sim.kernel.env import SimEnv
+
+IOS_EPOCH = datetime(1993, 3, 1, 0, 0, 0, tzinfo=UTC)
+"""What an IOS router without a valid calendar shows right after boot."""
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+ClockListener = Callable[["RouterClock", str], None]
+
+
+class RouterClock:
+    """A router's wall clock over simulated time."""
+
+    def __init__(
+        self,
+        env: SimEnv,
+        *,
+        is_set: bool = True,
+        value: datetime | None = None,
+        offset: float = 0.0,
+        drift_ppm: float = 0.0,
+        authoritative: bool | None = None,
+        calendar: bool = True,
+    ) -> None:
+        self._env = env
+        self.drift_ppm = drift_ppm
+        self.calendar = calendar
+        self.is_set = is_set
+        self.authoritative = is_set if authoritative is None else authoritative
+        if value is None:
+            value = env.true_time() + timedelta(seconds=offset) if is_set or calendar else IOS_EPOCH
+        self._base_wall = _utc(value)
+        self._base_t = env.now
+        self._listeners: list[ClockListener] = []
+
+    # -- reading -------------------------------------------------------------------
+    def now(self) -> datetime:
+        elapsed = (self._env.now - self._base_t) * (1.0 + self.drift_ppm / 1e6)
+        return self._base_wall + timedelta(seconds=elapsed)
+
+    def seconds_until(self, wall: datetime) -> float:
+        """Simulated seconds until this clock reads `wall` (0 if already past)."""
+        delta = (_utc(wall) - self.now()).total_seconds()
+        return max(0.0, delta / (1.0 + self.drift_ppm / 1e6))
+
+    def timestamp(self) -> str:
+        """IOS `service timestamps ... datetime msec` stamp, without the trailing colon."""
+        return ("" if self.authoritative else "*") + format_ios_datetime(self.now())
+
+    def show_clock(self) -> str:
+        """`show clock` output line."""
+        w = self.now()
+        star = "" if self.authoritative else "*"
+        return (
+            f"{star}{w:%H:%M:%S}.{w.microsecond // 1000:03d} UTC "
+            f"{_DAYS[w.weekday()]} {_MONTHS[w.month - 1]} {w.day} {w.year}"
+        )
+
+    # -- changing ------------------------------------------------------------------
+    def subscribe(self, listener: ClockListener) -> None:
+        self._listeners.append(listener)
+
+    def set(self, value: datetime) -> None:
+        """`clock set` or an NTP sync: the time becomes valid and authoritative."""
+        self._rebase(_utc(value))
+        self.is_set = True
+        self.authoritative = True
+        self._notify("set")
+
+    def unset(self) -> None:
+        """Mark the time invalid (calendar lost); the clock keeps running."""
+        self._rebase(self.now())
+        self.is_set = False
+        self.authoritative = False
+        self._notify("unset")
+
+    def jump(self, seconds: float) -> None:
+        """A step of the clock (e.g. a bad NTP server) without changing validity."""
+        self._rebase(self.now() + timedelta(seconds=seconds))
+        self._notify("jump")
+
+    def boot(self) -> None:
+        """A reload or power-on: without a hardware calendar the time is lost."""
+        if not self.calendar:
+            self._rebase(IOS_EPOCH)
+            self.is_set = False
+            self.authoritative = False
+            self._notify("boot")
+
+    def _rebase(self, wall: datetime) -> None:
+        self._base_wall = wall
+        self._base_t = self._env.now
+
+    def _notify(self, reason: str) -> None:
+        for listener in list(self._listeners):
+            listener(self, reason)
+
+
+def format_ios_datetime(w: datetime) -> str:
+    """`Jan  6 20:57:37.667`: month, day padded to two columns, time with milliseconds."""
+    return (
+        f"{_MONTHS[w.month - 1]} {w.day:2d} "
+        f"{w.hour:02d}:{w.minute:02d}:{w.second:02d}.{w.microsecond // 1000:03d}"
+    )
+
+
+def format_ios_timer(w: datetime) -> str:
+    """`22:33:44 GMT Jan 6 2006`, the form `show crypto pki server` uses for timers."""
+    return f"{w:%H:%M:%S} GMT {_MONTHS[w.month - 1]} {w.day} {w.year}"
+
+
+def format_http_date(w: datetime) -> str:
+    """RFC 1123 date as the IOS HTTP server sends it: `Thu, 06 Jan 2005 21:07:30 GMT`."""
+    return f"{_DAYS[w.weekday()]}, {w.day:02d} {_MONTHS[w.month - 1]} {w.year} {w:%H:%M:%S} GMT"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

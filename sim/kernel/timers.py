@@ -1,0 +1,69 @@
+"""Timer driver: runs a sans-IO core's timers on simulated time.
+
+A timed core exposes `next_deadline()` (a wall time on its router's clock, or None) and
+`on_timer(now)`; it never sleeps and never reads a clock (aioquic's pattern). The driver
+sleeps in simulated time until the router clock reads the deadline, calls `on_timer` with
+that clock's time and hands the returned effects to the owner. Call `poke()` whenever the
+core's deadlines may have changed; clock discontinuities poke automatically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime
+from typing import Any, Protocol
+
+import simpy
+
+from sim.kernel.clock import RouterClock
+from sim.kernel.env import SimEnv
+
+
+class TimedCore(Protocol):
+    def next_deadline(self) -> datetime | None: ...
+
+    def on_timer(self, now: datetime) -> Any: ...
+
+
+class TimerDriver:
+    def __init__(
+        self,
+        env: SimEnv,
+        clock: RouterClock,
+        core: TimedCore,
+        on_effects: Callable[[Any], None],
+    ) -> None:
+        self._env = env
+        self._clock = clock
+        self._core = core
+        self._on_effects = on_effects
+        self._wake: simpy.Event = env.event()
+        self._running = True
+        clock.subscribe(lambda _clock, _reason: self.poke())
+        self._process = env.process(self._loop())
+
+    def poke(self) -> None:
+        if not self._wake.triggered:
+            self._wake.succeed()
+
+    def stop(self) -> None:
+        self._running = False
+        self.poke()
+
+    def _loop(self) -> Generator[simpy.Event, Any, None]:
+        while self._running:
+            deadline = self._core.next_deadline()
+            self._wake = self._env.event()
+            if deadline is None:
+                yield self._wake
+                continue
+            delay = self._clock.seconds_until(deadline)
+            timer = self._env.timeout(delay)
+            yield timer | self._wake
+            if not self._running:
+                break
+            if timer.triggered and not self._wake.triggered:
+                now = self._clock.now()
+                current = self._core.next_deadline()
+                if current is not None and current <= now:
+                    self._on_effects(self._core.on_timer(now))

@@ -1,0 +1,79 @@
+"""The structured trace: the single record of everything observable in a run.
+
+Library code never prints. Every console line, syslog message, FSM transition, packet
+and fault is a `TraceEvent`; transcripts, summaries and reports are rendered from the
+trace afterwards. Events are kept in emission order, which is simulated-time order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One observable thing that happened at simulated time `t` (seconds since start)."""
+
+    seq: int
+    t: float
+    router: str | None
+    category: str
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        record = {
+            "seq": self.seq,
+            "t": round(self.t, 6),
+            "router": self.router,
+            "category": self.category,
+            "name": self.name,
+            "data": self.data,
+        }
+        return json.dumps(record, sort_keys=True, default=str)
+
+
+Subscriber = Callable[[TraceEvent], None]
+
+
+class Trace:
+    """Append-only list of events with optional live subscribers."""
+
+    def __init__(self) -> None:
+        self._events: list[TraceEvent] = []
+        self._subscribers: list[Subscriber] = []
+
+    def emit(
+        self, t: float, router: str | None, category: str, name: str, **data: Any
+    ) -> TraceEvent:
+        event = TraceEvent(len(self._events), t, router, category, name, data)
+        self._events.append(event)
+        for subscriber in self._subscribers:
+            subscriber(event)
+        return event
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def select(
+        self, *, router: str | None = None, category: str | None = None, name: str | None = None
+    ) -> list[TraceEvent]:
+        return [
+            e
+            for e in self._events
+            if (router is None or e.router == router)
+            and (category is None or e.category == category)
+            and (name is None or e.name == name)
+        ]
+
+    def to_jsonl(self) -> str:
+        return "".join(e.to_json() + "\n" for e in self._events)
