@@ -1,0 +1,282 @@
+"""Deterministic ("seeded") RSA keys for the simulator, with a disk cache.
+
+Why: a run must be byte-identical for the same scenario, seed and version, and every artifact
+(certificates, CRLs, SCEP messages) depends on the routers' RSA keys. Keys from the OS RNG would
+break that, so each key is derived from a deterministic byte stream keyed by (seed, label, bits):
+SHA-256 in counter mode over a length-prefixed encoding of those inputs and a generator version
+tag. The primes are found the textbook way (random odd candidate with the top two bits set, small
+prime sieve, Miller-Rabin with bases drawn from the same stream), so the keys are real, ordinary
+RSA keys -- but anyone who knows the seed can recompute them. They are for simulation only.
+
+Generation costs host time (pure-Python prime search), so keys are cached in memory and, when a
+cache directory is given, on disk as PKCS#8 PEM files named by a hash of the inputs and the
+generator version. Changing the generator must bump ``GENERATOR_VERSION`` so stale caches are
+never read.
+
+How long the *simulated* router takes to generate a key is a separate question answered by
+:func:`ios_keygen_seconds`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import pathlib
+import tempfile
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+GENERATOR_VERSION = "pkilab-rsa-v1"
+"""Bump whenever the derivation changes: it is part of both the stream key and the cache name."""
+
+PUBLIC_EXPONENT = 65537
+MIN_BITS = 256
+"""Smaller moduli cannot carry a PKCS#1 v1.5 signature of a SHA-256 DigestInfo; IOS's own
+minimum is 360 bits, so nothing realistic is refused."""
+
+CACHE_ENV_VAR = "PKILAB_KEY_CACHE"
+
+_HEADER = (
+    "# pkilab SIMULATION-ONLY key: derived from a public seed, NOT SECRET. "
+    "Never use it outside the simulator.\n"
+)
+
+_SMALL_PRIMES: tuple[int, ...] = tuple(
+    n for n in range(3, 2000, 2) if all(n % d for d in range(3, math.isqrt(n) + 1, 2))
+)
+_SMALL_PRIMES_PRODUCT = math.prod(_SMALL_PRIMES)
+
+
+class _ByteStream:
+    """SHA-256 in counter mode: an endless, reproducible stream of bytes for one key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = hashlib.sha256(key).digest()
+        self._counter = 0
+        self._buffer = b""
+
+    def read(self, n: int) -> bytes:
+        while len(self._buffer) < n:
+            block = hashlib.sha256(self._key + self._counter.to_bytes(8, "big")).digest()
+            self._buffer += block
+            self._counter += 1
+        out, self._buffer = self._buffer[:n], self._buffer[n:]
+        return out
+
+    def integer(self, bits: int) -> int:
+        """A uniformly distributed integer of at most ``bits`` bits."""
+        raw = int.from_bytes(self.read((bits + 7) // 8), "big")
+        return raw >> (-bits % 8)
+
+
+def _stream_key(seed: int, label: str, bits: int) -> bytes:
+    """Unambiguous encoding of the inputs: every field is length-prefixed."""
+    parts = [
+        GENERATOR_VERSION.encode(),
+        str(seed).encode(),
+        label.encode("utf-8"),
+        str(bits).encode(),
+    ]
+    return b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+
+
+def _miller_rabin_rounds(bits: int) -> int:
+    """Rounds for random candidates, about twice FIPS 186-5 table B.1 (error far below 2**-100).
+
+    Composites almost always fail the first round, so extra rounds only cost time on the two
+    primes actually kept.
+    """
+    if bits >= 1024:
+        return 8
+    if bits >= 512:
+        return 14
+    if bits >= 256:
+        return 24
+    return 40
+
+
+def _is_probable_prime(n: int, stream: _ByteStream, rounds: int) -> bool:
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        s += 1
+    for _ in range(rounds):
+        # Base in [2, n - 2]; 64 extra bits make the modulo bias negligible.
+        a = 2 + stream.integer(n.bit_length() + 64) % (n - 3)
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _generate_prime(stream: _ByteStream, bits: int) -> int:
+    """A ``bits``-bit prime p with the top two bits set and gcd(e, p - 1) == 1.
+
+    Top two bits set means the product of two such primes has exactly the sum of their sizes
+    in bits, so the modulus is always exactly as long as asked.
+    """
+    rounds = _miller_rabin_rounds(bits)
+    top = (1 << (bits - 1)) | (1 << (bits - 2))
+    while True:
+        candidate = stream.integer(bits) | top | 1
+        if math.gcd(candidate, _SMALL_PRIMES_PRODUCT) != 1:
+            continue
+        if candidate % PUBLIC_EXPONENT == 1:  # e is prime, so this is gcd(e, p - 1) != 1
+            continue
+        if _is_probable_prime(candidate, stream, rounds):
+            return candidate
+
+
+def _generate_key(seed: int, label: str, bits: int) -> rsa.RSAPrivateKey:
+    """Derive the key for (seed, label, bits); pure function of its inputs."""
+    stream = _ByteStream(_stream_key(seed, label, bits))
+    p_bits, q_bits = (bits + 1) // 2, bits // 2
+    # FIPS 186 asks |p - q| > 2**(nlen/2 - 100); random primes fail this with negligible odds.
+    min_distance = 1 << max(bits // 2 - 100, 0)
+    p = _generate_prime(stream, p_bits)
+    while True:
+        q = _generate_prime(stream, q_bits)
+        if abs(p - q) > min_distance:
+            break
+    if p < q:
+        p, q = q, p
+    n = p * q
+    if n.bit_length() != bits:  # impossible by construction; guards future edits
+        raise AssertionError(f"modulus has {n.bit_length()} bits, wanted {bits}")
+    e = PUBLIC_EXPONENT
+    d = pow(e, -1, math.lcm(p - 1, q - 1))
+    numbers = rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=rsa.rsa_crt_dmp1(d, p),
+        dmq1=rsa.rsa_crt_dmq1(d, q),
+        iqmp=rsa.rsa_crt_iqmp(p, q),
+        public_numbers=rsa.RSAPublicNumbers(e=e, n=n),
+    )
+    # The key is correct by construction; cryptography's validation would cost more host time
+    # than generating it.
+    return numbers.private_key(unsafe_skip_rsa_key_validation=True)
+
+
+def default_cache_dir() -> pathlib.Path:
+    """``$PKILAB_KEY_CACHE`` if set, else ``~/.cache/pkilab/keys``."""
+    env = os.environ.get(CACHE_ENV_VAR)
+    if env:
+        return pathlib.Path(env)
+    return pathlib.Path.home() / ".cache" / "pkilab" / "keys"
+
+
+def cache_file_name(seed: int, label: str, bits: int) -> str:
+    """File name for a cached key: generator version plus a hash of the inputs."""
+    digest = hashlib.sha256(_stream_key(seed, label, bits)).hexdigest()[:40]
+    return f"{GENERATOR_VERSION}-{digest}.pem"
+
+
+def ios_keygen_seconds(bits: int) -> float:
+    """Simulated seconds an IOS 12.3-era router spends in ``crypto key generate rsa``.
+
+    A model, not a measurement of the host: RSA key generation cost grows roughly with the cube
+    of the modulus size, anchored at about 5.5 s for 1024 bits on a router of that era. So 512
+    bits takes ~0.7 s and 2048 bits ~44 s. Real prime search time varies
+    from key to key; the simulator keeps it fixed so runs stay reproducible.
+    """
+    if bits <= 0:
+        raise ValueError(f"invalid key size {bits}")
+    return 5.5 * (bits / 1024) ** 3
+
+
+class KeySource:
+    """Hands out the deterministic RSA key for a (label, bits) under one run seed.
+
+    ``label`` is a path-like string the caller builds, e.g. ``"root1/keys/root1#0"``
+    (router / key label / generation), so regenerating a key pair on a router gives a new key
+    while reruns of the scenario give the same one.
+    """
+
+    def __init__(self, seed: int, cache_dir: pathlib.Path | None = None) -> None:
+        self.seed = seed
+        self.cache_dir = cache_dir
+        self._memory: dict[tuple[str, int], rsa.RSAPrivateKey] = {}
+
+    def get(self, label: str, bits: int = 1024) -> rsa.RSAPrivateKey:
+        """The key for ``label`` and ``bits``; generated once, then served from the caches."""
+        if bits < MIN_BITS:
+            raise ValueError(f"RSA modulus of {bits} bits is below the minimum of {MIN_BITS}")
+        key = self._memory.get((label, bits))
+        if key is not None:
+            return key
+        key = self._load(label, bits)
+        if key is None:
+            key = _generate_key(self.seed, label, bits)
+            self._store(label, bits, key)
+        self._memory[(label, bits)] = key
+        return key
+
+    def cache_path(self, label: str, bits: int = 1024) -> pathlib.Path | None:
+        """Where the key is (or would be) cached on disk; None without a cache dir."""
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / cache_file_name(self.seed, label, bits)
+
+    def _load(self, label: str, bits: int) -> rsa.RSAPrivateKey | None:
+        path = self.cache_path(label, bits)
+        if path is None:
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            key = load_cached_key(data)
+        except ValueError:
+            return None  # damaged file: regenerate and overwrite it
+        if key.key_size != bits:
+            return None
+        return key
+
+    def _store(self, label: str, bits: int, key: rsa.RSAPrivateKey) -> None:
+        path = self.cache_path(label, bits)
+        if path is None:
+            return
+        data = _HEADER.encode() + key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Temp file in the same directory + os.replace: a parallel reader sees either no
+            # file or the whole file, never half of one.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pem")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                pathlib.Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            # The cache only saves host time; an unwritable cache must not fail a run.
+            return
+
+
+def load_cached_key(data: bytes) -> rsa.RSAPrivateKey:
+    """Load a cache file: skip the comment header, then the PKCS#8 PEM body."""
+    start = data.find(b"-----BEGIN")
+    if start < 0:
+        raise ValueError("no PEM block in cached key file")
+    key = serialization.load_pem_private_key(
+        data[start:], password=None, unsafe_skip_rsa_key_validation=True
+    )
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("cached key is not an RSA key")
+    return key

@@ -1,0 +1,140 @@
+"""Seeded RSA keys: determinism, sizes, validity and the disk cache."""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from sim.pki import keys
+from sim.pki.keys import KeySource, default_cache_dir, ios_keygen_seconds
+
+LABEL = "root1/keys/root1#0"
+
+
+def _pem(key) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _spki_sha256(key) -> str:
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def test_same_seed_and_label_give_identical_key() -> None:
+    a = KeySource(7).get(LABEL, 512)
+    b = KeySource(7).get(LABEL, 512)
+    assert _pem(a) == _pem(b)
+
+
+def test_key_is_pinned_across_machines_and_releases() -> None:
+    # If this fails the generator changed: bump keys.GENERATOR_VERSION, then update the digest.
+    key = KeySource(1).get(LABEL, 512)
+    assert _spki_sha256(key) == "1c275de0594bd065bab5c9337242e8dbec27d5d0a55df96ad00704af6ea0bc7f"
+
+
+def test_different_label_seed_or_size_give_different_keys() -> None:
+    base = KeySource(7).get(LABEL, 512)
+    moduli = {
+        base.public_key().public_numbers().n,
+        KeySource(7).get("root1/keys/root1#1", 512).public_key().public_numbers().n,
+        KeySource(8).get(LABEL, 512).public_key().public_numbers().n,
+        KeySource(7).get(LABEL, 768).public_key().public_numbers().n,
+    }
+    assert len(moduli) == 4
+
+
+@pytest.mark.parametrize("bits", [512, 1024, 2048])
+def test_modulus_size_and_exponent(bits: int) -> None:
+    key = KeySource(3).get(f"r/k#{bits}", bits)
+    numbers = key.private_numbers()
+    assert key.key_size == bits
+    assert numbers.public_numbers.n.bit_length() == bits
+    assert numbers.public_numbers.e == 65537
+    assert numbers.p * numbers.q == numbers.public_numbers.n
+    assert numbers.p != numbers.q
+
+
+def test_key_signs_and_verifies() -> None:
+    # Keys skip cryptography's validation; a round trip proves they are real RSA keys.
+    key = KeySource(11).get(LABEL, 1024)
+    data = b"CRYPTO_CS: serial number 0x1 written."
+    for scheme in (padding.PKCS1v15(), padding.PSS(padding.MGF1(hashes.SHA256()), 32)):
+        signature = key.sign(data, scheme, hashes.SHA256())
+        key.public_key().verify(signature, data, scheme, hashes.SHA256())
+    ciphertext = key.public_key().encrypt(data, padding.PKCS1v15())
+    assert key.decrypt(ciphertext, padding.PKCS1v15()) == data
+
+
+def test_memory_cache_returns_same_object() -> None:
+    source = KeySource(5)
+    assert source.get(LABEL, 512) is source.get(LABEL, 512)
+
+
+def test_too_small_modulus_is_refused() -> None:
+    with pytest.raises(ValueError):
+        KeySource(1).get(LABEL, 128)
+
+
+def test_disk_cache_is_written_and_reused(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = KeySource(9, cache_dir=tmp_path).get(LABEL, 1024)
+    path = KeySource(9, cache_dir=tmp_path).cache_path(LABEL, 1024)
+    assert path is not None and path.exists()
+    assert path.name.startswith(keys.GENERATOR_VERSION)
+    text = path.read_text()
+    assert text.startswith("# pkilab SIMULATION-ONLY key")
+    assert "-----BEGIN PRIVATE KEY-----" in text
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp files left behind
+
+    def no_generation(*args: object) -> int:
+        raise AssertionError("key was regenerated instead of loaded from the cache")
+
+    monkeypatch.setattr(keys, "_generate_prime", no_generation)
+    second = KeySource(9, cache_dir=tmp_path).get(LABEL, 1024)
+    assert _pem(second) == _pem(first)
+
+
+def test_damaged_cache_file_is_regenerated(tmp_path: pathlib.Path) -> None:
+    source = KeySource(9, cache_dir=tmp_path)
+    path = source.cache_path(LABEL, 512)
+    assert path is not None
+    path.write_text("# half a file\n-----BEGIN PRIVATE KEY-----\nMIIB\n")
+    key = source.get(LABEL, 512)
+    assert _pem(key) == _pem(KeySource(9).get(LABEL, 512))
+    assert keys.load_cached_key(path.read_bytes()).key_size == 512
+
+
+def test_cache_names_differ_by_inputs() -> None:
+    names = {
+        keys.cache_file_name(1, LABEL, 1024),
+        keys.cache_file_name(2, LABEL, 1024),
+        keys.cache_file_name(1, LABEL + "x", 1024),
+        keys.cache_file_name(1, LABEL, 2048),
+    }
+    assert len(names) == 4
+
+
+def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    monkeypatch.setenv("PKILAB_KEY_CACHE", str(tmp_path / "keys"))
+    assert default_cache_dir() == tmp_path / "keys"
+    monkeypatch.delenv("PKILAB_KEY_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_cache_dir() == tmp_path / ".cache" / "pkilab" / "keys"
+
+
+def test_ios_keygen_time_model() -> None:
+    assert ios_keygen_seconds(1024) == pytest.approx(5.5)
+    assert ios_keygen_seconds(512) == pytest.approx(0.69, abs=0.01)
+    assert ios_keygen_seconds(2048) == pytest.approx(44.0)
+    assert ios_keygen_seconds(360) < ios_keygen_seconds(512) < ios_keygen_seconds(4096)
