@@ -1,0 +1,505 @@
+"""Scenario loading: the model a valid file becomes, and the message each mistake gets.
+
+Error tests assert the exact `file:line:` prefix and a key phrase: the line number is the
+whole point of the loader's path tracking, and the phrase is what a user reads.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from sim.pki.cs_fsm import CsState
+from sim.scenario import model as m
+from sim.scenario.durations import format_duration, parse_duration
+from sim.scenario.loader import ScenarioError, load_scenario, load_scenario_text, load_schema
+
+FIXTURES = Path(__file__).parent / "fixtures" / "scenarios"
+VALID = FIXTURES / "valid_full.yaml"
+
+BASE = """\
+name: t
+description: d
+duration: 10m
+routers:
+  r1:
+    address: 10.0.0.1
+  r2:
+    address: 10.0.0.2
+links:
+  - endpoints: [r1, r2]
+"""
+"""Ten lines; whatever a test appends starts on line 11."""
+
+
+def with_r1(extra: str) -> str:
+    """BASE with one more line (line 7) in router r1's settings."""
+    return BASE.replace("address: 10.0.0.1", "address: 10.0.0.1\n    " + extra)
+
+
+def error_of(text: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(text, "x.yaml")
+    return info.value
+
+
+# -- the valid example -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def scenario() -> m.Scenario:
+    return load_scenario(VALID)
+
+
+def test_valid_top_level(scenario: m.Scenario) -> None:
+    assert scenario.name == "sub-cs-basic"
+    assert scenario.description.startswith("A subordinate certificate server enrolls")
+    assert not scenario.description.endswith("\n")
+    assert scenario.seed == 7
+    assert scenario.start == datetime(2005, 1, 6, 20, 55, tzinfo=UTC)
+    assert scenario.duration == 1800.0
+    assert scenario.source == VALID
+
+
+def test_valid_routers_and_clock(scenario: m.Scenario) -> None:
+    assert [r.name for r in scenario.routers] == ["root", "sub"]
+    root, sub = scenario.routers
+    assert root.address == "10.3.0.6"
+    assert root.config == (
+        "hostname root",
+        "ip http server",
+        "crypto pki server root",
+        " grant auto",
+    )
+    assert root.release == "12.3(14)T"
+    assert root.clock == m.ClockSpec()
+    assert root.line == 16
+    assert sub.config == ("hostname sub", "ip http server")
+    # `<<: *unset-clock` merges set/calendar from the x- anchor.
+    assert sub.clock == m.ClockSpec(
+        set=False,
+        value=datetime(1993, 3, 1, tzinfo=UTC),
+        offset=0.0,
+        drift_ppm=12.5,
+        authoritative=None,
+        calendar=False,
+    )
+    assert sub.clock.is_authoritative is False
+    assert scenario.router("sub") is sub
+
+
+def test_valid_links(scenario: m.Scenario) -> None:
+    (link,) = scenario.links
+    assert (link.a, link.b, link.latency, link.loss) == ("root", "sub", 0.002, 0.01)
+    assert scenario.link("sub", "root") is link
+
+
+def test_valid_events_sorted_stably(scenario: m.Scenario) -> None:
+    kinds = [(type(e).__name__, e.at, e.line) for e in scenario.events]
+    assert kinds == [
+        ("CliEvent", 10.0, 50),
+        ("ClockSetEvent", 60.0, 52),
+        ("CliEvent", 120.0, 39),  # same `at` as the link_down below: file order wins
+        ("LinkEvent", 120.0, 53),
+        ("LinkEvent", 150.0, 54),
+        ("ClockJumpEvent", 300.0, 55),
+        ("ClockSetEvent", 360.0, 56),
+        ("HttpServerEvent", 420.0, 57),
+        ("HttpServerEvent", 480.0, 58),
+        ("ClockUnsetEvent", 540.0, 59),
+        ("ReloadEvent", 600.0, 60),
+        ("PowerEvent", 660.0, 61),
+        ("PowerEvent", 720.0, 62),
+    ]
+
+
+def test_valid_event_fields(scenario: m.Scenario) -> None:
+    ev = scenario.events
+    assert ev[0] == m.CliEvent(
+        10.0,
+        "root",
+        ("enable", "configure terminal", "crypto pki server root", "no shutdown"),
+        ("cisco123", "cisco123"),
+        50,
+    )
+    assert ev[2].lines[-2:] == (" mode sub-cs", " no shutdown")
+    # `yes` is an answer to "[yes/no]:", not YAML's boolean True.
+    assert ev[2].input == ("cisco123", "cisco123", "yes")
+    assert ev[1] == m.ClockSetEvent(60.0, "sub", datetime(2005, 1, 6, 20, 56, tzinfo=UTC), 52)
+    assert ev[3] == m.LinkEvent(120.0, "sub", "root", False, 53)
+    assert ev[4].up is True
+    assert ev[5] == m.ClockJumpEvent(300.0, "sub", -5400.0, 55)
+    assert ev[6].value is None  # clock_set: now
+    assert (ev[7].on, ev[8].on) == (False, True)  # off (YAML bool) and "on" (quoted)
+    assert (ev[11].on, ev[12].on) == (False, True)
+
+
+def test_valid_expectations(scenario: m.Scenario) -> None:
+    ex = scenario.expectations
+    assert ex[0] == m.ServerStateExpect("sub", None, CsState.CHECK_FAILED, 90.0, 65)
+    assert ex[1] == m.ServerStateExpect("sub", "sub", CsState.ENABLED, None, 66)
+    assert ex[2].lines == (
+        "CRYPTO_CS: enter FSM: input state initial, input signal no shut",
+        "%PKI-6-CS_ENABLED: Certificate server now enabled.",
+    )
+    assert ex[2].negate is False
+    assert ex[3] == m.TranscriptExpect("root", ("% Time has not been set",), True, None, 71)
+    assert ex[4] == m.ShowExpect(
+        "sub", "show crypto pki server", ("Status: enabled",), ("check failed",), None, 72
+    )
+    assert ex[5] == m.NvramFileExpect("root", "root.ser", True, None, 74)
+    assert ex[6] == m.NvramFileExpect("sub", "sub.crl", False, 60.0, 75)
+    assert ex[7] == m.CertificateVerifiesExpect("sub", "sub", None, 76)
+
+
+def test_describe_is_one_short_line(scenario: m.Scenario) -> None:
+    for item in (*scenario.events, *scenario.expectations):
+        text = item.describe()
+        assert "\n" not in text and len(text) < 100, text
+    assert scenario.expectations[0].describe() == "sub: certificate server is check failed at 1m30s"
+    assert scenario.expectations[6].describe() == "sub: nvram:sub.crl does not exist at 1m"
+    assert scenario.events[5].describe() == "sub: clock jumps -1h30m at 5m"
+
+
+def test_model_is_frozen(scenario: m.Scenario) -> None:
+    with pytest.raises(AttributeError):
+        scenario.name = "other"  # type: ignore[misc]
+
+
+def test_defaults_and_timezones() -> None:
+    text = BASE.replace("name: t", "name: t\nstart: '2005-01-06T21:55:00+01:00'")
+    text = text.replace("address: 10.0.0.2", "address: 10.0.0.2\n    clock: {offset: -30s}")
+    scenario = load_scenario_text(text, "x.yaml")
+    assert scenario.start == datetime(2005, 1, 6, 20, 55, tzinfo=UTC)
+    assert scenario.seed == 0
+    assert scenario.source is None
+    assert scenario.routers[1].clock.offset == -30.0
+    assert scenario.links[0].latency == m.DEFAULT_LATENCY
+    assert scenario.events == () and scenario.expectations == ()
+    assert load_scenario_text(BASE, "x.yaml").start == m.DEFAULT_START
+
+
+def test_yaml_traps_are_defused() -> None:
+    text = BASE.replace("  r2:", "  no:").replace("[r1, r2]", "[r1, no]")
+    text += "events:\n  - {at: 1m, router: no, cli: [enable], input: [yes, 0123, '']}\n"
+    scenario = load_scenario_text(text, "x.yaml")
+    assert [r.name for r in scenario.routers] == ["r1", "no"]
+    assert scenario.events[0].input == ("yes", "0123", "")
+
+
+# -- errors: each names the file, the line and the problem -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "prefix", "phrase"),
+    [
+        (
+            "bad_unknown_key.yaml",
+            13,
+            "events[0]: unknown key 'lnk_down'; did you mean 'link_down'?",
+        ),
+        ("bad_address.yaml", 8, "routers.r2.address: '10.0.0.300' is not an IPv4 address"),
+        ("bad_link_router.yaml", 13, "links[1]: unknown router 'r9'"),
+        ("bad_duration.yaml", 3, "duration: '10 minutes' is not a duration (use e.g. 90s"),
+        ("bad_yaml.yaml", 9, "YAML syntax error: this line is not indented like"),
+        ("empty.yaml", 1, "the file is empty"),
+        ("bad_top_level.yaml", 1, "the top level must be a mapping"),
+        ("no_such_file.yaml", 1, "no such file"),
+    ],
+)
+def test_fixture_errors(fixture: str, prefix: int, phrase: str) -> None:
+    path = FIXTURES / fixture
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    error = info.value
+    assert str(error).startswith(f"{path}:{prefix}: ")
+    assert phrase in str(error)
+    assert (error.file, error.line) == (str(path), prefix)
+    assert str(error) == f"{error.file}:{error.line}: {error.message}"
+
+
+CASES = [
+    # (appended to / edit of BASE, line, key phrase)
+    (
+        BASE.replace("10.0.0.2", "10.0.0.1"),
+        8,
+        "routers.r2.address: 10.0.0.1 is already the address of router r1",
+    ),
+    (BASE.replace("[r1, r2]", "[r1, r1]"), 10, "links[0]: a link needs two different routers"),
+    (BASE + "  - endpoints: [r2, r1]\n", 11, "links[1]: duplicate link between r2 and r1"),
+    (
+        BASE + "events:\n  - {at: 11m, router: r1, reload: true}\n",
+        12,
+        "events[0].at: 11m is after the end of the run (duration: 10m)",
+    ),
+    (
+        BASE + "events:\n  - {at: 1m, router: r1, reload: true, input: [a]}\n",
+        12,
+        "'input' (answers to prompts) is only allowed with 'cli'",
+    ),
+    (
+        BASE + "events:\n  - {at: 1m, router: r1, reload: true, power: off}\n",
+        12,
+        "needs exactly one action, one of: cli, link_down",
+    ),
+    (BASE + "events:\n  - {at: 1m, router: r1}\n", 12, "(found: none)"),
+    (
+        BASE + "events:\n  - at: 1m\n    router: r3\n    reload: true\n",
+        13,
+        "events[0]: unknown router 'r3'",
+    ),
+    (BASE + "events:\n  - {at: 1m, router: r1, link_down: [r1, r2]}\n", 12, "remove 'router'"),
+    (
+        BASE + "events:\n  - {at: 1m, link_up: [r2, r1]}\n  - {at: 1m, link_up: [r1, r3]}\n",
+        13,
+        "events[1]: unknown router 'r3'",
+    ),
+    (
+        BASE + "events:\n  - {at: 1m, router: r1, http_server: enable}\n",
+        12,
+        "events[0].http_server: 'enable' must be on or off",
+    ),
+    (
+        BASE + "events:\n  - {at: 5, router: r1, clock_jump: 5 mins}\n",
+        12,
+        "events[0].clock_jump: '5 mins' is not a duration",
+    ),
+    (
+        BASE + "events:\n  - {at: -5, router: r1, reload: true}\n",
+        12,
+        "events[0].at: -5 must not be negative",
+    ),
+    (
+        BASE + "expect:\n  - {router: r1, server_state: enbled}\n",
+        12,
+        "expect[0].server_state: 'enbled' is not a certificate server state",
+    ),
+    (
+        BASE + "expect:\n  - {router: r7, server_state: enabled}\n",
+        12,
+        "expect[0]: unknown router 'r7'",
+    ),
+    (
+        BASE + "expect:\n  - {router: r1, show: show clock}\n",
+        12,
+        "a 'show' check needs 'contains' or 'not_contains'",
+    ),
+    (
+        BASE + "expect:\n  - {router: r1, server_state: enabled, at: 1h}\n",
+        12,
+        "expect[0].at: 1h is after the end of the run",
+    ),
+    (
+        BASE + "expect:\n  - router: r1\n    transcript_contains: x\n    nvram_file: y\n",
+        12,
+        "needs exactly one check",
+    ),
+    (BASE + "duration: 5m\n", 11, "duration: duplicate key 'duration' (first given on line 3)"),
+    (BASE + "expects: []\n", 11, "unknown key 'expects'; did you mean 'expect'?"),
+    (BASE + "seed: abc\n", 11, "seed: expected a whole number, got the text 'abc'"),
+    (BASE + "---\nname: x\n", 11, "more than one YAML document"),
+    (BASE + "events:\n\t- at: 1m\n", 12, "indent with spaces, not tabs"),
+    (BASE + "seed: !!python/object:os.system 1\n", 11, "unsupported YAML tag"),
+    (BASE.replace("duration: 10m", "duration: 0"), 3, "duration: must be longer than 0s"),
+    (BASE.replace("name: t", "name: Root CA"), 1, "'Root CA' is not a valid scenario name"),
+    (BASE.replace("  r2:", "  2r:"), 7, "routers: '2r' is not a valid router name"),
+    (BASE.replace("  r2:", "  R1:"), 7, "must differ in more than letter case"),
+    (
+        BASE.replace("address: 10.0.0.2", "adress: 10.0.0.2"),
+        8,
+        "routers.r2: unknown key 'adress'; did you mean 'address'?",
+    ),
+    (BASE.replace("address: 10.0.0.2", ""), 7, "routers.r2: expected a mapping, got nothing"),
+    (BASE.replace("[r1, r2]", "[r1, r2, r1]"), 10, "must be a list of two router names"),
+    (
+        BASE.replace("[r1, r2]", "[r1, r2]\n    loss: 1.5"),
+        11,
+        "1.5 is too large (must be at most 1)",
+    ),
+    (with_r1("release: 12.4(4)T"), 7, "'12.4(4)T' is not a supported release"),
+    (
+        with_r1("clock: {value: 2005-02-30}"),
+        7,
+        "routers.r1.clock.value: '2005-02-30' is not a valid value (day is out of range",
+    ),
+    (
+        with_r1("clock: {value: 2005-01-06, offset: 1m}"),
+        7,
+        "give either 'value' or 'offset', not both",
+    ),
+    (
+        with_r1("clock: {set: no, authoritative: yes}"),
+        7,
+        "a clock that is not set cannot be authoritative",
+    ),
+    ("name: t\ndescription: d\nduration: 1m\n", 1, "missing required key 'routers'"),
+    ("seed: 1\n", 1, "missing required keys 'name', 'description', 'duration', 'routers'"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "phrase"), CASES)
+def test_error_names_line_and_problem(text: str, line: int, phrase: str) -> None:
+    error = error_of(text)
+    assert str(error).startswith(f"x.yaml:{line}: "), str(error)
+    assert phrase in error.message, str(error)
+    assert "Traceback" not in str(error) and "is not valid under" not in str(error)
+
+
+def test_error_for_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=r":1: is a directory"):
+        load_scenario(tmp_path)
+
+
+def test_error_for_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"name: t\ndescription: caf\xe9\n")
+    with pytest.raises(ScenarioError, match=r"latin1.yaml:2: the file is not UTF-8"):
+        load_scenario(path)
+
+
+def test_error_for_alias_bombs() -> None:
+    rows = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for prev, name in zip("abcde", "bcdef", strict=True):
+        rows.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    assert "too many values" in error_of("\n".join(rows) + "\n").message
+
+
+# -- the schema --------------------------------------------------------------------------
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    schema = load_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_schema_accepts_the_valid_example_as_plain_yaml() -> None:
+    # What an editor sees: PyYAML's own types, with timestamps as strings (as in JSON).
+    data = yaml.safe_load(VALID.read_text())
+    data = json.loads(json.dumps(data, default=lambda v: v.isoformat()))
+    data["events"][0]["input"] = ["cisco123", "cisco123", "yes"]  # YAML 1.1 read `yes` as True
+    errors = list(jsonschema.Draft202012Validator(load_schema()).iter_errors(data))
+    assert errors == []
+
+
+def test_schema_rejects_typos_everywhere() -> None:
+    def closed(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "propertyNames" not in node:
+                assert node.get("additionalProperties") is False, node
+            for value in node.values():
+                closed(value)
+        elif isinstance(node, list):
+            for value in node:
+                closed(value)
+
+    closed(load_schema())
+
+
+def test_schema_states_match_the_fsm() -> None:
+    enum = load_schema()["$defs"]["expectation"]["properties"]["server_state"]["enum"]
+    assert enum == [state.value for state in CsState]
+    assert load_schema()["$defs"]["router"]["properties"]["release"]["enum"] == list(
+        m.SUPPORTED_RELEASES
+    )
+
+
+def test_load_schema_returns_a_fresh_copy() -> None:
+    load_schema()["properties"].clear()
+    assert "routers" in load_schema()["properties"]
+
+
+# -- durations ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (0, 0.0),
+        (90, 90.0),
+        (1.5, 1.5),
+        ("90", 90.0),
+        ("250ms", 0.25),
+        ("100ms", 0.1),
+        ("90s", 90.0),
+        ("10m", 600.0),
+        ("2h", 7200.0),
+        ("1d", 86400.0),
+        ("1w", 604800.0),
+        ("1h30m", 5400.0),
+        ("1h 30m 15s", 5415.0),
+        ("1.5h", 5400.0),
+        (".5s", 0.5),
+        ("1m0.5s", 60.5),
+        ("+5s", 5.0),
+        (" 10 m ", 600.0),
+    ],
+)
+def test_parse_duration(value: object, seconds: float) -> None:
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("-30m", -1800.0), (-5, -5.0), ("-1h30m", -5400.0)])
+def test_parse_negative_duration_when_allowed(value: object, seconds: float) -> None:
+    assert parse_duration(value, allow_negative=True) == seconds
+    with pytest.raises(ValueError, match="must not be negative"):
+        parse_duration(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "10 minutes",
+        "10M",
+        "10min",
+        "1h30",
+        "m",
+        "",
+        "s10",
+        "1e3s",
+        "--5s",
+        True,
+        None,
+        [1],
+        float("nan"),
+        float("inf"),
+    ],
+)
+def test_parse_duration_rejects(value: object) -> None:
+    with pytest.raises(ValueError, match=r"is not a duration \(use e\.g\. 90s, 10m, 2h\)"):
+        parse_duration(value)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (0.25, "250ms"),
+        (1.5, "1.5s"),
+        (90, "1m30s"),
+        (600, "10m"),
+        (5400, "1h30m"),
+        (93784, "1d2h3m4s"),
+        (60.5, "1m0.5s"),
+        (-1800, "-30m"),
+        (0.0001, "0.0001s"),
+    ],
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+    assert parse_duration(text, allow_negative=True) == pytest.approx(seconds)
+
+
+def test_schema_duration_pattern_agrees_with_parser() -> None:
+    defs = load_schema()["$defs"]
+    validator = jsonschema.Draft202012Validator(defs["signedDuration"])
+    for text in ["1h30m", "250ms", "-30m", "90", " 10 m ", ".5s"]:
+        parse_duration(text, allow_negative=True)
+        assert validator.is_valid(text), text
+    for text in ["10 minutes", "10M", "1h30", "", "--5s"]:
+        assert not validator.is_valid(text), text
