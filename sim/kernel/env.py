@@ -36,7 +36,7 @@ class SimEnv:
         """The real (UTC) time of the simulated world right now."""
         return self.start + timedelta(seconds=self.now)
 
-    def emit(self, router: str | None, category: str, name: str, **data: Any) -> TraceEvent:
+    def emit(self, router: str | None, category: str, name: str, /, **data: Any) -> TraceEvent:
         return self.trace.emit(self.now, router, category, name, **data)
 
     def process(self, generator: Generator[Any, Any, Any]) -> simpy.Process:

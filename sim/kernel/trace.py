@@ -47,7 +47,7 @@ class Trace:
         self._subscribers: list[Subscriber] = []
 
     def emit(
-        self, t: float, router: str | None, category: str, name: str, **data: Any
+        self, t: float, router: str | None, category: str, name: str, /, **data: Any
     ) -> TraceEvent:
         event = TraceEvent(len(self._events), t, router, category, name, data)
         self._events.append(event)

@@ -1,0 +1,136 @@
+"""Inputs and effects of the sans-IO certificate server.
+
+The server never performs I/O and never sleeps: it returns these effects, and the router
+shell applies them in order (printing, writing nvram, spending simulated time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sim.pki.cs_fsm import CsSignal, CsState
+
+
+@dataclass(frozen=True)
+class TrustpointView:
+    """What the server needs to know about the trustpoint named like it."""
+
+    name: str
+    enrollment_url: str | None
+    ca_certificate: x509.Certificate | None = None
+
+
+@dataclass(frozen=True)
+class CsContext:
+    """The facts of the router at the moment a signal is processed."""
+
+    now: datetime
+    """The router's wall-clock time (valid or not)."""
+    clock_set: bool
+    http_on: bool
+    key: rsa.RSAPrivateKey | None
+    """The RSA key pair whose label is the server's name, if the router has one."""
+    trustpoint: TrustpointView | None
+    storage: Mapping[str, bytes]
+    """Files in the server's database location (nvram:), by name."""
+    generate_key: Callable[[str, int], rsa.RSAPrivateKey]
+    passphrase: str | None = None
+
+
+# -- effects -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Debug:
+    """A `debug crypto pki server` line (shown only while that debug is on)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Console:
+    """Output on the console. `inline` continues the previous line (IOS's `[OK]`)."""
+
+    text: str
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class Syslog:
+    """A syslog message such as `%PKI-6-CS_ENABLED: Certificate server now enabled.`"""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Elapse:
+    """Simulated time the router spends on the preceding work."""
+
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class KeyGenerated:
+    label: str
+    key: rsa.RSAPrivateKey
+    bits: int
+
+
+@dataclass(frozen=True)
+class TrustpointCreated:
+    name: str
+    rsakeypair: str
+    revocation_check: str = "crl"
+
+
+@dataclass(frozen=True)
+class WriteFile:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CaCertificateInstalled:
+    """The server's CA certificate goes into the trustpoint (and the running config)."""
+
+    trustpoint: str
+    certificate: x509.Certificate
+
+
+@dataclass(frozen=True)
+class ScepService:
+    running: bool
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    old: CsState
+    new: CsState
+    signal: CsSignal
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class EnrollTrustpoint:
+    """Sub-CS: authenticate and enroll the trustpoint of the server's name (SCEP)."""
+
+    trustpoint: str
+
+
+Effect = (
+    Debug
+    | Console
+    | Syslog
+    | Elapse
+    | KeyGenerated
+    | TrustpointCreated
+    | WriteFile
+    | CaCertificateInstalled
+    | ScepService
+    | StateChanged
+    | EnrollTrustpoint
+)

@@ -1,0 +1,352 @@
+"""The IOS certificate server as a sans-IO core.
+
+`CertificateServer` owns the server's configuration and runtime state (FSM state, CA
+certificate, serial counter, CRL). Signals go in with a `CsContext` describing the
+router at that moment; a list of effects comes out (see `cs_effects`). It never reads a
+clock, never touches nvram and never sleeps: the router shell does that.
+
+The enabling checks follow the order of the seed's debug transcripts (12.3(14)T):
+
+    CRYPTO_CS: starting enabling checks
+    CRYPTO_CS: associated trust point 'sub' does not exist; generated automatically
+    CRYPTO_CS: key 'sub' does not exist; generated automatically[OK]
+    % Time has not been set. Cannot start the Certificate server
+    CRYPTO_CS: nvram filesystem
+    CRYPTO_CS: serial number 0x1 written.
+    CRYPTO_CS: created a new serial file.
+    ... CA certificate (self-signed, or enrolled from the upper CA in sub-cs mode)
+    CRYPTO_CS: Publishing 213 bytes to crl file nvram:sub.crl
+    CRYPTO_CS: SCEP server started            (only while the HTTP server is on)
+    CRYPTO_CS: exit FSM: new state enabled
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
+from sim.pki import x509util
+from sim.pki.cs_effects import (
+    CaCertificateInstalled,
+    Console,
+    CsContext,
+    Debug,
+    Effect,
+    Elapse,
+    EnrollTrustpoint,
+    KeyGenerated,
+    ScepService,
+    StateChanged,
+    Syslog,
+    TrustpointCreated,
+    WriteFile,
+)
+from sim.pki.cs_fsm import LOCKED_STATES, CsAction, CsSignal, CsState, transition
+from sim.pki.keys import ios_keygen_seconds
+
+DEFAULT_KEY_BITS = 1024
+"""`% Generating 1024 bit RSA keys ...`: the CS key size when none exists (seed)."""
+
+# Simulated durations of the server's own work, read off the seed's timestamps.
+SERIAL_WRITE_SECONDS = 0.108
+NEW_SERIAL_FILE_SECONDS = 1.872
+CA_CERT_SECONDS = 1.5
+CRL_PUBLISH_SECONDS = 0.09
+DB_READ_SECONDS = 2.612
+FILE_READ_SECONDS = 0.048
+ARCHIVE_SECONDS = 1.2
+
+DATABASE_LEVELS = {
+    "minimum": "Minimum - no cert data written to storage",
+    "names": "Names - subject name data written as <serialnum>.cnm",
+    "complete": "Complete - all issued certs written as <serialnum>.cer",
+}
+
+
+@dataclass(frozen=True)
+class CsConfig:
+    """`crypto pki server NAME` settings, with 12.3(14)T defaults."""
+
+    name: str
+    issuer_name: str | None = None
+    mode: str = "root"
+    grant: str = "manual"
+    lifetime_ca_certificate_days: int = 1095
+    lifetime_certificate_days: int = 365
+    lifetime_crl_minutes: int = 168 * 60
+    """12.3T default `lifetime crl 168` hours (15.x and XE use 6 h)."""
+    lifetime_enrollment_request_minutes: int = 168 * 60
+    database_level: str = "minimum"
+    database_url: str = "nvram:"
+    database_archive: str | None = "pkcs12"
+    hash: str = "sha256"
+    """12.3 signed with MD5; pkilab defaults to SHA-256 so openssl and Go peers accept the
+    chain at their default security level. `hash md5` gives 12.3's algorithm back."""
+    shutdown: bool = True
+
+    @property
+    def effective_issuer_name(self) -> str:
+        return self.issuer_name or f"CN={self.name}"
+
+
+@dataclass
+class CertificateServer:
+    config: CsConfig
+    state: CsState = CsState.INITIAL
+    ca_cert: x509.Certificate | None = None
+    upper_ca_cert: x509.Certificate | None = None
+    last_serial: int = 0
+    crl_der: bytes | None = None
+    failure_reason: str | None = None
+    scep_running: bool = False
+    _entered: list[CsSignal] = field(default_factory=list)
+    _spent: float = 0.0
+    """Simulated seconds already spent by the procedure being computed: the router's
+    clock will have advanced that far when the effects are applied."""
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def locked(self) -> bool:
+        return self.state in LOCKED_STATES
+
+    @property
+    def crl(self) -> x509.CertificateRevocationList | None:
+        return x509util.load_crl(self.crl_der) if self.crl_der else None
+
+    def status(self) -> str:
+        """The `Status:` value of `show crypto pki server`."""
+        if self.state is CsState.ENABLED:
+            return "enabled"
+        if self.state is CsState.CHECK_FAILED and self.failure_reason:
+            return f"disabled, {self.failure_reason}"
+        return "disabled"
+
+    def configure(self, **changes: object) -> None:
+        self.config = replace(self.config, **changes)
+
+    # -- the FSM ---------------------------------------------------------------------------
+    def enter(self, signal: CsSignal) -> list[Effect]:
+        """First half of a signal: IOS logs the FSM entry as soon as the input arrives."""
+        self._entered.append(signal)
+        return [
+            Debug(f"enter FSM: input state {self.state.value}, input signal {signal.value}")
+        ]
+
+    def complete(self, ctx: CsContext) -> list[Effect]:
+        """Second half: run the table's action for the oldest entered signal."""
+        signal = self._entered.pop(0)
+        step = transition(self.state, signal)
+        old = self.state
+        fx: list[Effect] = []
+        announcements: list[Effect] = []
+        self._spent = 0.0
+        if step.action is CsAction.RUN_CHECKS:
+            self._run_checks(ctx, fx, announcements)
+        elif step.action is CsAction.DISABLE:
+            self._set(CsState.DISABLED, None, fx)
+            if old is CsState.ENABLED:
+                fx.append(Syslog("%PKI-6-CS_DISABLED: Certificate server now disabled."))
+        elif step.action is CsAction.LOSE_HTTP:
+            self._set(CsState.CHECK_FAILED, "HTTP Server is disabled", fx)
+            fx.append(Syslog("%PKI-6-CS_DISABLED: Certificate server now disabled."))
+        fx.append(Debug(f"exit FSM: new state {self.state.value}"))
+        fx.append(Debug(f"cs config has been {'locked' if self.locked else 'unlocked'}"))
+        fx.append(StateChanged(old, self.state, signal, self.failure_reason))
+        return fx + announcements
+
+    def handle(self, signal: CsSignal, ctx: CsContext) -> list[Effect]:
+        return self.enter(signal) + self.complete(ctx)
+
+    def abort_no_shut(self) -> list[Effect]:
+        """`% Aborted.` at the passphrase prompt: the entered `no shut` is dropped."""
+        if self._entered:
+            self._entered.pop(0)
+        return [
+            Debug(f"exit FSM: new state {self.state.value}"),
+            Debug(f"cs config has been {'locked' if self.locked else 'unlocked'}"),
+        ]
+
+    def _set(self, state: CsState, reason: str | None, fx: list[Effect]) -> None:
+        self.state = state
+        self.failure_reason = reason
+        if self.scep_running and state is not CsState.ENABLED:
+            self.scep_running = False
+            fx.append(ScepService(False))
+
+    # -- enabling checks -------------------------------------------------------------------
+    def _now(self, ctx: CsContext) -> datetime:
+        return ctx.now + timedelta(seconds=self._spent)
+
+    def _elapse(self, fx: list[Effect], seconds: float, reason: str) -> None:
+        self._spent += seconds
+        fx.append(Elapse(seconds, reason))
+
+    def _run_checks(self, ctx: CsContext, fx: list[Effect],
+                    announcements: list[Effect]) -> None:
+        name = self.name
+        key = ctx.key
+        if key is None:
+            fx.append(Console(f"% Generating {DEFAULT_KEY_BITS} bit RSA keys ..."))
+            self._elapse(fx, ios_keygen_seconds(DEFAULT_KEY_BITS), "RSA key generation")
+            key = ctx.generate_key(name, DEFAULT_KEY_BITS)
+        fx.append(Debug("starting enabling checks"))
+        if ctx.trustpoint is None:
+            fx.append(TrustpointCreated(name, rsakeypair=name))
+            fx.append(Debug(f"associated trust point '{name}' does not exist; "
+                            "generated automatically"))
+        if ctx.key is None:
+            fx.append(KeyGenerated(name, key, DEFAULT_KEY_BITS))
+            fx.append(Debug(f"key '{name}' does not exist; generated automatically"))
+            fx.append(Console("[OK]", inline=True))
+            fx.append(Console(""))
+        if not ctx.clock_set:
+            fx.append(Console("% Time has not been set. Cannot start the Certificate server"))
+            self._set(CsState.CHECK_FAILED, "Time has not been set", fx)
+            return
+        if self.config.database_url.lower() != "nvram:":
+            fx.append(Syslog(f"%PKI-3-CS_CRIT_STORAGE: Critical certificate server storage, "
+                             f"{self.config.database_url}, is inaccessible, server disabled."))
+            self._set(CsState.CHECK_FAILED, "Storage not accessible", fx)
+            return
+        self._check_serial_file(ctx, fx)
+        if self.ca_cert is None and not self._adopt_existing_ca_cert(ctx, key):
+            if self.config.mode == "sub-cs":
+                if not self._start_enrollment(ctx, fx):
+                    return
+            else:
+                self._generate_ca_cert(ctx, key, fx)
+        self._check_crl(ctx, key, fx)
+        if self.ca_cert is None:
+            fx.append(Debug(f"enrolling the server's trustpoint '{name}'"))
+            self._set(CsState.CHECK_FAILED, "Waiting for the CA certificate", fx)
+            return
+        if not ctx.http_on:
+            self._set(CsState.CHECK_FAILED, "HTTP Server is disabled", fx)
+            return
+        was_enabled = self.state is CsState.ENABLED
+        self.state = CsState.ENABLED
+        self.failure_reason = None
+        if not self.scep_running:
+            self.scep_running = True
+            fx.append(ScepService(True))
+            fx.append(Debug("SCEP server started"))
+        if not was_enabled:
+            announcements.append(Console("% Certificate Server enabled."))
+            announcements.append(Syslog("%PKI-6-CS_ENABLED: Certificate server now enabled."))
+
+    def _check_serial_file(self, ctx: CsContext, fx: list[Effect]) -> None:
+        fx.append(Debug("nvram filesystem"))
+        ser_name = f"{self.name}.ser"
+        existing = ctx.storage.get(ser_name)
+        if existing is not None:
+            self._elapse(fx, FILE_READ_SECONDS, "read serial file")
+            fx.append(Debug("found existing serial file."))
+            self.last_serial = max(self.last_serial, parse_serial_file(existing))
+            self._elapse(fx, DB_READ_SECONDS, "read database")
+            fx.append(Debug("DB version 1"))
+            fx.append(Debug(f"last issued serial number is 0x{self.last_serial:X}"))
+            return
+        # A new server reserves serial 1 for its own CA certificate before anything else.
+        self.last_serial = max(self.last_serial, 1)
+        self._elapse(fx, SERIAL_WRITE_SECONDS, "write serial file")
+        fx.append(WriteFile(ser_name, serial_file_bytes(self.last_serial)))
+        fx.append(Debug(f"serial number 0x{self.last_serial:X} written."))
+        self._elapse(fx, NEW_SERIAL_FILE_SECONDS, "create serial file")
+        fx.append(Debug("created a new serial file."))
+
+    def _adopt_existing_ca_cert(self, ctx: CsContext, key: object) -> bool:
+        """After a reload the CA certificate comes back from the saved configuration."""
+        tp = ctx.trustpoint
+        if tp is None or tp.ca_certificate is None:
+            return False
+        cert = tp.ca_certificate
+        if cert.public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[attr-defined]
+            return False
+        self.ca_cert = cert
+        return True
+
+    def _generate_ca_cert(self, ctx: CsContext, key: object, fx: list[Effect]) -> None:
+        subject = x509util.parse_dn(self.config.effective_issuer_name)
+        self._elapse(fx, CA_CERT_SECONDS, "sign CA certificate")
+        now = self._now(ctx)
+        not_after = now + timedelta(days=self.config.lifetime_ca_certificate_days)
+        cert = x509util.make_ca_certificate(
+            key, subject, 1, _second(now), _second(not_after), self.config.hash
+        )
+        self.ca_cert = cert
+        fx.append(CaCertificateInstalled(self.name, cert))
+        if self.config.database_archive and ctx.passphrase:
+            fx.append(Console("% Exporting Certificate Server signing certificate and keys..."))
+            self._elapse(fx, ARCHIVE_SECONDS, "archive CA key and certificate")
+            fx.append(WriteFile(f"{self.name}.p12", _pkcs12(self.name, key, cert,
+                                                            ctx.passphrase)))
+
+    def _start_enrollment(self, ctx: CsContext, fx: list[Effect]) -> bool:
+        tp = ctx.trustpoint
+        if tp is None or not tp.enrollment_url:
+            fx.append(Console("You must specify an enrollment URL for this CA before you can "
+                              "authenticate it."))
+            fx.append(Console("% Failed to authenticate the Certificate Authority"))
+            self._set(CsState.CHECK_FAILED, "Failed to authenticate the Certificate Authority",
+                      fx)
+            return False
+        fx.append(Debug(f"authenticating the CA '{self.name}'"))
+        fx.append(EnrollTrustpoint(self.name))
+        return True
+
+    def _check_crl(self, ctx: CsContext, key: object, fx: list[Effect]) -> None:
+        crl_name = f"{self.name}.crl"
+        existing = ctx.storage.get(crl_name)
+        if existing is not None:
+            fx.append(Debug(f"CRL file {crl_name} exists."))
+            self._elapse(fx, FILE_READ_SECONDS, "read CRL file")
+            fx.append(Debug(f"Read {len(existing)} bytes from crl file {crl_name}."))
+            self.crl_der = existing
+            return
+        if self.ca_cert is None:
+            return
+        self._elapse(fx, CRL_PUBLISH_SECONDS, "publish CRL")
+        self.crl_der = self.issue_crl(self._now(ctx), key)
+        fx.append(WriteFile(crl_name, self.crl_der))
+        fx.append(Debug(f"Publishing {len(self.crl_der)} bytes to crl file "
+                        f"{self.config.database_url}{crl_name}"))
+
+    def issue_crl(self, now: datetime, key: object) -> bytes:
+        assert self.ca_cert is not None
+        this_update = _second(now)
+        next_update = this_update + timedelta(minutes=self.config.lifetime_crl_minutes)
+        crl = x509util.make_crl(key, self.ca_cert, this_update, next_update, (),
+                                self.config.hash)
+        return x509util.crl_der(crl)
+
+
+_SERIAL_RE = re.compile(rb"last issued serial number 0x([0-9A-Fa-f]+)")
+
+
+def serial_file_bytes(last_serial: int) -> bytes:
+    """The `<cs>.ser` file: IOS keeps the last issued serial there (format is pkilab's)."""
+    return f"DB version 1\nlast issued serial number 0x{last_serial:X}\n".encode()
+
+
+def parse_serial_file(data: bytes) -> int:
+    match = _SERIAL_RE.search(data)
+    return int(match.group(1), 16) if match else 0
+
+
+def _second(value: datetime) -> datetime:
+    return value.replace(microsecond=0)
+
+
+def _pkcs12(name: str, key: object, cert: x509.Certificate, passphrase: str) -> bytes:
+    # PKCS#12 salts are random inside cryptography; the archive stays inside nvram and
+    # only its name and size are ever reported, so runs remain byte-identical.
+    return pkcs12.serialize_key_and_certificates(
+        name.encode(), key, cert, None, BestAvailableEncryption(passphrase.encode())  # type: ignore[arg-type]
+    )
