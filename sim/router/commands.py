@@ -1,0 +1,161 @@
+"""The IOS commands pkilab understands, mode by mode, and their handlers.
+
+Each mode's grammar is declared once (`grammar_for`) with the parser's pattern DSL and
+shared by every router. A handler takes the console `Session` and the parser's `Match`;
+handlers that prompt or take time are simpy generators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from functools import cache
+from typing import Any
+
+from sim.pki import x509util
+from sim.pki.cs_fsm import CsSignal, CsState
+from sim.pki.cs_server import CertificateServer, CsConfig
+from sim.router.cli_parser import Empty, Grammar, Match, ParseError
+from sim.router.console import SUBMODES, Mode, Session
+from sim.router.handlers_config import CONFIG_COMMANDS, CS_COMMANDS, TRUSTPOINT_COMMANDS
+from sim.router.handlers_exec import EXEC_COMMANDS, USER_EXEC_COMMANDS
+
+Handler = Callable[[Session, Match], Generator[Any, Any, None] | None]
+CommandTable = list[tuple[str, Handler, dict[str, bool]]]
+
+_CHAIN_COMMANDS: CommandTable = []
+
+
+def _chain_certificate(s: Session, m: Match) -> None:
+    s.cert_serial = int(m.args["serial"])  # type: ignore[arg-type]
+    s.cert_is_ca = "ca" in m.keywords
+    s.cert_hex = []
+    s.mode = Mode.CERT_DATA
+
+
+def _chain_exit(s: Session, m: Match) -> None:
+    s.mode = Mode.CONFIG
+    s.context = None
+
+
+_CHAIN_COMMANDS += [
+    ("certificate [ca] <serial:HEX>", _chain_certificate, {}),
+    ("exit", _chain_exit, {}),
+]
+
+
+def certificate_data(s: Session, line: str) -> None:
+    """Hex lines of `crypto pki certificate chain` up to `quit`, as saved configs hold."""
+    if line.strip().lower() != "quit":
+        s.cert_hex.append("".join(line.split()))
+        return
+    s.mode = Mode.CERT_CHAIN
+    tp = s.router.trustpoints.get(s.context or "")
+    if tp is None:
+        return
+    try:
+        cert = x509util.load_cert(bytes.fromhex("".join(s.cert_hex)))
+    except ValueError:
+        s.write("% Error: the certificate data is not a valid certificate")
+        return
+    if s.cert_is_ca:
+        tp.ca_cert = cert
+    else:
+        tp.id_cert = cert
+
+
+_TABLES: dict[Mode, CommandTable] = {
+    Mode.USER_EXEC: USER_EXEC_COMMANDS,
+    Mode.EXEC: EXEC_COMMANDS,
+    Mode.CONFIG: CONFIG_COMMANDS,
+    Mode.TRUSTPOINT: TRUSTPOINT_COMMANDS,
+    Mode.CS_SERVER: CS_COMMANDS,
+    Mode.CERT_CHAIN: _CHAIN_COMMANDS,
+}
+
+
+@cache
+def grammar_for(mode: Mode) -> Grammar:
+    """One immutable grammar per mode, built on first use and shared by all routers."""
+    grammar = Grammar()
+    for index, (pattern, _handler, options) in enumerate(_TABLES[mode]):
+        grammar.add(pattern, index, **options)
+    return grammar
+
+
+def dispatch(s: Session, line: str) -> Generator[Any, Any, None]:
+    mode = s.mode
+    result = grammar_for(mode).parse(line)
+    if isinstance(result, Empty):
+        return
+    if isinstance(result, ParseError) and mode in SUBMODES and result.first_token:
+        # IOS tries a line it does not know in a submode against global configuration,
+        # leaving the submode when it matches there.
+        parent = grammar_for(Mode.CONFIG).parse(line)
+        if isinstance(parent, Match):
+            s.mode, s.context = Mode.CONFIG, None
+            mode, result = Mode.CONFIG, parent
+    if isinstance(result, ParseError):
+        if (mode in (Mode.USER_EXEC, Mode.EXEC) and result.first_token
+                and result.kind == "invalid" and len(line.split()) == 1):
+            yield from unknown_exec_word(s, line.strip())
+            return
+        s.render_error(result)
+        return
+    assert isinstance(result, Match)
+    outcome = _TABLES[mode][result.key][1](s, result)  # type: ignore[index]
+    if outcome is not None:
+        yield from outcome
+
+
+def run_exec_line(s: Session, line: str, column_offset: int) -> Generator[Any, Any, None]:
+    """`do <exec command>` from a configuration mode."""
+    result = grammar_for(Mode.EXEC).parse(line)
+    if isinstance(result, Empty):
+        return
+    if isinstance(result, ParseError):
+        s.render_error(result, column_offset)
+        return
+    outcome = EXEC_COMMANDS[result.key][1](s, result)  # type: ignore[index]
+    if outcome is not None:
+        yield from outcome
+
+
+DNS_TIMEOUT_SECONDS = 5.0
+"""How long IOS waits for its broadcast name lookup of an unknown word."""
+
+
+def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
+    """An unknown single word in EXEC is taken as a host to telnet to, as IOS does."""
+    router = s.router
+    address = router.hosts.lookup(word)
+    if address is not None:
+        s.write(f"Trying {word} ({address})... ")
+        s.router.console_inline("% Connection refused by remote host")
+        return
+    if router.domain_lookup:
+        s.write(f'Translating "{word}"...domain server (255.255.255.255)')
+        yield router.env.timeout(DNS_TIMEOUT_SECONDS)
+        s.write("% Unknown command or computer name, or unable to find computer address")
+    else:
+        s.write("Translating \"" + word + "\"")
+        s.write("% Unknown command or computer name, or unable to find computer address")
+
+
+def current_server(s: Session) -> CertificateServer:
+    return s.router.servers[s.context or ""]
+
+
+def new_server(name: str) -> CertificateServer:
+    return CertificateServer(CsConfig(name))
+
+
+__all__ = [
+    "CsSignal",
+    "CsState",
+    "certificate_data",
+    "current_server",
+    "dispatch",
+    "grammar_for",
+    "new_server",
+    "run_exec_line",
+]

@@ -1,0 +1,179 @@
+"""EXEC-mode commands: show, debug, clock, write/copy/erase, reload, configure."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import UTC, datetime
+from typing import Any
+
+from sim.router import show
+from sim.router.cli_parser import Match
+from sim.router.console import Mode, Session
+
+WRITE_SECONDS = 1.2
+"""`Building configuration...` to `[OK]` on a 12.3 router."""
+
+
+def _lines(render: Any) -> Any:
+    def handler(s: Session, m: Match) -> None:
+        s.write_lines(render(s.router, m))
+    return handler
+
+
+def _enable(s: Session, m: Match) -> None:
+    s.mode = Mode.EXEC
+
+
+def _disable(s: Session, m: Match) -> None:
+    s.mode = Mode.USER_EXEC
+
+
+def _logout(s: Session, m: Match) -> None:
+    s.mode = Mode.USER_EXEC
+    s.write("")
+    s.write(f"{s.router.hostname} con0 is now available")
+    s.write("")
+    s.write("Press RETURN to get started.")
+
+
+def _configure(s: Session, m: Match) -> None:
+    s.write("Enter configuration commands, one per line.  End with CNTL/Z.")
+    s.mode = Mode.CONFIG
+
+
+DEBUG_FLAGS = {"server": "pki-server", "transactions": "pki-transactions"}
+
+
+def _debug(s: Session, m: Match) -> None:
+    flag = DEBUG_FLAGS[m.keywords[-1]]
+    title = show.DEBUG_TITLES[flag]
+    if m.negated:
+        s.router.debug.discard(flag)
+        s.write(f"{title} debugging is off")
+    else:
+        s.router.debug.add(flag)
+        s.write(f"{title} debugging is on")
+
+
+def _undebug_all(s: Session, m: Match) -> None:
+    s.router.debug.clear()
+    s.write("All possible debugging has been turned off")
+
+
+def _clock_set(s: Session, m: Match) -> None:
+    hour, minute, second = m.args["time"]  # type: ignore[misc]
+    try:
+        value = datetime(int(m.args["year"]), int(m.args["month"]),  # type: ignore[arg-type]
+                         int(m.args["day"]), hour, minute, second, tzinfo=UTC)  # type: ignore[arg-type]
+    except ValueError:
+        s.write("% Invalid date.")
+        return
+    s.router.set_clock(value)
+
+
+def _write_memory(s: Session, m: Match) -> Generator[Any, Any, None]:
+    s.write("Building configuration...")
+    yield s.router.env.timeout(WRITE_SECONDS)
+    s.write("[OK]" if s.router.write_memory() else "% Configuration not saved")
+
+
+def _copy_run_start(s: Session, m: Match) -> Generator[Any, Any, None]:
+    answer = yield from s.ask("Destination filename [startup-config]?")
+    if answer.strip() not in ("", "startup-config"):
+        s.write(f"%Error opening nvram:{answer.strip()} (Permission denied)")
+        return
+    yield from _write_memory(s, m)
+
+
+def _erase(s: Session, m: Match) -> Generator[Any, Any, None]:
+    target = m.args.get("fs", "nvram:")
+    if str(target).lower() not in ("nvram:", "startup-config"):
+        s.write(f"%Error opening {target} (No such device)")
+        return
+    prompt = ("Erasing the nvram filesystem will remove all configuration files! "
+              "Continue? [confirm]")
+    if not (yield from s.confirm(prompt)):
+        return
+    s.write("[OK]")
+    s.router.nvram.erase()
+    s.router.emit("nvram", "erase")
+    s.write("Erase of nvram: complete")
+    s.router.log("%SYS-7-NV_BLOCK_INIT: Initialized the geometry of nvram")
+
+
+def _reload(s: Session, m: Match) -> Generator[Any, Any, None]:
+    router = s.router
+    if router.config_modified():
+        save = yield from s.ask_yes_no("System configuration has been modified. "
+                                       "Save? [yes/no]:")
+        if save:
+            s.write("Building configuration...")
+            yield router.env.timeout(WRITE_SECONDS)
+            s.write("[OK]" if router.write_memory() else "% Configuration not saved")
+    if not (yield from s.confirm("Proceed with reload? [confirm]")):
+        return
+    router.reload()
+
+
+def _dir(s: Session, m: Match) -> None:
+    fs = str(m.args.get("fs", "nvram:"))
+    if fs.lower() != "nvram:":
+        s.write(f"%Error opening {fs} (No such device)")
+        return
+    s.write_lines(s.router.nvram.listing())
+
+
+def _show_startup(router: Any, m: Match) -> list[str]:
+    data = router.nvram.read("startup-config")
+    if data is None:
+        return ["startup-config is not present"]
+    return [f"Using {len(data)} out of {router.nvram.size} bytes"] + data.decode().splitlines()
+
+
+def _show_running(router: Any, m: Match) -> list[str]:
+    text = router.running_config_text()
+    return ["Building configuration...", "", f"Current configuration : {len(text)} bytes"] + \
+        text.splitlines()
+
+
+SHOW_COMMANDS = [
+    ("show clock", _lines(lambda r, m: show.show_clock(r)), {}),
+    ("show crypto pki server [<name:WORD>]",
+     _lines(lambda r, m: show.show_crypto_pki_server(r, m.args.get("name"))), {}),
+    ("show crypto pki trustpoints [<name:WORD>]",
+     _lines(lambda r, m: show.show_crypto_pki_trustpoints(r, m.args.get("name"))), {}),
+    ("show crypto pki certificates [<name:WORD>]",
+     _lines(lambda r, m: show.show_crypto_pki_certificates(r, m.args.get("name"))), {}),
+    ("show crypto key mypubkey rsa", _lines(lambda r, m: show.show_rsa_keys(r)), {}),
+    ("show debugging", _lines(lambda r, m: show.show_debugging(r)), {}),
+    ("show ip http server status", _lines(lambda r, m: show.show_ip_http_server_status(r)),
+     {}),
+]
+
+USER_EXEC_COMMANDS = SHOW_COMMANDS[:1] + [
+    ("enable", _enable, {}),
+    ("exit", _logout, {}),
+    ("logout", _logout, {}),
+]
+
+EXEC_COMMANDS = SHOW_COMMANDS + [
+    ("show running-config", _lines(_show_running), {}),
+    ("show startup-config", _lines(_show_startup), {}),
+    ("enable", _enable, {}),
+    ("disable", _disable, {}),
+    ("exit", _logout, {}),
+    ("logout", _logout, {}),
+    ("configure terminal", _configure, {}),
+    ("debug crypto pki server", _debug, {"no_form": True}),
+    ("debug crypto pki transactions", _debug, {"no_form": True}),
+    ("debug all", _undebug_all, {"no_form": True, "no_requires_args": False}),
+    ("undebug all", _undebug_all, {}),
+    ("clock set <time:HH:MM:SS> <day:1-31> <month:MONTH> <year:1993-2035>", _clock_set, {}),
+    ("clock set <time:HH:MM:SS> <month:MONTH> <day:1-31> <year:1993-2035>", _clock_set, {}),
+    ("write [memory]", _write_memory, {}),
+    ("write erase", _erase, {}),
+    ("copy running-config startup-config", _copy_run_start, {}),
+    ("erase <fs:WORD>", _erase, {}),
+    ("reload", _reload, {}),
+    ("dir [<fs:WORD>]", _dir, {}),
+]

@@ -1,0 +1,273 @@
+"""Renderers for `show` commands and the running configuration, IOS 12.3T layouts.
+
+Each renderer is a pure function of the router's state returning the output lines, so
+the console and the scenario expectations (which run `show` commands as an observer)
+share them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.kernel.clock import format_ios_timer
+from sim.pki import x509util
+from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer, CsConfig
+
+if TYPE_CHECKING:
+    from sim.router.router import Router, Trustpoint
+
+
+def show_clock(router: Router) -> list[str]:
+    return [router.clock.show_clock()]
+
+
+def show_crypto_pki_server(router: Router, name: str | None = None) -> list[str]:
+    """The seed's "Show Output for a Subordinate Certificate Server" layout (12.3T)."""
+    servers = [s for s in router.servers.values() if name is None or s.name == name]
+    lines: list[str] = []
+    for cs in servers:
+        lines += _server_block(cs)
+    return lines
+
+
+def _server_block(cs: CertificateServer) -> list[str]:
+    cfg = cs.config
+    lines = [f"Certificate Server {cs.name}:", f"  Status: {cs.status()}"]
+    if cs.locked:
+        lines.append("  Server's configuration is locked (enter \"shut\" to unlock it)")
+    lines.append(f"  Issuer name: {cfg.effective_issuer_name}")
+    if cs.ca_cert is not None:
+        lines.append("  CA cert fingerprint: "
+                     + x509util.fingerprint(x509util.cert_der(cs.ca_cert), "md5"))
+    else:
+        lines.append("  CA cert fingerprint: -Not found-")
+    if cfg.mode == "sub-cs":
+        lines.append("  Server configured in subordinate server mode")
+        if cs.upper_ca_cert is not None:
+            lines.append("  Upper CA cert fingerprint: "
+                         + x509util.fingerprint(x509util.cert_der(cs.upper_ca_cert), "md5"))
+    lines.append(f"  Granting mode is: {'auto' if cfg.grant == 'auto' else 'manual'}")
+    lines.append(f"  Last certificate issued serial number: 0x{cs.last_serial:X}")
+    if cs.ca_cert is not None:
+        lines.append("  CA certificate expiration timer: "
+                     + format_ios_timer(cs.ca_cert.not_valid_after_utc))
+    crl = cs.crl
+    if crl is not None and crl.next_update_utc is not None:
+        lines.append("  CRL NextUpdate timer: " + format_ios_timer(crl.next_update_utc))
+    lines.append(f"  Current storage dir: {cfg.database_url}")
+    lines.append(f"  Database Level: {DATABASE_LEVELS[cfg.database_level]}")
+    return lines
+
+
+def show_crypto_pki_trustpoints(router: Router, name: str | None = None) -> list[str]:
+    lines: list[str] = []
+    for tp in router.trustpoints.values():
+        if name is not None and tp.name != name:
+            continue
+        lines.append(f"Trustpoint {tp.name}:")
+        if tp.ca_cert is not None:
+            lines.append("    Subject Name: ")
+            lines.append("    " + x509util.format_dn_ios(tp.ca_cert.subject))
+            lines.append(f"          Serial Number (hex): {tp.ca_cert.serial_number:02X}")
+            lines.append("    Certificate configured.")
+        else:
+            lines.append("    Not authenticated.")
+        if tp.enrollment_url:
+            lines.append(f"    SCEP URL: {_scep_url(tp.enrollment_url)}")
+        lines.append("")
+    return lines
+
+
+def _scep_url(url: str) -> str:
+    base = url.rstrip("/")
+    host_part = base.split("://", 1)[-1]
+    if ":" not in host_part.split("/", 1)[0]:
+        scheme, _, rest = base.partition("://")
+        host, _, path = rest.partition("/")
+        base = f"{scheme}://{host}:80" + (f"/{path}" if path else "")
+    return base + "/cgi-bin"
+
+
+def show_crypto_pki_certificates(router: Router, name: str | None = None) -> list[str]:
+    lines: list[str] = []
+    for tp in router.trustpoints.values():
+        if name is not None and tp.name != name:
+            continue
+        for usage, cert in _certs_of(tp):
+            lines += _cert_block(usage, cert, tp)
+    return lines
+
+
+def _certs_of(tp: Trustpoint) -> list[tuple[str, object]]:
+    certs: list[tuple[str, object]] = []
+    if tp.id_cert is not None:
+        certs.append(("Certificate", tp.id_cert))
+    if tp.ca_cert is not None:
+        certs.append(("CA Certificate", tp.ca_cert))
+    return certs
+
+
+def _cert_block(title: str, cert: object, tp: Trustpoint) -> list[str]:
+    from cryptography import x509
+
+    assert isinstance(cert, x509.Certificate)
+    issued = ("Signature" if title == "CA Certificate" else "General Purpose")
+    return [
+        title,
+        "  Status: Available",
+        f"  Certificate Serial Number: {cert.serial_number:02X}",
+        f"  Certificate Usage: {issued}",
+        "  Issuer: ",
+        "    " + x509util.format_dn_ios(cert.issuer),
+        "  Subject: ",
+        "    " + x509util.format_dn_ios(cert.subject),
+        "  Validity Date: ",
+        f"    start date: {format_ios_timer(cert.not_valid_before_utc)}",
+        f"    end   date: {format_ios_timer(cert.not_valid_after_utc)}",
+        f"  Associated Trustpoints: {tp.name} ",
+        "",
+    ]
+
+
+def show_debugging(router: Router) -> list[str]:
+    lines = []
+    if router.debug:
+        lines.append("Crypto PKI:")
+        for flag in sorted(router.debug):
+            lines.append(f"  {DEBUG_TITLES[flag]} debugging is on")
+    return lines
+
+
+DEBUG_TITLES = {
+    "pki-server": "Crypto PKI Certificate Server",
+    "pki-transactions": "Crypto PKI Trans",
+}
+
+
+def show_ip_http_server_status(router: Router) -> list[str]:
+    return [
+        f"HTTP server status: {'Enabled' if router.http_server else 'Disabled'}",
+        "HTTP server port: 80",
+    ]
+
+
+def show_rsa_keys(router: Router) -> list[str]:
+    lines: list[str] = []
+    for label in router.keys.labels():
+        pair = router.keys.get(label)
+        assert pair is not None
+        lines += [
+            f"% Key pair was generated at: {router.key_times.get(label, 'unknown')}",
+            f"Key name: {label}",
+            " Usage: General Purpose Key",
+            f" Key is {'exportable' if pair.exportable else 'not exportable'}.",
+            " Key Data:",
+        ]
+        der = x509util.public_key_der(pair.key)
+        hexed = der.hex().upper()
+        words = [hexed[i:i + 8] for i in range(0, len(hexed), 8)]
+        for i in range(0, len(words), 8):
+            lines.append("  " + " ".join(words[i:i + 8]))
+    return lines
+
+
+# -- running configuration ---------------------------------------------------------------
+def running_config(router: Router) -> list[str]:
+    """`show running-config`, and what `write memory` saves as startup-config."""
+    lines = [
+        "!",
+        "version 12.3",
+        "service timestamps debug datetime msec",
+        "service timestamps log datetime msec",
+        "!",
+        f"hostname {router.hostname}",
+        "!",
+    ]
+    if router.domain_name:
+        lines.append(f"ip domain name {router.domain_name}")
+    if not router.domain_lookup:
+        lines.append("no ip domain lookup")
+    for host, address in router.hosts:
+        lines.append(f"ip host {host} {address}")
+    lines.append("!")
+    for tp in router.trustpoints.values():
+        lines += _trustpoint_config(tp)
+    for tp in router.trustpoints.values():
+        lines += _chain_config(tp)
+    for cs in router.servers.values():
+        lines += _server_config(cs.config)
+    lines.append("ip http server" if router.http_server else "no ip http server")
+    lines += ["!", "end"]
+    return lines
+
+
+def _trustpoint_config(tp: Trustpoint) -> list[str]:
+    lines = [f"crypto pki trustpoint {tp.name}"]
+    if tp.enrollment_url:
+        lines.append(f" enrollment url {tp.enrollment_url}")
+    if tp.subject_name:
+        lines.append(f" subject-name {tp.subject_name}")
+    if tp.revocation_check:
+        lines.append(f" revocation-check {tp.revocation_check}")
+    if tp.rsakeypair:
+        lines.append(f" rsakeypair {tp.rsakeypair}")
+    lines.append("!")
+    return lines
+
+
+def _chain_config(tp: Trustpoint) -> list[str]:
+    certs = []
+    if tp.id_cert is not None:
+        certs.append(("certificate", tp.id_cert))
+    if tp.ca_cert is not None:
+        certs.append(("certificate ca", tp.ca_cert))
+    if not certs:
+        return []
+    lines = [f"crypto pki certificate chain {tp.name}"]
+    for keyword, cert in certs:
+        lines.append(f" {keyword} {cert.serial_number:02X}")
+        hexed = x509util.cert_der(cert).hex().upper()
+        words = [hexed[i:i + 8] for i in range(0, len(hexed), 8)]
+        for i in range(0, len(words), 8):
+            lines.append("  " + " ".join(words[i:i + 8]))
+        lines.append("  quit")
+    lines.append("!")
+    return lines
+
+
+def _server_config(cfg: CsConfig) -> list[str]:
+    d = CsConfig(cfg.name)
+    lines = [f"crypto pki server {cfg.name}"]
+    if cfg.database_level != d.database_level:
+        lines.append(f" database level {cfg.database_level}")
+    if cfg.database_url != d.database_url:
+        lines.append(f" database url {cfg.database_url}")
+    if cfg.database_archive != d.database_archive:
+        lines.append(" no database archive" if cfg.database_archive is None
+                     else f" database archive {cfg.database_archive}")
+    if cfg.mode == "sub-cs":
+        lines.append(" mode sub-cs")
+    if cfg.issuer_name:
+        lines.append(f" issuer-name {cfg.issuer_name}")
+    if cfg.grant != d.grant:
+        lines.append(f" grant {cfg.grant}")
+    if cfg.hash != d.hash:
+        lines.append(f" hash {cfg.hash}")
+    if cfg.lifetime_crl_minutes != d.lifetime_crl_minutes:
+        lines.append(" lifetime crl " + _hours_minutes(cfg.lifetime_crl_minutes))
+    if cfg.lifetime_certificate_days != d.lifetime_certificate_days:
+        lines.append(f" lifetime certificate {cfg.lifetime_certificate_days}")
+    if cfg.lifetime_ca_certificate_days != d.lifetime_ca_certificate_days:
+        lines.append(f" lifetime ca-certificate {cfg.lifetime_ca_certificate_days}")
+    if cfg.lifetime_enrollment_request_minutes != d.lifetime_enrollment_request_minutes:
+        lines.append(" lifetime enrollment-request "
+                     + _hours_minutes(cfg.lifetime_enrollment_request_minutes))
+    if cfg.shutdown:
+        lines.append(" shutdown")
+    lines.append("!")
+    return lines
+
+
+def _hours_minutes(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} {rest}" if rest else str(hours)

@@ -1,0 +1,198 @@
+"""The IOS command line as a person at the console sees it."""
+
+from __future__ import annotations
+
+from routerkit import Lab
+
+from sim.pki.cs_fsm import CsState
+
+
+def enabled_ca(lab: Lab):
+    router = lab.router("ca", "10.0.0.1", "ip http server")
+    lab.type(router, "enable\nconfigure terminal\ncrypto pki server ca\nno shutdown\nend",
+             ("cisco123", "cisco123"))
+    assert router.server_state() is CsState.ENABLED
+    return router
+
+
+def test_abbreviations_reach_the_same_command() -> None:
+    lab = Lab()
+    router = enabled_ca(lab)
+    full = lab.type(router, "show crypto pki server")
+    short = lab.type(router, "sh cry pki ser")
+    assert full[1:] == short[1:]
+    assert "  Status: enabled" in short
+    assert short[0] == "ca#sh cry pki ser"
+
+
+def test_invalid_input_caret_sits_under_the_bad_word() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1")
+    out = lab.type(router, "enable\nconfigure terminal\ncrypto pki servr x")
+    assert out[-3:] == [
+        "r1(config)#crypto pki servr x",
+        "                      ^",
+        "% Invalid input detected at '^' marker.",
+    ]
+    assert out[-2].index("^") == len("r1(config)#crypto pki ")
+
+
+def test_incomplete_and_ambiguous() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1")
+    out = lab.type(router, "enable\nshow crypto\nd")
+    assert "% Incomplete command." in out
+    assert '% Ambiguous command:  "d"' in out
+
+
+def test_unknown_exec_word_is_looked_up_as_a_host() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1", "ip host peer 10.0.0.2")
+    out = lab.type(router, "enable\nfoo\npeer")
+    assert 'Translating "foo"...domain server (255.255.255.255)' in out
+    assert "% Unknown command or computer name, or unable to find computer address" in out
+    assert "Trying peer (10.0.0.2)... % Connection refused by remote host" in out
+
+
+def test_no_forms_and_do() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1", "ip http server")
+    assert router.http_server
+    out = lab.type(router, "enable\nconf t\nno ip http server\ndo show ip http server status")
+    assert not router.http_server
+    assert "HTTP server status: Disabled" in out
+    out = lab.type(router, "do sh clok")
+    assert out[-2:] == [" " * len("r1(config)#do sh ") + "^",
+                        "% Invalid input detected at '^' marker."]
+
+
+def test_global_command_in_a_submode_leaves_the_submode() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1")
+    out = lab.type(router, "enable\nconf t\ncrypto pki trustpoint tp\nhostname r9\nexit")
+    assert "r1(ca-trustpoint)#hostname r9" in out
+    assert out[-2] == "r9(config)#exit"
+    assert out[-1].endswith("%SYS-5-CONFIG_I: Configured from console by console")
+    assert router.session.mode.name == "EXEC"
+
+
+def test_empty_passphrase_aborts() -> None:
+    lab = Lab()
+    router = lab.router("ca", "10.0.0.1", "ip http server")
+    out = lab.type(router, "enable\nconf t\ncrypto pki server ca\nno shutdown", ("",))
+    assert out[-2:] == ["Password:", "% Aborted."]
+    assert router.server_state() is CsState.INITIAL
+    assert router.keys.get("ca") is None
+
+
+def test_missing_answer_counts_as_return_and_is_traced() -> None:
+    lab = Lab()
+    router = lab.router("ca", "10.0.0.1", "ip http server")
+    out = lab.type(router, "enable\nconf t\ncrypto pki server ca\nno shutdown")
+    assert out[-1] == "% Aborted."
+    assert lab.env.trace.select(router="ca", category="console", name="input.missing")
+
+
+def test_mismatched_passphrase() -> None:
+    lab = Lab()
+    router = lab.router("ca", "10.0.0.1", "ip http server")
+    out = lab.type(router, "enable\nconf t\ncrypto pki server ca\nno shutdown",
+                   ("cisco123", "cisco124"))
+    assert "% Passwords do not match." in out
+    assert router.server_state() is CsState.INITIAL
+
+
+def test_yes_no_prompt_reasks_once_then_gives_up() -> None:
+    lab = Lab()
+    router = enabled_ca(lab)
+    out = lab.type(router, "conf t\nno crypto pki server ca", ("maybe", ""))
+    assert out.count("% Please answer 'yes' or 'no'.") == 2
+    assert "ca" in router.servers
+    out = lab.type(router, "no crypto pki server ca", ("yes",))
+    assert "ca" not in router.servers
+    assert not router.nvram.exists("ca.ser")
+
+
+def test_locked_server_refuses_changes_until_shut() -> None:
+    lab = Lab()
+    router = enabled_ca(lab)
+    out = lab.type(router, "conf t\ncrypto pki server ca\ngrant auto")
+    assert out[-1] == "% Server's configuration is locked (enter \"shut\" to unlock it)"
+    out = lab.type(router, "shutdown\ngrant auto")
+    assert "Certificate server 'shut' event has been queued for processing." in out
+    assert any("%PKI-6-CS_DISABLED: Certificate server now disabled." in line for line in out)
+    assert any("%PKI-6-CS_GRANT_AUTO" in line for line in out)
+    assert router.servers["ca"].config.grant == "auto"
+    out = lab.type(router, "no shutdown")
+    assert "Certificate server 'no shut' event has been queued for processing." in out
+    assert router.server_state() is CsState.ENABLED
+
+
+def test_running_config_and_write_memory() -> None:
+    lab = Lab()
+    router = enabled_ca(lab)
+    out = lab.type(router, "show running-config")
+    assert "crypto pki server ca" in out
+    assert "crypto pki trustpoint ca" in out
+    assert " certificate ca 01" in out
+    assert router.config_modified()
+    out = lab.type(router, "write memory")
+    assert out[-2:] == ["Building configuration...", "[OK]"]
+    assert not router.config_modified()
+    out = lab.type(router, "show startup-config")
+    assert out[1].startswith("Using ")
+
+
+def test_copy_running_config_prompts_for_destination() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1")
+    out = lab.type(router, "enable\ncopy running-config startup-config", ("",))
+    assert "Destination filename [startup-config]?" in out
+    assert router.nvram.exists("startup-config")
+
+
+def test_debug_toggles() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1")
+    out = lab.type(router, "enable\ndebug crypto pki server\ndebug crypto pki transactions\n"
+                           "show debugging\nundebug all\nshow debugging")
+    assert "Crypto PKI Certificate Server debugging is on" in out
+    assert "  Crypto PKI Trans debugging is on" in out
+    assert "All possible debugging has been turned off" in out
+    assert router.debug == set()
+
+
+def test_clock_set_and_show_clock() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1", clock_set=False)
+    out = lab.type(router, "show clock")
+    assert out[-1].startswith("*21:00:")
+    out = lab.type(router, "enable\nclock set 10:30:00 Mar 5 2006\nshow clock")
+    assert out[-1].startswith("10:30:01.000 UTC Sun Mar 5 2006")
+
+
+def test_crypto_key_generate_asks_for_modulus() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1")
+    out = lab.type(router, "enable\nconf t\ncrypto key generate rsa label k1", ("1024",))
+    assert "How many bits in the modulus [512]: 1024" in out
+    assert out[-1] == "% Generating 1024 bit RSA keys ...[OK]"
+    assert router.keys.get("k1").bits == 1024
+
+
+def test_dir_nvram_lists_sizes() -> None:
+    lab = Lab()
+    router = enabled_ca(lab)
+    out = lab.type(router, "dir nvram:")
+    assert out[1] == "Directory of nvram:/"
+    assert any(line.endswith("ca.ser") for line in out)
+    assert out[-1].endswith("bytes free)")
+
+
+def test_erase_nvram() -> None:
+    lab = Lab()
+    router = enabled_ca(lab)
+    lab.type(router, "write memory")
+    out = lab.type(router, "erase nvram:", ("",))
+    assert "Erase of nvram: complete" in out
+    assert not router.nvram.exists("startup-config")
