@@ -1,0 +1,174 @@
+"""The `pkilab` command (also `python -m sim`).
+
+Exit codes: 0 when every expectation holds, 1 when one fails, 2 for a bad scenario file
+or bad usage (one clear message naming the file, the line and the problem).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+import sim
+from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.model import Scenario
+from sim.scenario.output import write_output
+from sim.scenario.runner import RunResult, run_scenario
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _load_or_exit(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _default_out(scenario: Scenario) -> Path:
+    return Path("reports") / scenario.name
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(sim.__version__, prog_name="pkilab")
+def main() -> None:
+    """pkilab: simulate Cisco IOS certificate-server hierarchies from scenario files."""
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Output folder (default: reports/<scenario-name>/).")
+@click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where seeded RSA keys are cached (default: ~/.cache/pkilab/keys).")
+def run(scenario_file: Path, seed: int | None, out_dir: Path | None,
+        key_cache: Path | None) -> None:
+    """Run one scenario and write its output folder."""
+    scenario = _load_or_exit(scenario_file)
+    result = run_scenario(scenario, seed=seed, key_cache=key_cache)
+    out = out_dir or _default_out(scenario)
+    write_output(result, out)
+    _print_result(_console(), result, out)
+    sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
+
+
+def _print_result(console: Console, result: RunResult, out: Path) -> None:
+    scenario = result.scenario
+    console.print(f"[bold]{scenario.name}[/bold] (seed {result.seed}, "
+                  f"{len(result.world.routers)} routers)")
+    for r in result.results:
+        mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
+        console.print(f"  {mark} {r.expectation.describe()}")
+        if not r.passed:
+            console.print(f"       line {r.expectation.line}: observed: {r.observed}")
+            for line in r.context:
+                console.print(f"       | {line}", markup=False)
+    passed = sum(r.passed for r in result.results)
+    console.print(f"{passed}/{len(result.results)} expectations hold; output in {out}/")
+
+
+@main.command()
+@click.argument("scenario_files", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False))
+def validate(scenario_files: tuple[Path, ...]) -> None:
+    """Parse and check scenario files without running them."""
+    bad = False
+    for path in scenario_files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            click.echo(f"error: {error}", err=True)
+            bad = True
+            continue
+        click.echo(f"ok: {path} ({len(scenario.routers)} routers, {len(scenario.links)} links, "
+                   f"{len(scenario.events)} events, {len(scenario.expectations)} expectations)")
+    sys.exit(EXIT_BAD_INPUT if bad else EXIT_OK)
+
+
+def collect(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths or (Path("scenarios"),):
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.yaml") if p.is_file())
+        else:
+            files.append(path)
+    return files
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=None, help="Override every scenario's seed.")
+@click.option("--out", "out_root", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("reports"), show_default=True,
+              help="Each scenario's output goes to OUT/<scenario-name>/.")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("reports/junit.xml"), show_default=True,
+              help="Where to write JUnit XML.")
+@click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None)
+def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path,
+          key_cache: Path | None) -> None:
+    """Run many scenarios (files or folders; default scenarios/) and summarise."""
+    console = _console()
+    files = collect(paths)
+    if not files:
+        click.echo("error: no scenario files found", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    scenarios: list[Scenario] = []
+    for path in files:
+        scenarios.append(_load_or_exit(path))
+    results: list[RunResult] = []
+    with console.status("running scenarios") as status:
+        for index, scenario in enumerate(scenarios, 1):
+            status.update(f"[{index}/{len(scenarios)}] {scenario.name}")
+            result = run_scenario(scenario, seed=seed, key_cache=key_cache)
+            write_output(result, out_root / scenario.name)
+            results.append(result)
+    table = Table(title="pkilab check")
+    for column in ("scenario", "seed", "expectations", "result"):
+        table.add_column(column)
+    for result in results:
+        passed = sum(r.passed for r in result.results)
+        verdict = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
+        table.add_row(result.scenario.name, str(result.seed),
+                      f"{passed}/{len(result.results)}", verdict)
+    console.print(table)
+    for result in results:
+        for r in result.results:
+            if not r.passed:
+                console.print(f"[red]FAIL[/red] {result.scenario.name}: "
+                              f"{r.expectation.describe()} -- observed: {r.observed}")
+    write_junit(results, junit)
+    console.print(f"JUnit XML: {junit}")
+    sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_FAILED)
+
+
+def write_junit(results: list[RunResult], path: Path) -> None:
+    suites = ElementTree.Element("testsuites", name="pkilab")
+    for result in results:
+        failures = sum(not r.passed for r in result.results)
+        suite = ElementTree.SubElement(
+            suites, "testsuite", name=result.scenario.name,
+            tests=str(len(result.results)), failures=str(failures), errors="0")
+        for r in result.results:
+            case = ElementTree.SubElement(suite, "testcase", classname=result.scenario.name,
+                                          name=r.expectation.describe())
+            if not r.passed:
+                failure = ElementTree.SubElement(case, "failure", message=r.observed)
+                failure.text = "\n".join(r.context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ElementTree.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Write a run's output folder (DESIGN.md "A run's output folder").
+
+    summary.json               scenario, seed, version, final state, expectations, artifacts
+    trace.jsonl                one JSON object per trace event
+    transcripts/<router>.txt   each console as a person would have seen it
+    artifacts/<router>/        CA certificates and CRLs as PEM (openssl reads them)
+
+Everything written is a function of the scenario, the seed and the version, so two runs
+give byte-identical folders. Only the files pkilab writes are replaced; anything else a
+user keeps in the folder is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import sim
+from sim.pki import x509util
+from sim.router.router import Router
+from sim.router.transcript import transcript_text
+from sim.scenario.runner import RunResult
+
+OWNED = ("summary.json", "trace.jsonl", "transcripts", "artifacts")
+
+
+def write_output(result: RunResult, out_dir: Path) -> list[str]:
+    """Write the folder; return the artifact paths (relative to `out_dir`)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in OWNED:
+        path = out_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    trace = result.world.env.trace
+    (out_dir / "trace.jsonl").write_text(trace.to_jsonl(), encoding="utf-8")
+    transcripts = out_dir / "transcripts"
+    transcripts.mkdir()
+    for name in result.world.routers:
+        (transcripts / f"{name}.txt").write_text(transcript_text(trace, name), encoding="utf-8")
+    artifacts = _write_artifacts(result, out_dir)
+    summary = build_summary(result, artifacts)
+    (out_dir / "summary.json").write_text(
+        json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    return artifacts
+
+
+def _write_artifacts(result: RunResult, out_dir: Path) -> list[str]:
+    written: list[str] = []
+    for name, router in result.world.routers.items():
+        folder = out_dir / "artifacts" / name
+        files: dict[str, bytes] = {}
+        for cs in router.servers.values():
+            if cs.ca_cert is not None:
+                files[f"{cs.name}.ca.pem"] = x509util.cert_pem(cs.ca_cert)
+            if cs.crl_der is not None:
+                files[f"{cs.name}.crl.pem"] = x509util.crl_pem(x509util.load_crl(cs.crl_der))
+        for tp in router.trustpoints.values():
+            if tp.ca_cert is not None and f"{tp.name}.ca.pem" not in files:
+                files[f"{tp.name}.ca.pem"] = x509util.cert_pem(tp.ca_cert)
+            if tp.id_cert is not None:
+                files[f"{tp.name}.cert.pem"] = x509util.cert_pem(tp.id_cert)
+        for filename in sorted(files):
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / filename).write_bytes(files[filename])
+            written.append(f"artifacts/{name}/{filename}")
+    return written
+
+
+def build_summary(result: RunResult, artifacts: list[str]) -> dict[str, Any]:
+    scenario = result.scenario
+    return {
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "file": scenario.source.name if scenario.source else None,
+        "seed": result.seed,
+        "version": sim.__version__,
+        "start": scenario.start.isoformat(),
+        "duration": scenario.duration,
+        "passed": result.passed,
+        "routers": {name: _router_state(r) for name, r in result.world.routers.items()},
+        "expectations": [r.to_json() for r in result.results],
+        "artifacts": artifacts,
+    }
+
+
+def _router_state(router: Router) -> dict[str, Any]:
+    servers = {}
+    for cs in router.servers.values():
+        servers[cs.name] = {
+            "state": cs.state.value,
+            "status": cs.status(),
+            "mode": cs.config.mode,
+            "last_serial": cs.last_serial,
+            "ca_fingerprint_md5": (
+                x509util.fingerprint(x509util.cert_der(cs.ca_cert), "md5") if cs.ca_cert else None
+            ),
+        }
+    return {
+        "address": router.address,
+        "hostname": router.hostname,
+        "running": router.up,
+        "clock": router.clock.timestamp(),
+        "clock_set": router.clock.is_set,
+        "http_server": router.http_server,
+        "servers": servers,
+        "trustpoints": sorted(router.trustpoints),
+        "nvram": {name: len(router.nvram.read(name) or b"") for name in router.nvram},
+    }

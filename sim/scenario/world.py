@@ -1,0 +1,56 @@
+"""Build the simulated world of a scenario: environment, network, routers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.kernel.clock import RouterClock
+from sim.kernel.env import SimEnv
+from sim.net.topology import Network
+from sim.pki.keys import KeySource, default_cache_dir
+from sim.router.router import Router
+from sim.scenario.model import RouterSpec, Scenario
+
+
+@dataclass
+class World:
+    env: SimEnv
+    net: Network
+    routers: dict[str, Router]
+
+
+def build_world(scenario: Scenario, seed: int, key_cache: Path | None = None) -> World:
+    env = SimEnv(seed, scenario.start)
+    net = Network(env)
+    keysource = KeySource(seed, key_cache if key_cache is not None else default_cache_dir())
+    routers: dict[str, Router] = {}
+    for spec in scenario.routers:
+        net.add_node(spec.name, spec.address)
+        routers[spec.name] = Router(
+            env,
+            net,
+            spec.name,
+            spec.address,
+            _clock(env, spec),
+            keysource,
+            startup_config=list(spec.config),
+        )
+    for link in scenario.links:
+        net.add_link(link.a, link.b, latency=link.latency, loss=link.loss)
+    for router in routers.values():
+        router.start()
+    return World(env, net, routers)
+
+
+def _clock(env: SimEnv, spec: RouterSpec) -> RouterClock:
+    c = spec.clock
+    return RouterClock(
+        env,
+        is_set=c.set,
+        value=c.value,
+        offset=c.offset,
+        drift_ppm=c.drift_ppm,
+        authoritative=c.authoritative,
+        calendar=c.calendar,
+    )

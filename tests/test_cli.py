@@ -1,0 +1,94 @@
+"""The `pkilab` command: exit codes 0/1/2 and messages without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pkilab(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+PASSING = """\
+name: tiny
+description: one router, one passing and (optionally) one failing check
+duration: 2m
+routers:
+  r1:
+    address: 10.0.0.1
+    config: hostname r1
+expect:
+  - {router: r1, show: show clock, contains: "UTC"}
+"""
+
+
+def test_run_writes_the_output_folder_and_exits_0(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = pkilab("run", str(ROOT / "scenarios" / "root-ca.yaml"), "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "7/7 expectations hold" in done.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["passed"] is True
+    assert summary["routers"]["root1"]["servers"]["root1"]["state"] == "enabled"
+    assert (out / "transcripts" / "root1.txt").exists()
+    assert (out / "trace.jsonl").read_text().count("\n") > 50
+    assert "artifacts/root1/root1.ca.pem" in summary["artifacts"]
+
+
+def test_failed_expectation_exits_1_and_says_what_was_observed(tmp_path: Path) -> None:
+    scenario = tmp_path / "fails.yaml"
+    scenario.write_text(PASSING + '  - {router: r1, server_state: enabled}\n')
+    done = pkilab("run", str(scenario), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert "FAIL r1: certificate server is enabled" in done.stdout
+    assert "r1 has no any certificate server" in done.stdout or "has no" in done.stdout
+
+
+def test_bad_scenario_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(PASSING.replace("duration: 2m", "duration: 2 minutes"))
+    done = pkilab("run", str(scenario))
+    assert done.returncode == 2
+    assert f"{scenario}:3:" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_missing_file_and_bad_usage_exit_2(tmp_path: Path) -> None:
+    done = pkilab("run", str(tmp_path / "nope.yaml"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "nope.yaml" in done.stderr
+    assert pkilab("run").returncode == 2
+    assert pkilab("frobnicate").returncode == 2
+
+
+def test_validate(tmp_path: Path) -> None:
+    done = pkilab("validate", str(ROOT / "scenarios" / "root-ca.yaml"))
+    assert done.returncode == 0 and done.stdout.startswith("ok: ")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PASSING.replace("routers:", "routerz:"))
+    done = pkilab("validate", str(bad))
+    assert done.returncode == 2 and "routerz" in done.stderr
+
+
+def test_check_runs_a_folder_and_writes_junit(tmp_path: Path) -> None:
+    folder = tmp_path / "suite"
+    folder.mkdir()
+    (folder / "ok.yaml").write_text(PASSING)
+    (folder / "fails.yaml").write_text(PASSING.replace("name: tiny", "name: tiny-fails")
+                                       + '  - {router: r1, nvram_file: nothing.txt}\n')
+    junit = tmp_path / "junit.xml"
+    done = pkilab("check", str(folder), "--out", str(tmp_path / "reports"), "--junit",
+                  str(junit))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "tiny-fails" in done.stdout
+    suites = ElementTree.parse(junit).getroot()
+    counts = {s.get("name"): (s.get("tests"), s.get("failures")) for s in suites}
+    assert counts == {"tiny-fails": ("2", "1"), "tiny": ("1", "0")}
+    assert (tmp_path / "reports" / "tiny" / "summary.json").exists()
