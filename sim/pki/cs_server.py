@@ -304,6 +304,11 @@ class CertificateServer:
     def _check_crl(self, ctx: CsContext, key: object, fx: list[Effect]) -> None:
         crl_name = f"{self.name}.crl"
         existing = ctx.storage.get(crl_name)
+        if existing is not None and not self._crl_matches(existing):
+            # A CRL left behind by an earlier CA of the same name (deleted and re-created
+            # without erasing nvram) cannot serve this CA: publish a fresh one.
+            fx.append(Debug(f"CRL file {crl_name} was not issued by this CA."))
+            existing = None
         if existing is not None:
             fx.append(Debug(f"CRL file {crl_name} exists."))
             self._elapse(fx, FILE_READ_SECONDS, "read CRL file")
@@ -317,6 +322,16 @@ class CertificateServer:
         fx.append(WriteFile(crl_name, self.crl_der))
         fx.append(Debug(f"Publishing {len(self.crl_der)} bytes to crl file "
                         f"{self.config.database_url}{crl_name}"))
+
+    def _crl_matches(self, der: bytes) -> bool:
+        if self.ca_cert is None:
+            return True
+        try:
+            crl = x509util.load_crl(der)
+        except ValueError:
+            return False
+        return crl.issuer == self.ca_cert.subject and x509util.verify_signature(
+            crl, self.ca_cert.public_key())
 
     def issue_crl(self, now: datetime, key: object) -> bytes:
         assert self.ca_cert is not None
