@@ -196,3 +196,61 @@ def test_erase_nvram() -> None:
     out = lab.type(router, "erase nvram:", ("",))
     assert "Erase of nvram: complete" in out
     assert not router.nvram.exists("startup-config")
+
+
+def test_debug_all_asks_first() -> None:
+    lab = Lab()
+    router = lab.router("r1", "10.0.0.1")
+    out = lab.type(router, "enable\ndebug all", ("",))
+    assert out[-1] == "This may severely impact network performance. Continue? (yes/[no]):"
+    assert router.debug == set()
+    out = lab.type(router, "debug all", ("yes",))
+    assert out[-1] == "All possible debugging has been turned on"
+    assert router.debug == {"pki-server", "pki-transactions"}
+    lab.type(router, "no debug all")
+    assert router.debug == set()
+
+
+def test_show_certificates_and_trustpoints_of_a_root() -> None:
+    lab = Lab()
+    router = enabled_ca(lab)
+    out = lab.type(router, "show crypto pki certificates")
+    assert out[1:4] == ["CA Certificate", "  Status: Available", "  Certificate Serial Number: 01"]
+    assert "    cn=ca" in out
+    assert "  Associated Trustpoints: ca " in out
+    out = lab.type(router, "show crypto pki trustpoints")
+    assert out[1:] == ["Trustpoint ca:", "    Subject Name: ", "    cn=ca",
+                       "          Serial Number (hex): 01", "    Certificate configured.", ""]
+
+
+def test_server_settings_show_up_in_show_output_and_config() -> None:
+    lab = Lab()
+    router = lab.router("ca", "10.0.0.1", "ip http server")
+    lab.type(router, "enable\nconf t\ncrypto pki server ca\nissuer-name CN=Lab CA, O=pkilab\n"
+                     "grant auto\nlifetime crl 24\nlifetime certificate 30\n"
+                     "lifetime ca-certificate 730\ndatabase level complete\nno shutdown\nend",
+             ("cisco123", "cisco123"))
+    out = lab.type(router, "show crypto pki server")
+    assert "  Issuer name: CN=Lab CA, O=pkilab" in out
+    assert "  Granting mode is: auto" in out
+    assert "  Database Level: Complete - all issued certs written as <serialnum>.cer" in out
+    cs = router.servers["ca"]
+    assert cs.ca_cert.subject.rfc4514_string() == "CN=Lab CA,O=pkilab"
+    lifetime = cs.ca_cert.not_valid_after_utc - cs.ca_cert.not_valid_before_utc
+    assert lifetime.days == 730
+    crl = cs.crl
+    assert (crl.next_update_utc - crl.last_update_utc).total_seconds() == 24 * 3600
+    config = lab.type(router, "show running-config")
+    for line in (" issuer-name CN=Lab CA, O=pkilab", " grant auto", " lifetime crl 24",
+                 " lifetime certificate 30", " lifetime ca-certificate 730",
+                 " database level complete"):
+        assert line in config
+
+
+def test_issuer_name_cannot_change_after_the_ca_certificate_exists() -> None:
+    lab = Lab()
+    router = enabled_ca(lab)
+    out = lab.type(router, "conf t\ncrypto pki server ca\nshutdown\nissuer-name CN=other")
+    assert out[-1] == "% This setting cannot be changed after CA certificate generation."
+    out = lab.type(router, "issuer-name =bad")
+    assert out[-1].startswith("% ")

@@ -12,8 +12,6 @@ from functools import cache
 from typing import Any
 
 from sim.pki import x509util
-from sim.pki.cs_fsm import CsSignal, CsState
-from sim.pki.cs_server import CertificateServer, CsConfig
 from sim.router.cli_parser import Empty, Grammar, Match, ParseError
 from sim.router.console import SUBMODES, Mode, Session
 from sim.router.handlers_config import CONFIG_COMMANDS, CS_COMMANDS, TRUSTPOINT_COMMANDS
@@ -21,9 +19,6 @@ from sim.router.handlers_exec import EXEC_COMMANDS, USER_EXEC_COMMANDS
 
 Handler = Callable[[Session, Match], Generator[Any, Any, None] | None]
 CommandTable = list[tuple[str, Handler, dict[str, bool]]]
-
-_CHAIN_COMMANDS: CommandTable = []
-
 
 def _chain_certificate(s: Session, m: Match) -> None:
     s.cert_serial = int(m.args["serial"])  # type: ignore[arg-type]
@@ -37,7 +32,7 @@ def _chain_exit(s: Session, m: Match) -> None:
     s.context = None
 
 
-_CHAIN_COMMANDS += [
+_CHAIN_COMMANDS: CommandTable = [
     ("certificate [ca] <serial:HEX>", _chain_certificate, {}),
     ("exit", _chain_exit, {}),
 ]
@@ -141,21 +136,3 @@ def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
         s.write("% Unknown command or computer name, or unable to find computer address")
 
 
-def current_server(s: Session) -> CertificateServer:
-    return s.router.servers[s.context or ""]
-
-
-def new_server(name: str) -> CertificateServer:
-    return CertificateServer(CsConfig(name))
-
-
-__all__ = [
-    "CsSignal",
-    "CsState",
-    "certificate_data",
-    "current_server",
-    "dispatch",
-    "grammar_for",
-    "new_server",
-    "run_exec_line",
-]

@@ -19,7 +19,7 @@ from collections.abc import Generator, Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sim.router.cli_parser import Empty, Match, ParseError
+from sim.router.cli_parser import ParseError
 
 if TYPE_CHECKING:
     from sim.router.router import Router
@@ -176,10 +176,3 @@ def load_config_text(router: Router, lines: list[str]) -> list[Any]:
             router.console_line(text)
     return [cs for cs in router.servers.values() if not cs.config.shutdown]
 
-
-def is_match(result: object) -> bool:
-    return isinstance(result, Match)
-
-
-def is_empty(result: object) -> bool:
-    return isinstance(result, Empty)

@@ -60,6 +60,17 @@ def _undebug_all(s: Session, m: Match) -> None:
     s.write("All possible debugging has been turned off")
 
 
+def _debug_all(s: Session, m: Match) -> Generator[Any, Any, None]:
+    if m.negated:
+        _undebug_all(s, m)
+        return
+    answer = yield from s.ask("This may severely impact network performance. "
+                              "Continue? (yes/[no]):")
+    if answer.strip().lower() in ("y", "ye", "yes"):
+        s.router.debug.update(DEBUG_FLAGS.values())
+        s.write("All possible debugging has been turned on")
+
+
 def _clock_set(s: Session, m: Match) -> None:
     hour, minute, second = m.args["time"]  # type: ignore[misc]
     try:
@@ -166,7 +177,7 @@ EXEC_COMMANDS = SHOW_COMMANDS + [
     ("configure terminal", _configure, {}),
     ("debug crypto pki server", _debug, {"no_form": True}),
     ("debug crypto pki transactions", _debug, {"no_form": True}),
-    ("debug all", _undebug_all, {"no_form": True, "no_requires_args": False}),
+    ("debug all", _debug_all, {"no_form": True}),
     ("undebug all", _undebug_all, {}),
     ("clock set <time:HH:MM:SS> <day:1-31> <month:MONTH> <year:1993-2035>", _clock_set, {}),
     ("clock set <time:HH:MM:SS> <month:MONTH> <day:1-31> <year:1993-2035>", _clock_set, {}),
