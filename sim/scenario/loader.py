@@ -4,79 +4,43 @@ A scenario author's only debugger is the error message, so every failure is a
 `ScenarioError` reading `<file>:<line>: <where>: <what is wrong>`, never a traceback or a
 raw jsonschema dump. Loading runs in three passes:
 
-1. YAML. The file is *composed* (not just loaded) so that every value keeps the line it was
-   written on: `lines` maps a JSON path such as `("events", 2, "at")` to the line of the key
-   or list item that declared it. Duplicate keys, which PyYAML would silently collapse, are
-   errors here.
+1. YAML (`sim.scenario.yaml_lines`). The file is *composed* (not just loaded) so that every
+   value keeps the line it was written on: `lines` maps a JSON path such as
+   `("events", 2, "at")` to the line of the key or list item that declared it. Duplicate
+   keys, which PyYAML would silently collapse, are errors here, and two YAML 1.1 traps
+   (keys and free text read as booleans or numbers) are defused.
 2. Shape. The data is checked against the shipped `schema.json` (the same file editors can
    use). Of all schema errors the one about the earliest object in the file is reported,
-   typos (unknown keys) first, and rephrased into a sentence; subschemas may carry an
-   `x-message` with pkilab's wording.
+   typos (unknown keys) first, and rephrased into a sentence (`sim.scenario.schema_errors`);
+   subschemas may carry an `x-message` with pkilab's wording.
 3. Meaning. Cross-references and values the schema cannot judge: unique addresses, links
    between known and distinct routers, events and checks on known routers and within the
    run, parseable times. The typed model is built in the same pass.
 
-Two YAML 1.1 traps are defused in pass 1. Mapping keys are always the text as written (a
-router called `no` is not the boolean False). And free-text fields (`cli`, `input`,
-`contains`, router names, ...) take plain scalars verbatim: a prompt answer written `yes`
-stays "yes", a password `0123` stays "0123" instead of becoming the octal number 83.
+This module holds the public API (`load_scenario`, `load_scenario_text`, `load_schema`,
+`ScenarioError`), puts the file name and line on every error, and does pass 3; the other
+two passes live in the modules named above so that each file keeps one job.
 """
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import json
 import math
-import re
-from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
 import jsonschema
-import yaml
 
 from sim.pki.cs_fsm import CsState
 from sim.scenario import model as m
 from sim.scenario.durations import format_duration, parse_duration
-
-JsonPath = tuple[str | int, ...]
-
-_MAX_NODES = 100_000
-"""Alias expansion bound: a scenario is small; a 'billion laughs' file is not a scenario."""
-
-_TEXT_PATH_SPECS = " ".join(
-    (
-        "name description",
-        "routers.*.address routers.*.config routers.*.config.* routers.*.release",
-        "links.*.endpoints.*",
-        "events.*.router events.*.cli events.*.cli.* events.*.input events.*.input.*",
-        "events.*.link_down.* events.*.link_up.*",
-        "expect.*.router expect.*.server expect.*.show expect.*.nvram_file",
-        "expect.*.certificate_verifies",
-        "expect.*.transcript_contains expect.*.transcript_contains.*",
-        "expect.*.transcript_not_contains expect.*.transcript_not_contains.*",
-        "expect.*.contains expect.*.contains.* expect.*.not_contains expect.*.not_contains.*",
-    )
-)
-_TEXT_PATHS: tuple[JsonPath, ...] = tuple(tuple(s.split(".")) for s in _TEXT_PATH_SPECS.split())
-"""Paths whose plain scalars are read verbatim as text (see the module docstring)."""
-
-_TYPE_WORDS = {
-    "object": "a mapping",
-    "array": "a list",
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "null": "nothing",
-}
-
-_PRIORITY = {"additionalProperties": 0, "propertyNames": 1, "exactly one": 2, "required": 3}
-"""Which schema error to report first for one object: a typo explains the rest."""
+from sim.scenario.schema_errors import describe, did_you_mean, explain
+from sim.scenario.yaml_lines import JsonPath, YamlError, about, read_yaml
 
 
 class ScenarioError(Exception):
@@ -138,170 +102,19 @@ def load_scenario_text(text: str, filename: str) -> m.Scenario:
 
 
 def _load(text: str, filename: str, source: Path | None) -> m.Scenario:
-    data, lines = _read_yaml(text, filename)
+    try:
+        data, lines = read_yaml(text)
+    except YamlError as exc:
+        raise ScenarioError(filename, exc.line, exc.message) from None
     errors = _Errors(filename, lines)
     if not isinstance(data, dict):
         errors.fail(
             (),
             f"the top level must be a mapping of scenario keys (name, description, "
-            f"duration, routers, ...), not {_kind(data)}",
+            f"duration, routers, ...), not {describe(data)}",
         )
     _check_shape(data, errors)
     return _Builder(errors).scenario(data, source)
-
-
-# -- pass 1: YAML with lines -------------------------------------------------------------
-
-
-def _read_yaml(text: str, filename: str) -> tuple[Any, dict[JsonPath, int]]:
-    loader = yaml.SafeLoader(text)
-    try:
-        try:
-            root = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            raise _yaml_error(exc, filename) from None
-        except yaml.YAMLError as exc:
-            raise ScenarioError(filename, 1, f"YAML error: {exc}") from None
-        if root is None:
-            raise ScenarioError(
-                filename,
-                1,
-                "the file is empty (a scenario needs at least name, description, "
-                "duration and routers)",
-            )
-        return _Reader(loader, filename).read(root)
-    finally:
-        loader.dispose()
-
-
-def _yaml_error(exc: yaml.MarkedYAMLError, filename: str) -> ScenarioError:
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else 1
-    if isinstance(exc, yaml.composer.ComposerError) and "single document" in str(exc.context):
-        return ScenarioError(
-            filename,
-            line,
-            "the file holds more than one YAML document; "
-            "a scenario is a single document (remove '---')",
-        )
-    problem = exc.problem or "cannot be read"
-    if isinstance(exc, yaml.constructor.ConstructorError):
-        if "could not determine a constructor" in problem:
-            tag = problem.rsplit("tag ", 1)[-1]
-            problem = f"unsupported YAML tag {tag} (scenario files hold plain values only)"
-        return ScenarioError(filename, line, problem)
-    context = exc.context or ""
-    if context and exc.context_mark and exc.context_mark.line + 1 != line:
-        context += f" on line {exc.context_mark.line + 1}"
-    plain = next((text for start, text in _YAML_PROBLEMS if problem.startswith(start)), "")
-    if plain:
-        said = f"{problem}; {context}" if context else problem
-        return ScenarioError(
-            filename, line, f"YAML syntax error: {plain} (the parser says: {said})"
-        )
-    detail = f"{problem} ({context})" if context else problem
-    return ScenarioError(filename, line, f"YAML syntax error: {detail}")
-
-
-_YAML_PROBLEMS = (
-    ("expected <block end>", "this line is not indented like the lines above it"),
-    ("did not find expected key", "this line is not indented like the lines above it"),
-    ("did not find expected '-'", "this list item is not indented like the ones above it"),
-    ("mapping values are not allowed", "unexpected ':'; quote text that holds ': '"),
-    ("could not find expected ':'", "a key without ':' or a quote left open"),
-    ("found character '\\t'", "a tab character; indent with spaces, not tabs"),
-    ("found unexpected end of stream", "the file ends inside a quoted text"),
-    ("expected ',' or ']'", "a [...] list is not closed, or lacks a ','"),
-    ("expected ',' or '}'", "a {...} mapping is not closed, or lacks a ','"),
-)
-"""PyYAML's most common complaints, in the words a scenario author would use."""
-
-
-class _Reader:
-    """Turns a composed YAML node tree into plain data plus a path -> line map."""
-
-    def __init__(self, loader: yaml.SafeLoader, filename: str) -> None:
-        self._loader = loader
-        self._filename = filename
-        self._lines: dict[JsonPath, int] = {}
-        self._active: set[int] = set()
-        self._count = 0
-
-    def read(self, root: yaml.Node) -> tuple[Any, dict[JsonPath, int]]:
-        self._lines[()] = root.start_mark.line + 1
-        return self._value(root, ()), self._lines
-
-    def _fail(self, node: yaml.Node, message: str) -> ScenarioError:
-        return ScenarioError(self._filename, node.start_mark.line + 1, message)
-
-    def _value(self, node: yaml.Node, path: JsonPath) -> Any:
-        self._count += 1
-        if self._count > _MAX_NODES:
-            raise self._fail(node, "the file expands to too many values (aliases nested too deep?)")
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
-        if id(node) in self._active:
-            raise self._fail(node, _at(path, "an alias refers to itself"))
-        self._active.add(id(node))
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                items = []
-                for index, child in enumerate(node.value):
-                    self._lines[path + (index,)] = child.start_mark.line + 1
-                    items.append(self._value(child, path + (index,)))
-                return items
-            return self._mapping(node, path)
-        finally:
-            self._active.discard(id(node))
-
-    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
-        seen: dict[str, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self._fail(
-                    key_node, _at(path, "a key must be a plain name, not a list or mapping")
-                )
-            key, line = key_node.value, key_node.start_mark.line + 1
-            if key in seen:
-                raise self._fail(
-                    key_node,
-                    f"{_where(path + (key,))}: duplicate key "
-                    f"'{key}' (first given on line {seen[key]})",
-                )
-            seen[key] = line
-        try:
-            self._loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        except yaml.MarkedYAMLError as exc:
-            raise _yaml_error(exc, self._filename) from None
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            self._lines[path + (key,)] = key_node.start_mark.line + 1
-            result[key] = self._value(value_node, path + (key,))
-        return result
-
-    def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
-        if node.style is None and any(_matches(path, spec) for spec in _TEXT_PATHS):
-            return node.value
-        try:
-            value = self._loader.construct_object(node, deep=True)
-        except yaml.MarkedYAMLError as exc:
-            raise _yaml_error(exc, self._filename) from None
-        except (ValueError, OverflowError) as exc:  # e.g. 2005-02-30 as a timestamp
-            raise self._fail(
-                node, _at(path, f"{node.value!r} is not a valid value ({exc})")
-            ) from None
-        if isinstance(value, datetime | date):
-            return value.isoformat()  # parsed again, with line-aware messages, in pass 3
-        return value
-
-
-def _matches(path: JsonPath, spec: JsonPath) -> bool:
-    return len(path) == len(spec) and all(
-        s == "*" or s == p for p, s in zip(path, spec, strict=False)
-    )
 
 
 # -- pass 2: shape (JSON Schema) ---------------------------------------------------------
@@ -323,165 +136,14 @@ class _Errors:
     def fail(self, path: JsonPath, message: str, *, line_path: JsonPath | None = None) -> NoReturn:
         """Raise for `path` (named in the message) at the line of `line_path` or `path`."""
         line = self.line(path if line_path is None else line_path)
-        raise ScenarioError(self.filename, line, _at(path, message))
+        raise ScenarioError(self.filename, line, about(path, message))
 
 
 def _check_shape(data: dict[str, Any], errors: _Errors) -> None:
     found = list(_validator().iter_errors(data))
-    if not found:
-        return
-    best = min(
-        found,
-        key=lambda e: (
-            errors.line(e.absolute_path),
-            _PRIORITY.get(_kind_of_error(e), 9),
-            -len(e.absolute_path),
-        ),
-    )
-    path = tuple(best.absolute_path)
-    message, line_path = _rephrase(best, path)
-    errors.fail(path, message, line_path=line_path)
-
-
-def _kind_of_error(error: jsonschema.ValidationError) -> str:
-    if error.validator == "pattern" and "propertyNames" in error.schema_path:
-        return "propertyNames"
-    if error.validator == "oneOf" and _one_key_choices(error.validator_value):
-        return "exactly one"
-    return str(error.validator)
-
-
-def _one_key_choices(branches: Any) -> list[str]:
-    """The keys of a `oneOf: [{required: [k1]}, {required: [k2]}, ...]`, else []."""
-    if not all(
-        isinstance(b, dict) and list(b) == ["required"] and len(b["required"]) == 1
-        for b in branches
-    ):
-        return []
-    return [b["required"][0] for b in branches]
-
-
-def _rephrase(error: jsonschema.ValidationError, path: JsonPath) -> tuple[str, JsonPath | None]:
-    """A sentence for one schema error, and the path whose line to report if not `path`."""
-    instance, schema, kind = error.instance, error.schema, _kind_of_error(error)
-    if kind == "additionalProperties":
-        allowed = list(schema.get("properties", {}))
-        patterns = list(schema.get("patternProperties", {}))
-        extra = next(
-            key
-            for key in instance
-            if key not in allowed and not any(re.search(p, key) for p in patterns)
-        )
-        hint = _did_you_mean(extra, allowed)
-        return (
-            f"unknown key '{extra}'{hint} (expected one of: {', '.join(allowed)})",
-            path + (extra,),
-        )
-    if kind == "propertyNames":
-        return _template(schema, instance, {}) or f"{instance!r} is not allowed", path + (instance,)
-    if kind == "required":
-        missing = [f"'{key}'" for key in error.validator_value if key not in instance]
-        plural = "s" if len(missing) > 1 else ""
-        return f"missing required key{plural} {', '.join(missing)}", None
-    custom = _template(schema, instance, _choice_fields(error, kind))
-    if custom:
-        return _duration_message(schema, instance) or custom, None
-    return _generic(error), None
-
-
-def _choice_fields(error: jsonschema.ValidationError, kind: str) -> dict[str, str]:
-    if kind != "exactly one":
-        return {}
-    choices = _one_key_choices(error.validator_value)
-    present = [key for key in choices if key in error.instance]
-    return {"choices": ", ".join(choices), "found": ", ".join(present) or "none"}
-
-
-def _template(schema: Mapping[str, Any], instance: Any, fields: dict[str, str]) -> str:
-    text = schema.get("x-message", "")
-    for name, value in {"value": repr(instance), **fields}.items():
-        text = text.replace("{" + name + "}", value)
-    return text
-
-
-def _duration_message(schema: Mapping[str, Any], instance: Any) -> str:
-    """For a bad duration, the parser's own wording (it knows 'negative' from 'garbled')."""
-    if schema.get("title") not in ("duration", "signed duration"):
-        return ""
-    try:
-        parse_duration(instance, allow_negative=schema["title"] == "signed duration")
-    except ValueError as exc:
-        return str(exc)
-    return ""
-
-
-def _generic(error: jsonschema.ValidationError) -> str:
-    value, instance = error.validator_value, error.instance
-    match error.validator:
-        case "type":
-            wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in _as_list(value))
-            return f"expected {wanted}, got {_kind(instance)}"
-        case "enum":
-            choices = ", ".join(str(v) for v in value)
-            return f"{instance!r} is not allowed (expected one of: {choices})"
-        case "const":
-            return f"must be {json.dumps(value)}"
-        case "minimum" | "exclusiveMinimum":
-            strict = "more than" if error.validator == "exclusiveMinimum" else "at least"
-            return f"{instance!r} is too small (must be {strict} {value})"
-        case "maximum" | "exclusiveMaximum":
-            strict = "less than" if error.validator == "exclusiveMaximum" else "at most"
-            return f"{instance!r} is too large (must be {strict} {value})"
-        case "minLength":
-            return "must not be empty"
-        case "minItems" | "minProperties":
-            return f"must have at least {value} entr{'y' if value == 1 else 'ies'}"
-        case "maxItems":
-            return f"has {len(instance)} entries, at most {value} allowed"
-        case "pattern":
-            return f"{instance!r} is not in the expected form"
-        case "not":
-            keys = value.get("required", []) if isinstance(value, dict) else []
-            return f"'{keys[0]}' is not allowed here" if keys else "is not allowed here"
-    return f"is not valid here ({error.validator} check failed)"
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (the value is empty)"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a yes/no value; quote it to mean text)"
-    if isinstance(value, int | float):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _at(path: JsonPath, message: str) -> str:
-    """`message` prefixed with the path it is about, if any."""
-    where = _where(path)
-    return f"{where}: {message}" if where else message
-
-
-def _where(path: Iterable[str | int]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
+    if found:
+        path, message, line_path = explain(found, errors.line)
+        errors.fail(path, message, line_path=line_path)
 
 
 # -- pass 3: meaning, and the model ------------------------------------------------------
@@ -539,7 +201,7 @@ class _Builder:
 
     def known_router(self, name: str, path: JsonPath, what: str = "router") -> str:
         if name not in self.routers:
-            hint = _did_you_mean(name, self.routers)
+            hint = did_you_mean(name, self.routers)
             self.fail(
                 path[:2],
                 f"unknown {what} '{name}'{hint} (routers are: {', '.join(self.routers)})",
