@@ -76,3 +76,53 @@ def test_every_event_kind_takes_effect() -> None:
     assert [round(e.t) for e in dropped] == [540]
     lines = transcript_lines(trace, "r2")
     assert lines[-1].startswith("04:") and lines[-1].endswith("Fri Feb 3 2006")
+
+
+def test_link_change_sets_latency_and_loss_during_the_run() -> None:
+    text = """\
+name: link-change
+description: a link slows down and gets lossy mid-run
+duration: 3m
+routers:
+  a: {address: 10.0.0.1}
+  b: {address: 10.0.0.2}
+  c: {address: 10.0.0.3}
+links:
+  - {endpoints: [a, b], latency: 10ms}
+  - {endpoints: [b, c], latency: 10ms}
+  - {endpoints: [a, c], latency: 50ms}
+events:
+  - at: 1m
+    link_change: {endpoints: [a, b], latency: 100ms, loss: 0.25}
+"""
+    scenario = load_scenario_text(text, "link-change.yaml")
+    result = run_scenario(scenario)
+    net = result.world.net
+    assert net.link("a", "b").loss == 0.25
+    assert net.link("a", "b").latency == 0.1
+    # The slower a-b link is no longer on the shortest path from a to b.
+    assert net.path("a", "b") == ["a", "c", "b"]
+    changes = result.world.env.trace.select(category="link", name="link.change")
+    assert [(round(e.t), e.data["loss"]) for e in changes] == [(60, 0.25)]
+
+
+def test_link_change_needs_a_known_link() -> None:
+    import pytest
+
+    from sim.scenario.loader import ScenarioError
+
+    text = """\
+name: bad-change
+description: d
+duration: 1m
+routers:
+  a: {address: 10.0.0.1}
+  b: {address: 10.0.0.2}
+events:
+  - at: 10s
+    link_change: {endpoints: [a, b], loss: 0.5}
+"""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_text(text, "bad.yaml")
+    assert str(caught.value).startswith("bad.yaml:9: ")
+    assert "no link between a and b" in str(caught.value)

@@ -506,7 +506,8 @@ def test_schema_duration_pattern_agrees_with_parser() -> None:
 
 
 def test_an_empty_list_item_is_an_error_not_a_crash() -> None:
-    text = "name: x\ndescription: d\nduration: 1m\nrouters:\n  r1: {address: 10.0.0.1}\nexpect:\n  -\n"
+    text = ("name: x\ndescription: d\nduration: 1m\nrouters:\n"
+            "  r1: {address: 10.0.0.1}\nexpect:\n  -\n")
     with pytest.raises(ScenarioError) as caught:
         load_scenario_text(text, "empty-item.yaml")
     assert str(caught.value).startswith("empty-item.yaml:7: ")

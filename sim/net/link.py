@@ -66,6 +66,15 @@ class Link:
     def latency(self) -> float:
         return self._latency
 
+    @latency.setter
+    def latency(self, value: float) -> None:
+        # Latency is a routing weight: the network re-keys its path caches (see
+        # Network.set_link_params), so change it through the network, not directly.
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"link {self.name}: latency must be a finite number >= 0, "
+                             f"got {value}")
+        self._latency = float(value)
+
     @property
     def loss(self) -> float:
         return self._loss

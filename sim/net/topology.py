@@ -116,6 +116,22 @@ class Network:
         """Bring a link up or down (traced as `link.up` / `link.down`)."""
         self.link(a, b).set_up(up)
 
+    def set_link_params(self, a: str, b: str, *, latency: float | None = None,
+                        loss: float | None = None) -> None:
+        """Change a live link's latency and/or loss (traced as `link.change`).
+
+        Loss never changes paths; a latency change re-weights the link, so every cached
+        path is invalidated."""
+        link = self.link(a, b)
+        if loss is not None:
+            link.loss = loss
+        if latency is not None and latency != link.latency:
+            link.latency = latency
+            self._graph.adj[a][b]["weight"] = link_weight(*link.endpoints, link.latency)
+            self._invalidate()
+        self.env.emit(None, "link", "link.change", link=link.name, a=link.endpoints[0],
+                      b=link.endpoints[1], latency=link.latency, loss=link.loss)
+
     def set_node_up(self, name: str, up: bool) -> None:
         """Power a router on or off: a router that is off neither forwards nor answers.
 

@@ -325,6 +325,17 @@ class _Builder:
                     line_path=path + (action,),
                 )
             return m.LinkEvent(at=at, a=a, b=b, up=action == "link_up", line=line)
+        if action == "link_change":
+            a, b = value["endpoints"]
+            self.known_router(a, path + (action, "endpoints", 0))
+            self.known_router(b, path + (action, "endpoints", 1))
+            if frozenset((a, b)) not in self.links:
+                self.fail(path, f"there is no link between {a} and {b} (see 'links')",
+                          line_path=path + (action,))
+            latency = (self.seconds(value["latency"], path + (action, "latency"))
+                       if "latency" in value else None)
+            loss = float(value["loss"]) if "loss" in value else None
+            return m.LinkChangeEvent(at=at, a=a, b=b, latency=latency, loss=loss, line=line)
         router = self.known_router(spec["router"], path + ("router",))
         match action:
             case "cli":
@@ -387,6 +398,7 @@ _EVENT_KEYS = (
     "cli",
     "link_down",
     "link_up",
+    "link_change",
     "clock_set",
     "clock_unset",
     "clock_jump",

@@ -144,6 +144,26 @@ class LinkEvent:
 
 
 @dataclass(frozen=True)
+class LinkChangeEvent:
+    """A live link's latency and/or loss changes (None keeps the current value)."""
+
+    at: float
+    a: str
+    b: str
+    latency: float | None
+    loss: float | None
+    line: int = 0
+
+    def describe(self) -> str:
+        changes = []
+        if self.latency is not None:
+            changes.append(f"latency {format_duration(self.latency)}")
+        if self.loss is not None:
+            changes.append(f"loss {self.loss:g}")
+        return f"link {self.a}-{self.b} {', '.join(changes)}{_when(self.at)}"
+
+
+@dataclass(frozen=True)
 class ClockSetEvent:
     """Set a router's clock, as `clock set` or an NTP sync would; the time becomes valid.
 
@@ -227,6 +247,7 @@ class PowerEvent:
 Event = (
     CliEvent
     | LinkEvent
+    | LinkChangeEvent
     | ClockSetEvent
     | ClockUnsetEvent
     | ClockJumpEvent

@@ -16,6 +16,7 @@ from sim.scenario.model import (
     Event,
     Expectation,
     HttpServerEvent,
+    LinkChangeEvent,
     LinkEvent,
     PowerEvent,
     ReloadEvent,
@@ -95,6 +96,9 @@ def _apply(world: World, event: Event) -> None:
             world.routers[event.router].type_lines(list(event.lines), list(event.input))
         case LinkEvent():
             world.net.set_link_up(event.a, event.b, event.up)
+        case LinkChangeEvent():
+            world.net.set_link_params(event.a, event.b, latency=event.latency,
+                                      loss=event.loss)
         case ClockSetEvent():
             router = world.routers[event.router]
             router.set_clock(event.value if event.value is not None else env.true_time())

@@ -36,7 +36,7 @@ _TEXT_PATH_SPECS = " ".join(
         "routers.*.address routers.*.config routers.*.config.* routers.*.release",
         "links.*.endpoints.*",
         "events.*.router events.*.cli events.*.cli.* events.*.input events.*.input.*",
-        "events.*.link_down.* events.*.link_up.*",
+        "events.*.link_down.* events.*.link_up.* events.*.link_change.endpoints.*",
         "expect.*.router expect.*.server expect.*.show expect.*.nvram_file",
         "expect.*.certificate_verifies",
         "expect.*.transcript_contains expect.*.transcript_contains.*",
