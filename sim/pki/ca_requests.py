@@ -1,0 +1,414 @@
+"""The certificate server's enrollment request database (sans-IO).
+
+Theory of operation (cisco-cs.md section 7, the seed's `debug crypto pki server` transcript):
+
+- Every PKCS#10 request (SCEP PKCSReq, or `request pkcs10` on the terminal) becomes an entry with
+  the next ReqID: "positive integer starting at 1, incremented per new request". IDs are never
+  reused, not even after `remove`.
+- "every SCEP request is a new request even if the subject or key duplicates an earlier one",
+  except that a repeated PKCSReq with a transactionID the database holds is a poll (draft-11
+  App. E; micromdm scepclient resends the identical PKCSReq while pending): `submit` returns the
+  existing entry.
+- `pending` -> `granted` (the certificate is stored so late polls still get it) or `pending` ->
+  `rejected`; `_TRANSITIONS` is the only place saying which moves are legal.
+- Every entry, whatever its state, is dropped once `lifetime enrollment-request` has passed since
+  it was created (IOS timer `ER EXPIRE <reqid>`): the timer driver asks `next_deadline()` and
+  calls `expire(now)`.
+
+Persistence: IOS 12.3 describes database level `minimum` as "only what is needed to keep issuing
+without serial conflicts" and keeps requests in memory. pkilab writes the request database to
+`<cs>.db` at *every* level (`persists_requests`): losing granted-but-unpolled requests on a
+reload would strand polling clients such as the seed's sub-CS. The choice lives in that one
+function. Per-certificate files (`.cnm`, `.cer`) follow the level: see `level_files`.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Literal
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from sim.pki import x509util
+
+Source = Literal["scep", "terminal"]
+SOURCES: tuple[str, ...] = ("scep", "terminal")
+
+RA_NAME_VALUE = "ioscs RA"
+"""12.3(7)T RA guide: the RA's subject must contain `cn=ioscs RA` or `ou=ioscs RA`."""
+
+
+class RequestKind(Enum):
+    """Which section of `info requests` an entry is listed in."""
+
+    SUB_CA = "sub-ca"
+    RA = "ra"
+    ROUTER = "router"
+
+
+class RequestState(Enum):
+    """The State column.
+
+    `pending` and `granted` are the words IOS prints [V]. The word shown after `crypto pki server
+    NAME reject <id>` was never captured; the doc's state table calls it "denied", the CLI verb is
+    "reject". pkilab prints `rejected`, matching the verb an admin just typed. No EXPIRED state:
+    expired entries leave the database (IOS purges them), so they are never displayed.
+    """
+
+    PENDING = "pending"
+    GRANTED = "granted"
+    REJECTED = "rejected"
+
+
+_TRANSITIONS: dict[tuple[RequestState, str], RequestState] = {
+    (RequestState.PENDING, "grant"): RequestState.GRANTED,
+    (RequestState.PENDING, "reject"): RequestState.REJECTED,
+}
+"""(state, operation) -> new state. `remove` and expiry are legal in every state."""
+
+SECTIONS: tuple[tuple[RequestKind, str], ...] = (
+    (RequestKind.SUB_CA, "Subordinate CA certificate requests:"),
+    (RequestKind.RA, "RA certificate requests:"),
+    (RequestKind.ROUTER, "Router certificates requests:"),
+)
+"""The three fixed sections of the listing, in IOS order (with IOS's "certificates" typo)."""
+
+HEADER = f"{'ReqID':<7}{'State':<11}{'Fingerprint':<33}SubjectName"
+RULE = "-" * 62
+
+
+def classify(csr: x509.CertificateSigningRequest) -> RequestKind:
+    """Sort a PKCS#10 request into the database's sections.
+
+    SUB_CA: the extensionRequest holds basicConstraints CA:TRUE (seed: "found basic_constraints
+    in enrollment request" / "received a sub-CS cert enrollment request"). RA: the subject has
+    `cn=ioscs RA` or `ou=ioscs RA` (no RA-specific request extension is known, cisco-cs.md 13).
+    Everything else is a router request.
+    """
+    try:
+        bc = csr.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        bc = None
+    if bc is not None and bc.ca:
+        return RequestKind.SUB_CA
+    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME):
+        for attr in csr.subject.get_attributes_for_oid(oid):
+            if isinstance(attr.value, str) and attr.value.strip().lower() == RA_NAME_VALUE.lower():
+                return RequestKind.RA
+    return RequestKind.ROUTER
+
+
+@dataclass(frozen=True)
+class EnrollmentRequest:
+    """One row of the enrollment request database."""
+
+    req_id: int
+    kind: RequestKind
+    state: RequestState
+    csr_der: bytes
+    fingerprint: str
+    """MD5 of the request DER, 32 upper-case hex, no spaces (the Fingerprint column)."""
+    subject_text: str
+    """IOS style, last RDN first: `hostname=R15,cn=R15`."""
+    transaction_id: str | None
+    """SCEP transactionID; None for terminal (`request pkcs10`) requests."""
+    source: Source
+    created: datetime
+    expires: datetime
+    """created + `lifetime enrollment-request`."""
+    certificate_der: bytes | None = None
+    serial: int | None = None
+
+    @property
+    def csr(self) -> x509.CertificateSigningRequest:
+        return x509.load_der_x509_csr(self.csr_der)
+
+
+def _load_csr(csr_der: bytes) -> x509.CertificateSigningRequest:
+    try:
+        return x509.load_der_x509_csr(csr_der)
+    except ValueError as exc:
+        raise ValueError(f"not a DER PKCS#10 request: {exc}") from exc
+
+
+def _new_entry(req_id: int, csr_der: bytes, transaction_id: str | None, source: str,
+               created: datetime, expires: datetime) -> EnrollmentRequest:
+    if source not in SOURCES:
+        raise ValueError(f"unknown request source {source!r}; expected one of {SOURCES}")
+    csr = _load_csr(csr_der)
+    return EnrollmentRequest(
+        req_id=req_id,
+        kind=classify(csr),
+        state=RequestState.PENDING,
+        csr_der=csr_der,
+        fingerprint=x509util.fingerprint_hex(csr_der, "md5"),
+        subject_text=x509util.format_dn_ios(csr.subject),
+        transaction_id=transaction_id,
+        source=source,  # type: ignore[arg-type]
+        created=created,
+        expires=expires,
+    )
+
+
+class RequestDatabase:
+    """Entries by ReqID plus the next ReqID to hand out (never reused)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, EnrollmentRequest] = {}
+        self._next_id = 1
+
+    # -- queries ----------------------------------------------------------------------------
+    @property
+    def next_id(self) -> int:
+        return self._next_id
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, req_id: object) -> bool:
+        return req_id in self._entries
+
+    def __iter__(self) -> Iterator[EnrollmentRequest]:
+        """Entries in ascending ReqID order."""
+        return iter([self._entries[i] for i in sorted(self._entries)])
+
+    def get(self, req_id: int) -> EnrollmentRequest:
+        try:
+            return self._entries[req_id]
+        except KeyError:
+            raise KeyError(f"no enrollment request with ReqID {req_id}") from None
+
+    def ids(self, state: RequestState | None = None) -> list[int]:
+        """ReqIDs in ascending order, optionally only those in `state`."""
+        return [e.req_id for e in self if state is None or e.state is state]
+
+    def find_by_transaction(self, transaction_id: str) -> EnrollmentRequest | None:
+        """The entry created by the SCEP transaction `transaction_id`, if still held."""
+        for entry in self._entries.values():
+            if entry.transaction_id == transaction_id:
+                return entry
+        return None
+
+    def next_deadline(self) -> datetime | None:
+        """Earliest expiry (IOS `ER EXPIRE <reqid>`), or None with an empty database."""
+        return min((e.expires for e in self._entries.values()), default=None)
+
+    # -- changes ----------------------------------------------------------------------------
+    def submit(self, csr_der: bytes, transaction_id: str | None, source: Source,
+               now: datetime, lifetime_minutes: int) -> EnrollmentRequest:
+        """Add a request, or return the existing entry when this is a repeated PKCSReq.
+
+        A known transactionID with the identical request is a poll (draft-11 App. E) and the
+        existing entry comes back unchanged; callers that must tell a poll from a new request
+        ask `find_by_transaction` first. A known transactionID with a *different* request is
+        refused (ValueError): one transaction enrolls one request.
+        """
+        if lifetime_minutes <= 0:
+            raise ValueError(f"lifetime enrollment-request must be positive: {lifetime_minutes}")
+        if transaction_id is not None:
+            known = self.find_by_transaction(transaction_id)
+            if known is not None:
+                if known.csr_der != csr_der:
+                    raise ValueError(
+                        f"transaction {transaction_id} already holds ReqID {known.req_id} "
+                        "with a different request"
+                    )
+                return known
+        entry = _new_entry(self._next_id, csr_der, transaction_id, source, now,
+                           now + timedelta(minutes=lifetime_minutes))
+        self._entries[entry.req_id] = entry
+        self._next_id += 1
+        return entry
+
+    def _move(self, req_id: int, operation: str) -> EnrollmentRequest:
+        entry = self.get(req_id)
+        new_state = _TRANSITIONS.get((entry.state, operation))
+        if new_state is None:
+            raise ValueError(
+                f"cannot {operation} enrollment request {req_id}: it is {entry.state.value}"
+            )
+        return replace(entry, state=new_state)
+
+    def grant(self, req_id: int, certificate_der: bytes, serial: int) -> EnrollmentRequest:
+        """pending -> granted; the certificate is stored for the requester's next poll."""
+        entry = replace(self._move(req_id, "grant"), certificate_der=certificate_der,
+                        serial=serial)
+        self._entries[req_id] = entry
+        return entry
+
+    def reject(self, req_id: int) -> EnrollmentRequest:
+        """pending -> rejected; the next poll gets a SCEP FAILURE."""
+        entry = self._move(req_id, "reject")
+        self._entries[req_id] = entry
+        return entry
+
+    def remove(self, req_id: int) -> EnrollmentRequest:
+        """`crypto pki server NAME remove <id>`: drop the entry whatever its state."""
+        entry = self.get(req_id)
+        del self._entries[req_id]
+        return entry
+
+    def remove_all(self) -> list[int]:
+        """`crypto pki server NAME remove all`; returns the removed ReqIDs (ascending)."""
+        removed = self.ids()
+        self._entries.clear()
+        return removed
+
+    def expire(self, now: datetime) -> list[int]:
+        """Drop every entry whose expiry is at or before `now`; returns their ReqIDs."""
+        gone = [e.req_id for e in self if e.expires <= now]
+        for req_id in gone:
+            del self._entries[req_id]
+        return gone
+
+    # -- persistence ------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        """Deterministic text image of the database (see `from_bytes` for the format)."""
+        lines = [_MAGIC, f"next-id {self._next_id}"]
+        for e in self:
+            lines += [
+                f"request {e.req_id}",
+                f"state {e.state.value}",
+                f"source {e.source}",
+                f"created {e.created.isoformat()}",
+                f"expires {e.expires.isoformat()}",
+                f"csr {base64.b64encode(e.csr_der).decode()}",
+            ]
+            if e.transaction_id is not None:
+                lines.append(f"transaction-id {e.transaction_id}")
+            if e.certificate_der is not None:
+                lines.append(f"certificate {base64.b64encode(e.certificate_der).decode()}")
+            if e.serial is not None:
+                lines.append(f"serial 0x{e.serial:X}")
+            lines.append("end")
+        return ("\n".join(lines) + "\n").encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RequestDatabase:
+        """Load a `to_bytes` image.
+
+        Format (pkilab's own; IOS's is unknown): UTF-8 lines `<key> <value>`, the value being the
+        rest of the line. First line `pkilab request database 1`, then `next-id N`, then per
+        entry `request <id>` ... `end` with keys state, source, created, expires (ISO 8601),
+        csr (base64 DER), and optionally transaction-id, certificate (base64 DER), serial (hex).
+        Kind, fingerprint and subject are derived from the request again.
+        """
+        lines = data.decode().splitlines()
+        if not lines or lines[0] != _MAGIC:
+            raise ValueError("not a pkilab request database image")
+        db = cls()
+        fields: dict[str, str] = {}
+        for number, line in enumerate(lines[1:], start=2):
+            key, _, value = line.partition(" ")
+            if key == "next-id" and not fields and not db._entries:
+                db._next_id = int(value)
+            elif key == "end" and fields:
+                entry = _entry_from_fields(fields, number)
+                if entry.req_id in db._entries:
+                    raise ValueError(f"request database image: ReqID {entry.req_id} twice")
+                db._entries[entry.req_id] = entry
+                fields = {}
+            elif key in _FIELD_KEYS and (key == "request") == (not fields):
+                fields[key] = value
+            else:
+                raise ValueError(f"request database image, line {number}: unexpected {line!r}")
+        if fields:
+            raise ValueError("request database image ends inside an entry")
+        if db._entries and db._next_id <= max(db._entries):
+            raise ValueError("request database image: next-id is not above every ReqID")
+        return db
+
+
+_MAGIC = "pkilab request database 1"
+_FIELD_KEYS = frozenset({"request", "state", "source", "created", "expires", "csr",
+                         "transaction-id", "certificate", "serial"})
+
+
+def _entry_from_fields(fields: dict[str, str], line: int) -> EnrollmentRequest:
+    try:
+        entry = _new_entry(int(fields["request"]), base64.b64decode(fields["csr"]),
+                           fields.get("transaction-id"), fields["source"],
+                           datetime.fromisoformat(fields["created"]),
+                           datetime.fromisoformat(fields["expires"]))
+        cert = fields.get("certificate")
+        serial = fields.get("serial")
+        return replace(entry, state=RequestState(fields["state"]),
+                       certificate_der=base64.b64decode(cert) if cert else None,
+                       serial=int(serial, 16) if serial else None)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"request database image, entry ending at line {line}: {exc}") from exc
+
+
+def persists_requests(level: str) -> bool:
+    """Whether the request database is written to `<cs>.db` at this `database level`.
+
+    pkilab's choice: at every level (see the module docstring).
+    """
+    _check_level(level)
+    return True
+
+
+def request_db_file(cs_name: str) -> str:
+    """File name of the persisted request database in the server's database location."""
+    return f"{cs_name}.db"
+
+
+def render_requests(db: RequestDatabase) -> list[str]:
+    """`crypto pki server NAME info requests` (12.3T) / `show crypto pki server NAME requests`.
+
+    cisco-cs.md section 7: "three fixed sections in this order", each with the header and a
+    62-dash rule, a blank line between sections; ReqID left-justified in 7 characters, State in
+    11, the fingerprint plus one space, so SubjectName starts at offset 51 (0-based; the 52nd
+    character). Rows newest first ("treat order as descending by ReqID").
+    """
+    out = ["Enrollment Request Database:"]
+    for kind, title in SECTIONS:
+        out += ["", title, HEADER, RULE]
+        for e in sorted(db, key=lambda e: -e.req_id):
+            if e.kind is kind:
+                out.append(f"{e.req_id:<7}{e.state.value:<11}{e.fingerprint} {e.subject_text}")
+    return out
+
+
+# -- per-certificate files ------------------------------------------------------------------
+DATABASE_LEVEL_NAMES = ("minimum", "names", "complete")
+
+
+def _check_level(level: str) -> None:
+    if level not in DATABASE_LEVEL_NAMES:
+        raise ValueError(f"unknown database level {level!r}; expected {DATABASE_LEVEL_NAMES}")
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _ios_time(moment: datetime) -> str:
+    """`22:33:44 GMT Jan 6 2006`, the form `show crypto pki server` prints."""
+    return f"{moment:%H:%M:%S} GMT {_MONTHS[moment.month - 1]} {moment.day} {moment.year}"
+
+
+def level_files(level: str, serial: int, subject_text: str, cert_der: bytes) -> dict[str, bytes]:
+    """Files the server writes for one issued certificate at `database level <level>`.
+
+    cisco-cs.md section 10: `<serial>.cnm` ("subject name + expiry of each issued cert") at
+    `names` and `complete`; the certificate itself at `complete` ("all issued certs written as
+    <serialnum>.cer"); nothing at `minimum` ("no cert data written to storage"). Serial in hex
+    without leading zeros, as `Last certificate issued serial number (hex)` prints it. The .cnm
+    content (`subjectname_str = ...` / `expiration = ...`) is pkilab's rendering.
+    """
+    _check_level(level)
+    if level == "minimum":
+        return {}
+    cert = x509.load_der_x509_certificate(cert_der)
+    stem = f"{serial:X}"
+    cnm = (f"subjectname_str = {subject_text}\n"
+           f"expiration = {_ios_time(cert.not_valid_after_utc)}\n")
+    files = {f"{stem}.cnm": cnm.encode()}
+    if level == "complete":
+        files[f"{stem}.cer"] = cert_der
+    return files
