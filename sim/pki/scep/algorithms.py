@@ -1,0 +1,133 @@
+"""Algorithm tables for SCEP: digests, content-encryption ciphers, signature OIDs.
+
+One place maps the short names the simulator uses ("des", "md5", ...) to OIDs and to
+``cryptography`` objects, so the codec, the envelope code and :class:`Profile` agree.
+
+Why DES and MD5 are here at all: draft-nourse-scep-06 says "required: RSA, DES, MD5", and Cisco
+IOS 12.3 sends exactly DES-CBC + MD5 (scep.md 1.10); RFC 8894 section 3.5.2 says a client "MUST
+NOT" use them. The simulator has to speak both (pitfall P11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, algorithms
+
+# --------------------------------------------------------------------------- digests
+
+DIGEST_OIDS: dict[str, str] = {
+    "md5": "1.2.840.113549.2.5",
+    "sha1": "1.3.14.3.2.26",
+    "sha224": "2.16.840.1.101.3.4.2.4",
+    "sha256": "2.16.840.1.101.3.4.2.1",
+    "sha384": "2.16.840.1.101.3.4.2.2",
+    "sha512": "2.16.840.1.101.3.4.2.3",
+}
+DIGEST_BY_OID: dict[str, str] = {oid: name for name, oid in DIGEST_OIDS.items()}
+
+_HASH_CLASSES: dict[str, type[hashes.HashAlgorithm]] = {
+    "md5": hashes.MD5,
+    "sha1": hashes.SHA1,
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+DIGESTS_WITH_NULL_PARAMS = frozenset({"md5", "sha1"})
+"""MD5 and SHA-1 AlgorithmIdentifiers are written with NULL parameters, as OpenSSL (and so
+sscep and, plausibly, IOS) writes them; RFC 5754 section 2 says the SHA-2 ones "SHOULD" omit
+them. Parsers accept both forms (RFC 5754: implementations "MUST accept" either)."""
+
+
+def hash_for(name: str) -> hashes.HashAlgorithm:
+    """The ``cryptography`` hash object for a digest name; ValueError for an unknown one."""
+    try:
+        return _HASH_CLASSES[name]()
+    except KeyError:
+        known = sorted(DIGEST_OIDS)
+        raise ValueError(f"unknown digest {name!r}; expected one of {known}") from None
+
+
+# --------------------------------------------------------------------------- signatures
+
+RSA_ENCRYPTION_OID = "1.2.840.113549.1.1.1"
+"""rsaEncryption: what OpenSSL (sscep) writes as the SignerInfo signatureAlgorithm; the hash
+comes from digestAlgorithm (RFC 3370 section 3.2)."""
+
+SIGNATURE_OIDS: dict[str, str | None] = {
+    RSA_ENCRYPTION_OID: None,
+    "1.2.840.113549.1.1.4": "md5",
+    "1.2.840.113549.1.1.5": "sha1",
+    "1.2.840.113549.1.1.14": "sha224",
+    "1.2.840.113549.1.1.11": "sha256",
+    "1.2.840.113549.1.1.12": "sha384",
+    "1.2.840.113549.1.1.13": "sha512",
+}
+"""SignerInfo signatureAlgorithm values accepted when parsing (RSA PKCS#1 v1.5 only). Go's
+pkcs7 (micromdm) writes sha1WithRSAEncryption instead of rsaEncryption (scep.md 1.7)."""
+
+
+# --------------------------------------------------------------------------- ciphers
+
+
+@dataclass(frozen=True)
+class Cipher:
+    """A CBC content-encryption algorithm as it appears in EnvelopedData."""
+
+    name: str
+    oid: str
+    key_size: int
+    block_size: int
+
+    def algorithm(self, key: bytes) -> BlockCipherAlgorithm:
+        """The ``cryptography`` algorithm object for ``key``.
+
+        Single DES is run as TripleDES with the key repeated three times (EDE with K1=K2=K3 is
+        DES): cryptography's bundled OpenSSL has no plain DES, and this trick needs no legacy
+        provider (scep.md 2.1, P11).
+        """
+        if len(key) != self.key_size:
+            raise ValueError(f"{self.name} needs a {self.key_size}-byte key, got {len(key)}")
+        if self.name == "des":
+            return TripleDES(key * 3)
+        if self.name == "des3":
+            return TripleDES(key)
+        return algorithms.AES(key)
+
+
+CIPHERS: dict[str, Cipher] = {
+    c.name: c
+    for c in (
+        Cipher("des", "1.3.14.3.2.7", 8, 8),
+        Cipher("des3", "1.2.840.113549.3.7", 24, 8),
+        Cipher("aes128", "2.16.840.1.101.3.4.1.2", 16, 16),
+        Cipher("aes192", "2.16.840.1.101.3.4.1.22", 24, 16),
+        Cipher("aes256", "2.16.840.1.101.3.4.1.42", 32, 16),
+    )
+}
+CIPHER_BY_OID: dict[str, Cipher] = {c.oid: c for c in CIPHERS.values()}
+
+
+def cipher_named(name: str) -> Cipher:
+    """The cipher for a short name; ValueError for an unknown one."""
+    try:
+        return CIPHERS[name]
+    except KeyError:
+        raise ValueError(f"unknown cipher {name!r}; expected one of {sorted(CIPHERS)}") from None
+
+
+def set_des_parity(key: bytes) -> bytes:
+    """Give every byte odd parity, as FIPS 46-3 defines a DES key.
+
+    Most implementations ignore the parity bits, but a well-formed key is what a real DES key
+    generator (IOS, OpenSSL's ``DES_random_key``) hands out.
+    """
+    out = bytearray()
+    for byte in key:
+        high = byte & 0xFE
+        out.append(high | (bin(high).count("1") + 1) % 2)
+    return bytes(out)

@@ -1,0 +1,392 @@
+"""pkiMessage: the signed outer layer of every SCEP PKIOperation, built and parsed.
+
+RFC 8894 section 3.2: "pkiMessage ... is a CMS SignedData with the SCEP authenticated
+attributes". ``cryptography``'s PKCS7SignatureBuilder cannot add those attributes (scep.md P1),
+so the SignedData is written byte by byte (see :mod:`sim.pki.scep.der`).
+
+Emit strictly (scep.md 5.4): signed attributes DER-sorted and signed in exactly that encoding
+(P2), certificates in the caller's order (P3), no envelope on PENDING/FAILURE. Parse leniently
+(scep.md 5.3): BER, constructed strings (P6), an empty eContent read as absent (P7), any string
+type and any nonce length (P10), and a signature over the received attributes with the tag
+changed to SET, falling back to their canonical DER order (P2).
+
+Parse errors map to failInfo as RFC 8894 section 3.2.1.4 words them: bytes that are not a
+signed CMS message, or whose signer cannot be found, are badMessageCheck ("Integrity check ...
+failed"); an unknown digest, signature or key algorithm is badAlg; missing or invalid SCEP
+attributes (an unknown messageType, say) are badRequest ("Transaction not permitted or
+supported"). A wrong signature is not an error: ``signature_valid`` is False.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import IntEnum
+from typing import TypeVar
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from sim.pki.scep import der
+from sim.pki.scep.algorithms import (
+    DIGEST_BY_OID,
+    DIGEST_OIDS,
+    DIGESTS_WITH_NULL_PARAMS,
+    RSA_ENCRYPTION_OID,
+    SIGNATURE_OIDS,
+    hash_for,
+)
+from sim.pki.scep.bodies import (
+    DATA_OID,
+    LOAD_ERRORS,
+    SIGNED_DATA_OID,
+    load_certificates,
+    optional_sets,
+    signed_data_fields,
+)
+from sim.pki.scep.der import CONTEXT, UNIVERSAL, DerError, Tlv
+from sim.pki.scep.envelope import build_envelope, draw
+from sim.pki.scep.types import (
+    FailInfo,
+    MessageType,
+    PkiMessage,
+    PkiStatus,
+    Profile,
+    ScepError,
+)
+
+# Authenticated attribute OIDs (RFC 8894 section 3.2.1; RFC 5652 section 11).
+CONTENT_TYPE = "1.2.840.113549.1.9.3"
+MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+SIGNING_TIME = "1.2.840.113549.1.9.5"
+MESSAGE_TYPE = "2.16.840.1.113733.1.9.2"
+PKI_STATUS = "2.16.840.1.113733.1.9.3"
+FAIL_INFO = "2.16.840.1.113733.1.9.4"
+SENDER_NONCE = "2.16.840.1.113733.1.9.5"
+RECIPIENT_NONCE = "2.16.840.1.113733.1.9.6"
+TRANSACTION_ID = "2.16.840.1.113733.1.9.7"
+FAIL_INFO_TEXT = "1.3.6.1.5.5.7.24.1"
+
+NONCE_SIZE = 16
+"""RFC 8894 section 3.2.1.5: "the senderNonce ... is a 16-byte random number"."""
+
+
+E = TypeVar("E", bound=IntEnum)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _attribute(oid: str, value: bytes) -> bytes:
+    return der.seq(der.oid(oid), der.set_of([value]))
+
+
+def _digest_algorithm(name: str) -> bytes:
+    params = der.null() if name in DIGESTS_WITH_NULL_PARAMS else None
+    return der.algorithm_identifier(DIGEST_OIDS[name], params)
+
+
+def _check_reply_fields(
+    message_type: MessageType,
+    content: bytes | None,
+    recipient_nonce: bytes | None,
+    pki_status: PkiStatus | None,
+    fail_info: FailInfo | None,
+    fail_info_text: str | None,
+) -> None:
+    """Reject attribute combinations RFC 8894 section 3.3.2 rules out (caller bugs)."""
+    if message_type is not MessageType.CERT_REP:
+        if pki_status is not None or recipient_nonce is not None or fail_info is not None:
+            raise ValueError("pkiStatus, recipientNonce and failInfo belong to a CertRep")
+        return
+    if pki_status is None or recipient_nonce is None:
+        raise ValueError("a CertRep needs pkiStatus and recipientNonce")
+    if (pki_status is PkiStatus.FAILURE) != (fail_info is not None):
+        raise ValueError("failInfo is present exactly when pkiStatus is FAILURE")
+    if fail_info_text is not None and pki_status is not PkiStatus.FAILURE:
+        raise ValueError("failInfoText only accompanies a FAILURE")
+    if content is not None and pki_status is not PkiStatus.SUCCESS:
+        # RFC 8894 3.3.2: "If the pkiStatus is set to FAILURE or PENDING ... the
+        # pkcsPKIEnvelope is omitted."
+        raise ValueError("a PENDING or FAILURE CertRep carries no envelope")
+
+
+def _outer_certificates(
+    signer_cert: x509.Certificate, extra_certs: Sequence[x509.Certificate]
+) -> bytes:
+    """The certificates field: signer first then ``extra_certs``, or ``extra_certs`` as given
+    when it already holds the signer (a CA answering with ``[issued, CA]`` as micromdm does).
+    Written in that order, not DER-sorted (P3)."""
+    ders = [c.public_bytes(Encoding.DER) for c in extra_certs]
+    signer_der = signer_cert.public_bytes(Encoding.DER)
+    if signer_der not in ders:
+        ders.insert(0, signer_der)
+    unique = list(dict.fromkeys(ders))
+    return der.context(0, b"".join(unique))
+
+
+def build_pki_message(
+    *,
+    message_type: MessageType,
+    transaction_id: str,
+    signer_cert: x509.Certificate,
+    signer_key: rsa.RSAPrivateKey,
+    profile: Profile,
+    random_bytes: Callable[[int], bytes],
+    sender_nonce: bytes | None = None,
+    recipients: Sequence[x509.Certificate] = (),
+    content: bytes | None = None,
+    recipient_nonce: bytes | None = None,
+    pki_status: PkiStatus | None = None,
+    fail_info: FailInfo | None = None,
+    fail_info_text: str | None = None,
+    extra_certs: Sequence[x509.Certificate] = (),
+    signing_time: datetime | None = None,
+) -> bytes:
+    """A DER pkiMessage (ContentInfo of SignedData) signed by ``signer_key``.
+
+    ``content`` (a CSR, IssuerAndSubject, IssuerAndSerialNumber or degenerate SignedData) is
+    enveloped to every certificate in ``recipients`` with ``profile.cipher`` and becomes the
+    eContent; the signature uses ``profile.digest``. ``sender_nonce`` None draws 16 bytes from
+    ``random_bytes`` (before the envelope's key and IV). ``signing_time`` None omits the
+    attribute (nothing here reads a clock). ValueError for argument combinations SCEP forbids.
+    """
+    message_type = MessageType(message_type)
+    _check_reply_fields(
+        message_type, content, recipient_nonce, pki_status, fail_info, fail_info_text
+    )
+    if sender_nonce is None:
+        sender_nonce = draw(random_bytes, NONCE_SIZE)
+    econtent = None
+    if content is not None:
+        econtent = build_envelope(content, recipients, profile.cipher, random_bytes)
+
+    digest = hash_for(profile.digest)
+    hasher = hashlib.new(profile.digest)
+    hasher.update(econtent or b"")  # an absent eContent is hashed as empty (P7)
+    attributes = [
+        _attribute(CONTENT_TYPE, der.oid(DATA_OID)),
+        _attribute(MESSAGE_DIGEST, der.octet_string(hasher.digest())),
+        _attribute(MESSAGE_TYPE, der.printable_string(str(int(message_type)))),
+        _attribute(TRANSACTION_ID, der.printable_string(transaction_id)),
+        _attribute(SENDER_NONCE, der.octet_string(sender_nonce)),
+    ]
+    if signing_time is not None:
+        attributes.append(_attribute(SIGNING_TIME, der.cms_time(signing_time)))
+    if pki_status is not None:
+        attributes.append(_attribute(PKI_STATUS, der.printable_string(str(int(pki_status)))))
+    if recipient_nonce is not None:
+        attributes.append(_attribute(RECIPIENT_NONCE, der.octet_string(recipient_nonce)))
+    if fail_info is not None:
+        attributes.append(_attribute(FAIL_INFO, der.printable_string(str(int(fail_info)))))
+    if fail_info_text is not None:
+        attributes.append(_attribute(FAIL_INFO_TEXT, der.utf8_string(fail_info_text)))
+
+    # RFC 5652 5.4: the signature covers "the DER encoding of the SignedAttributes value"
+    # with the SET OF tag; the SignerInfo carries the same bytes tagged [0] IMPLICIT.
+    signed_attrs = der.set_of(attributes)
+    signature = signer_key.sign(signed_attrs, padding.PKCS1v15(), digest)
+    parsed_signer = asn1_x509.Certificate.load(signer_cert.public_bytes(Encoding.DER))
+    signer_info = der.seq(
+        der.integer(1),
+        der.seq(
+            parsed_signer["tbs_certificate"]["issuer"].dump(),
+            der.integer(signer_cert.serial_number),
+        ),
+        _digest_algorithm(profile.digest),
+        b"\xa0" + signed_attrs[1:],
+        der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null()),
+        der.octet_string(signature),
+    )
+    encap = [der.oid(DATA_OID)]
+    if econtent is not None:
+        encap.append(der.context(0, der.octet_string(econtent)))
+    signed_data = der.seq(
+        der.integer(1),
+        der.set_of([_digest_algorithm(profile.digest)]),
+        der.seq(*encap),
+        _outer_certificates(signer_cert, extra_certs),
+        der.set_of([signer_info]),
+    )
+    return der.seq(der.oid(SIGNED_DATA_OID), der.context(0, signed_data))
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _attributes(signed_attrs: Tlv) -> dict[str, Tlv]:
+    """OID -> first value of each authenticated attribute (the first occurrence wins)."""
+    out: dict[str, Tlv] = {}
+    for attribute in signed_attrs.children():
+        parts = der.fields(attribute, "Attribute", 2)
+        oid = der.read_oid(parts[0])
+        values = der.expect(parts[1], UNIVERSAL, der.SET, "attribute values").children()
+        if values and oid not in out:
+            out[oid] = values[0]
+    return out
+
+
+def _find_signer(sid: Tlv, certs: list[tuple[x509.Certificate, bytes]]) -> x509.Certificate | None:
+    """The certificate a SignerIdentifier names: issuerAndSerialNumber, or [0] SKI."""
+    if sid.is_(CONTEXT, 0):
+        wanted = der.octets(sid)
+        for cert, _raw in certs:
+            try:
+                ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+            except (x509.ExtensionNotFound, *LOAD_ERRORS):
+                continue
+            if ski.value.digest == wanted:
+                return cert
+        return None
+    parts = der.fields(sid, "IssuerAndSerialNumber", 2)
+    serial = der.read_integer(parts[1])
+    issuer_der = parts[0].encoded
+    for cert, raw in certs:
+        if cert.serial_number != serial:
+            continue
+        issuer = asn1_x509.Certificate.load(raw)["tbs_certificate"]["issuer"]
+        if issuer.dump() == issuer_der or issuer == asn1_x509.Name.load(issuer_der):
+            return cert
+    return None
+
+
+def _signature_ok(
+    public_key: rsa.RSAPublicKey, signature: bytes, signed_attrs: Tlv, digest: str
+) -> bool:
+    """RSA PKCS#1 v1.5 over the attributes: as received with tag SET, else canonical DER (P2)."""
+    received = b"\x31" + signed_attrs.encoded[1:]
+    canonical = der.set_of(child.encoded for child in signed_attrs.children())
+    for candidate in dict.fromkeys((received, canonical)):
+        try:
+            public_key.verify(signature, candidate, padding.PKCS1v15(), hash_for(digest))
+        except (InvalidSignature, ValueError):
+            continue
+        return True
+    return False
+
+
+def _enum_attribute(values: dict[str, Tlv], oid: str, kind: type[E], name: str) -> E | None:
+    """A PrintableString-held decimal attribute mapped to its enum; BAD_REQUEST if unknown."""
+    element = values.get(oid)
+    if element is None:
+        return None
+    text = der.read_string(element).strip()
+    if not text.isascii() or not text.isdigit():
+        raise ScepError(FailInfo.BAD_REQUEST, f"{name} {text!r} is not a number")
+    try:
+        return kind(int(text))
+    except ValueError:
+        raise ScepError(FailInfo.BAD_REQUEST, f"unknown {name} {text}") from None
+
+
+def parse_pki_message(data: bytes) -> PkiMessage:
+    """Parse (and check the signature of) a DER/BER pkiMessage; see the module docstring."""
+    try:
+        return _parse(data)
+    except DerError as exc:
+        raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"malformed pkiMessage: {exc}") from exc
+    except LOAD_ERRORS as exc:
+        raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"unreadable pkiMessage: {exc}") from exc
+
+
+def _parse(data: bytes) -> PkiMessage:
+    signed = signed_data_fields(data, FailInfo.BAD_MESSAGE_CHECK)
+    encap = der.fields(signed[2], "encapContentInfo", 1)
+    econtent = b""
+    for element in encap[1:]:
+        if element.is_(CONTEXT, 0):
+            econtent = der.octets(der.read(element.contents))
+    certificates, _crls, signer_infos = optional_sets(signed)
+    certs = load_certificates(certificates)
+    infos = signer_infos.children()
+    if not infos:
+        raise ScepError(FailInfo.BAD_MESSAGE_CHECK, "the pkiMessage has no signer")
+    info = der.fields(infos[0], "SignerInfo", 5)
+    digest = DIGEST_BY_OID.get(der.read_oid(der.fields(info[2], "digestAlgorithm", 1)[0]))
+    if digest is None:
+        raise ScepError(FailInfo.BAD_ALG, "unsupported digest algorithm")
+    if not info[3].is_(CONTEXT, 0):
+        raise ScepError(FailInfo.BAD_REQUEST, "the signer has no authenticated attributes")
+    signed_attrs = info[3]
+    signature_oid = der.read_oid(der.fields(info[4], "signatureAlgorithm", 1)[0])
+    if signature_oid not in SIGNATURE_OIDS:
+        raise ScepError(FailInfo.BAD_ALG, f"unsupported signature algorithm {signature_oid}")
+    if len(info) < 6:
+        raise DerError("SignerInfo has no signature")
+    signature = der.octets(der.expect(info[5], UNIVERSAL, der.OCTET_STRING, "signature"))
+
+    signer = _find_signer(info[1], certs)
+    if signer is None:
+        raise ScepError(FailInfo.BAD_MESSAGE_CHECK, "no certificate matches the signer")
+    public_key = signer.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise ScepError(FailInfo.BAD_ALG, "the signer key is not RSA")
+
+    try:
+        values = _attributes(signed_attrs)
+    except DerError as exc:
+        raise ScepError(FailInfo.BAD_REQUEST, f"malformed attributes: {exc}") from exc
+    digest_attr = values.get(MESSAGE_DIGEST)
+    if digest_attr is None:
+        raise ScepError(FailInfo.BAD_MESSAGE_CHECK, "no messageDigest attribute")
+    content_ok = hmac.compare_digest(
+        der.octets(digest_attr), hashlib.new(digest, econtent).digest()
+    )
+    valid = content_ok and _signature_ok(public_key, signature, signed_attrs, digest)
+    try:
+        return _message(values, data, signer, certs, digest, econtent, valid)
+    except DerError as exc:
+        raise ScepError(FailInfo.BAD_REQUEST, f"malformed SCEP attribute: {exc}") from exc
+
+
+def _message(
+    values: dict[str, Tlv],
+    data: bytes,
+    signer: x509.Certificate,
+    certs: list[tuple[x509.Certificate, bytes]],
+    digest: str,
+    econtent: bytes,
+    valid: bool,
+) -> PkiMessage:
+    """The SCEP attributes checked for presence (RFC 8894 3.2.1) and converted."""
+    for oid, name in (
+        (MESSAGE_TYPE, "messageType"),
+        (TRANSACTION_ID, "transactionID"),
+        (SENDER_NONCE, "senderNonce"),
+    ):
+        if oid not in values:
+            raise ScepError(FailInfo.BAD_REQUEST, f"no {name} attribute")
+    message_type = _enum_attribute(values, MESSAGE_TYPE, MessageType, "messageType")
+    status = _enum_attribute(values, PKI_STATUS, PkiStatus, "pkiStatus")
+    fail_info = _enum_attribute(values, FAIL_INFO, FailInfo, "failInfo")
+    recipient_nonce = values.get(RECIPIENT_NONCE)
+    if message_type is MessageType.CERT_REP:
+        if status is None or recipient_nonce is None:
+            raise ScepError(FailInfo.BAD_REQUEST, "CertRep without pkiStatus or recipientNonce")
+        if status is PkiStatus.FAILURE and fail_info is None:
+            raise ScepError(FailInfo.BAD_REQUEST, "FAILURE without failInfo")
+    text = values.get(FAIL_INFO_TEXT)
+    when = values.get(SIGNING_TIME)
+    if message_type is None:  # unreachable: presence checked above; keeps the type narrow
+        raise ScepError(FailInfo.BAD_REQUEST, "no messageType attribute")
+    return PkiMessage(
+        message_type=message_type,
+        transaction_id=der.read_string(values[TRANSACTION_ID]),
+        sender_nonce=der.octets(values[SENDER_NONCE]),
+        recipient_nonce=None if recipient_nonce is None else der.octets(recipient_nonce),
+        pki_status=status,
+        fail_info=fail_info,
+        fail_info_text=None if text is None else der.read_string(text),
+        signer_cert=signer,
+        certificates=tuple(cert for cert, _raw in certs),
+        digest=digest,
+        enveloped=econtent or None,
+        signature_valid=valid,
+        raw=data,
+        signing_time=None if when is None else der.read_time(when),
+    )

@@ -1,0 +1,255 @@
+"""pkcsPKIEnvelope: CMS EnvelopedData with RSA key transport, built and opened by hand.
+
+RFC 8894 section 3.2.2: "The message is encrypted ... using a randomly generated
+content-encryption key ... The content-encryption key is encrypted to the recipient's public
+key". ``cryptography``'s PKCS7EnvelopeBuilder cannot do DES/3DES/AES-192 and draws padding from
+the OS, and ``pkcs7_decrypt_der`` refuses DES, 3DES and Go's constructed encryptedContent
+(scep.md P4, P6), so both directions are done here.
+
+Determinism: every random value (content key, IV, the non-zero padding string PS of RSAES-
+PKCS1-v1_5) is drawn from the caller's ``random_bytes``, in this order: key, IV, then PS for
+each recipient in order. The same stream therefore yields the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher as CipherContext
+from cryptography.hazmat.primitives.ciphers import modes
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from sim.pki.scep import der
+from sim.pki.scep.algorithms import (
+    CIPHER_BY_OID,
+    RSA_ENCRYPTION_OID,
+    Cipher,
+    cipher_named,
+    set_des_parity,
+)
+from sim.pki.scep.bodies import DATA_OID, ENVELOPED_DATA_OID
+from sim.pki.scep.der import CONTEXT, INTEGER, SEQUENCE, SET, UNIVERSAL, DerError, Tlv
+from sim.pki.scep.types import FailInfo, ScepError
+
+RandomBytes = Callable[[int], bytes]
+
+
+def draw(random_bytes: RandomBytes, n: int) -> bytes:
+    """``n`` bytes from the caller's source, checked: a short read would silently weaken keys."""
+    data = random_bytes(n)
+    if not isinstance(data, bytes) or len(data) != n:
+        raise ValueError(f"random_bytes({n}) must return exactly {n} bytes")
+    return data
+
+
+# --------------------------------------------------------------------------- RSA key transport
+
+
+def rsaes_pkcs1_v15_encrypt(
+    public_key: rsa.RSAPublicKey, message: bytes, random_bytes: RandomBytes
+) -> bytes:
+    """RFC 8017 section 7.2.1, with PS taken from ``random_bytes``.
+
+    "EM = 0x00 || 0x02 || PS || 0x00 || M", PS "consisting of pseudo-randomly generated
+    nonzero octets", at least eight of them. Written out because ``public_key.encrypt`` draws PS
+    from the OS and would make runs differ.
+    """
+    numbers = public_key.public_numbers()
+    k = (numbers.n.bit_length() + 7) // 8
+    if len(message) > k - 11:
+        raise ValueError("message too long for the RSA modulus")
+    needed = k - len(message) - 3
+    ps = b""
+    while len(ps) < needed:
+        ps += bytes(b for b in draw(random_bytes, needed - len(ps)) if b)
+    em = b"\x00\x02" + ps + b"\x00" + message
+    return pow(int.from_bytes(em, "big"), numbers.e, numbers.n).to_bytes(k, "big")
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _issuer_and_serial_of(cert: x509.Certificate) -> bytes:
+    """The recipient's IssuerAndSerialNumber, issuer copied byte for byte from the certificate
+    so the recipient's own comparison (often a byte compare) matches."""
+    parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
+    return der.seq(parsed["tbs_certificate"]["issuer"].dump(), der.integer(cert.serial_number))
+
+
+def build_envelope(
+    content: bytes,
+    recipients: Sequence[x509.Certificate],
+    cipher_name: str,
+    random_bytes: RandomBytes,
+) -> bytes:
+    """EnvelopedData ContentInfo: ``content`` CBC-encrypted, the key wrapped for each recipient.
+
+    RFC 5652 section 6.1: version 0 (only KeyTransRecipientInfo v0 with issuerAndSerialNumber);
+    keyEncryptionAlgorithm rsaEncryption with NULL parameters (RFC 3370 section 4.2.1); the
+    IV is the contentEncryptionAlgorithm parameter (RFC 3370 5.2 for DES/3DES, RFC 3565 4.1
+    for AES). Content is padded per RFC 5652 section 6.3.
+    """
+    if not recipients:
+        raise ValueError("an envelope needs at least one recipient")
+    cipher = cipher_named(cipher_name)
+    key = draw(random_bytes, cipher.key_size)
+    if cipher.name in ("des", "des3"):
+        key = set_des_parity(key)
+    iv = draw(random_bytes, cipher.block_size)
+    padder = sym_padding.PKCS7(cipher.block_size * 8).padder()
+    padded = padder.update(content) + padder.finalize()
+    encryptor = CipherContext(cipher.algorithm(key), modes.CBC(iv)).encryptor()
+    encrypted = encryptor.update(padded) + encryptor.finalize()
+
+    infos = []
+    for cert in recipients:
+        public_key = cert.public_key()
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            raise ValueError("SCEP key transport needs an RSA recipient certificate")
+        wrapped = rsaes_pkcs1_v15_encrypt(public_key, key, random_bytes)
+        infos.append(
+            der.seq(
+                der.integer(0),
+                _issuer_and_serial_of(cert),
+                der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null()),
+                der.octet_string(wrapped),
+            )
+        )
+    enveloped = der.seq(
+        der.integer(0),
+        der.set_of(infos),
+        der.seq(
+            der.oid(DATA_OID),
+            der.algorithm_identifier(cipher.oid, der.octet_string(iv)),
+            der.context(0, encrypted, constructed=False),
+        ),
+    )
+    return der.seq(der.oid(ENVELOPED_DATA_OID), der.context(0, enveloped))
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def _envelope_fields(enveloped: bytes) -> tuple[list[Tlv], list[Tlv]]:
+    """(recipientInfos, encryptedContentInfo fields) of an EnvelopedData ContentInfo."""
+    top = der.fields(der.read(enveloped), "ContentInfo", 2)
+    if der.read_oid(top[0]) != ENVELOPED_DATA_OID:
+        raise DerError("not a CMS EnvelopedData")
+    wrapper = der.expect(top[1], CONTEXT, 0, "ContentInfo content")
+    body = der.fields(der.read(wrapper.contents), "EnvelopedData", 3)
+    rest = body[1:]
+    if rest[0].is_(CONTEXT, 0):  # originatorInfo, unused by SCEP
+        rest = rest[1:]
+    if len(rest) < 2:
+        raise DerError("EnvelopedData is missing fields")
+    recipient_infos = der.expect(rest[0], UNIVERSAL, SET, "recipientInfos").children()
+    content_info = der.fields(rest[1], "EncryptedContentInfo", 2)
+    return recipient_infos, content_info
+
+
+def _cipher_of(content_info: list[Tlv]) -> tuple[Cipher, bytes]:
+    algorithm = der.fields(content_info[1], "contentEncryptionAlgorithm", 1)
+    dotted = der.read_oid(algorithm[0])
+    cipher = CIPHER_BY_OID.get(dotted)
+    if cipher is None:
+        raise ScepError(FailInfo.BAD_ALG, f"unsupported content encryption algorithm {dotted}")
+    if len(algorithm) < 2:
+        raise DerError("content encryption algorithm without IV")
+    iv = der.octets(der.expect(algorithm[1], UNIVERSAL, der.OCTET_STRING, "IV"))
+    if len(iv) != cipher.block_size:
+        raise DerError(f"IV of {len(iv)} bytes for {cipher.name}")
+    return cipher, iv
+
+
+def envelope_algorithm(enveloped: bytes) -> str:
+    """The sender's content cipher ("des", "des3", "aes128", ...), so a reply can mirror it.
+
+    ScepError(BAD_ALG) for an unknown cipher, ScepError(BAD_MESSAGE_CHECK) for garbage.
+    """
+    try:
+        return _cipher_of(_envelope_fields(enveloped)[1])[0].name
+    except DerError as exc:
+        raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"malformed envelope: {exc}") from exc
+
+
+def _matches(rid: Tlv, issuer_der: bytes, issuer: asn1_x509.Name, serial: int) -> bool:
+    """Whether a KeyTransRecipientInfo rid is issuerAndSerialNumber(recipient)."""
+    if not rid.is_(UNIVERSAL, SEQUENCE):
+        return False  # subjectKeyIdentifier [0]: SCEP peers use issuerAndSerialNumber
+    parts = rid.children()
+    if len(parts) != 2 or not parts[1].is_(UNIVERSAL, INTEGER):
+        return False
+    if der.read_integer(parts[1]) != serial:
+        return False
+    if parts[0].encoded == issuer_der:
+        return True
+    try:  # same name, different string encoding: compare X.520-normalised forms
+        return bool(asn1_x509.Name.load(parts[0].encoded) == issuer)
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def decrypt_envelope(
+    enveloped: bytes, recipient_cert: x509.Certificate, recipient_key: rsa.RSAPrivateKey
+) -> bytes:
+    """The plaintext of a pkcsPKIEnvelope addressed to ``recipient_cert``.
+
+    Picks the KeyTransRecipientInfo whose issuerAndSerialNumber names ``recipient_cert``.
+    ScepError(BAD_MESSAGE_CHECK) when none does ("wrong recipient") or decryption fails;
+    ScepError(BAD_ALG) for an unknown cipher.
+    """
+    try:
+        recipient_infos, content_info = _envelope_fields(enveloped)
+        cipher, iv = _cipher_of(content_info)
+        encrypted = b""
+        for element in content_info[2:]:
+            if element.is_(CONTEXT, 0):
+                encrypted = der.octets(element)  # primitive, or constructed from Go (P6)
+        parsed = asn1_x509.Certificate.load(recipient_cert.public_bytes(Encoding.DER))
+        issuer = parsed["tbs_certificate"]["issuer"]
+        issuer_der = issuer.dump()
+        wrapped = None
+        for info in recipient_infos:
+            parts = info.children() if info.is_(UNIVERSAL, SEQUENCE) else []
+            if len(parts) >= 4 and _matches(
+                parts[1], issuer_der, issuer, recipient_cert.serial_number
+            ):
+                wrapped = der.octets(parts[3])
+                break
+    except DerError as exc:
+        raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"malformed envelope: {exc}") from exc
+    if wrapped is None:
+        raise ScepError(
+            FailInfo.BAD_MESSAGE_CHECK, "the envelope is not addressed to this certificate"
+        )
+    return _decrypt(cipher, iv, encrypted, wrapped, recipient_key)
+
+
+def _decrypt(
+    cipher: Cipher, iv: bytes, encrypted: bytes, wrapped: bytes, key: rsa.RSAPrivateKey
+) -> bytes:
+    """Unwrap the content key and CBC-decrypt.
+
+    The bundled OpenSSL uses implicit rejection for PKCS#1 v1.5 decryption: a wrong key yields a
+    random-looking "key" instead of an error, so the key length and the content padding are
+    what catch it.
+    """
+    failed = ScepError(FailInfo.BAD_MESSAGE_CHECK, "cannot decrypt the envelope")
+    try:
+        content_key = key.decrypt(wrapped, padding.PKCS1v15())
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise failed from exc
+    if len(content_key) != cipher.key_size or not encrypted or len(encrypted) % cipher.block_size:
+        raise failed
+    decryptor = CipherContext(cipher.algorithm(content_key), modes.CBC(iv)).decryptor()
+    padded = decryptor.update(encrypted) + decryptor.finalize()
+    unpadder = sym_padding.PKCS7(cipher.block_size * 8).unpadder()
+    try:
+        return unpadder.update(padded) + unpadder.finalize()
+    except ValueError as exc:
+        raise failed from exc
