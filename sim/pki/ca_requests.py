@@ -187,10 +187,19 @@ class RequestDatabase:
         """ReqIDs in ascending order, optionally only those in `state`."""
         return [e.req_id for e in self if state is None or e.state is state]
 
-    def find_by_transaction(self, transaction_id: str) -> EnrollmentRequest | None:
-        """The entry created by the SCEP transaction `transaction_id`, if still held."""
-        for entry in self._entries.values():
-            if entry.transaction_id == transaction_id:
+    def find_by_transaction(self, transaction_id: str, *, include_rejected: bool = True
+                            ) -> EnrollmentRequest | None:
+        """The newest entry created by the SCEP transaction `transaction_id`, if still held.
+
+        A rejected request ends its transaction: IOS keys the transactionID on the public
+        key, so a router that enrolls again after a rejection sends the same ID, and that
+        must start a new request (`include_rejected=False`) rather than fetch the refusal.
+        """
+        for req_id in sorted(self._entries, reverse=True):
+            entry = self._entries[req_id]
+            if entry.transaction_id != transaction_id:
+                continue
+            if include_rejected or entry.state is not RequestState.REJECTED:
                 return entry
         return None
 
@@ -211,7 +220,7 @@ class RequestDatabase:
         if lifetime_minutes <= 0:
             raise ValueError(f"lifetime enrollment-request must be positive: {lifetime_minutes}")
         if transaction_id is not None:
-            known = self.find_by_transaction(transaction_id)
+            known = self.find_by_transaction(transaction_id, include_rejected=False)
             if known is not None:
                 if known.csr_der != csr_der:
                     raise ValueError(

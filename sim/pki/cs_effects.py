@@ -23,6 +23,9 @@ class TrustpointView:
     name: str
     enrollment_url: str | None
     ca_certificate: x509.Certificate | None = None
+    """The certificate of the CA the trustpoint authenticated (a sub-CS's parent)."""
+    certificate: x509.Certificate | None = None
+    """The certificate the trustpoint enrolled for (a sub-CS's own CA certificate)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from sim.pki import x509util
+from sim.pki.ca_requests import RequestDatabase, request_db_file
 from sim.pki.cs_effects import (
     CaCertificateInstalled,
     Console,
@@ -103,6 +104,7 @@ class CertificateServer:
     crl_der: bytes | None = None
     failure_reason: str | None = None
     scep_running: bool = False
+    requests: RequestDatabase = field(default_factory=RequestDatabase)
     _entered: list[CsSignal] = field(default_factory=list)
     _spent: float = 0.0
     """Simulated seconds already spent by the procedure being computed: the router's
@@ -248,10 +250,24 @@ class CertificateServer:
         if existing is not None:
             self._elapse(fx, FILE_READ_SECONDS, "read serial file")
             fx.append(Debug("found existing serial file."))
+            tp = ctx.trustpoint
+            if (self.config.mode == "sub-cs" and self.ca_cert is None and tp is not None
+                    and tp.certificate is not None):
+                # Seed, on `cert configured`: the trustpoint's router certificate becomes
+                # the server's signing certificate.
+                fx.append(Debug("old router cert flag 0x4"))
+                fx.append(Debug("new router cert flag 0x44"))
             self.last_serial = max(self.last_serial, parse_serial_file(existing))
             self._elapse(fx, DB_READ_SECONDS, "read database")
             fx.append(Debug("DB version 1"))
             fx.append(Debug(f"last issued serial number is 0x{self.last_serial:X}"))
+            saved = ctx.storage.get(request_db_file(self.name))
+            if saved is not None and not len(self.requests):
+                try:
+                    self.requests = RequestDatabase.from_bytes(saved)
+                except ValueError:
+                    fx.append(Debug(f"request database {request_db_file(self.name)} "
+                                    "is unreadable; starting empty"))
             return
         # A new server reserves serial 1 for its own CA certificate before anything else.
         self.last_serial = max(self.last_serial, 1)
@@ -262,14 +278,20 @@ class CertificateServer:
         fx.append(Debug("created a new serial file."))
 
     def _adopt_existing_ca_cert(self, ctx: CsContext, key: object) -> bool:
-        """After a reload the CA certificate comes back from the saved configuration."""
+        """The CA certificate comes from the trustpoint: after a reload from the saved
+        configuration, and for a subordinate once its enrollment is granted."""
         tp = ctx.trustpoint
-        if tp is None or tp.ca_certificate is None:
+        if tp is None:
             return False
-        cert = tp.ca_certificate
+        sub = self.config.mode == "sub-cs"
+        cert = tp.certificate if sub else tp.ca_certificate
+        if cert is None:
+            return False
         if cert.public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[attr-defined]
             return False
         self.ca_cert = cert
+        if sub:
+            self.upper_ca_cert = tp.ca_certificate
         return True
 
     def _generate_ca_cert(self, ctx: CsContext, key: object, fx: list[Effect]) -> None:
@@ -315,8 +337,6 @@ class CertificateServer:
             fx.append(Debug(f"Read {len(existing)} bytes from crl file {crl_name}."))
             self.crl_der = existing
             return
-        if self.ca_cert is None:
-            return
         self._elapse(fx, CRL_PUBLISH_SECONDS, "publish CRL")
         self.crl_der = self.issue_crl(self._now(ctx), key)
         fx.append(WriteFile(crl_name, self.crl_der))
@@ -334,11 +354,14 @@ class CertificateServer:
             crl, self.ca_cert.public_key())
 
     def issue_crl(self, now: datetime, key: object) -> bytes:
-        assert self.ca_cert is not None
+        """A CRL signed with the server's key. A subordinate publishes its first CRL before
+        its certificate arrives (seed), under its issuer name."""
         this_update = _second(now)
         next_update = this_update + timedelta(minutes=self.config.lifetime_crl_minutes)
-        crl = x509util.make_crl(key, self.ca_cert, this_update, next_update, (),
-                                self.config.hash)
+        issuer = self.ca_cert or x509util.make_ca_certificate(
+            key, x509util.parse_dn(self.config.effective_issuer_name), 1, this_update,
+            next_update, self.config.hash)
+        crl = x509util.make_crl(key, issuer, this_update, next_update, (), self.config.hash)
         return x509util.crl_der(crl)
 
 

@@ -1,0 +1,130 @@
+"""The certificate server's request desk: new requests, grants, rejections, issuing.
+
+Sans-IO like the rest of the server: each operation changes the server's request
+database and serial counter and returns effects (debug lines, nvram writes, simulated
+time). The SCEP service and the CLI (`crypto pki server NAME grant|reject|remove`, manual
+`request pkcs10`) both come through here, so a request is handled the same way whatever
+brought it in.
+
+Serial numbers: the `.ser` file in nvram is rewritten before a certificate is handed out
+("serial number 0x2 written." precedes "reqID=1 granted" in the seed), so a reload or a
+power loss can never hand out a serial twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sim.pki import issuance, x509util
+from sim.pki.ca_requests import (
+    EnrollmentRequest,
+    RequestKind,
+    RequestState,
+    Source,
+    level_files,
+    request_db_file,
+)
+from sim.pki.cs_effects import Debug, Effect, Elapse, WriteFile
+from sim.pki.cs_server import CertificateServer, serial_file_bytes
+
+GRANT_SECONDS = 2.868
+"""Seed: `Granting enrollment request 1` at :03.385, `reqID=1 granted` at :06.253."""
+SERIAL_WRITE_SECONDS = 0.716
+
+
+class DeskError(Exception):
+    """An operation the server refuses; the message is what the console prints."""
+
+
+def _issuing_ready(cs: CertificateServer, key: rsa.RSAPrivateKey | None) -> rsa.RSAPrivateKey:
+    if cs.ca_cert is None or key is None:
+        raise DeskError("% Certificate server is not ready to issue certificates")
+    return key
+
+
+def save_database(cs: CertificateServer) -> WriteFile:
+    return WriteFile(request_db_file(cs.name), cs.requests.to_bytes())
+
+
+def submit(cs: CertificateServer, csr_der: bytes, transaction_id: str | None, source: Source,
+           now: datetime, key: rsa.RSAPrivateKey | None
+           ) -> tuple[EnrollmentRequest, list[Effect]]:
+    """A new PKCS#10 request: file it, then apply the grant policy to it."""
+    entry = cs.requests.submit(csr_der, transaction_id, source, now,
+                               cs.config.lifetime_enrollment_request_minutes)
+    fx: list[Effect] = [Debug(line) for line in issuance.new_request_debug(entry.kind,
+                                                                           entry.req_id)]
+    decision = issuance.GrantPolicy().decide(entry.kind, cs.config.grant)
+    if decision is issuance.Decision.GRANT:
+        fx += grant(cs, entry.req_id, now, key)
+    elif decision is issuance.Decision.REJECT:
+        fx += reject(cs, entry.req_id)
+    else:
+        fx.append(save_database(cs))
+    return cs.requests.get(entry.req_id), fx
+
+
+def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivateKey | None
+          ) -> list[Effect]:
+    entry = cs.requests.get(req_id)
+    if entry.state is not RequestState.PENDING:
+        raise DeskError(f"% Request {req_id} is not pending")
+    signing_key = _issuing_ready(cs, key)
+    assert cs.ca_cert is not None
+    fx: list[Effect] = [Debug(line) for line in issuance.grant_debug(entry.kind, req_id)]
+    serial = cs.last_serial + 1
+    cert = issuance.issue_from_request(
+        entry.csr, ca_cert=cs.ca_cert, ca_key=signing_key, serial=serial, now=now,
+        lifetime_days=cs.config.lifetime_certificate_days, hash_name=cs.config.hash,
+        kind=entry.kind)
+    cs.last_serial = serial
+    fx.append(Elapse(SERIAL_WRITE_SECONDS, "write serial file"))
+    fx.append(WriteFile(f"{cs.name}.ser", serial_file_bytes(serial)))
+    fx.append(Debug(f"serial number 0x{serial:X} written."))
+    der = x509util.cert_der(cert)
+    for name, data in level_files(cs.config.database_level, serial, entry.subject_text,
+                                  der).items():
+        fx.append(WriteFile(name, data))
+    cs.requests.grant(req_id, der, serial)
+    fx.append(Elapse(GRANT_SECONDS - SERIAL_WRITE_SECONDS, "sign certificate"))
+    fx.append(Debug(issuance.dbg_granted(req_id, entry.fingerprint)))
+    fx.append(save_database(cs))
+    return fx
+
+
+def reject(cs: CertificateServer, req_id: int) -> list[Effect]:
+    entry = cs.requests.get(req_id)
+    if entry.state is not RequestState.PENDING:
+        raise DeskError(f"% Request {req_id} is not pending")
+    cs.requests.reject(req_id)
+    return [Debug(f"reqID={req_id} rejected"), save_database(cs)]
+
+
+def remove(cs: CertificateServer, req_id: int) -> list[Effect]:
+    cs.requests.remove(req_id)
+    return [Debug(f"reqID={req_id} removed"), save_database(cs)]
+
+
+def expire(cs: CertificateServer, now: datetime) -> list[Effect]:
+    """`lifetime enrollment-request` has passed for these requests: purge them."""
+    gone = cs.requests.expire(now)
+    if not gone:
+        return []
+    return [Debug(f"reqID={req_id} expired") for req_id in gone] + [save_database(cs)]
+
+
+def issued_certificate(cs: CertificateServer, serial: int) -> x509.Certificate | None:
+    """A certificate this server issued (GetCert), found through the request database."""
+    for entry in cs.requests:
+        if entry.serial == serial and entry.certificate_der is not None:
+            return x509util.load_cert(entry.certificate_der)
+    if cs.ca_cert is not None and cs.ca_cert.serial_number == serial:
+        return cs.ca_cert
+    return None
+
+
+def is_sub_ca(entry: EnrollmentRequest) -> bool:
+    return entry.kind is RequestKind.SUB_CA

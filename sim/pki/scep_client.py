@@ -1,0 +1,144 @@
+"""The IOS PKI enrollment client: the requester side of SCEP, sans-IO.
+
+An `Enrollment` is one transaction of a trustpoint with its CA: it makes the key's
+PKCS#10 request, the self-signed signer certificate ("issuer = subject = requester
+name", draft-nourse), the PKCSReq and the GetCertInitial polls, and reads the CA's
+CertRep replies. Sending, waiting, retrying and logging belong to the router shell; this
+module only turns inputs into bytes and bytes into outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from sim.pki import scep, x509util
+
+SCEP_PATH = "/cgi-bin/pkiclient.exe"
+"""IOS appends `/cgi-bin/pkiclient.exe` to the trustpoint's enrollment URL."""
+IOS_USER_AGENT = "Mozilla/4.0 (compatible; MSIE 5.0; Cisco PKI)"
+SIGNER_BACKDATE = timedelta(minutes=5)
+"""Peers check signingTime against the signer's validity (scep.md P8): backdate it."""
+
+
+@dataclass(frozen=True)
+class ScepEndpoint:
+    host: str
+    port: int
+    path: str
+
+
+def scep_endpoint(enrollment_url: str) -> ScepEndpoint:
+    """`http://10.3.0.6` -> host 10.3.0.6, port 80, path /cgi-bin/pkiclient.exe."""
+    parts = urlsplit(enrollment_url if "://" in enrollment_url else f"http://{enrollment_url}")
+    if parts.scheme.lower() != "http" or not parts.hostname:
+        raise ValueError(f"{enrollment_url} is not an http:// enrollment URL")
+    base = parts.path.rstrip("/")
+    if base.endswith("/cgi-bin/pkiclient.exe"):
+        base = base[: -len("/cgi-bin/pkiclient.exe")]
+    return ScepEndpoint(parts.hostname, parts.port or 80, base + SCEP_PATH)
+
+
+def ca_certificates(content_type: str, body: bytes) -> list[x509.Certificate]:
+    """A GetCACert answer: one DER certificate, or a degenerate PKCS#7 chain (CA first)."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == scep.CONTENT_TYPES["ca"]:
+        return [x509util.load_cert(body)]
+    if kind in (scep.CONTENT_TYPES["ca_ra"], "application/x-x509-ra-ca-certs"):
+        certs, _crls = scep.parse_degenerate(body)
+        if not certs:
+            raise ValueError("the CA/RA certificate chain is empty")
+        return certs
+    raise ValueError(f"unexpected Content-Type {content_type!r} for a CA certificate")
+
+
+@dataclass(frozen=True)
+class CertRepOutcome:
+    """What a CertRep told the client."""
+
+    status: scep.PkiStatus
+    certificate: x509.Certificate | None = None
+    fail_info: scep.FailInfo | None = None
+    signer_issuer: str = ""
+    certs_in_reply: int = 0
+    crls_in_reply: int = 0
+    verified: bool = True
+    size: int = 0
+
+
+@dataclass
+class Enrollment:
+    trustpoint: str
+    key: rsa.RSAPrivateKey
+    subject: x509.Name
+    ca_cert: x509.Certificate
+    profile: scep.Profile
+    random_bytes: Callable[[int], bytes]
+    now: datetime
+    ca_request: bool = False
+    challenge: str | None = None
+    csr: x509.CertificateSigningRequest = field(init=False)
+    signer: x509.Certificate = field(init=False)
+    transaction_id: str = field(init=False)
+    _last_nonce: bytes | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.csr = scep.make_csr(self.key, self.subject, challenge_password=self.challenge,
+                                 ca=self.ca_request, hash_name=self.profile.digest)
+        self.transaction_id = scep.transaction_id_for(self.key.public_key())
+        start = self.now.replace(microsecond=0) - SIGNER_BACKDATE
+        self.signer = scep.self_signed_signer(self.key, self.subject, self.transaction_id,
+                                              start, start + timedelta(days=365))
+
+    @property
+    def csr_der(self) -> bytes:
+        return self.csr.public_bytes(Encoding.DER)
+
+    def fingerprints(self) -> tuple[str, str]:
+        """`Certificate Request Fingerprint MD5:` / `SHA1:` (IOS grouping)."""
+        der = self.csr_der
+        return x509util.fingerprint(der, "md5"), x509util.fingerprint(der, "sha1")
+
+    def pkcs_req(self, now: datetime) -> bytes:
+        return self._message(scep.MessageType.PKCS_REQ, self.csr_der, now)
+
+    def get_cert_initial(self, now: datetime) -> bytes:
+        body = scep.issuer_and_subject(self.ca_cert.subject, self.subject)
+        return self._message(scep.MessageType.GET_CERT_INITIAL, body, now)
+
+    def _message(self, kind: scep.MessageType, content: bytes, now: datetime) -> bytes:
+        nonce = self.random_bytes(16)
+        self._last_nonce = nonce
+        return scep.build_pki_message(
+            message_type=kind, transaction_id=self.transaction_id, signer_cert=self.signer,
+            signer_key=self.key, profile=self.profile, random_bytes=self.random_bytes,
+            sender_nonce=nonce, recipients=[self.ca_cert], content=content,
+            signing_time=now.replace(microsecond=0))
+
+    def on_cert_rep(self, der: bytes) -> CertRepOutcome:
+        """Read a CertRep; raises `scep.ScepError` for a reply that is not one."""
+        message = scep.parse_pki_message(der)
+        if message.message_type is not scep.MessageType.CERT_REP or message.pki_status is None:
+            raise scep.ScepError(scep.FailInfo.BAD_REQUEST, "the reply is not a CertRep")
+        issuer = x509util.format_dn_ios(message.signer_cert.issuer)
+        verified = message.signature_valid
+        if message.pki_status is not scep.PkiStatus.SUCCESS:
+            return CertRepOutcome(message.pki_status, fail_info=message.fail_info,
+                                  signer_issuer=issuer, verified=verified, size=len(der))
+        if message.enveloped is None:
+            raise scep.ScepError(scep.FailInfo.BAD_REQUEST, "SUCCESS without a certificate")
+        inner = scep.decrypt_envelope(message.enveloped, self.signer, self.key)
+        certs, crls = scep.parse_degenerate(inner)
+        mine = self.key.public_key().public_numbers()
+        issued = next((c for c in certs if isinstance(c.public_key(), rsa.RSAPublicKey)
+                       and c.public_key().public_numbers() == mine), None)  # type: ignore[union-attr]
+        if issued is None:
+            raise scep.ScepError(scep.FailInfo.BAD_CERT_ID, "no certificate for this key")
+        return CertRepOutcome(scep.PkiStatus.SUCCESS, issued, None, issuer, len(certs),
+                              len(crls), verified, len(der))
