@@ -93,6 +93,16 @@ class Session:
             self.router.console_inline(" " + answer)
         return answer
 
+    def read_pasted_line(self) -> Generator[Any, Any, str | None]:
+        """One line of text pasted at a prompt that has no prompt text (a PKCS#10 paste);
+        None when the operator has nothing more to paste."""
+        if not self.answers:
+            return None
+        line = self.answers.popleft()
+        self.write(line)
+        yield self.router.env.timeout(0.05)
+        return line
+
     def ask_yes_no(self, prompt: str) -> Generator[Any, Any, bool]:
         """IOS's `[yes/no]:` question: anything else is refused once, then the command ends."""
         for _attempt in range(2):

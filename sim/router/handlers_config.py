@@ -10,6 +10,7 @@ from sim.pki.cs_server import CertificateServer, CsConfig
 from sim.pki.keys import ios_keygen_seconds
 from sim.router.cli_parser import Match
 from sim.router.console import Mode, Session
+from sim.router.handlers_pki import CONFIG_PKI_COMMANDS
 from sim.router.keystore import KeyPair
 from sim.router.router import Trustpoint
 
@@ -175,7 +176,7 @@ def _accepted(s: Session, m: Match) -> None:
     """Lines IOS writes into every saved config that pkilab has nothing to model for."""
 
 
-CONFIG_COMMANDS = GLOBAL_EXITS + [
+CONFIG_COMMANDS = GLOBAL_EXITS + CONFIG_PKI_COMMANDS + [
     ("exit", _exit_config, {}),
     ("version <version:WORD>", _accepted, {}),
     ("service timestamps {debug|log} datetime msec", _accepted, {"no_form": True}),

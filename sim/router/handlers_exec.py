@@ -9,6 +9,7 @@ from typing import Any
 from sim.router import show
 from sim.router.cli_parser import Match
 from sim.router.console import Mode, Session
+from sim.router.handlers_pki import EXEC_PKI_COMMANDS
 
 WRITE_SECONDS = 1.2
 """`Building configuration...` to `[OK]` on a 12.3 router."""
@@ -167,7 +168,7 @@ USER_EXEC_COMMANDS = SHOW_COMMANDS[:1] + [
     ("logout", _logout, {}),
 ]
 
-EXEC_COMMANDS = SHOW_COMMANDS + [
+EXEC_COMMANDS = SHOW_COMMANDS + EXEC_PKI_COMMANDS + [
     ("show running-config", _lines(_show_running), {}),
     ("show startup-config", _lines(_show_startup), {}),
     ("enable", _enable, {}),

@@ -1,26 +1,27 @@
 """The router's HTTP server: what answers on port 80 while `ip http server` is on.
 
 The certificate server's SCEP service lives under `/cgi-bin/pkiclient.exe` and answers
-only while the server is enabled with SCEP started. This module is the HTTP binding: it
-knows paths, `operation=` and content types; certificate logic stays in `sim.pki`.
+only while the server is enabled with SCEP started. This module is the HTTP binding: the
+only code that knows paths, `operation=`, GET vs POST and content types; what to answer is
+`sim.pki.scep_service`'s business.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import unquote
 
 from sim.kernel.clock import format_http_date
 from sim.net.http import HttpRequest, HttpResponse
-from sim.pki import x509util
+from sim.pki import scep
 
 if TYPE_CHECKING:
     from sim.router.router import Router
 
 SCEP_PATH = "/cgi-bin/pkiclient.exe"
 SERVER_SECONDS = 0.02
-"""Time the router takes to build a simple HTTP answer."""
+"""Time the router takes to start answering an HTTP request."""
 
 
 def ios_headers(router: Router, content_type: str) -> tuple[tuple[str, str], ...]:
@@ -38,21 +39,55 @@ def ios_headers(router: Router, content_type: str) -> tuple[tuple[str, str], ...
     )
 
 
+def query_parameters(query: str) -> dict[str, str]:
+    """Split a query string without form-decoding `+` (base64 needs it kept)."""
+    params: dict[str, str] = {}
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if name:
+            params.setdefault(unquote(name), unquote(value))
+    return params
+
+
 def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpResponse]:
     yield router.env.timeout(SERVER_SECONDS)
-    if request.path != SCEP_PATH:
+    path = request.path.rstrip("/")
+    if not path.endswith("pkiclient.exe") and path not in ("/scep", "/cgi-bin"):
         return _plain(router, 404, "Not Found", b"")
-    scep = next((cs for cs in router.servers.values() if cs.scep_running), None)
-    if scep is None or scep.ca_cert is None:
+    cs = next((s for s in router.servers.values() if s.scep_running), None)
+    if cs is None or cs.ca_cert is None:
         return _plain(router, 404, "Not Found", b"")
-    operation = parse_qs(request.query).get("operation", [""])[0]
+    service = router.scep_service(cs)
+    params = query_parameters(request.query)
+    operation = params.get("operation", "")
+    router.emit("scep", "serve", server=cs.name, operation=operation, method=request.method)
     if operation == "GetCACaps":
-        return _plain(router, 200, "OK", b"")
-    if operation == "GetCACert":
-        body = x509util.cert_der(scep.ca_cert)
-        return HttpResponse(200, "OK", ios_headers(router, "application/x-x509-ca-cert"), body)
-    return _plain(router, 400, "Bad Request", b"")
+        reply = service.get_ca_caps()
+    elif operation == "GetCACert":
+        reply = service.get_ca_cert()
+    elif operation == "PKIOperation":
+        if request.method == "POST":
+            der = request.body
+        else:
+            try:
+                der = scep.decode_get_message(params.get("message", ""))
+            except ValueError:
+                der = b""
+        router.record_scep(der, "request", sent=False)
+        pair = router.keys.get(cs.name)
+        if pair is None:
+            return _plain(router, 500, "Internal Server Error", b"")
+        reply, effects = service.pki_operation(der, router.clock.now(), pair.key,
+                                               router.random_bytes)
+        yield from router.apply(cs, effects)
+        router.record_scep(reply.body, f"CertRep-{reply.pki_status}", sent=True)
+    else:
+        return _plain(router, 400, "Bad Request", f"unknown operation {operation!r}".encode())
+    router.emit("scep", "reply", server=cs.name, operation=operation,
+                message=reply.message_type, status=reply.pki_status, size=len(reply.body))
+    return HttpResponse(reply.status, reply.reason, ios_headers(router, reply.content_type),
+                        reply.body, "HTTP/1.1")
 
 
 def _plain(router: Router, status: int, reason: str, body: bytes) -> HttpResponse:
-    return HttpResponse(status, reason, ios_headers(router, "text/plain"), body)
+    return HttpResponse(status, reason, ios_headers(router, "text/plain"), body, "HTTP/1.1")

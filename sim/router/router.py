@@ -54,9 +54,13 @@ class Trustpoint:
     retry_count: int = 10
     ca_cert: x509.Certificate | None = None
     id_cert: x509.Certificate | None = None
+    ca_chain: tuple[x509.Certificate, ...] = ()
+    """What GetCACert returned: the issuing CA first, then the CAs above it."""
+    pending: Any = None
+    """The enrollment in progress (a `sim.pki.scep_client.Enrollment`), if any."""
 
     def view(self) -> fx.TrustpointView:
-        return fx.TrustpointView(self.name, self.enrollment_url, self.ca_cert)
+        return fx.TrustpointView(self.name, self.enrollment_url, self.ca_cert, self.id_cert)
 
 
 class Router:
@@ -82,6 +86,9 @@ class Router:
         self.powered = False
         self.cs_lock = simpy.Resource(env.sim, capacity=1)
         self._key_generations: dict[str, int] = {}
+        self.artifacts: list[tuple[str, bytes]] = []
+        """Every certificate, CSR, CRL and SCEP message this router produced or received,
+        in order: (file name, bytes). They survive reloads; the output folder keeps them."""
         self._processes: list[simpy.Process] = []
         self._reset_running_state()
         clock.subscribe(self._on_clock_change)
@@ -99,6 +106,7 @@ class Router:
         self.key_times: dict[str, str] = {}
         self.debug: set[str] = set()
         self.booting = False
+        self.scep_services: dict[str, Any] = {}
 
     @property
     def up(self) -> bool:
@@ -154,6 +162,10 @@ class Router:
         self.powered = False
         self._reset_running_state()
         self.cs_lock = simpy.Resource(self.env.sim, capacity=1)
+
+    def spawn(self, generator: Generator[Any, Any, Any]) -> simpy.Process:
+        """Run a background task of this router; a power loss or reload ends it."""
+        return self._spawn(generator)
 
     def _spawn(self, generator: Generator[Any, Any, Any]) -> simpy.Process:
         process = self.env.process(_interruptible(generator))
@@ -275,7 +287,32 @@ class Router:
                     self.emit("fsm", "transition", server=cs.name, old=old.value,
                               new=new.value, signal=signal.value, reason=reason)
                 case fx.EnrollTrustpoint(trustpoint=tp_name):
-                    self.emit("pki", "enroll.unsupported", trustpoint=tp_name)
+                    from sim.router.pki_client import enroll_server_trustpoint
+
+                    session = getattr(self, "session", None)
+                    yield from enroll_server_trustpoint(self, session, cs, tp_name)
+
+    def random_bytes(self, count: int) -> bytes:
+        """Nonces, content keys and padding, from the run's seeded RNG (determinism)."""
+        return self.env.rng.randbytes(count)
+
+    def record_artifact(self, name: str, data: bytes) -> None:
+        self.artifacts.append((f"{len(self.artifacts) + 1:04d}-{name}", data))
+        self.emit("artifact", "recorded", file=self.artifacts[-1][0], size=len(data))
+
+    def record_scep(self, der: bytes, kind: str, *, sent: bool) -> None:
+        self.record_artifact(f"{'sent' if sent else 'received'}-{kind}.der", der)
+
+    def scep_service(self, cs: CertificateServer) -> Any:
+        from sim.pki.scep_service import ScepService
+
+        service = self.scep_services.get(cs.name)
+        tp = self.trustpoints.get(cs.name)
+        chain = tp.ca_chain if (tp is not None and cs.config.mode == "sub-cs") else ()
+        if service is None:
+            service = self.scep_services[cs.name] = ScepService(cs, chain)
+        service.chain = chain
+        return service
 
     def write_nvram(self, name: str, data: bytes) -> bool:
         try:

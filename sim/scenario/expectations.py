@@ -113,19 +113,34 @@ def _show(router: Router, e: ShowExpect, now: float) -> ExpectationResult:
     return ExpectationResult(e, False, "; ".join(problems), now, tuple(output))
 
 
-def _certificate(router: Router, e: CertificateVerifiesExpect, now: float) -> ExpectationResult:
+def _certificate(router: Router, e: CertificateVerifiesExpect, now: float
+                 ) -> ExpectationResult:
+    """The CA certificate of a server or trustpoint verifies up its chain to a self-signed
+    root; a trustpoint's enrolled certificate, if any, verifies under that CA; a server's
+    certificate matches its key pair and signs its CRL."""
     cs = router.servers.get(e.name)
     tp = router.trustpoints.get(e.name)
     cert = cs.ca_cert if cs and cs.ca_cert else (tp.ca_cert if tp else None)
     if cert is None:
         return ExpectationResult(e, False, f"no CA certificate under {e.name!r}", now)
+    if cs is not None and cs.ca_cert is not None:
+        above = ([cs.upper_ca_cert] if cs.upper_ca_cert else []) + list(
+            tp.ca_chain[1:] if tp and cs.config.mode == "sub-cs" else [])
+    else:
+        above = list(tp.ca_chain[1:]) if tp else []
+    chain = [cert, *above]
     problems: list[str] = []
-    issuer_cert = cs.upper_ca_cert if cs and cs.upper_ca_cert else cert
-    if not x509util.verify_signature(cert, issuer_cert.public_key()):
-        problems.append("signature does not verify")
+    for child, parent in zip(chain, chain[1:] + [chain[-1]], strict=True):
+        if not x509util.verify_signature(child, parent.public_key()):
+            problems.append(f"{x509util.format_dn_ios(child.subject)}: signature does not "
+                            f"verify with {x509util.format_dn_ios(parent.subject)}")
+    if chain[-1].issuer != chain[-1].subject:
+        problems.append("the chain does not end at a self-signed root")
     wall = router.clock.now()
-    if not cert.not_valid_before_utc <= wall <= cert.not_valid_after_utc:
-        problems.append(f"not valid at the router's time {wall:%Y-%m-%d %H:%M:%S}")
+    for member in chain:
+        if not member.not_valid_before_utc <= wall <= member.not_valid_after_utc:
+            problems.append(f"{x509util.format_dn_ios(member.subject)} is not valid at the "
+                            f"router's time {wall:%Y-%m-%d %H:%M:%S}")
     key = router.keys.get(e.name)
     if cs is not None and key is not None:
         public = key.key.public_key()
@@ -135,10 +150,16 @@ def _certificate(router: Router, e: CertificateVerifiesExpect, now: float) -> Ex
     if cs is not None and cs.crl is not None:
         if not x509util.verify_signature(cs.crl, cert.public_key()):
             problems.append("CRL signature does not verify with the CA certificate")
+    identity = tp.id_cert if tp is not None and cs is None else None
+    if identity is not None and not x509util.verify_signature(identity, cert.public_key()):
+        problems.append("the enrolled certificate does not verify with the CA certificate")
     subject = x509util.format_dn_ios(cert.subject)
     if problems:
         return ExpectationResult(e, False, f"{subject}: " + "; ".join(problems), now)
     fingerprint = x509util.fingerprint(x509util.cert_der(cert), "md5")
-    return ExpectationResult(
-        e, True, f"{subject} serial {cert.serial_number} verifies (MD5 {fingerprint})", now
-    )
+    what = f"{subject} serial {cert.serial_number} verifies"
+    if len(chain) > 1:
+        what += f" through {len(chain) - 1} CA(s) above it"
+    if identity is not None:
+        what += f"; enrolled certificate serial {identity.serial_number} verifies under it"
+    return ExpectationResult(e, True, f"{what} (MD5 {fingerprint})", now)

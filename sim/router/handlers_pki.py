@@ -1,0 +1,209 @@
+"""PKI commands: trustpoint authentication and enrollment, and the certificate server's
+request desk (`crypto pki server NAME grant|reject|remove|info requests|request pkcs10`)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Generator
+from typing import Any
+
+from cryptography import x509
+
+from sim.pki import cs_desk, x509util
+from sim.pki.ca_requests import RequestState, render_requests
+from sim.pki.cs_server import CertificateServer
+from sim.router.cli_parser import Match
+from sim.router.console import Session
+from sim.router.pki_client import authenticate, request_subject, start_enrollment
+
+ENROLL_KEY_BITS = 1024
+"""IOS auto-generates a 512-bit key for a trustpoint without keys (`%CRYPTO-6-AUTOGEN`);
+pkilab generates 1024 bits so that openssl's default security level accepts the chain."""
+
+
+def _trustpoint(s: Session, name: str) -> Any:
+    tp = s.router.trustpoints.get(name)
+    if tp is None:
+        s.write(f"% Certificate Authority (trustpoint) {name} is unknown")
+    return tp
+
+
+def crypto_pki_authenticate(s: Session, m: Match) -> Generator[Any, Any, None]:
+    tp = _trustpoint(s, str(m.args["tp"]))
+    if tp is None:
+        return
+    if tp.ca_cert is not None:
+        s.write("% Please delete your existing CA certificate first.")
+        s.write(f"% You must use 'no crypto pki trustpoint {tp.name}' to delete the CA "
+                "certificate.")
+        return
+    yield from authenticate(s, tp)
+
+
+def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
+    router = s.router
+    tp = _trustpoint(s, str(m.args["tp"]))
+    if tp is None:
+        return
+    if tp.ca_cert is None:
+        s.write("% You must authenticate the Certificate Authority before you can enroll "
+                "with it.")
+        return
+    if tp.id_cert is not None:
+        s.write(f"% Trustpoint {tp.name} has already enrolled and has a router cert issued "
+                "to it.")
+        s.write("% If you successfully re-enroll this trustpoint,the existing certificate "
+                "will be replaced.")
+        if not (yield from s.ask_yes_no("% Do you want to continue with re-enrollment? "
+                                        "[yes/no]:")):
+            return
+    s.write("%")
+    s.write("% Start certificate enrollment ..")
+    s.write("% Create a challenge password. You will need to verbally provide this")
+    s.write("   password to the CA Administrator in order to revoke your certificate.")
+    s.write("   For security reasons your password will not be saved in the configuration.")
+    s.write("   Please make a note of it.")
+    s.write("")
+    challenge = yield from s.ask("Password:", secret=True)
+    again = yield from s.ask("Re-enter password:", secret=True)
+    if challenge != again:
+        s.write("% Passwords do not match.")
+        return
+    s.write("")
+    subject = request_subject(router, tp)
+    if tp.subject_name:
+        s.write(f"% The subject name in the certificate will include: {tp.subject_name}")
+    fqdn = f"{router.hostname}.{router.domain_name}" if router.domain_name else router.hostname
+    s.write(f"% The subject name in the certificate will include: {fqdn}")
+    yield from s.ask_yes_no("% Include the router serial number in the subject name? "
+                            "[yes/no]:")
+    answer = (yield from s.ask("% Include an IP address in the subject name? [no]:")).strip()
+    if answer.lower().startswith("y"):
+        s.write("% Bad interface or address. Try again.")
+    if not (yield from s.ask_yes_no("Request certificate from CA? [yes/no]:")):
+        return
+    label = tp.rsakeypair or fqdn
+    pair = router.keys.get(label)
+    if pair is None:
+        from sim.router.keystore import KeyPair
+
+        key = router.generate_key(label, ENROLL_KEY_BITS)
+        router.keys.put(KeyPair(label, key))
+        router.key_times[label] = router.clock.timestamp()
+        router.log(f"%CRYPTO-6-AUTOGEN: Generated new {ENROLL_KEY_BITS} bit key pair")
+        pair = router.keys.get(label)
+    assert pair is not None
+    s.write("% Certificate request sent to Certificate Authority")
+    s.write(f"% The 'show crypto pki certificate verbose {tp.name}' commandwill show the "
+            "fingerprint.")
+    start_enrollment(router, tp, key=pair.key, subject=subject, ca_request=False,
+                     challenge=challenge or None)
+
+
+# -- the certificate server's request desk --------------------------------------------
+def _server(s: Session, name: str) -> CertificateServer | None:
+    cs = s.router.servers.get(name)
+    if cs is None:
+        s.write(f"Certificate server '{name}' is not known")
+    return cs
+
+
+def cs_request_operation(s: Session, m: Match) -> Generator[Any, Any, None]:
+    """`crypto pki server NAME grant|reject|remove all|ID` (silent on success, as IOS)."""
+    router = s.router
+    cs = _server(s, str(m.args["name"]))
+    if cs is None:
+        return
+    verb = next(k for k in m.keywords if k in ("grant", "reject", "remove"))
+    if "all" in m.keywords:
+        wanted = RequestState.PENDING if verb != "remove" else None
+        ids = cs.requests.ids(wanted)
+    else:
+        ids = [int(m.args["id"])]  # type: ignore[arg-type]
+    for req_id in ids:
+        if req_id not in cs.requests:
+            s.write(f"% Enrollment request {req_id} not found.")
+            continue
+        pair = router.keys.get(cs.name)
+        try:
+            if verb == "grant":
+                effects = cs_desk.grant(cs, req_id, router.clock.now(),
+                                        pair.key if pair else None)
+            elif verb == "reject":
+                effects = cs_desk.reject(cs, req_id)
+            else:
+                effects = cs_desk.remove(cs, req_id)
+        except cs_desk.DeskError as refused:
+            s.write(str(refused))
+            continue
+        router.emit("cs", f"request.{verb}", server=cs.name, req_id=req_id)
+        yield from router.apply(cs, effects)
+
+
+def cs_info_requests(s: Session, m: Match) -> None:
+    cs = _server(s, str(m.args["name"]))
+    if cs is not None:
+        s.write_lines(render_requests(cs.requests))
+
+
+def cs_request_pkcs10(s: Session, m: Match) -> Generator[Any, Any, None]:
+    """Manual enrollment by cut and paste; works while the HTTP server is off."""
+    router = s.router
+    cs = _server(s, str(m.args["name"]))
+    if cs is None:
+        return
+    s.write("% Enter Base64 encoded or PEM formatted PKCS10 enrollment request.")
+    s.write('% End with a blank line or "quit" on a line by itself.')
+    pasted: list[str] = []
+    while True:
+        line = yield from s.read_pasted_line()
+        if line is None or not line.strip() or line.strip().lower() == "quit":
+            break
+        pasted.append(line.strip())
+    csr = _decode_csr(pasted)
+    if csr is None:
+        s.write("% Invalid PKCS10 request.")
+        return
+    pair = router.keys.get(cs.name)
+    try:
+        entry, effects = cs_desk.submit(cs, x509util.csr_der(csr), None, "terminal",
+                                        router.clock.now(), pair.key if pair else None)
+    except (ValueError, cs_desk.DeskError) as refused:
+        s.write(f"% {refused}")
+        return
+    yield from router.apply(cs, effects)
+    entry = cs.requests.get(entry.req_id)
+    if entry.state is RequestState.GRANTED and entry.certificate_der is not None:
+        s.write("% Granted certificate:")
+        text = base64.b64encode(entry.certificate_der).decode()
+        s.write_lines(text[i:i + 64] for i in range(0, len(text), 64))
+        s.write("")
+        router.record_artifact(f"{cs.name}-{entry.serial:X}.cert.pem",
+                               x509util.cert_pem(x509util.load_cert(entry.certificate_der)))
+    elif entry.state is RequestState.REJECTED:
+        s.write(f"% Enrollment request rejected, reqId={entry.req_id}")
+    else:
+        s.write(f"% Enrollment request pending, reqId={entry.req_id}")
+
+
+def _decode_csr(lines: list[str]) -> x509.CertificateSigningRequest | None:
+    body = "".join(line for line in lines if not line.startswith("-----"))
+    try:
+        return x509.load_der_x509_csr(base64.b64decode(body, validate=False))
+    except ValueError:
+        return None
+
+
+EXEC_PKI_COMMANDS = [
+    ("crypto pki server <name:WORD> {grant|reject|remove} {all|<id:1-2147483647>}",
+     cs_request_operation, {}),
+    ("crypto pki server <name:WORD> info requests", cs_info_requests, {}),
+    ("crypto pki server <name:WORD> request pkcs10 terminal [{pem|base64}]",
+     cs_request_pkcs10, {}),
+    ("show crypto pki server <name:WORD> requests", cs_info_requests, {}),
+]
+
+CONFIG_PKI_COMMANDS = [
+    ("crypto pki authenticate <tp:WORD>", crypto_pki_authenticate, {}),
+    ("crypto pki enroll <tp:WORD>", crypto_pki_enroll, {}),
+]

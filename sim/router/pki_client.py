@@ -1,0 +1,361 @@
+"""The router shell of the PKI enrollment client: HTTP over the simulated network,
+IOS's console and debug output, prompts, retries and polling timers.
+
+Protocol work (requests, replies, certificates) is `sim.pki.scep_client`'s; this module
+moves its bytes across the network and prints what IOS prints while doing so. Lines come
+from the seed's `debug crypto pki transactions` transcript; where IOS's wording for a
+failure was never captured, the choice is marked in `FAILURE_LINES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from cryptography import x509
+
+from sim.net.http import HttpFailure, HttpRequest, HttpResponse, HttpResult
+from sim.net.resolver import resolve
+from sim.pki import scep, x509util
+from sim.pki.scep_client import (
+    IOS_USER_AGENT,
+    Enrollment,
+    ScepEndpoint,
+    ca_certificates,
+    scep_endpoint,
+)
+
+if TYPE_CHECKING:
+    from sim.router.console import Session
+    from sim.router.router import Router, Trustpoint
+
+HTTP_TIMEOUT = 30.0
+"""How long the IOS PKI client waits for the CA's answer before giving up on a try."""
+DNS_TIMEOUT = 5.0
+"""An unknown name with `ip domain lookup` on: the broadcast lookup times out."""
+FIRST_POLL_DELAY = 1.5
+"""The seed polls once right after the first PENDING, then every retry period."""
+
+FAILURE_LINES = {
+    # pkilab's wording: IOS's debug text for these failures was never captured.
+    HttpFailure.REFUSED: "CRYPTO_PKI: connect to the CA failed: connection refused",
+    HttpFailure.TIMEOUT: "CRYPTO_PKI: connect to the CA failed: timed out",
+    HttpFailure.NO_ROUTE: "CRYPTO_PKI: connect to the CA failed: no route to host",
+}
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP exchange with the CA as the client saw it."""
+
+    response: HttpResponse | None
+    problem: str | None
+
+
+def _debug(router: Router, text: str) -> None:
+    router.debug_line("pki-transactions", text)
+
+
+def _debug_block(router: Router, first: str, rest: list[str]) -> None:
+    if "pki-transactions" in router.debug:
+        router.log(first, kind="debug")
+        for line in rest:
+            router.console_line(line)
+
+
+def http_exchange(router: Router, endpoint: ScepEndpoint, request: HttpRequest,
+                  operation: str, *, quiet: bool = False) -> Generator[Any, Any, Exchange]:
+    """Resolve the CA's name, cross the network, log like IOS; never raises.
+
+    `quiet` exchanges (the GetCACaps probe, which IOS 12.3's debug output never shows)
+    are traced but print nothing on the console."""
+
+    def say(text: str) -> None:
+        if not quiet:
+            _debug(router, text)
+
+    resolution = resolve(endpoint.host, router.hosts)
+    if resolution.literal or not resolution.resolved:
+        # IOS tries name resolution even for an address literal (seed transcript).
+        say("CRYPTO_PKI: can not resolve server name/IP address")
+    if not resolution.resolved:
+        if router.domain_lookup:
+            yield router.env.timeout(DNS_TIMEOUT)
+        router.emit("pki", "scep.unresolved", host=endpoint.host, operation=operation)
+        return Exchange(None, f"can not resolve {endpoint.host}")
+    address = resolution.address
+    assert address is not None
+    if resolution.literal:
+        say(f"CRYPTO_PKI: Using unresolved IP Address {address}")
+    process = router.net.http(router.name, address, endpoint.port, request,
+                              timeout=HTTP_TIMEOUT)
+    result: HttpResult = yield process
+    if result.response is None:
+        failure = result.failure or HttpFailure.TIMEOUT
+        say(FAILURE_LINES[failure])
+        return Exchange(None, failure.value)
+    say("CRYPTO_PKI: http connection opened")
+    response = result.response
+    if operation != "GetCACert":
+        say(f"CRYPTO_PKI: received msg of {len(response.body)} bytes")
+    if not quiet:
+        header = [f"    {response.version} {response.status} {response.reason}"]
+        header += [f"    {name}: {value}" for name, value in response.headers]
+        _debug_block(router, "CRYPTO_PKI: HTTP response header:", header + [""])
+    if response.status != 200:
+        return Exchange(None, f"HTTP {response.status} {response.reason}")
+    return Exchange(response, None)
+
+
+def scep_get(endpoint: ScepEndpoint, operation: str, message: str) -> HttpRequest:
+    target = f"{endpoint.path}?operation={operation}&message={message}"
+    return HttpRequest.from_target("GET", target, (("User-Agent", IOS_USER_AGENT),))
+
+
+def pki_operation_request(endpoint: ScepEndpoint, profile: scep.Profile, der: bytes
+                          ) -> HttpRequest:
+    if profile.post:
+        return HttpRequest.from_target(
+            "POST", f"{endpoint.path}?operation=PKIOperation",
+            (("User-Agent", IOS_USER_AGENT), ("Content-Type", "application/x-pki-message")),
+            der)
+    return scep_get(endpoint, "PKIOperation", quote(scep.encode_get_message(der, "ios"),
+                                                    safe="%"))
+
+
+# -- authenticate ------------------------------------------------------------------------
+def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
+    """`crypto pki authenticate TP` (also run by a subordinate CS's first `no shutdown`)."""
+    router = session.router
+    if not tp.enrollment_url:
+        session.write("You must specify an enrollment URL for this CA before you can "
+                      "authenticate it.")
+        return False
+    try:
+        endpoint = scep_endpoint(tp.enrollment_url)
+    except ValueError as bad:
+        session.write(f"% {bad}")
+        return False
+    request = scep_get(endpoint, "GetCACert", tp.name)
+    _debug_block(router, "CRYPTO_PKI: Sending CA Certificate Request:",
+                 [f"GET {request.target} HTTP/1.0", f"User-Agent: {IOS_USER_AGENT}", ""])
+    router.emit("pki", "scep.request", trustpoint=tp.name, operation="GetCACert",
+                url=tp.enrollment_url)
+    exchange = yield from http_exchange(router, endpoint, request, "GetCACert")
+    certs = _ca_certs(router, exchange)
+    if not certs:
+        session.write("% Error in receiving Certificate Authority certificate: status = FAIL, "
+                      "cert length = 0")
+        router.log("%PKI-3-SOCKETSEND: Failed to send out message to CA server.")
+        return False
+    ca = certs[0]
+    der = x509util.cert_der(ca)
+    _debug(router, f"Received {len(der)} bytes from server as CA certificate:")
+    _debug(router, "CRYPTO_PKI: transaction GetCACert completed")
+    _debug(router, "CRYPTO_PKI: CA certificate received.")
+    _debug(router, "CRYPTO_PKI: crypto_pki_authenticate_tp_cert()")
+    _debug(router, f"CRYPTO_PKI: trustpoint {tp.name} authentication status = 0")
+    session.write("Certificate has the following attributes:")
+    session.write(f"    Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
+    session.write(f"    Fingerprint SHA1: {x509util.fingerprint(der, 'sha1')}")
+    session.write("")
+    if not (yield from session.ask_yes_no("% Do you accept this certificate? [yes/no]:")):
+        router.emit("pki", "ca.rejected", trustpoint=tp.name)
+        return False
+    tp.ca_cert = ca
+    tp.ca_chain = tuple(certs)
+    session.write("Trustpoint CA certificate accepted.")
+    router.emit("pki", "ca.accepted", trustpoint=tp.name,
+                fingerprint=x509util.fingerprint_hex(der, "md5"))
+    return True
+
+
+def _ca_certs(router: Router, exchange: Exchange) -> list[x509.Certificate]:
+    if exchange.response is None:
+        return []
+    content_type = exchange.response.header("Content-Type") or ""
+    try:
+        certs = ca_certificates(content_type, exchange.response.body)
+    except ValueError as bad:
+        _debug(router, f"CRYPTO_PKI: {bad}")
+        return []
+    if content_type.startswith("application/x-x509-ca-cert"):
+        _debug(router, "Content-Type indicates we have received a CA certificate.")
+    else:
+        _debug(router, "Content-Type indicates we have received CA and RA certificates.")
+    return certs
+
+
+# -- enrollment --------------------------------------------------------------------------
+def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint
+                 ) -> Generator[Any, Any, scep.Profile]:
+    """GetCACaps decides the algorithm profile; no answer means IOS 12.3's."""
+    exchange = yield from http_exchange(router, endpoint,
+                                        scep_get(endpoint, "GetCACaps", tp.name), "GetCACaps",
+                                        quiet=True)
+    if exchange.response is None:
+        return scep.IOS_12_3
+    return scep.profile_from_caps(scep.parse_caps(exchange.response.body.decode("latin-1")))
+
+
+def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
+                   endpoint: ScepEndpoint, on_granted: Any = None
+                   ) -> Generator[Any, Any, x509.Certificate | None]:
+    """PKCSReq, then GetCertInitial polls every retry period until granted or given up."""
+    env = router.env
+    period = tp.retry_period_minutes * 60.0
+    attempts = 0
+    sent_request = False
+    while True:
+        now = router.clock.now()
+        if sent_request:
+            der = enrollment.get_cert_initial(now)
+            operation = "GetCertInitial"
+        else:
+            der = enrollment.pkcs_req(now)
+            operation = "PKCSReq"
+        router.record_scep(der, operation, sent=True)
+        router.emit("pki", "scep.request", trustpoint=tp.name, operation=operation,
+                    transaction=enrollment.transaction_id, attempt=attempts)
+        request = pki_operation_request(endpoint, enrollment.profile, der)
+        exchange = yield from http_exchange(router, endpoint, request, operation)
+        outcome = _read_reply(router, enrollment, exchange)
+        if outcome is not None:
+            router.record_scep(exchange.response.body, "CertRep", sent=False)  # type: ignore[union-attr]
+            sent_request = True
+            if outcome.status is scep.PkiStatus.SUCCESS and outcome.certificate is not None:
+                return _granted(router, tp, outcome.certificate)
+            if outcome.status is scep.PkiStatus.FAILURE:
+                _debug(router, f"CRYPTO_PKI: status = 1: failInfo = "
+                               f"{outcome.fail_info.value if outcome.fail_info else '?'}")
+                router.log("%PKI-6-CERTREJECT: Certificate enrollment request was rejected "
+                           f"by Certificate Authority for Trustpoint {tp.name}")
+                router.emit("pki", "enroll.rejected", trustpoint=tp.name)
+                tp.pending = None
+                return None
+            _debug(router, "CRYPTO_PKI: status = 102: certificate request pending")
+        else:
+            router.log("%PKI-3-SOCKETSEND: Failed to send out message to CA server.")
+        attempts += 1
+        if attempts > tp.retry_count:
+            router.log("%PKI-6-CERTFAIL: Certificate enrollment failed.")
+            router.emit("pki", "enroll.gave_up", trustpoint=tp.name, attempts=attempts)
+            tp.pending = None
+            return None
+        delay = FIRST_POLL_DELAY if (outcome is not None and attempts == 1) else period
+        yield env.timeout(delay)
+        if sent_request:
+            _debug(router, f"CRYPTO_PKI: resend GetCertInitial, {attempts}")
+        else:
+            _debug(router, f"CRYPTO_PKI: resend PKCSReq, {attempts}")
+
+
+def _read_reply(router: Router, enrollment: Enrollment, exchange: Exchange
+                ) -> Any:
+    if exchange.response is None:
+        return None
+    try:
+        outcome = enrollment.on_cert_rep(exchange.response.body)
+    except scep.ScepError as bad:
+        _debug(router, f"CRYPTO_PKI: bad reply from the CA: {bad}")
+        return None
+    if outcome.verified:
+        _debug(router, "The PKCS #7 message has 1 verified signers.")
+    _debug(router, f"signing cert: issuer={outcome.signer_issuer}")
+    _debug(router, "Signed Attributes:")
+    return outcome
+
+
+def _granted(router: Router, tp: Trustpoint, cert: x509.Certificate) -> x509.Certificate:
+    from sim.kernel.clock import format_ios_timer
+
+    _debug(router, "CRYPTO_PKI: status = 100: certificate is granted")
+    _debug(router, "The PKCS #7 message contains 1 certs and 0 crls.")
+    _debug(router, f"Newly-issued Router Cert: issuer={x509util.format_dn_ios(cert.issuer)} "
+                   f"serial={cert.serial_number:X}")
+    _debug(router, f"start date: {format_ios_timer(cert.not_valid_before_utc)}")
+    _debug(router, f"end date: {format_ios_timer(cert.not_valid_after_utc)}")
+    _debug(router, f"Router date: {format_ios_timer(router.clock.now())}")
+    _debug(router, "Received router cert from CA")
+    _debug(router, f"CRYPTO_PKI: All enrollment requests completed for trustpoint {tp.name}.")
+    tp.id_cert = cert
+    tp.pending = None
+    router.log("%PKI-6-CERTRET: Certificate received from Certificate Authority")
+    router.emit("pki", "enroll.granted", trustpoint=tp.name, serial=cert.serial_number,
+                subject=x509util.format_dn_ios(cert.subject))
+    return cert
+
+
+# -- the flows the console and the certificate server start ------------------------------
+def request_subject(router: Router, tp: Trustpoint) -> x509.Name:
+    """What a router asks to be called: `subject-name` plus its hostname as
+    unstructuredName (`hostname=r2,cn=r2` in IOS's printing)."""
+    base = x509util.parse_dn(tp.subject_name) if tp.subject_name else x509.Name([])
+    fqdn = f"{router.hostname}.{router.domain_name}" if router.domain_name else router.hostname
+    host = x509.RelativeDistinguishedName(
+        [x509.NameAttribute(x509util.UNSTRUCTURED_NAME, fqdn)])
+    return x509.Name([*base.rdns, host])
+
+
+def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.Name,
+                     ca_request: bool, challenge: str | None = None,
+                     on_granted: Any = None, after_server_checks: bool = False) -> None:
+    """Send the PKCSReq in the background and keep polling, as IOS does after
+    `% Certificate request sent to Certificate Authority`."""
+    from sim.pki.scep_client import Enrollment
+
+    assert tp.ca_cert is not None and tp.enrollment_url is not None
+    endpoint = scep_endpoint(tp.enrollment_url)
+
+    def flow() -> Generator[Any, Any, None]:
+        if after_server_checks:
+            # The server's own `no shutdown` finishes first (seed: the CRL is published and
+            # the FSM exits before `transaction PKCSReq completed`).
+            with router.cs_lock.request() as turn:
+                yield turn
+        profile = yield from caps_profile(router, endpoint, tp)
+        enrollment = Enrollment(tp.name, key, subject, tp.ca_cert, profile,  # type: ignore[arg-type]
+                                router.random_bytes, router.clock.now(), ca_request=ca_request,
+                                challenge=challenge)
+        tp.pending = enrollment
+        router.record_artifact(f"{tp.name}.csr.pem", x509util.csr_pem(enrollment.csr))
+        md5, sha1 = enrollment.fingerprints()
+        _debug(router, "CRYPTO_PKI: transaction PKCSReq completed")
+        _debug(router, "CRYPTO_PKI: status:")
+        router.log(f"CRYPTO_PKI:  Certificate Request Fingerprint MD5: {md5}")
+        router.log(f"CRYPTO_PKI:  Certificate Request Fingerprint SHA1: {sha1}")
+        cert = yield from run_enrollment(router, tp, enrollment, endpoint)
+        if cert is not None and on_granted is not None:
+            yield from on_granted(cert)
+
+    router.spawn(flow())
+
+
+def enroll_server_trustpoint(router: Router, session: Session | None, cs: Any, tp_name: str
+                             ) -> Generator[Any, Any, None]:
+    """A subordinate CS's first `no shutdown`: authenticate the parent (if the trustpoint
+    has no CA certificate yet), then enroll for the server's own CA certificate."""
+    from sim.pki.cs_fsm import CsSignal
+
+    tp = router.trustpoints.get(tp_name)
+    if tp is None:
+        return
+    if tp.ca_cert is None:
+        if session is None or not (yield from authenticate(session, tp)):
+            router.console_line("% Failed to authenticate the Certificate Authority")
+            return
+    router.console_line("% Certificate request sent to Certificate Authority")
+    router.console_line("% Enrollment in progress...")
+    pair = router.keys.get(cs.name)
+    if pair is None:
+        return
+    subject = x509util.parse_dn(cs.config.effective_issuer_name)
+
+    def granted(cert: x509.Certificate) -> Generator[Any, Any, None]:
+        router.emit("pki", "server.certificate", server=cs.name, serial=cert.serial_number)
+        yield from router.run_signal(cs, CsSignal.CERT_CONFIGURED)
+
+    start_enrollment(router, tp, key=pair.key, subject=subject, ca_request=True,
+                     on_granted=granted, after_server_checks=True)
