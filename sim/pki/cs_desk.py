@@ -27,7 +27,7 @@ from sim.pki.ca_requests import (
     level_files,
     request_db_file,
 )
-from sim.pki.cs_effects import Debug, Effect, Elapse, WriteFile
+from sim.pki.cs_effects import CertificateIssued, Debug, Effect, Elapse, WriteFile
 from sim.pki.cs_server import CertificateServer, serial_file_bytes
 
 GRANT_SECONDS = 2.868
@@ -89,6 +89,7 @@ def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivate
                                   der).items():
         fx.append(WriteFile(name, data))
     cs.requests.grant(req_id, der, serial)
+    fx.append(CertificateIssued(req_id, cert))
     fx.append(Elapse(GRANT_SECONDS - SERIAL_WRITE_SECONDS, "sign certificate"))
     fx.append(Debug(issuance.dbg_granted(req_id, entry.fingerprint)))
     fx.append(save_database(cs))
@@ -114,6 +115,20 @@ def expire(cs: CertificateServer, now: datetime) -> list[Effect]:
     if not gone:
         return []
     return [Debug(f"reqID={req_id} expired") for req_id in gone] + [save_database(cs)]
+
+
+class RequestExpiry:
+    """The server's `ER EXPIRE <reqid>` timers as a timed core for the timer driver:
+    requests older than `lifetime enrollment-request` are purged."""
+
+    def __init__(self, cs: CertificateServer) -> None:
+        self.cs = cs
+
+    def next_deadline(self) -> datetime | None:
+        return self.cs.requests.next_deadline()
+
+    def on_timer(self, now: datetime) -> list[Effect]:
+        return expire(self.cs, now)
 
 
 def issued_certificate(cs: CertificateServer, serial: int) -> x509.Certificate | None:

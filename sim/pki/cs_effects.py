@@ -118,6 +118,14 @@ class StateChanged:
 
 
 @dataclass(frozen=True)
+class CertificateIssued:
+    """The server signed a certificate (recorded as an artifact of the run)."""
+
+    req_id: int
+    certificate: x509.Certificate
+
+
+@dataclass(frozen=True)
 class EnrollTrustpoint:
     """Sub-CS: authenticate and enroll the trustpoint of the server's name (SCEP)."""
 
@@ -136,4 +144,5 @@ Effect = (
     | ScepService
     | StateChanged
     | EnrollTrustpoint
+    | CertificateIssued
 )

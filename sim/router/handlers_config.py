@@ -110,6 +110,9 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
             if not ok:
                 return
         del router.servers[name]
+        driver = router.timers.pop(name, None)
+        if driver is not None:
+            driver.stop()
         router.keys.remove(name)
         for suffix in (".ser", ".crl", ".p12"):
             router.nvram.delete(name + suffix)
@@ -128,6 +131,7 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
             return
         # A saved server comes back up at boot unless the saved config says `shutdown`.
         router.servers[name] = CertificateServer(CsConfig(name, shutdown=not s.booting))
+        router.server_timers(router.servers[name])
         router.emit("cs", "created", server=name)
     s.mode, s.context = Mode.CS_SERVER, name
 

@@ -73,7 +73,7 @@ def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpRespo
                 der = scep.decode_get_message(params.get("message", ""))
             except ValueError:
                 der = b""
-        router.record_scep(der, "request", sent=False)
+        router.record_scep(der, _message_name(der), sent=False)
         pair = router.keys.get(cs.name)
         if pair is None:
             return _plain(router, 500, "Internal Server Error", b"")
@@ -87,6 +87,18 @@ def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpRespo
                 message=reply.message_type, status=reply.pki_status, size=len(reply.body))
     return HttpResponse(reply.status, reply.reason, ios_headers(router, reply.content_type),
                         reply.body, "HTTP/1.1")
+
+
+_TYPE_NAMES = {19: "PKCSReq", 17: "RenewalReq", 20: "GetCertInitial", 21: "GetCert",
+               22: "GetCRL", 3: "CertRep"}
+
+
+def _message_name(der: bytes) -> str:
+    """The SCEP message type for an artifact's file name; `malformed` if unreadable."""
+    try:
+        return _TYPE_NAMES.get(int(scep.parse_pki_message(der).message_type), "unknown")
+    except scep.ScepError:
+        return "malformed"
 
 
 def _plain(router: Router, status: int, reason: str, body: bytes) -> HttpResponse:

@@ -166,6 +166,7 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
         return False
     tp.ca_cert = ca
     tp.ca_chain = tuple(certs)
+    router.record_artifact(f"{tp.name}.ca.pem", b"".join(x509util.cert_pem(c) for c in certs))
     session.write("Trustpoint CA certificate accepted.")
     router.emit("pki", "ca.accepted", trustpoint=tp.name,
                 fingerprint=x509util.fingerprint_hex(der, "md5"))
@@ -223,7 +224,8 @@ def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
         exchange = yield from http_exchange(router, endpoint, request, operation)
         outcome = _read_reply(router, enrollment, exchange)
         if outcome is not None:
-            router.record_scep(exchange.response.body, "CertRep", sent=False)  # type: ignore[union-attr]
+            router.record_scep(exchange.response.body,  # type: ignore[union-attr]
+                               f"CertRep-{outcome.status.name}", sent=False)
             sent_request = True
             if outcome.status is scep.PkiStatus.SUCCESS and outcome.certificate is not None:
                 return _granted(router, tp, outcome.certificate)
@@ -282,6 +284,7 @@ def _granted(router: Router, tp: Trustpoint, cert: x509.Certificate) -> x509.Cer
     _debug(router, f"CRYPTO_PKI: All enrollment requests completed for trustpoint {tp.name}.")
     tp.id_cert = cert
     tp.pending = None
+    router.record_artifact(f"{tp.name}.cert.pem", x509util.cert_pem(cert))
     router.log("%PKI-6-CERTRET: Certificate received from Certificate Authority")
     router.emit("pki", "enroll.granted", trustpoint=tp.name, serial=cert.serial_number,
                 subject=x509util.format_dn_ios(cert.subject))

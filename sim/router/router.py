@@ -25,6 +25,7 @@ from sim.kernel.env import SimEnv
 from sim.net.http import HttpRequest, HttpResponse
 from sim.net.resolver import HostTable
 from sim.pki import cs_effects as fx
+from sim.pki import x509util
 from sim.pki.cs_fsm import CsSignal, CsState
 from sim.pki.cs_server import CertificateServer
 from sim.pki.keys import KeySource
@@ -107,6 +108,7 @@ class Router:
         self.debug: set[str] = set()
         self.booting = False
         self.scep_services: dict[str, Any] = {}
+        self.timers: dict[str, Any] = {}
 
     @property
     def up(self) -> bool:
@@ -153,6 +155,8 @@ class Router:
         self._spawn(self._boot())
 
     def _halt(self) -> None:
+        for driver in self.timers.values():
+            driver.stop()
         self.net.unlisten(self.name, HTTP_PORT)
         self.net.set_node_up(self.name, False)
         for process in self._processes:
@@ -251,8 +255,25 @@ class Router:
         for cs in list(self.servers.values()):
             self._spawn(self.run_signal(cs, signal))
 
+    def server_timers(self, cs: CertificateServer) -> None:
+        """Start the server's request-expiry timer (once per server and boot)."""
+        from sim.kernel.timers import TimerDriver
+        from sim.pki.cs_desk import RequestExpiry
+
+        if cs.name not in self.timers:
+            self.timers[cs.name] = TimerDriver(
+                self.env, self.clock, RequestExpiry(cs),
+                lambda effects, cs=cs: self.spawn(self.apply(cs, effects)))
+
     def apply(self, cs: CertificateServer, effects: list[fx.Effect]
               ) -> Generator[Any, Any, None]:
+        yield from self._apply(cs, effects)
+        driver = self.timers.get(cs.name)
+        if driver is not None:
+            driver.poke()
+
+    def _apply(self, cs: CertificateServer, effects: list[fx.Effect]
+               ) -> Generator[Any, Any, None]:
         for effect in effects:
             match effect:
                 case fx.Debug(text=text):
@@ -276,6 +297,15 @@ class Router:
                         name, Trustpoint(name, revocation_check=check, rsakeypair=keypair))
                 case fx.WriteFile(name=name, data=data):
                     self.write_nvram(name, data)
+                    if name.endswith(".crl"):
+                        self.record_artifact(name + ".pem", x509util.crl_pem(
+                            x509util.load_crl(data)))
+                case fx.CertificateIssued(req_id=req_id, certificate=cert):
+                    self.record_artifact(f"{cs.name}-issued-{cert.serial_number:X}.cert.pem",
+                                         x509util.cert_pem(cert))
+                    self.emit("cs", "issued", server=cs.name, req_id=req_id,
+                              serial=cert.serial_number,
+                              subject=x509util.format_dn_ios(cert.subject))
                 case fx.CaCertificateInstalled(trustpoint=tp_name, certificate=cert):
                     tp = self.trustpoints.setdefault(tp_name, Trustpoint(tp_name))
                     tp.ca_cert = cert

@@ -3,7 +3,11 @@
     summary.json               scenario, seed, version, final state, expectations, artifacts
     trace.jsonl                one JSON object per trace event
     transcripts/<router>.txt   each console as a person would have seen it
-    artifacts/<router>/        CA certificates and CRLs as PEM (openssl reads them)
+    artifacts/<router>/        the final CA certificates, chains, enrolled certificates and
+                               CRLs as PEM (openssl reads them)
+    artifacts/<router>/run/    everything the router produced or received during the run,
+                               numbered in order: CSRs, issued certificates, CRLs, and each
+                               SCEP message as DER (`0007-sent-PKCSReq.der`)
 
 Everything written is a function of the scenario, the seed and the version, so two runs
 give byte-identical folders. Only the files pkilab writes are replaced; anything else a
@@ -62,10 +66,15 @@ def _write_artifacts(result: RunResult, out_dir: Path) -> list[str]:
         for tp in router.trustpoints.values():
             if tp.ca_cert is not None and f"{tp.name}.ca.pem" not in files:
                 files[f"{tp.name}.ca.pem"] = x509util.cert_pem(tp.ca_cert)
+            if tp.ca_chain:
+                files[f"{tp.name}.chain.pem"] = b"".join(x509util.cert_pem(c)
+                                                         for c in tp.ca_chain)
             if tp.id_cert is not None:
                 files[f"{tp.name}.cert.pem"] = x509util.cert_pem(tp.id_cert)
+        for name_, data in router.artifacts:
+            files[f"run/{name_}"] = data
         for filename in sorted(files):
-            folder.mkdir(parents=True, exist_ok=True)
+            (folder / filename).parent.mkdir(parents=True, exist_ok=True)
             (folder / filename).write_bytes(files[filename])
             written.append(f"artifacts/{name}/{filename}")
     return written

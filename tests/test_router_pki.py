@@ -1,0 +1,121 @@
+"""Enrollment between simulated routers: the client's retries, expiry, persistence."""
+
+from __future__ import annotations
+
+from routerkit import Lab
+
+from sim.pki.ca_requests import RequestState
+from sim.pki.cs_fsm import CsState
+
+ENROLL_ANSWERS = ("yes", "challenge1", "challenge1", "no", "no", "yes")
+
+
+def lab_with_ca(grant: str = "", extra: str = "") -> tuple[Lab, object, object]:
+    lab = Lab()
+    ca = lab.router("ca", "10.0.0.1", "ip http server")
+    r2 = lab.router("r2", "10.0.0.2")
+    lab.net.add_link("ca", "r2", latency=0.005)
+    lab.type(ca, "enable\nconfigure terminal\ncrypto pki server ca\n"
+                 + (f"{grant}\n" if grant else "") + extra + "no shutdown\nend",
+             ("cisco123", "cisco123"))
+    assert ca.server_state() is CsState.ENABLED
+    return lab, ca, r2
+
+
+def enroll(lab: Lab, r2, retry: str = "") -> list[str]:
+    return lab.type(r2, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
+                        "enrollment url http://10.0.0.1\n" + retry + "exit\n"
+                        "crypto pki authenticate ca\ncrypto pki enroll ca\nend",
+                    ENROLL_ANSWERS, settle=30)
+
+
+def test_enroll_dialogue_and_pending_certificate() -> None:
+    lab, ca, r2 = lab_with_ca()
+    out = enroll(lab, r2)
+    assert "% Start certificate enrollment .." in out
+    assert "% The subject name in the certificate will include: r2" in out
+    assert "Request certificate from CA? [yes/no]: yes" in out
+    assert "% Certificate request sent to Certificate Authority" in out
+    assert any("Certificate Request Fingerprint MD5:" in line for line in out)
+    entry = ca.servers["ca"].requests.get(1)
+    assert entry.state is RequestState.PENDING and entry.subject_text == "hostname=r2"
+    assert r2.trustpoints["ca"].id_cert is None
+
+
+def test_client_gives_up_after_its_retry_count() -> None:
+    lab, ca, r2 = lab_with_ca()
+    enroll(lab, r2, "enrollment retry period 1\nenrollment retry count 3\n")
+    lab.run(10 * 60)
+    from sim.router.transcript import transcript_lines
+
+    lines = transcript_lines(lab.env.trace, "r2")
+    assert any("%PKI-6-CERTFAIL: Certificate enrollment failed." in line for line in lines)
+    gave_up = lab.env.trace.select(router="r2", category="pki", name="enroll.gave_up")
+    assert gave_up and gave_up[0].data["attempts"] == 4
+    polls = lab.env.trace.select(router="r2", category="pki", name="scep.request")
+    assert [e.data["operation"] for e in polls] == ["GetCACert", "PKCSReq"] + \
+        ["GetCertInitial"] * 3
+
+
+def test_pending_requests_expire_after_lifetime_enrollment_request() -> None:
+    lab, ca, r2 = lab_with_ca(extra="lifetime enrollment-request 1\n")
+    lab.type(ca, "debug crypto pki server")
+    enroll(lab, r2, "enrollment retry count 100\n")
+    requests = ca.servers["ca"].requests
+    assert requests.ids() == [1]
+    created = requests.get(1).created
+    lab.run(3500)
+    assert requests.ids() == [1]
+    lab.run(200)
+    assert requests.ids() == []
+    from sim.router.transcript import transcript_lines
+
+    expired = [line for line in transcript_lines(lab.env.trace, "ca")
+               if line.endswith("CRYPTO_CS: reqID=1 expired")]
+    assert len(expired) == 1
+    assert expired[0].startswith(f"Jan  6 {created.hour + 1:02d}:{created.minute:02d}")
+
+
+def test_pending_request_survives_a_reload_of_the_ca() -> None:
+    lab, ca, r2 = lab_with_ca()
+    lab.type(ca, "write memory")
+    enroll(lab, r2, "enrollment retry count 50\n")
+    assert ca.servers["ca"].requests.ids() == [1]
+    ca.reload()
+    lab.run(120)
+    assert ca.server_state() is CsState.ENABLED
+    requests = ca.servers["ca"].requests
+    assert requests.ids() == [1] and requests.get(1).state is RequestState.PENDING
+    lab.type(ca, "enable\ncrypto pki server ca grant 1")
+    lab.run(180)
+    assert r2.trustpoints["ca"].id_cert is not None
+    assert r2.trustpoints["ca"].id_cert.serial_number == 2
+    assert ca.nvram.exists("ca.db")
+
+
+def test_grant_of_an_unknown_request_and_unknown_server() -> None:
+    lab, ca, _r2 = lab_with_ca()
+    out = lab.type(ca, "crypto pki server ca grant 7\ncrypto pki server nope grant all")
+    assert "% Enrollment request 7 not found." in out
+    assert "Certificate server 'nope' is not known" in out
+
+
+def test_authenticate_refused_answer_leaves_trustpoint_unauthenticated() -> None:
+    lab, _ca, r2 = lab_with_ca()
+    out = lab.type(r2, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
+                       "enrollment url http://10.0.0.1\nexit\ncrypto pki authenticate ca",
+                   ("no",))
+    assert out[-1] == "% Do you accept this certificate? [yes/no]: no"
+    assert r2.trustpoints["ca"].ca_cert is None
+    out = lab.type(r2, "crypto pki enroll ca")
+    assert out[-1].startswith("% You must authenticate the Certificate Authority")
+
+
+def test_authenticate_without_reachable_ca() -> None:
+    lab, _ca, r2 = lab_with_ca()
+    lab.net.set_link_up("ca", "r2", False)
+    out = lab.type(r2, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
+                       "enrollment url http://10.0.0.1\nexit\ncrypto pki authenticate ca")
+    assert ("% Error in receiving Certificate Authority certificate: status = FAIL, "
+            "cert length = 0") in out
+    assert any("%PKI-3-SOCKETSEND" in line for line in out)
