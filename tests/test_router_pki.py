@@ -119,3 +119,19 @@ def test_authenticate_without_reachable_ca() -> None:
     assert ("% Error in receiving Certificate Authority certificate: status = FAIL, "
             "cert length = 0") in out
     assert any("%PKI-3-SOCKETSEND" in line for line in out)
+
+
+def test_serials_continue_across_a_reload_of_an_issuing_ca() -> None:
+    lab, ca, r2 = lab_with_ca(grant="grant auto")
+    r3 = lab.router("r3", "10.0.0.3")
+    lab.net.add_link("ca", "r3", latency=0.005)
+    enroll(lab, r2)
+    assert r2.trustpoints["ca"].id_cert.serial_number == 2
+    lab.type(ca, "write memory")
+    ca.power_off()
+    ca.power_on()
+    lab.run(120)
+    assert ca.server_state() is CsState.ENABLED
+    enroll(lab, r3)
+    assert r3.trustpoints["ca"].id_cert.serial_number == 3
+    assert ca.nvram.read("ca.ser").endswith(b"0x3\n")

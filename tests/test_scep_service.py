@@ -167,3 +167,14 @@ def test_get_ca_cert_of_a_subordinate_is_its_chain() -> None:
     single = ScepService(cs).get_ca_cert()
     assert single.content_type == "application/x-x509-ca-cert"
     assert x509util.load_cert(single.body) == cs.ca_cert
+
+
+def test_unknown_message_type_gets_bad_request() -> None:
+    cs, key, service = make_ca()
+    der = client(cs).pkcs_req(NOW)
+    # The messageType attribute is PrintableString "19": make it "99".
+    oid = bytes.fromhex("060a6086480186f845010902")  # 2.16.840.1.113733.1.9.2
+    marker = oid + bytes.fromhex("310413023139")
+    assert marker in der
+    tampered = der.replace(marker, marker[:-2] + b"99")
+    assert fail_info_of(service, key, tampered) is scep.FailInfo.BAD_REQUEST
