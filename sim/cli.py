@@ -153,6 +153,18 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
     sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_FAILED)
 
 
+@main.command()
+@click.option("--routers", type=click.IntRange(2, 1_000_000), default=10_000, show_default=True)
+@click.option("--minutes", type=click.FloatRange(0.5, 24 * 60), default=10.0,
+              show_default=True, help="Simulated minutes.")
+def bench(routers: int, minutes: float) -> None:
+    """Measure how fast and how big a run of many routers is (numbers, not a test)."""
+    from sim.bench import measure
+
+    for line in measure(routers, minutes).lines():
+        click.echo(line)
+
+
 def write_junit(results: list[RunResult], path: Path) -> None:
     suites = ElementTree.Element("testsuites", name="pkilab")
     for result in results:

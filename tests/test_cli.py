@@ -92,3 +92,10 @@ def test_check_runs_a_folder_and_writes_junit(tmp_path: Path) -> None:
     counts = {s.get("name"): (s.get("tests"), s.get("failures")) for s in suites}
     assert counts == {"tiny-fails": ("2", "1"), "tiny": ("1", "0")}
     assert (tmp_path / "reports" / "tiny" / "summary.json").exists()
+
+
+def test_bench_prints_its_numbers() -> None:
+    done = pkilab("bench", "--routers", "30", "--minutes", "1")
+    assert done.returncode == 0, done.stderr
+    assert "routers: 30" in done.stdout and "root CS: enabled" in done.stdout
+    assert "peak memory" in done.stdout
