@@ -227,6 +227,8 @@ class CertificateServer:
         self._check_crl(ctx, key, fx)
         if self.ca_cert is None:
             fx.append(Debug(f"enrolling the server's trustpoint '{name}'"))
+            # IOS's Status wording for a subordinate waiting on its grant was never
+            # captured; this is pkilab's.
             self._set(CsState.CHECK_FAILED, "Waiting for the CA certificate", fx)
             return
         if not ctx.http_on:
