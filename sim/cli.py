@@ -157,11 +157,13 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
 @click.option("--routers", type=click.IntRange(2, 1_000_000), default=10_000, show_default=True)
 @click.option("--minutes", type=click.FloatRange(0.5, 24 * 60), default=10.0,
               show_default=True, help="Simulated minutes.")
-def bench(routers: int, minutes: float) -> None:
+@click.option("--enrolling", type=click.IntRange(0, 1_000_000), default=0, show_default=True,
+              help="How many routers enroll with the root over SCEP.")
+def bench(routers: int, minutes: float, enrolling: int) -> None:
     """Measure how fast and how big a run of many routers is (numbers, not a test)."""
     from sim.bench import measure
 
-    for line in measure(routers, minutes).lines():
+    for line in measure(routers, minutes, enrolling).lines():
         click.echo(line)
 
 
