@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sim.kernel.clock import RouterClock
 from sim.kernel.env import SimEnv
+from sim.kernel.transcript import transcript_lines
 from sim.net.topology import Network
 from sim.pki.keys import KeySource
 from sim.router.router import Router
-from sim.router.transcript import transcript_lines
 
 START = datetime(2005, 1, 6, 21, 0, 0, tzinfo=UTC)
 

@@ -29,13 +29,13 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from routerkit import Lab
 
+from sim.kernel.transcript import transcript_lines
 from sim.net.http import HttpRequest, HttpResponse
 from sim.net.loopback import LoopbackServer
 from sim.pki import scep, x509util
 from sim.pki.ca_requests import RequestKind, RequestState
 from sim.pki.scep_client import Enrollment
 from sim.router.router import Router
-from sim.router.transcript import transcript_lines
 
 SCEPCLIENT = shutil.which("scepclient")
 SCEP_PATH = "/cgi-bin/pkiclient.exe"

@@ -46,7 +46,7 @@ def test_client_gives_up_after_its_retry_count() -> None:
     lab, ca, r2 = lab_with_ca()
     enroll(lab, r2, "enrollment retry period 1\nenrollment retry count 3\n")
     lab.run(10 * 60)
-    from sim.router.transcript import transcript_lines
+    from sim.kernel.transcript import transcript_lines
 
     lines = transcript_lines(lab.env.trace, "r2")
     assert any("%PKI-6-CERTFAIL: Certificate enrollment failed." in line for line in lines)
@@ -68,7 +68,7 @@ def test_pending_requests_expire_after_lifetime_enrollment_request() -> None:
     assert requests.ids() == [1]
     lab.run(200)
     assert requests.ids() == []
-    from sim.router.transcript import transcript_lines
+    from sim.kernel.transcript import transcript_lines
 
     expired = [line for line in transcript_lines(lab.env.trace, "ca")
                if line.endswith("CRYPTO_CS: reqID=1 expired")]

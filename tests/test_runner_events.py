@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.router.transcript import transcript_lines
+from sim.kernel.transcript import transcript_lines
 from sim.scenario.loader import load_scenario_text
 from sim.scenario.runner import run_scenario
 

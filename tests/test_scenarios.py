@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.router.transcript import transcript_lines
+from sim.kernel.transcript import transcript_lines
 from sim.scenario.loader import load_scenario
 from sim.scenario.output import write_output
 from sim.scenario.runner import run_scenario

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.router.transcript import transcript_lines
+from sim.kernel.transcript import transcript_lines
 from sim.scenario.loader import load_scenario
 from sim.scenario.runner import RunResult, run_scenario
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sim.kernel.transcript import find_in_order, transcript_lines
 from sim.pki import x509util
 from sim.router.router import Router
-from sim.router.transcript import find_in_order, transcript_lines
 from sim.scenario.model import (
     CertificateVerifiesExpect,
     Expectation,

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import sim
+from sim.kernel.transcript import transcript_text
 from sim.pki import x509util
 from sim.router.router import Router
-from sim.router.transcript import transcript_text
 from sim.scenario.runner import RunResult
 
 OWNED = ("summary.json", "trace.jsonl", "transcripts", "artifacts")

@@ -9,26 +9,43 @@ the moment they were printed: `*Jan  6 20:57:37.667: CRYPTO_CS: ...`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sim.kernel.trace import TraceEvent
 
 
-def transcript_lines(events: Iterable[TraceEvent], router: str) -> list[str]:
-    lines: list[str] = []
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One console line; `kind` is "console", "syslog" or "debug" (reports can hide debug),
+    `t` the simulated time it was printed."""
+
+    text: str
+    kind: str
+    t: float
+
+
+def transcript_entries(events: Iterable[TraceEvent], router: str) -> list[TranscriptLine]:
+    lines: list[TranscriptLine] = []
     for event in events:
         if event.router != router:
             continue
         if event.category == "console":
             if event.name == "line":
-                lines.append(event.data["text"])
+                lines.append(TranscriptLine(event.data["text"], "console", event.t))
             elif event.name == "inline":
                 if lines:
-                    lines[-1] += event.data["text"]
+                    last = lines[-1]
+                    lines[-1] = TranscriptLine(last.text + event.data["text"], last.kind, last.t)
                 else:
-                    lines.append(event.data["text"])
+                    lines.append(TranscriptLine(event.data["text"], "console", event.t))
         elif event.category == "log":
-            lines.append(f"{event.data['stamp']}: {event.data['text']}")
+            lines.append(TranscriptLine(f"{event.data['stamp']}: {event.data['text']}",
+                                        event.name, event.t))
     return lines
+
+
+def transcript_lines(events: Iterable[TraceEvent], router: str) -> list[str]:
+    return [line.text for line in transcript_entries(events, router)]
 
 
 def transcript_text(events: Iterable[TraceEvent], router: str) -> str:
