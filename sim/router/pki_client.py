@@ -52,6 +52,20 @@ class Exchange:
 
     response: HttpResponse | None
     problem: str | None
+    address: str | None = None
+    started: float = 0.0
+    failure: str | None = None
+    """Why no answer came: "unresolved", "refused", "timeout", "no-route", "http 404"..."""
+
+
+def note_exchange(router: Router, tp: Trustpoint, exchange: Exchange, operation: str,
+                  message: str | None, result: str, transaction: str | None = None) -> None:
+    """One `scep/exchange` trace event per client exchange: reports draw the sequence
+    diagram from these."""
+    server = router.net.node_for_address(exchange.address) if exchange.address else None
+    router.emit("scep", "exchange", trustpoint=tp.name, server=server,
+                address=exchange.address, operation=operation, message=message, result=result,
+                started=round(exchange.started, 6), transaction=transaction)
 
 
 def _debug(router: Router, text: str) -> None:
@@ -76,6 +90,7 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, request: HttpRequest,
         if not quiet:
             _debug(router, text)
 
+    started = router.env.now
     resolution = resolve(endpoint.host, router.hosts)
     if resolution.literal or not resolution.resolved:
         # IOS tries name resolution even for an address literal (seed transcript).
@@ -84,7 +99,7 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, request: HttpRequest,
         if router.domain_lookup:
             yield router.env.timeout(DNS_TIMEOUT)
         router.emit("pki", "scep.unresolved", host=endpoint.host, operation=operation)
-        return Exchange(None, f"can not resolve {endpoint.host}")
+        return Exchange(None, f"can not resolve {endpoint.host}", None, started, "unresolved")
     address = resolution.address
     assert address is not None
     if resolution.literal:
@@ -95,7 +110,7 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, request: HttpRequest,
     if result.response is None:
         failure = result.failure or HttpFailure.TIMEOUT
         say(FAILURE_LINES[failure])
-        return Exchange(None, failure.value)
+        return Exchange(None, failure.value, address, started, failure.value)
     say("CRYPTO_PKI: http connection opened")
     response = result.response
     if operation != "GetCACert":
@@ -105,8 +120,9 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, request: HttpRequest,
         header += [f"    {name}: {value}" for name, value in response.headers]
         _debug_block(router, "CRYPTO_PKI: HTTP response header:", header + [""])
     if response.status != 200:
-        return Exchange(None, f"HTTP {response.status} {response.reason}")
-    return Exchange(response, None)
+        return Exchange(None, f"HTTP {response.status} {response.reason}", address, started,
+                        f"http {response.status}")
+    return Exchange(response, None, address, started)
 
 
 def scep_get(endpoint: ScepEndpoint, operation: str, message: str) -> HttpRequest:
@@ -145,6 +161,8 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
                 url=tp.enrollment_url)
     exchange = yield from http_exchange(router, endpoint, request, "GetCACert")
     certs = _ca_certs(router, exchange)
+    note_exchange(router, tp, exchange, "GetCACert", None,
+                  exchange.failure or ("CA certificate" if certs else "bad answer"))
     if not certs:
         session.write("% Error in receiving Certificate Authority certificate: status = FAIL, "
                       "cert length = 0")
@@ -196,6 +214,7 @@ def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint
     exchange = yield from http_exchange(router, endpoint,
                                         scep_get(endpoint, "GetCACaps", tp.name), "GetCACaps",
                                         quiet=True)
+    note_exchange(router, tp, exchange, "GetCACaps", None, exchange.failure or "capabilities")
     if exchange.response is None:
         return scep.IOS_12_3
     return scep.profile_from_caps(scep.parse_caps(exchange.response.body.decode("latin-1")))
@@ -223,6 +242,9 @@ def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
         request = pki_operation_request(endpoint, enrollment.profile, der)
         exchange = yield from http_exchange(router, endpoint, request, operation)
         outcome = _read_reply(router, enrollment, exchange)
+        note_exchange(router, tp, exchange, "PKIOperation", operation,
+                      outcome.status.name if outcome is not None
+                      else exchange.failure or "bad reply", enrollment.transaction_id)
         if outcome is not None:
             router.record_scep(exchange.response.body,  # type: ignore[union-attr]
                                f"CertRep-{outcome.status.name}", sent=False)

@@ -21,9 +21,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 import sim
 from sim.kernel.transcript import transcript_text
 from sim.pki import x509util
+from sim.pki.cs_fsm import TRANSITIONS, CsSignal, CsState
 from sim.router.router import Router
 from sim.scenario.runner import RunResult
 
@@ -92,9 +95,80 @@ def build_summary(result: RunResult, artifacts: list[str]) -> dict[str, Any]:
         "duration": scenario.duration,
         "passed": result.passed,
         "routers": {name: _router_state(r) for name, r in result.world.routers.items()},
+        "topology": {
+            "routers": {spec.name: {"address": spec.address} for spec in scenario.routers},
+            "links": [{"a": link.a, "b": link.b, "latency": link.latency, "loss": link.loss}
+                      for link in scenario.links],
+        },
+        "certificates": certificate_facts(result),
+        "fsm": fsm_table(),
         "expectations": [r.to_json() for r in result.results],
         "artifacts": artifacts,
     }
+
+
+def fsm_table() -> dict[str, Any]:
+    """The certificate-server transition table the code runs, for report diagrams."""
+    return {
+        "states": [state.value for state in CsState],
+        "signals": [signal.value for signal in CsSignal],
+        "transitions": [
+            {"from": state.value, "signal": signal.value, "action": step.action.value,
+             "to": [target.value for target in step.targets]}
+            for (state, signal), step in TRANSITIONS.items()
+        ],
+    }
+
+
+def _fingerprint(cert: x509.Certificate) -> str:
+    return x509util.fingerprint(x509util.cert_der(cert), "md5")
+
+
+def certificate_facts(result: RunResult) -> list[dict[str, Any]]:
+    """Every CA and enrolled certificate at the end of the run, linked to its issuer by
+    fingerprint: the PKI hierarchy a report draws."""
+    crls: dict[str, x509.CertificateRevocationList] = {}
+    for router in result.world.routers.values():
+        for cs in router.servers.values():
+            if cs.ca_cert is not None and cs.crl is not None:
+                crls[_fingerprint(cs.ca_cert)] = cs.crl
+    facts: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def add(router: Router, name: str, role: str, cert: x509.Certificate,
+            parent: x509.Certificate | None) -> None:
+        md5 = _fingerprint(cert)
+        if md5 in seen:
+            return
+        seen.add(md5)
+        parent_md5 = _fingerprint(parent) if parent is not None else None
+        crl = crls.get(parent_md5 or "")
+        revoked = crl is not None and crl.get_revoked_certificate_by_serial_number(
+            cert.serial_number) is not None
+        facts.append({
+            "router": router.name, "name": name, "role": role,
+            "subject": x509util.format_dn_ios(cert.subject),
+            "issuer": x509util.format_dn_ios(cert.issuer),
+            "serial": cert.serial_number,
+            "not_before": cert.not_valid_before_utc.isoformat(),
+            "not_after": cert.not_valid_after_utc.isoformat(),
+            "key_bits": cert.public_key().key_size,  # type: ignore[union-attr]
+            "md5": md5, "sha1": x509util.fingerprint(x509util.cert_der(cert), "sha1"),
+            "parent": parent_md5, "revoked": revoked,
+            "expired": router.clock.now() > cert.not_valid_after_utc,
+        })
+
+    for router in result.world.routers.values():
+        for cs in router.servers.values():
+            if cs.ca_cert is None:
+                continue
+            role = "sub-ca" if cs.config.mode == "sub-cs" else "root"
+            add(router, cs.name, role, cs.ca_cert, cs.upper_ca_cert)
+    for router in result.world.routers.values():
+        for tp in router.trustpoints.values():
+            if tp.id_cert is not None and tp.name not in router.servers:
+                add(router, tp.name, "router", tp.id_cert, tp.ca_cert)
+    return facts
 
 
 def _router_state(router: Router) -> dict[str, Any]:

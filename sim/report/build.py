@@ -1,0 +1,167 @@
+"""Build a `ReportModel` from a run's output folder (summary.json + trace.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from sim.report.model import (
+    CertNode,
+    Exchange,
+    ExpectationFact,
+    LinkFact,
+    ReportModel,
+    RouterFact,
+    ServerTimeline,
+    StateChange,
+    TranscriptLine,
+    Transition,
+    Wait,
+)
+
+Record = dict[str, Any]
+
+
+def load_folder(folder: Path) -> tuple[dict[str, Any], list[Record]]:
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    records = [json.loads(line) for line in
+               (folder / "trace.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return summary, records
+
+
+def build_model(summary: dict[str, Any], records: list[Record]) -> ReportModel:
+    exchanges = _exchanges(records)
+    return ReportModel(
+        scenario=summary["scenario"],
+        description=summary.get("description", ""),
+        seed=summary["seed"],
+        version=summary["version"],
+        start=summary["start"],
+        duration=float(summary["duration"]),
+        passed=bool(summary["passed"]),
+        routers=_routers(summary),
+        links=_links(summary, records),
+        certificates=tuple(_cert(c) for c in summary.get("certificates", [])),
+        exchanges=exchanges,
+        waits=_waits(exchanges),
+        timelines=_timelines(summary, records),
+        states=tuple(summary["fsm"]["states"]),
+        signals=tuple(summary["fsm"]["signals"]),
+        transitions=tuple(Transition(t["from"], t["signal"], t["action"], tuple(t["to"]))
+                          for t in summary["fsm"]["transitions"]),
+        expectations=tuple(ExpectationFact(e["check"], e["line"], e["passed"], e["observed"],
+                                           e["at"], tuple(e.get("context", ())))
+                           for e in summary["expectations"]),
+        transcripts=_transcripts(summary, records),
+        artifacts=_artifacts(summary),
+    )
+
+
+def _routers(summary: dict[str, Any]) -> tuple[RouterFact, ...]:
+    routers = []
+    for name, state in summary["routers"].items():
+        servers = {cs: facts["state"] for cs, facts in state.get("servers", {}).items()}
+        routers.append(RouterFact(name, state["address"], servers, bool(state["running"])))
+    return tuple(routers)
+
+
+def _links(summary: dict[str, Any], records: list[Record]) -> tuple[LinkFact, ...]:
+    downs: dict[frozenset[str], list[float]] = defaultdict(list)
+    ups: dict[frozenset[str], list[float]] = defaultdict(list)
+    for record in records:
+        if record["category"] == "link" and record["name"] in ("link.down", "link.up"):
+            key = frozenset((record["data"]["a"], record["data"]["b"]))
+            (downs if record["name"] == "link.down" else ups)[key].append(record["t"])
+    links = []
+    for link in summary.get("topology", {}).get("links", []):
+        key = frozenset((link["a"], link["b"]))
+        links.append(LinkFact(link["a"], link["b"], link["latency"], link["loss"],
+                              tuple(downs[key]), tuple(ups[key])))
+    return tuple(links)
+
+
+def _cert(c: dict[str, Any]) -> CertNode:
+    return CertNode(c["md5"], c["router"], c["name"], c["role"], c["subject"], c["issuer"],
+                    c["serial"], c["not_before"], c["not_after"], c["key_bits"], c["md5"],
+                    c["sha1"], c["parent"], c["revoked"], c["expired"])
+
+
+def _exchanges(records: list[Record]) -> tuple[Exchange, ...]:
+    found = []
+    for record in records:
+        if record["category"] == "scep" and record["name"] == "exchange":
+            d = record["data"]
+            found.append(Exchange(record["router"], d.get("server"), d["trustpoint"],
+                                  d["operation"], d.get("message"), d["result"],
+                                  float(d["started"]), float(record["t"]), d.get("transaction")))
+    return tuple(found)
+
+
+def _waits(exchanges: tuple[Exchange, ...]) -> tuple[Wait, ...]:
+    """From the first PENDING of a transaction to the answer that ended it."""
+    waits = []
+    open_: dict[tuple[str, str], Exchange] = {}
+    last: dict[tuple[str, str], Exchange] = {}
+    for exchange in exchanges:
+        if exchange.transaction is None:
+            continue
+        key = (exchange.client, exchange.transaction)
+        last[key] = exchange
+        if exchange.result == "PENDING" and key not in open_:
+            open_[key] = exchange
+        elif exchange.result in ("SUCCESS", "FAILURE") and key in open_:
+            first = open_.pop(key)
+            waits.append(Wait(exchange.client, first.server, exchange.transaction,
+                              first.end, exchange.start, exchange.result == "SUCCESS"))
+    for key, first in open_.items():
+        waits.append(Wait(first.client, first.server, key[1], first.end, last[key].end, False))
+    return tuple(sorted(waits, key=lambda w: (w.start, w.client)))
+
+
+def _timelines(summary: dict[str, Any], records: list[Record]) -> tuple[ServerTimeline, ...]:
+    changes: dict[tuple[str, str], list[StateChange]] = defaultdict(list)
+    for record in records:
+        if record["category"] == "fsm" and record["name"] == "transition":
+            d = record["data"]
+            changes[(record["router"], d["server"])].append(
+                StateChange(record["t"], d["old"], d["new"], d["signal"], d.get("reason")))
+    timelines = []
+    for router, state in summary["routers"].items():
+        for server, facts in state.get("servers", {}).items():
+            timelines.append(ServerTimeline(router, server, tuple(changes[(router, server)]),
+                                            facts["state"]))
+    return tuple(timelines)
+
+
+def _transcripts(summary: dict[str, Any], records: list[Record]
+                 ) -> dict[str, tuple[TranscriptLine, ...]]:
+    lines: dict[str, list[TranscriptLine]] = {name: [] for name in summary["routers"]}
+    for record in records:
+        router = record["router"]
+        if router not in lines:
+            continue
+        if record["category"] == "console":
+            if record["name"] == "line":
+                lines[router].append(TranscriptLine(record["data"]["text"], "console",
+                                                    record["t"]))
+            elif record["name"] == "inline":
+                if lines[router]:
+                    last = lines[router][-1]
+                    lines[router][-1] = TranscriptLine(last.text + record["data"]["text"],
+                                                       last.kind, last.t)
+        elif record["category"] == "log":
+            lines[router].append(TranscriptLine(
+                f"{record['data']['stamp']}: {record['data']['text']}", record["name"],
+                record["t"]))
+    return {name: tuple(entries) for name, entries in lines.items()}
+
+
+def _artifacts(summary: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    by_router: dict[str, list[str]] = defaultdict(list)
+    for path in summary.get("artifacts", []):
+        parts = path.split("/")
+        if len(parts) >= 3:
+            by_router[parts[1]].append(path)
+    return {router: tuple(paths) for router, paths in sorted(by_router.items())}
