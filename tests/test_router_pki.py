@@ -135,3 +135,37 @@ def test_serials_continue_across_a_reload_of_an_issuing_ca() -> None:
     enroll(lab, r3)
     assert r3.trustpoints["ca"].id_cert.serial_number == 3
     assert ca.nvram.read("ca.ser").endswith(b"0x3\n")
+
+
+def test_revoke_publishes_a_new_crl_and_it_survives_a_reload() -> None:
+    lab, ca, r2 = lab_with_ca(grant="grant auto")
+    enroll(lab, r2)
+    serial = r2.trustpoints["ca"].id_cert.serial_number
+    out = lab.type(ca, f"crypto pki server ca revoke 0x{serial:x}\ncrypto pki server ca info crl")
+    assert f"% Certificate {serial:02X} succesfully revoked." in out
+    assert "    Number of CRL entries: 1" in out
+    assert f"    Serial Number (hex): {serial:02X}" in out
+    out = lab.type(ca, f"crypto pki server ca revoke {serial}\ncrypto pki server ca revoke 99")
+    assert f"% Certificate {serial:02X} is already revoked." in out
+    assert "% Certificate 63 was not issued by this server." in out
+    crl = ca.servers["ca"].crl
+    assert crl.get_revoked_certificate_by_serial_number(serial) is not None
+    lab.type(ca, "write memory")
+    ca.reload()
+    lab.run(120)
+    assert ca.servers["ca"].crl.get_revoked_certificate_by_serial_number(serial) is not None
+    assert serial in ca.servers["ca"].revoked
+
+
+def test_crl_is_republished_every_lifetime_crl() -> None:
+    lab, ca, _r2 = lab_with_ca(extra="lifetime crl 1\n")
+    first = ca.servers["ca"].crl
+    lab.run(3 * 3600 + 60)
+    latest = ca.servers["ca"].crl
+    assert (latest.last_update_utc - first.last_update_utc).total_seconds() == 3 * 3600
+    assert (latest.next_update_utc - latest.last_update_utc).total_seconds() == 3600
+    writes = [e for e in lab.env.trace.select(router="ca", category="nvram", name="write")
+              if e.data["file"] == "ca.crl"]
+    assert len(writes) == 4
+    out = lab.type(ca, "show crypto pki server")
+    assert any(line.startswith("  CRL NextUpdate timer:") for line in out)

@@ -13,6 +13,7 @@ power loss can never hand out a serial twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from cryptography import x509
@@ -28,6 +29,7 @@ from sim.pki.ca_requests import (
     request_db_file,
 )
 from sim.pki.cs_effects import CertificateIssued, Debug, Effect, Elapse, WriteFile
+from sim.pki.cs_fsm import CsState
 from sim.pki.cs_server import CertificateServer, serial_file_bytes
 
 GRANT_SECONDS = 2.868
@@ -117,18 +119,45 @@ def expire(cs: CertificateServer, now: datetime) -> list[Effect]:
     return [Debug(f"reqID={req_id} expired") for req_id in gone] + [save_database(cs)]
 
 
-class RequestExpiry:
-    """The server's `ER EXPIRE <reqid>` timers as a timed core for the timer driver:
-    requests older than `lifetime enrollment-request` are purged."""
+def revoke(cs: CertificateServer, serial: int, now: datetime, key: rsa.RSAPrivateKey | None
+           ) -> list[Effect]:
+    """`crypto pki server NAME revoke SERIAL`: the serial goes on the CRL, and a new CRL is
+    published at once. IOS does not need the certificate in its database to revoke it."""
+    signing_key = _issuing_ready(cs, key)
+    if serial < 2 or serial > cs.last_serial:
+        raise DeskError(f"% Certificate {serial:02X} was not issued by this server.")
+    if serial in cs.revoked:
+        raise DeskError(f"% Certificate {serial:02X} is already revoked.")
+    cs.revoked[serial] = now.replace(microsecond=0)
+    return [Debug(f"revoking certificate 0x{serial:X}"), *cs.republish_crl(now, signing_key)]
 
-    def __init__(self, cs: CertificateServer) -> None:
+
+class ServerTimers:
+    """The server's timers as one timed core for the timer driver: `ER EXPIRE <reqid>`
+    (requests older than `lifetime enrollment-request` are purged) and `CS CRL UPDATE`
+    (the CRL is republished when its NextUpdate arrives, every `lifetime crl`)."""
+
+    def __init__(self, cs: CertificateServer, key: Callable[[], rsa.RSAPrivateKey | None]
+                 ) -> None:
         self.cs = cs
+        self._key = key
+
+    def _crl_deadline(self) -> datetime | None:
+        if self.cs.state is not CsState.ENABLED or self._key() is None:
+            return None
+        return self.cs.crl_next_update()
 
     def next_deadline(self) -> datetime | None:
-        return self.cs.requests.next_deadline()
+        deadlines = [d for d in (self.cs.requests.next_deadline(), self._crl_deadline()) if d]
+        return min(deadlines, default=None)
 
     def on_timer(self, now: datetime) -> list[Effect]:
-        return expire(self.cs, now)
+        effects = expire(self.cs, now)
+        crl_due = self._crl_deadline()
+        key = self._key()
+        if crl_due is not None and crl_due <= now and key is not None:
+            effects += self.cs.republish_crl(now, key)
+        return effects
 
 
 def issued_certificate(cs: CertificateServer, serial: int) -> x509.Certificate | None:

@@ -105,6 +105,8 @@ class CertificateServer:
     failure_reason: str | None = None
     scep_running: bool = False
     requests: RequestDatabase = field(default_factory=RequestDatabase)
+    revoked: dict[int, datetime] = field(default_factory=dict)
+    """Revoked serial numbers and when; the CRL in nvram carries them across reloads."""
     _entered: list[CsSignal] = field(default_factory=list)
     _spent: float = 0.0
     """Simulated seconds already spent by the procedure being computed: the router's
@@ -338,6 +340,8 @@ class CertificateServer:
             self._elapse(fx, FILE_READ_SECONDS, "read CRL file")
             fx.append(Debug(f"Read {len(existing)} bytes from crl file {crl_name}."))
             self.crl_der = existing
+            for entry in x509util.load_crl(existing):
+                self.revoked.setdefault(entry.serial_number, entry.revocation_date_utc)
             return
         self._elapse(fx, CRL_PUBLISH_SECONDS, "publish CRL")
         self.crl_der = self.issue_crl(self._now(ctx), key)
@@ -363,8 +367,22 @@ class CertificateServer:
         issuer = self.ca_cert or x509util.make_ca_certificate(
             key, x509util.parse_dn(self.config.effective_issuer_name), 1, this_update,
             next_update, self.config.hash)
-        crl = x509util.make_crl(key, issuer, this_update, next_update, (), self.config.hash)
+        crl = x509util.make_crl(key, issuer, this_update, next_update,
+                                sorted(self.revoked.items()), self.config.hash)
         return x509util.crl_der(crl)
+
+    def crl_next_update(self) -> datetime | None:
+        """When the current CRL must be republished (IOS timer `CS CRL UPDATE`)."""
+        crl = self.crl
+        return crl.next_update_utc if crl is not None else None
+
+    def republish_crl(self, now: datetime, key: object) -> list[Effect]:
+        """A new CRL (at NextUpdate, or at once after a revocation), written to nvram."""
+        self.crl_der = self.issue_crl(now, key)
+        name = f"{self.name}.crl"
+        return [Elapse(CRL_PUBLISH_SECONDS, "publish CRL"), WriteFile(name, self.crl_der),
+                Debug(f"Publishing {len(self.crl_der)} bytes to crl file "
+                      f"{self.config.database_url}{name}")]
 
 
 _SERIAL_RE = re.compile(rb"last issued serial number 0x([0-9A-Fa-f]+)")

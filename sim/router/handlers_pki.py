@@ -140,6 +140,57 @@ def cs_request_operation(s: Session, m: Match) -> Generator[Any, Any, None]:
         yield from router.apply(cs, effects)
 
 
+def cs_revoke(s: Session, m: Match) -> Generator[Any, Any, None]:
+    """`crypto pki server NAME revoke SERIAL` (hex with 0x, or decimal, as IOS takes it)."""
+    router = s.router
+    cs = _server(s, str(m.args["name"]))
+    if cs is None:
+        return
+    text = str(m.args["serial"]).lower()
+    try:
+        serial = int(text, 16) if text.startswith("0x") else int(text)
+    except ValueError:
+        s.write(f"% Invalid serial number {m.args['serial']}")
+        return
+    pair = router.keys.get(cs.name)
+    try:
+        effects = cs_desk.revoke(cs, serial, router.clock.now(), pair.key if pair else None)
+    except cs_desk.DeskError as refused:
+        s.write(str(refused))
+        return
+    router.emit("cs", "revoked", server=cs.name, serial=serial)
+    yield from router.apply(cs, effects)
+    s.write(f"% Certificate {serial:02X} succesfully revoked.")  # sic: IOS's spelling
+
+
+def cs_info_crl(s: Session, m: Match) -> None:
+    """`crypto pki server NAME info crl` (12.3T) / `show crypto pki server NAME crl`."""
+    from sim.kernel.clock import format_ios_timer
+
+    cs = _server(s, str(m.args["name"]))
+    if cs is None:
+        return
+    crl = cs.crl
+    if crl is None or cs.crl_der is None:
+        s.write("% No CRL has been published yet.")
+        return
+    entries = sorted(crl, key=lambda e: e.serial_number)
+    s.write_lines([
+        "Certificate Revocation List:",
+        f"    Issuer: {x509util.format_dn_ios(crl.issuer)}",
+        f"    This Update: {format_ios_timer(crl.last_update_utc)}",
+        f"    Next Update: {format_ios_timer(crl.next_update_utc)}"
+        if crl.next_update_utc else "    Next Update: none",
+        f"    Number of CRL entries: {len(entries)}",
+        f"    CRL size: {len(cs.crl_der)} bytes",
+    ])
+    if entries:
+        s.write("Revoked Certificates:")
+    for entry in entries:
+        s.write(f"    Serial Number (hex): {entry.serial_number:02X}")
+        s.write(f"    Revocation Date: {format_ios_timer(entry.revocation_date_utc)}")
+
+
 def cs_info_requests(s: Session, m: Match) -> None:
     cs = _server(s, str(m.args["name"]))
     if cs is not None:
@@ -198,6 +249,9 @@ EXEC_PKI_COMMANDS = [
     ("crypto pki server <name:WORD> {grant|reject|remove} {all|<id:1-2147483647>}",
      cs_request_operation, {}),
     ("crypto pki server <name:WORD> info requests", cs_info_requests, {}),
+    ("crypto pki server <name:WORD> info crl", cs_info_crl, {}),
+    ("crypto pki server <name:WORD> revoke <serial:WORD>", cs_revoke, {}),
+    ("show crypto pki server <name:WORD> crl", cs_info_crl, {}),
     ("crypto pki server <name:WORD> request pkcs10 terminal [{pem|base64}]",
      cs_request_pkcs10, {}),
     ("show crypto pki server <name:WORD> requests", cs_info_requests, {}),

@@ -256,13 +256,17 @@ class Router:
             self._spawn(self.run_signal(cs, signal))
 
     def server_timers(self, cs: CertificateServer) -> None:
-        """Start the server's request-expiry timer (once per server and boot)."""
+        """Start the server's timers: request expiry and CRL republication."""
         from sim.kernel.timers import TimerDriver
-        from sim.pki.cs_desk import RequestExpiry
+        from sim.pki.cs_desk import ServerTimers
+
+        def key() -> Any:
+            pair = self.keys.get(cs.name)
+            return pair.key if pair else None
 
         if cs.name not in self.timers:
             self.timers[cs.name] = TimerDriver(
-                self.env, self.clock, RequestExpiry(cs),
+                self.env, self.clock, ServerTimers(cs, key),
                 lambda effects, cs=cs: self.spawn(self.apply(cs, effects)))
 
     def apply(self, cs: CertificateServer, effects: list[fx.Effect]
