@@ -169,3 +169,30 @@ def test_crl_is_republished_every_lifetime_crl() -> None:
     assert len(writes) == 4
     out = lab.type(ca, "show crypto pki server")
     assert any(line.startswith("  CRL NextUpdate timer:") for line in out)
+
+
+def test_client_fetches_the_crl_over_scep_and_sees_its_revocation() -> None:
+    lab, ca, r2 = lab_with_ca(grant="grant auto")
+    enroll(lab, r2)
+    serial = r2.trustpoints["ca"].id_cert.serial_number
+    lab.type(ca, f"crypto pki server ca revoke {serial}")
+    out = lab.type(r2, "configure terminal\ncrypto pki crl request ca\ndo show crypto pki crls")
+    assert "      ** CDP Not Published - Retrieved via SCEP" in out
+    crl = r2.trustpoints["ca"].crl
+    assert crl is not None and crl.get_revoked_certificate_by_serial_number(serial) is not None
+    messages = [e.data["message"] for e in lab.env.trace.select(router="r2", category="scep",
+                                                                name="exchange")]
+    assert messages[-1] == "GetCRL"
+
+
+def test_auto_enroll_renews_before_expiry() -> None:
+    lab, ca, r2 = lab_with_ca(grant="grant auto", extra="lifetime certificate 2\n")
+    enroll(lab, r2, "auto-enroll 50\n")
+    first = r2.trustpoints["ca"].id_cert
+    lab.run(24 * 3600 + 600)
+    renewed = r2.trustpoints["ca"].id_cert
+    assert renewed.serial_number == first.serial_number + 1
+    assert renewed.public_key().public_numbers() == first.public_key().public_numbers()
+    from sim.kernel.transcript import transcript_lines
+
+    assert any("%PKI-6-CERTRENEWAUTO" in line for line in transcript_lines(lab.env.trace, "r2"))

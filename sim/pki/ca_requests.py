@@ -215,19 +215,22 @@ class RequestDatabase:
         A known transactionID with the identical request is a poll (draft-11 App. E) and the
         existing entry comes back unchanged; callers that must tell a poll from a new request
         ask `find_by_transaction` first. A known transactionID with a *different* request is
-        refused (ValueError): one transaction enrolls one request.
+        refused (ValueError) while the first is pending: one transaction enrolls one request.
+        Once it was granted, a different request is a re-enrollment and is filed anew.
         """
         if lifetime_minutes <= 0:
             raise ValueError(f"lifetime enrollment-request must be positive: {lifetime_minutes}")
         if transaction_id is not None:
             known = self.find_by_transaction(transaction_id, include_rejected=False)
-            if known is not None:
-                if known.csr_der != csr_der:
-                    raise ValueError(
-                        f"transaction {transaction_id} already holds ReqID {known.req_id} "
-                        "with a different request"
-                    )
+            if known is not None and known.csr_der == csr_der:
                 return known
+            if known is not None and known.state is RequestState.PENDING:
+                raise ValueError(
+                    f"transaction {transaction_id} already holds ReqID {known.req_id} "
+                    "with a different request"
+                )
+            # A different request under a granted transaction is a re-enrollment with the
+            # same key (IOS keys the transactionID on it): a new request.
         entry = _new_entry(self._next_id, csr_der, transaction_id, source, now,
                            now + timedelta(minutes=lifetime_minutes))
         self._entries[entry.req_id] = entry

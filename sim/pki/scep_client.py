@@ -142,3 +142,36 @@ class Enrollment:
             raise scep.ScepError(scep.FailInfo.BAD_CERT_ID, "no certificate for this key")
         return CertRepOutcome(scep.PkiStatus.SUCCESS, issued, None, issuer, len(certs),
                               len(crls), verified, len(der))
+
+
+@dataclass
+class CrlFetch:
+    """A GetCRL transaction: ask the CA for its current CRL over SCEP (IOS's default when
+    the certificates carry no CDP: "** CDP Not Published - Retrieved via SCEP")."""
+
+    key: rsa.RSAPrivateKey
+    signer: x509.Certificate
+    ca_cert: x509.Certificate
+    profile: scep.Profile
+    random_bytes: Callable[[int], bytes]
+
+    def request(self, now: datetime) -> bytes:
+        body = scep.issuer_and_serial(self.ca_cert.issuer, self.ca_cert.serial_number)
+        return scep.build_pki_message(
+            message_type=scep.MessageType.GET_CRL,
+            transaction_id=scep.transaction_id_for(self.key.public_key()),
+            signer_cert=self.signer, signer_key=self.key, profile=self.profile,
+            random_bytes=self.random_bytes, recipients=[self.ca_cert], content=body,
+            signing_time=now.replace(microsecond=0))
+
+    def on_reply(self, der: bytes) -> x509.CertificateRevocationList:
+        """The CRL from a SUCCESS CertRep; `scep.ScepError` otherwise."""
+        message = scep.parse_pki_message(der)
+        if message.pki_status is not scep.PkiStatus.SUCCESS or message.enveloped is None:
+            raise scep.ScepError(message.fail_info or scep.FailInfo.BAD_REQUEST,
+                                 "the CA sent no CRL")
+        _certs, crls = scep.parse_degenerate(
+            scep.decrypt_envelope(message.enveloped, self.signer, self.key))
+        if not crls or not x509util.verify_signature(crls[0], self.ca_cert.public_key()):
+            raise scep.ScepError(scep.FailInfo.BAD_MESSAGE_CHECK, "no CRL signed by the CA")
+        return crls[0]

@@ -134,7 +134,7 @@ class ScepService:
                                  random_bytes, fx, n)
         known = self.cs.requests.find_by_transaction(message.transaction_id,
                                                      include_rejected=False)
-        if known is not None:
+        if known is not None and known.csr_der == content:
             # A repeated PKCSReq for a known transaction is a poll (draft-11 App. E).
             return self._answer_for(known.req_id, message, now, key, random_bytes, fx, n,
                                     poll=True)

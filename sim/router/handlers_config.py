@@ -212,6 +212,12 @@ def _tp_setter(attribute: str, arg: str | None, negated_value: Any = None) -> An
     return handler
 
 
+def _auto_enroll(s: Session, m: Match) -> None:
+    """`auto-enroll [percent]`: renew at that share of the certificate's life (IOS's default
+    when no percent is given is at expiry; pkilab takes 80, the figure Cisco's examples use)."""
+    _tp(s).auto_enroll_percent = None if m.negated else int(m.args.get("percent") or 80)  # type: ignore[arg-type]
+
+
 def _revocation_check(s: Session, m: Match) -> None:
     _tp(s).revocation_check = None if m.negated else m.keywords[-1]
 
@@ -227,6 +233,7 @@ TRUSTPOINT_COMMANDS = GLOBAL_EXITS + [
     ("revocation-check {crl|none|ocsp}", _revocation_check, {"no_form": True}),
     ("rsakeypair <label:WORD> [<bits:360-4096>]", _tp_setter("rsakeypair", "label"),
      {"no_form": True}),
+    ("auto-enroll [<percent:1-100>]", _auto_enroll, {"no_form": True}),
 ]
 
 

@@ -157,6 +157,7 @@ SHOW_COMMANDS = [
     ("show crypto pki certificates [<name:WORD>]",
      _lines(lambda r, m: show.show_crypto_pki_certificates(r, m.args.get("name"))), {}),
     ("show crypto key mypubkey rsa", _lines(lambda r, m: show.show_rsa_keys(r)), {}),
+    ("show crypto pki crls", _lines(lambda r, m: show.show_crypto_pki_crls(r)), {}),
     ("show debugging", _lines(lambda r, m: show.show_debugging(r)), {}),
     ("show ip http server status", _lines(lambda r, m: show.show_ip_http_server_status(r)),
      {}),

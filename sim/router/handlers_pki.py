@@ -14,11 +14,13 @@ from sim.pki.ca_requests import RequestState, render_requests
 from sim.pki.cs_server import CertificateServer
 from sim.router.cli_parser import Match
 from sim.router.console import Session
-from sim.router.pki_client import authenticate, request_subject, start_enrollment
-
-ENROLL_KEY_BITS = 1024
-"""IOS auto-generates a 512-bit key for a trustpoint without keys (`%CRYPTO-6-AUTOGEN`);
-pkilab generates 1024 bits so that openssl's default security level accepts the chain."""
+from sim.router.pki_client import (
+    authenticate,
+    fetch_crl,
+    request_subject,
+    start_enrollment,
+    trustpoint_key,
+)
 
 
 def _trustpoint(s: Session, name: str) -> Any:
@@ -82,22 +84,24 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
         s.write("% Bad interface or address. Try again.")
     if not (yield from s.ask_yes_no("Request certificate from CA? [yes/no]:")):
         return
-    label = tp.rsakeypair or fqdn
-    pair = router.keys.get(label)
-    if pair is None:
-        from sim.router.keystore import KeyPair
-
-        key = router.generate_key(label, ENROLL_KEY_BITS)
-        router.keys.put(KeyPair(label, key))
-        router.key_times[label] = router.clock.timestamp()
-        router.log(f"%CRYPTO-6-AUTOGEN: Generated new {ENROLL_KEY_BITS} bit key pair")
-        pair = router.keys.get(label)
-    assert pair is not None
+    key = trustpoint_key(router, tp)
     s.write("% Certificate request sent to Certificate Authority")
     s.write(f"% The 'show crypto pki certificate verbose {tp.name}' commandwill show the "
             "fingerprint.")
-    start_enrollment(router, tp, key=pair.key, subject=subject, ca_request=False,
+    start_enrollment(router, tp, key=key, subject=subject, ca_request=False,
                      challenge=challenge or None)
+
+
+def crypto_pki_crl_request(s: Session, m: Match) -> Generator[Any, Any, None]:
+    tp = _trustpoint(s, str(m.args["tp"]))
+    if tp is None:
+        return
+    if tp.ca_cert is None:
+        s.write("% You must authenticate the Certificate Authority before you can request "
+                "its CRL.")
+        return
+    if not (yield from fetch_crl(s.router, tp)):
+        s.write(f"% CRL request for trustpoint {tp.name} failed.")
 
 
 # -- the certificate server's request desk --------------------------------------------
@@ -260,4 +264,5 @@ EXEC_PKI_COMMANDS = [
 CONFIG_PKI_COMMANDS = [
     ("crypto pki authenticate <tp:WORD>", crypto_pki_authenticate, {}),
     ("crypto pki enroll <tp:WORD>", crypto_pki_enroll, {}),
+    ("crypto pki crl request <tp:WORD>", crypto_pki_crl_request, {}),
 ]

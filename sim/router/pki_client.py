@@ -307,6 +307,7 @@ def _granted(router: Router, tp: Trustpoint, cert: x509.Certificate) -> x509.Cer
     tp.id_cert = cert
     tp.pending = None
     router.record_artifact(f"{tp.name}.cert.pem", x509util.cert_pem(cert))
+    schedule_renewal(router, tp)
     router.log("%PKI-6-CERTRET: Certificate received from Certificate Authority")
     router.emit("pki", "enroll.granted", trustpoint=tp.name, serial=cert.serial_number,
                 subject=x509util.format_dn_ios(cert.subject))
@@ -384,3 +385,92 @@ def enroll_server_trustpoint(router: Router, session: Session | None, cs: Any, t
 
     start_enrollment(router, tp, key=pair.key, subject=subject, ca_request=True,
                      on_granted=granted, after_server_checks=True)
+
+
+# -- keys, CRLs and renewal ----------------------------------------------------------------
+ENROLL_KEY_BITS = 1024
+"""IOS auto-generates a 512-bit key for a trustpoint without keys (`%CRYPTO-6-AUTOGEN`);
+pkilab generates 1024 bits so that openssl's default security level accepts the chain."""
+
+
+def trustpoint_key(router: Router, tp: Trustpoint) -> Any:
+    """The trustpoint's key pair (`rsakeypair`, else the router's default label), made on
+    first use as IOS does."""
+    from sim.router.keystore import KeyPair
+
+    fqdn = f"{router.hostname}.{router.domain_name}" if router.domain_name else router.hostname
+    label = tp.rsakeypair or fqdn
+    pair = router.keys.get(label)
+    if pair is None:
+        key = router.generate_key(label, ENROLL_KEY_BITS)
+        router.keys.put(KeyPair(label, key))
+        router.key_times[label] = router.clock.timestamp()
+        router.log(f"%CRYPTO-6-AUTOGEN: Generated new {ENROLL_KEY_BITS} bit key pair")
+        pair = router.keys.get(label)
+    assert pair is not None
+    return pair.key
+
+
+def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
+    """`crypto pki crl request TP`: GetCRL over SCEP, the CRL kept with the trustpoint."""
+    from datetime import timedelta
+
+    from sim.pki.scep_client import CrlFetch
+
+    if tp.ca_cert is None or not tp.enrollment_url:
+        return False
+    endpoint = scep_endpoint(tp.enrollment_url)
+    key = trustpoint_key(router, tp)
+    signer = tp.id_cert
+    if signer is None or signer.public_key().public_numbers() != key.public_key().public_numbers():
+        start = router.clock.now().replace(microsecond=0) - timedelta(minutes=5)
+        signer = scep.self_signed_signer(key, request_subject(router, tp),
+                                         scep.transaction_id_for(key.public_key()), start,
+                                         start + timedelta(days=1))
+    profile = yield from caps_profile(router, endpoint, tp)
+    fetch = CrlFetch(key, signer, tp.ca_cert, profile, router.random_bytes)
+    der = fetch.request(router.clock.now())
+    router.record_scep(der, "GetCRL", sent=True)
+    exchange = yield from http_exchange(router, endpoint,
+                                        pki_operation_request(endpoint, profile, der), "GetCRL")
+    crl = None
+    if exchange.response is not None:
+        try:
+            crl = fetch.on_reply(exchange.response.body)
+        except scep.ScepError as bad:
+            _debug(router, f"CRYPTO_PKI: bad reply from the CA: {bad}")
+        router.record_scep(exchange.response.body, "CertRep-CRL", sent=False)
+    note_exchange(router, tp, exchange, "PKIOperation", "GetCRL",
+                  exchange.failure or ("SUCCESS" if crl is not None else "bad reply"))
+    if crl is None:
+        return False
+    _debug(router, "CRYPTO_PKI: transaction GetCRL completed")
+    tp.crl = crl
+    tp.crl_fetched = router.clock.timestamp()
+    router.record_artifact(f"{tp.name}.crl.pem", x509util.crl_pem(crl))
+    router.emit("pki", "crl.received", trustpoint=tp.name, entries=len(list(crl)))
+    return True
+
+
+def schedule_renewal(router: Router, tp: Trustpoint) -> None:
+    """`auto-enroll PERCENT`: re-enroll with the same key when the certificate has lived
+    PERCENT of its validity (IOS's `RENEW <tp>` timer)."""
+    cert = tp.id_cert
+    if cert is None or tp.auto_enroll_percent is None:
+        return
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    when = start + (end - start) * (tp.auto_enroll_percent / 100)
+    serial = cert.serial_number
+
+    def renew() -> Generator[Any, Any, None]:
+        yield router.env.timeout(router.clock.seconds_until(when))
+        if tp.id_cert is None or tp.id_cert.serial_number != serial or tp.pending:
+            return
+        # pkilab's wording: IOS-XE logs this as %PKI-6-CERTRENEWAUTO.
+        router.log(f"%PKI-6-CERTRENEWAUTO: Renewing the router certificate for trustpoint "
+                   f"{tp.name}")
+        router.emit("pki", "renew", trustpoint=tp.name, serial=serial)
+        start_enrollment(router, tp, key=trustpoint_key(router, tp), subject=cert.subject,
+                         ca_request=False)
+
+    router.spawn(renew())

@@ -59,6 +59,10 @@ class Trustpoint:
     """What GetCACert returned: the issuing CA first, then the CAs above it."""
     pending: Any = None
     """The enrollment in progress (a `sim.pki.scep_client.Enrollment`), if any."""
+    auto_enroll_percent: int | None = None
+    """`auto-enroll PERCENT`: re-enroll when the certificate has lived that share."""
+    crl: x509.CertificateRevocationList | None = None
+    crl_fetched: str | None = None
 
     def view(self) -> fx.TrustpointView:
         return fx.TrustpointView(self.name, self.enrollment_url, self.ca_cert, self.id_cert)

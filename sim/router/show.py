@@ -129,6 +129,27 @@ def _cert_block(title: str, cert: object, tp: Trustpoint) -> list[str]:
     ]
 
 
+def show_crypto_pki_crls(router: Router) -> list[str]:
+    lines: list[str] = []
+    for tp in router.trustpoints.values():
+        if tp.crl is None:
+            continue
+        crl = tp.crl
+        lines += [
+            "CRL Issuer Name: ",
+            "    " + x509util.format_dn_ios(crl.issuer),
+            f"    LastUpdate: {format_ios_timer(crl.last_update_utc)}",
+            f"    NextUpdate: {format_ios_timer(crl.next_update_utc)}"
+            if crl.next_update_utc else "    NextUpdate: none",
+            "    Retrieved from CRL Distribution Point: ",
+            "      ** CDP Not Published - Retrieved via SCEP",
+            f"    CRL downloaded at: {tp.crl_fetched}",
+            f"    Associated Trustpoints: {tp.name} ",
+            "",
+        ]
+    return lines
+
+
 def show_debugging(router: Router) -> list[str]:
     lines = []
     if router.debug:
@@ -211,6 +232,8 @@ def _trustpoint_config(tp: Trustpoint) -> list[str]:
         lines.append(f" revocation-check {tp.revocation_check}")
     if tp.rsakeypair:
         lines.append(f" rsakeypair {tp.rsakeypair}")
+    if tp.auto_enroll_percent is not None:
+        lines.append(f" auto-enroll {tp.auto_enroll_percent}")
     lines.append("!")
     return lines
 
