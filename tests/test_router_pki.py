@@ -196,3 +196,15 @@ def test_auto_enroll_renews_before_expiry() -> None:
     from sim.kernel.transcript import transcript_lines
 
     assert any("%PKI-6-CERTRENEWAUTO" in line for line in transcript_lines(lab.env.trace, "r2"))
+
+
+def test_ca_certificate_expiry_is_logged_and_stops_issuing() -> None:
+    lab, ca, r2 = lab_with_ca(extra="lifetime ca-certificate 1\n")
+    lab.type(ca, "debug crypto pki server")
+    lab.run(24 * 3600)
+    from sim.kernel.transcript import transcript_lines
+
+    assert any("%PKI-2-CS_CERT_EXPIRED" in line for line in transcript_lines(lab.env.trace, "ca"))
+    enroll(lab, r2)
+    out = lab.type(ca, "crypto pki server ca grant 1")
+    assert "% The certificate server's CA certificate has expired" in out

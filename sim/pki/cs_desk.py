@@ -28,7 +28,7 @@ from sim.pki.ca_requests import (
     level_files,
     request_db_file,
 )
-from sim.pki.cs_effects import CertificateIssued, Debug, Effect, Elapse, WriteFile
+from sim.pki.cs_effects import CertificateIssued, Debug, Effect, Elapse, Syslog, WriteFile
 from sim.pki.cs_fsm import CsState
 from sim.pki.cs_server import CertificateServer, serial_file_bytes
 
@@ -41,9 +41,13 @@ class DeskError(Exception):
     """An operation the server refuses; the message is what the console prints."""
 
 
-def _issuing_ready(cs: CertificateServer, key: rsa.RSAPrivateKey | None) -> rsa.RSAPrivateKey:
+def _issuing_ready(cs: CertificateServer, key: rsa.RSAPrivateKey | None,
+                   now: datetime | None = None) -> rsa.RSAPrivateKey:
     if cs.ca_cert is None or key is None:
         raise DeskError("% Certificate server is not ready to issue certificates")
+    if now is not None and now >= cs.ca_cert.not_valid_after_utc:
+        # IOS: at `CS CERT EXPIRE` the server can no longer issue (cisco-cs.md 6.3).
+        raise DeskError("% The certificate server's CA certificate has expired")
     return key
 
 
@@ -74,7 +78,7 @@ def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivate
     entry = cs.requests.get(req_id)
     if entry.state is not RequestState.PENDING:
         raise DeskError(f"% Request {req_id} is not pending")
-    signing_key = _issuing_ready(cs, key)
+    signing_key = _issuing_ready(cs, key, now)
     assert cs.ca_cert is not None
     fx: list[Effect] = [Debug(line) for line in issuance.grant_debug(entry.kind, req_id)]
     serial = cs.last_serial + 1
@@ -134,8 +138,9 @@ def revoke(cs: CertificateServer, serial: int, now: datetime, key: rsa.RSAPrivat
 
 class ServerTimers:
     """The server's timers as one timed core for the timer driver: `ER EXPIRE <reqid>`
-    (requests older than `lifetime enrollment-request` are purged) and `CS CRL UPDATE`
-    (the CRL is republished when its NextUpdate arrives, every `lifetime crl`)."""
+    (requests older than `lifetime enrollment-request` are purged), `CS CRL UPDATE`
+    (the CRL is republished when its NextUpdate arrives, every `lifetime crl`) and
+    `CS CERT EXPIRE` (the CA certificate runs out: logged once; no more issuing)."""
 
     def __init__(self, cs: CertificateServer, key: Callable[[], rsa.RSAPrivateKey | None]
                  ) -> None:
@@ -147,12 +152,27 @@ class ServerTimers:
             return None
         return self.cs.crl_next_update()
 
+    def _expiry_deadline(self) -> datetime | None:
+        cert = self.cs.ca_cert
+        if cert is None or self.cs.ca_expired_logged:
+            return None
+        return cert.not_valid_after_utc
+
     def next_deadline(self) -> datetime | None:
-        deadlines = [d for d in (self.cs.requests.next_deadline(), self._crl_deadline()) if d]
+        deadlines = [d for d in (self.cs.requests.next_deadline(), self._crl_deadline(),
+                                 self._expiry_deadline()) if d]
         return min(deadlines, default=None)
 
     def on_timer(self, now: datetime) -> list[Effect]:
         effects = expire(self.cs, now)
+        expiry = self._expiry_deadline()
+        if expiry is not None and expiry <= now:
+            self.cs.ca_expired_logged = True
+            # The facility name is recalled from IOS's message catalogue (cisco-cs.md 16);
+            # its text was never captured.
+            effects.append(Syslog(f"%PKI-2-CS_CERT_EXPIRED: Certificate server {self.cs.name} "
+                                  "CA certificate has expired."))
+            return effects
         crl_due = self._crl_deadline()
         key = self._key()
         if crl_due is not None and crl_due <= now and key is not None:

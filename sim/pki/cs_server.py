@@ -106,6 +106,7 @@ class CertificateServer:
     scep_running: bool = False
     requests: RequestDatabase = field(default_factory=RequestDatabase)
     revoked: dict[int, datetime] = field(default_factory=dict)
+    ca_expired_logged: bool = False
     """Revoked serial numbers and when; the CRL in nvram carries them across reloads."""
     _entered: list[CsSignal] = field(default_factory=list)
     _spent: float = 0.0
