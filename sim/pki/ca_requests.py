@@ -209,18 +209,20 @@ class RequestDatabase:
 
     # -- changes ----------------------------------------------------------------------------
     def submit(self, csr_der: bytes, transaction_id: str | None, source: Source,
-               now: datetime, lifetime_minutes: int) -> EnrollmentRequest:
+               now: datetime, lifetime_minutes: int, *, renewal: bool = False
+               ) -> EnrollmentRequest:
         """Add a request, or return the existing entry when this is a repeated PKCSReq.
 
         A known transactionID with the identical request is a poll (draft-11 App. E) and the
         existing entry comes back unchanged; callers that must tell a poll from a new request
         ask `find_by_transaction` first. A known transactionID with a *different* request is
         refused (ValueError) while the first is pending: one transaction enrolls one request.
-        Once it was granted, a different request is a re-enrollment and is filed anew.
+        Once it was granted, a different request is a re-enrollment and is filed anew; so is
+        any `renewal` (a request signed with the certificate it renews, draft-11 App. G).
         """
         if lifetime_minutes <= 0:
             raise ValueError(f"lifetime enrollment-request must be positive: {lifetime_minutes}")
-        if transaction_id is not None:
+        if transaction_id is not None and not renewal:
             known = self.find_by_transaction(transaction_id, include_rejected=False)
             if known is not None and known.csr_der == csr_der:
                 return known

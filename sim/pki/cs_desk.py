@@ -56,11 +56,11 @@ def save_database(cs: CertificateServer) -> WriteFile:
 
 
 def submit(cs: CertificateServer, csr_der: bytes, transaction_id: str | None, source: Source,
-           now: datetime, key: rsa.RSAPrivateKey | None
+           now: datetime, key: rsa.RSAPrivateKey | None, *, renewal: bool = False
            ) -> tuple[EnrollmentRequest, list[Effect]]:
     """A new PKCS#10 request: file it, then apply the grant policy to it."""
     entry = cs.requests.submit(csr_der, transaction_id, source, now,
-                               cs.config.lifetime_enrollment_request_minutes)
+                               cs.config.lifetime_enrollment_request_minutes, renewal=renewal)
     fx: list[Effect] = [Debug(line) for line in issuance.new_request_debug(entry.kind,
                                                                            entry.req_id)]
     decision = issuance.GrantPolicy().decide(entry.kind, cs.config.grant)

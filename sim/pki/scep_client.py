@@ -83,6 +83,8 @@ class Enrollment:
     now: datetime
     ca_request: bool = False
     challenge: str | None = None
+    renew: x509.Certificate | None = None
+    """For a renewal: the current certificate, which signs the request (draft-11 App. G)."""
     csr: x509.CertificateSigningRequest = field(init=False)
     signer: x509.Certificate = field(init=False)
     transaction_id: str = field(init=False)
@@ -92,6 +94,9 @@ class Enrollment:
         self.csr = scep.make_csr(self.key, self.subject, challenge_password=self.challenge,
                                  ca=self.ca_request, hash_name=self.profile.digest)
         self.transaction_id = scep.transaction_id_for(self.key.public_key())
+        if self.renew is not None:
+            self.signer = self.renew
+            return
         start = self.now.replace(microsecond=0) - SIGNER_BACKDATE
         self.signer = scep.self_signed_signer(self.key, self.subject, self.transaction_id,
                                               start, start + timedelta(days=365))

@@ -132,15 +132,21 @@ class ScepService:
             return self._failure(message, scep.FailInfo.BAD_MESSAGE_CHECK,
                                  "the PKCS#10 signature does not verify", now, key,
                                  random_bytes, fx, n)
+        # Signed with a certificate this CA issued: a renewal (draft-11 App. G), always a
+        # new request even though IOS's transactionID (a hash of the key) repeats.
+        renewal = (self.cs.ca_cert is not None
+                   and message.signer_cert.issuer == self.cs.ca_cert.subject
+                   and x509util.verify_signature(message.signer_cert,
+                                                 self.cs.ca_cert.public_key()))
         known = self.cs.requests.find_by_transaction(message.transaction_id,
                                                      include_rejected=False)
-        if known is not None and known.csr_der == content:
+        if known is not None and known.csr_der == content and not renewal:
             # A repeated PKCSReq for a known transaction is a poll (draft-11 App. E).
             return self._answer_for(known.req_id, message, now, key, random_bytes, fx, n,
                                     poll=True)
         try:
             entry, more = cs_desk.submit(self.cs, content, message.transaction_id, "scep",
-                                         now, key)
+                                         now, key, renewal=renewal)
         except (ValueError, cs_desk.DeskError) as refused:
             return self._failure(message, scep.FailInfo.BAD_REQUEST, str(refused), now, key,
                                  random_bytes, fx, n)

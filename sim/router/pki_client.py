@@ -327,7 +327,8 @@ def request_subject(router: Router, tp: Trustpoint) -> x509.Name:
 
 def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.Name,
                      ca_request: bool, challenge: str | None = None,
-                     on_granted: Any = None, after_server_checks: bool = False) -> None:
+                     on_granted: Any = None, after_server_checks: bool = False,
+                     renew: x509.Certificate | None = None) -> None:
     """Send the PKCSReq in the background and keep polling, as IOS does after
     `% Certificate request sent to Certificate Authority`."""
     from sim.pki.scep_client import Enrollment
@@ -344,7 +345,7 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.
         profile = yield from caps_profile(router, endpoint, tp)
         enrollment = Enrollment(tp.name, key, subject, tp.ca_cert, profile,  # type: ignore[arg-type]
                                 router.random_bytes, router.clock.now(), ca_request=ca_request,
-                                challenge=challenge)
+                                challenge=challenge, renew=renew)
         tp.pending = enrollment
         router.record_artifact(f"{tp.name}.csr.pem", x509util.csr_pem(enrollment.csr))
         md5, sha1 = enrollment.fingerprints()
@@ -461,6 +462,10 @@ def schedule_renewal(router: Router, tp: Trustpoint) -> None:
     start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
     when = start + (end - start) * (tp.auto_enroll_percent / 100)
     serial = cert.serial_number
+    if when <= router.clock.now():
+        # Already past its renewal point (e.g. capped at the CA's expiry): renewing again
+        # would only bring back the same dates.
+        return
 
     def renew() -> Generator[Any, Any, None]:
         yield router.env.timeout(router.clock.seconds_until(when))
@@ -470,7 +475,10 @@ def schedule_renewal(router: Router, tp: Trustpoint) -> None:
         router.log(f"%PKI-6-CERTRENEWAUTO: Renewing the router certificate for trustpoint "
                    f"{tp.name}")
         router.emit("pki", "renew", trustpoint=tp.name, serial=serial)
-        start_enrollment(router, tp, key=trustpoint_key(router, tp), subject=cert.subject,
-                         ca_request=False)
+        key = trustpoint_key(router, tp)
+        current = tp.id_cert
+        same_key = current.public_key().public_numbers() == key.public_key().public_numbers()
+        start_enrollment(router, tp, key=key, subject=cert.subject, ca_request=False,
+                         renew=current if same_key else None)
 
     router.spawn(renew())
