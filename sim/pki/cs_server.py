@@ -211,6 +211,10 @@ class CertificateServer:
             fx.append(Debug(f"key '{name}' does not exist; generated automatically"))
             fx.append(Console("[OK]", inline=True))
             fx.append(Console(""))
+        if self.ca_cert is None and self.config.mode != "sub-cs":
+            # A saved CA certificate is configuration, not a check: `show` reports it even
+            # when a later check fails (a reload without a valid clock).
+            self._adopt_existing_ca_cert(ctx, key)
         if not ctx.clock_set:
             fx.append(Console("% Time has not been set. Cannot start the Certificate server"))
             self._set(CsState.CHECK_FAILED, "Time has not been set", fx)

@@ -181,11 +181,15 @@ class Router:
         self._processes.append(process)
         return process
 
-    def _boot(self, boot_seconds: float = BOOT_SECONDS) -> Generator[Any, Any, None]:
+    def _boot(self, boot_seconds: float = BOOT_SECONDS, initial: bool = False
+              ) -> Generator[Any, Any, None]:
         from sim.router.console import Session, load_config_text
 
         self.booting = True
-        self.clock.boot()
+        if not initial:
+            # At t=0 the scenario's clock spec describes the running router; later boots
+            # lose the time unless the router has a hardware calendar.
+            self.clock.boot()
         self._console_queue = simpy.Store(self.env.sim)
         yield self.env.timeout(boot_seconds)
         self.net.set_node_up(self.name, True)
@@ -209,7 +213,7 @@ class Router:
         """Power on at the start of a run: the lab is already racked and booted at t=0."""
         self.powered = True
         self.emit("power", "on")
-        self._spawn(self._boot(boot_seconds=0.0))
+        self._spawn(self._boot(boot_seconds=0.0, initial=True))
 
     # -- console ---------------------------------------------------------------------------
     def type_lines(self, lines: list[str], answers: list[str]) -> None:

@@ -145,8 +145,14 @@ def show_crypto_pki_crls(router: Router) -> list[str]:
             "      ** CDP Not Published - Retrieved via SCEP",
             f"    CRL downloaded at: {tp.crl_fetched}",
             f"    Associated Trustpoints: {tp.name} ",
-            "",
         ]
+        revoked = sorted(crl, key=lambda entry: entry.serial_number)
+        if revoked:
+            lines.append("    Revoked Certificates:")
+        for entry in revoked:
+            lines.append(f"      Serial #: {entry.serial_number:02X}  RevocationDate: "
+                         f"{format_ios_timer(entry.revocation_date_utc)}")
+        lines.append("")
     return lines
 
 
