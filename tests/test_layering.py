@@ -15,7 +15,7 @@ ALLOWED_THIRD_PARTY = {
     "net": {"simpy", "networkx"},
     "router": {"simpy", "cryptography"},
     "scenario": {"simpy", "cryptography", "yaml", "jsonschema"},
-    "report": {"jinja2"},
+    "report": {"jinja2", "networkx", "numpy"},
 }
 ALLOWED_SIM = {
     "pki": {"pki"},

@@ -1,0 +1,220 @@
+"""The network: routers with their addresses, links with latency, and links that went down.
+
+Positions come from networkx's force-directed `spring_layout`, seeded, so the same topology
+always gives the same picture. The layout is stretched over a canvas whose size grows with
+the square root of the router count (capped at `MAX_WIDTH`), which keeps labels apart; in a
+small lab links are kept near `EDGE` px, so three routers do not become one long diagonal.
+Past `MAX_LABELLED` links, the most common latency is said once under the picture and only
+the links that differ carry a label.
+
+A link that went down during the run is dashed vermillion and says when it went down (and
+came back), because "the link flapped while R3 was polling" is exactly what a teacher wants
+to point at. Routers that run a certificate server carry a "CA" badge and list their
+servers' final states.
+"""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+
+from sim.report.diagrams import svg
+from sim.report.model import LinkFact, ReportModel, RouterFact
+
+SEED = 7
+PAD = 12
+Point = tuple[float, float]
+EDGE = 230.0
+SMALL_LAB = 12
+MAX_LABELLED = 16
+MAX_FLAPS = 3
+"""Outages spelled out on a link label; the rest are counted (all are in the tooltip)."""
+
+
+def topology_svg(model: ReportModel) -> svg.SvgPicture:
+    label = f"Network topology of {model.scenario}"
+    facts = {router.name: router for router in model.routers}
+    names = [router.name for router in model.routers]
+    extra = {end for link in model.links for end in (link.a, link.b)} - set(names)
+    names += sorted(extra, key=svg.natural_key)
+    if not names:
+        return svg.empty(label, "The scenario has no routers.")
+    graph = nx.Graph()
+    graph.add_nodes_from(names)
+    graph.add_edges_from((link.a, link.b) for link in model.links if link.a != link.b)
+    pos = (nx.circular_layout(graph) if len(names) <= 2
+           else nx.spring_layout(graph, seed=SEED, iterations=200))
+    lines = {name: _node_lines(name, facts.get(name)) for name in names}
+    sizes = {name: _box_size(text) for name, text in lines.items()}
+    xy = _place(pos, graph, sizes)
+
+    canvas = svg.Canvas()
+    usual = _usual(model.links)
+    seen: dict[tuple[str, str], int] = {}
+    ids: list[str] = []
+    for link in model.links:
+        if link.a == link.b or link.a not in xy or link.b not in xy:
+            continue
+        pair = (min(link.a, link.b), max(link.a, link.b))
+        offset = seen.get(pair, 0)
+        seen[pair] = offset + 1
+        _draw_link(canvas, link, (xy[link.a], xy[link.b]), (sizes[link.a], sizes[link.b]),
+                   offset, usual)
+        ids.append(f"{link.a}--{link.b}")
+    for name in names:
+        _draw_router(canvas, name, facts.get(name), lines[name], xy[name], sizes[name])
+    if usual is not None:
+        words = f"Links without a label: {_link_text(*usual)}."
+        _, _, _, bottom = canvas.box
+        canvas.add(svg.text(canvas.box[0], bottom + 22, words, fill=svg.MUTED))
+        canvas.cover_text(canvas.box[0], bottom + 22, words)
+    down = sum(1 for link in model.links if link.down_at)
+    summary = f"{len(names)} routers, {len(model.links)} links, {down} went down during the run."
+    return canvas.render(label, summary, PAD, {}, names + ids)
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def _canvas_size(count: int) -> tuple[float, float]:
+    side = math.ceil(math.sqrt(count))
+    width = min(svg.MAX_WIDTH - 2 * PAD, max(560.0, 190.0 * side + 220))
+    height = max(300.0, min(1400.0, 120.0 * side + 160))
+    return width, height
+
+
+def _place(pos: dict[str, object], graph: nx.Graph,
+           sizes: dict[str, tuple[float, float]]) -> dict[str, Point]:
+    """Map the layout onto the canvas, keeping whole boxes inside.
+
+    Each axis is scaled to fill the canvas, but in a small lab no more than makes a typical
+    link `EDGE` px long, so three routers are not blown up into a frame-filling diagonal."""
+    names = list(graph.nodes)
+    max_w, max_h = _canvas_size(len(names))
+    half_w = max(w for w, _ in sizes.values()) / 2
+    half_h = max(h for _, h in sizes.values()) / 2 + 14  # room for the CA badge
+    coords = {name: (float(pos[name][0]), float(pos[name][1]))  # type: ignore[index]
+              for name in names}
+    lengths = sorted(math.dist(coords[a], coords[b]) for a, b in graph.edges if a != b)
+    median = lengths[len(lengths) // 2] if lengths else 0.0
+    cap = EDGE / median if median > 1e-9 and len(names) <= SMALL_LAB else math.inf
+    x0, x1 = min(x for x, _ in coords.values()), max(x for x, _ in coords.values())
+    y0, y1 = min(y for _, y in coords.values()), max(y for _, y in coords.values())
+
+    def scale(span: float, room: float) -> float:
+        return min(room / span, cap) if span > 1e-9 else 0.0
+
+    sx = scale(x1 - x0, max_w - 2 * half_w)
+    sy = scale(y1 - y0, max_h - 2 * half_h)
+    # The layout's y grows upwards, the page's downwards.
+    return {name: (round(half_w + (x - x0) * sx, 1), round(half_h + (y1 - y) * sy, 1))
+            for name, (x, y) in coords.items()}
+
+
+def _node_lines(name: str, fact: RouterFact | None) -> list[str]:
+    lines = [name, fact.address if fact else "(not in the scenario)"]
+    if fact and fact.servers:
+        lines += [f"CS {server}: {state}" for server, state in sorted(fact.servers.items())]
+    if fact and not fact.running:
+        lines.append("not running at the end")
+    return lines
+
+
+def _box_size(lines: list[str]) -> tuple[float, float]:
+    width = max(svg.text_width(text, svg.BODY if i == 0 else svg.SMALL)
+                for i, text in enumerate(lines))
+    return min(width, 220.0) + 20, 10 + 16 * len(lines)
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _link_text(latency: float, loss: float) -> str:
+    words = f"{svg.num(latency * 1000)} ms" if latency < 1 else svg.fmt_time(latency)
+    return words + (f", {svg.num(loss * 100)}% loss" if loss else "")
+
+
+def _usual(links: tuple[LinkFact, ...]) -> tuple[float, float] | None:
+    """The most common (latency, loss) when there are too many links to label each one."""
+    if len(links) <= MAX_LABELLED:
+        return None
+    counts: dict[tuple[float, float], int] = {}
+    for link in links:
+        counts[(link.latency, link.loss)] = counts.get((link.latency, link.loss), 0) + 1
+    return min(counts, key=lambda pair: (-counts[pair], pair))
+
+
+def _outages(link: LinkFact) -> list[str]:
+    """`down at 4m0s (up 5m0s)`: each down time paired with the first up time after it."""
+    words = []
+    for down in link.down_at:
+        up = next((t for t in sorted(link.up_at) if t > down), None)
+        words.append(f"down at {svg.fmt_time(down)}"
+                     + (f" (up {svg.fmt_time(up)})" if up is not None else ""))
+    return words
+
+
+def _draw_link(canvas: svg.Canvas, link: LinkFact, ends: tuple[Point, Point],
+               sizes: tuple[Point, Point], offset: int,
+               usual: tuple[float, float] | None) -> None:
+    (x1, y1), (x2, y2) = ends
+    length = math.hypot(x2 - x1, y2 - y1) or 1.0
+    # Parallel links between the same pair are drawn side by side.
+    shift = 8.0 * offset
+    nx_, ny_ = -(y2 - y1) / length * shift, (x2 - x1) / length * shift
+    x1, y1, x2, y2 = x1 + nx_, y1 + ny_, x2 + nx_, y2 + ny_
+    down = bool(link.down_at)
+    colour = svg.VERMILLION if down else "#666666"
+    quality = _link_text(link.latency, link.loss)
+    texts = [(quality, False)] if (link.latency, link.loss) != usual else []
+    outages = _outages(link)
+    texts += [(words, True) for words in outages[:MAX_FLAPS]]
+    if len(outages) > MAX_FLAPS:
+        texts.append((f"+{len(outages) - MAX_FLAPS} more outages", True))
+    tooltip = f"{link.a} \u2014 {link.b}: " + "; ".join([quality, *outages])
+    # Label the middle of the visible part of the line, not of the centre-to-centre one,
+    # so a short link next to a big router box keeps its label in the open.
+    out_a = svg.box_edge(*sizes[0], x2 - x1, y2 - y1) / length
+    out_b = svg.box_edge(*sizes[1], x2 - x1, y2 - y1) / length
+    middle = (out_a + 1 - out_b) / 2 if out_a + out_b < 1 else 0.5
+    mx = x1 + (x2 - x1) * middle
+    my = y1 + (y2 - y1) * middle - 8 * (len(texts) - 1)
+    parts = [svg.title(tooltip),
+             svg.line(x1, y1, x2, y2, stroke=colour, width=2.5 if down else 2,
+                      dash="9 5" if down else None)]
+    for index, (content, alarm) in enumerate(texts):
+        ty = my + 15 * index + 4
+        parts.append(svg.text(mx, ty, content, anchor="middle", halo=True,
+                              fill=svg.RED_INK if alarm else svg.MUTED,
+                              weight="bold" if alarm else None))
+        canvas.cover_text(mx, ty, content, svg.SMALL, "middle")
+    values = {"data-link": f"{link.a}--{link.b}",
+              "data-down": ",".join(f"{t:.1f}" for t in link.down_at),
+              "data-up": ",".join(f"{t:.1f}" for t in link.up_at)}
+    canvas.add(svg.element("g", values, "".join(parts)), x1, y1, x2, y2)
+
+
+def _draw_router(canvas: svg.Canvas, name: str, fact: RouterFact | None, lines: list[str],
+                 centre: tuple[float, float], size: tuple[float, float]) -> None:
+    w, h = size
+    x, y = centre[0] - w / 2, centre[1] - h / 2
+    has_ca = bool(fact and fact.servers)
+    running = fact is None or fact.running
+    tooltip = "\n".join([f"{name} {lines[1]}", *lines[2:]])
+    parts = [svg.title(tooltip),
+             svg.rect(x, y, w, h, fill=svg.TINT_BLUE if has_ca else "#ffffff",
+                      stroke=svg.BLUE if has_ca else "#444444", rx=6,
+                      dash=None if running else "5 4")]
+    chars = svg.chars_for(w - 16)
+    for index, content in enumerate(lines):
+        parts.append(svg.text(centre[0], y + 19 + 16 * index, svg.clip(content, chars),
+                              anchor="middle", size=svg.BODY if index == 0 else svg.SMALL,
+                              weight="bold" if index == 0 else None,
+                              fill=svg.INK if index < 2 else svg.MUTED))
+    if has_ca:
+        parts.append(svg.rect(x + w - 30, y - 10, 34, 18, fill=svg.YELLOW, stroke=svg.INK, rx=4))
+        parts.append(svg.text(x + w - 13, y + 4, "CA", anchor="middle", weight="bold"))
+    values = {"data-router": name, "data-address": fact.address if fact else None,
+              "data-ca": ",".join(sorted(fact.servers)) if has_ca and fact else None}
+    canvas.add(svg.element("g", values, "".join(parts)), x, y - 10, x + w + 4, y + h)

@@ -1,0 +1,42 @@
+"""Write `report.html` and `report.md` into a run's output folder.
+
+Reports are rebuilt from the folder's own `summary.json` and `trace.jsonl`, never from the
+live simulation, so `pkilab report FOLDER` regenerates exactly what `pkilab run` wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from sim.report.build import build_model, load_folder
+from sim.report.html import render_html
+from sim.report.markdown import render_markdown
+
+INPUTS = ("summary.json", "trace.jsonl")
+REPORTS = ("report.html", "report.md")
+
+
+def missing_inputs(folder: Path) -> list[str]:
+    """The output-folder files a report needs that `folder` lacks (empty when it has all)."""
+    return [name for name in INPUTS if not (folder / name).is_file()]
+
+
+def write_report(folder: Path) -> list[Path]:
+    """Render both reports for the output folder `folder`; return their paths.
+
+    Raises FileNotFoundError naming the missing file when `folder` is not an output folder.
+    """
+    missing = missing_inputs(folder)
+    if missing:
+        raise FileNotFoundError(f"{folder / missing[0]}: not found (not a pkilab output folder?)")
+    summary, records = load_folder(folder)
+    model = build_model(summary, records)
+    if summary.get("variant"):
+        # A matrix file's runs share a name; the variant tells their reports apart.
+        model = replace(model, extra={**model.extra, "variant": summary["variant"]})
+    html_path, md_path = (folder / name for name in REPORTS)
+    # newline="" keeps "\n" on every platform: the same folder gives the same bytes.
+    html_path.write_text(render_html(model), encoding="utf-8", newline="")
+    md_path.write_text(render_markdown(model), encoding="utf-8", newline="")
+    return [html_path, md_path]
