@@ -12,12 +12,16 @@ from xml.etree import ElementTree
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import sim
-from sim.scenario.loader import ScenarioError, load_scenario
+from sim.report import write_report
+from sim.report.write import missing_inputs
+from sim.scenario.loader import ScenarioError, load_scenarios
 from sim.scenario.model import Scenario
 from sim.scenario.output import write_output
+from sim.scenario.replay import VariantError, run_folder, select_variants
 from sim.scenario.runner import RunResult, run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -27,16 +31,13 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def _load_or_exit(path: Path) -> Scenario:
+def _load_or_exit(path: Path) -> list[Scenario]:
+    """Every run a file describes: one, or one per combination of a `matrix:`."""
     try:
-        return load_scenario(path)
+        return load_scenarios(path)
     except ScenarioError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-
-
-def _default_out(scenario: Scenario) -> Path:
-    return Path("reports") / scenario.name
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,34 +49,56 @@ def main() -> None:
 @main.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
+@click.option("--variant", default=None,
+              help="Run only this combination of a matrix file (e.g. 'fault=dns,grant=auto').")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Output folder (default: reports/<scenario-name>/).")
 @click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where seeded RSA keys are cached (default: ~/.cache/pkilab/keys).")
-def run(scenario_file: Path, seed: int | None, out_dir: Path | None,
+def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Path | None,
         key_cache: Path | None) -> None:
-    """Run one scenario and write its output folder."""
-    scenario = _load_or_exit(scenario_file)
-    result = run_scenario(scenario, seed=seed, key_cache=key_cache)
-    out = out_dir or _default_out(scenario)
-    write_output(result, out)
-    _print_result(_console(), result, out)
-    sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
+    """Run one scenario (every combination of a matrix) and write its output folder."""
+    runs = _load_or_exit(scenario_file)
+    if variant is not None:
+        try:
+            runs = select_variants(runs, variant)
+        except VariantError as error:
+            click.echo(f"error: {scenario_file}: {error}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    console = _console()
+    passed = True
+    for scenario in runs:
+        result = run_scenario(scenario, seed=seed, key_cache=key_cache)
+        if out_dir is None:
+            out = Path("reports") / run_folder(scenario)
+        else:
+            out = out_dir / run_folder(scenario) if len(runs) > 1 else out_dir
+        write_output(result, out)
+        html, _ = write_report(out)
+        _print_result(console, result, out)
+        console.print(f"report: {html}")
+        if not result.passed:
+            console.print(f"replay: {result.replay}", markup=False)
+        passed = passed and result.passed
+    sys.exit(EXIT_OK if passed else EXIT_FAILED)
 
 
 def _print_result(console: Console, result: RunResult, out: Path) -> None:
     scenario = result.scenario
-    console.print(f"[bold]{scenario.name}[/bold] (seed {result.seed}, "
-                  f"{len(result.world.routers)} routers)")
+    console.print(f"[bold]{scenario.full_name}[/bold] (seed {result.seed}, "
+                  f"{len(result.world.routers)} routers)", markup=True)
     for r in result.results:
         mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
-        console.print(f"  {mark} {r.expectation.describe()}")
+        console.print(f"  {mark} ", end="")
+        console.print(r.expectation.describe(), markup=False)
         if not r.passed:
-            console.print(f"       line {r.expectation.line}: observed: {r.observed}")
+            console.print(f"       line {r.expectation.line}: observed: {r.observed}",
+                          markup=False)
             for line in r.context:
                 console.print(f"       | {line}", markup=False)
     passed = sum(r.passed for r in result.results)
-    console.print(f"{passed}/{len(result.results)} expectations hold; output in {out}/")
+    console.print(f"{passed}/{len(result.results)} expectations hold; output in {out}/",
+                  markup=False)
 
 
 @main.command()
@@ -86,13 +109,17 @@ def validate(scenario_files: tuple[Path, ...]) -> None:
     bad = False
     for path in scenario_files:
         try:
-            scenario = load_scenario(path)
+            runs = load_scenarios(path)
         except ScenarioError as error:
             click.echo(f"error: {error}", err=True)
             bad = True
             continue
-        click.echo(f"ok: {path} ({len(scenario.routers)} routers, {len(scenario.links)} links, "
-                   f"{len(scenario.events)} events, {len(scenario.expectations)} expectations)")
+        scenario = runs[0]
+        what = (f"{len(scenario.routers)} routers, {len(scenario.links)} links, "
+                f"{len(scenario.events)} events, {len(scenario.expectations)} expectations")
+        if len(runs) > 1:
+            what = f"matrix of {len(runs)} runs; first run: {what}"
+        click.echo(f"ok: {path} ({what})")
     sys.exit(EXIT_BAD_INPUT if bad else EXIT_OK)
 
 
@@ -126,31 +153,60 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
         sys.exit(EXIT_BAD_INPUT)
     scenarios: list[Scenario] = []
     for path in files:
-        scenarios.append(_load_or_exit(path))
+        scenarios += _load_or_exit(path)
     results: list[RunResult] = []
-    with console.status("running scenarios") as status:
-        for index, scenario in enumerate(scenarios, 1):
-            status.update(f"[{index}/{len(scenarios)}] {scenario.name}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("running scenarios", total=len(scenarios))
+        for scenario in scenarios:
+            progress.update(task, description=scenario.full_name)
             result = run_scenario(scenario, seed=seed, key_cache=key_cache)
-            write_output(result, out_root / scenario.name)
+            out = out_root / run_folder(scenario)
+            write_output(result, out)
+            write_report(out)
             results.append(result)
+            progress.advance(task)
     table = Table(title="pkilab check")
     for column in ("scenario", "seed", "expectations", "result"):
         table.add_column(column)
     for result in results:
         passed = sum(r.passed for r in result.results)
         verdict = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
-        table.add_row(result.scenario.name, str(result.seed),
+        table.add_row(result.scenario.full_name, str(result.seed),
                       f"{passed}/{len(result.results)}", verdict)
     console.print(table)
     for result in results:
         for r in result.results:
             if not r.passed:
-                console.print(f"[red]FAIL[/red] {result.scenario.name}: "
-                              f"{r.expectation.describe()} -- observed: {r.observed}")
+                console.print(f"[red]FAIL[/red] {result.scenario.full_name}: ", end="")
+                console.print(f"{r.expectation.describe()} -- observed: {r.observed}",
+                              markup=False)
+        if not result.passed:
+            console.print(f"  replay: {result.replay}", markup=False)
     write_junit(results, junit)
-    console.print(f"JUnit XML: {junit}")
+    console.print(f"JUnit XML: {junit}", markup=False)
     sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_FAILED)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+def report(folder: Path) -> None:
+    """Write report.html and report.md again for a kept output folder."""
+    if not folder.is_dir():
+        click.echo(f"error: {folder}: no such folder", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    missing = missing_inputs(folder)
+    if missing:
+        click.echo(f"error: {folder}: has no {' and no '.join(missing)} "
+                   "(not a pkilab output folder?)", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        paths = write_report(folder)
+    except (ValueError, KeyError) as error:
+        click.echo(f"error: {folder}: cannot read the output folder: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    for path in paths:
+        click.echo(f"report: {path}")
 
 
 @main.command()
@@ -172,10 +228,10 @@ def write_junit(results: list[RunResult], path: Path) -> None:
     for result in results:
         failures = sum(not r.passed for r in result.results)
         suite = ElementTree.SubElement(
-            suites, "testsuite", name=result.scenario.name,
+            suites, "testsuite", name=result.scenario.full_name,
             tests=str(len(result.results)), failures=str(failures), errors="0")
         for r in result.results:
-            case = ElementTree.SubElement(suite, "testcase", classname=result.scenario.name,
+            case = ElementTree.SubElement(suite, "testcase", classname=result.scenario.full_name,
                                           name=r.expectation.describe())
             if not r.passed:
                 failure = ElementTree.SubElement(case, "failure", message=r.observed)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sim.kernel.transcript import transcript_lines
-from sim.scenario.loader import load_scenario
+from sim.scenario.loader import load_scenario, load_scenarios
 from sim.scenario.output import write_output
 from sim.scenario.runner import run_scenario
 
@@ -23,11 +23,13 @@ STAMP = re.compile(r"^\*?[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d\.\d{3}: ")
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_shipped_scenario_meets_its_expectations(path: Path) -> None:
-    result = run_scenario(load_scenario(path))
-    failures = [f"line {r.expectation.line}: {r.expectation.describe()}: {r.observed}"
-                for r in result.results if not r.passed]
-    assert not failures, "\n".join(failures)
-    assert result.results, "a shipped scenario must have expectations"
+    for scenario in load_scenarios(path):
+        result = run_scenario(scenario)
+        failures = [f"{scenario.full_name} line {r.expectation.line}: "
+                    f"{r.expectation.describe()}: {r.observed}"
+                    for r in result.results if not r.passed]
+        assert not failures, "\n".join(failures)
+        assert result.results, "a shipped scenario must have expectations"
 
 
 def test_the_four_issue_scenarios_ship() -> None:

@@ -22,9 +22,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.pki.cs_fsm import CsState
 from sim.scenario.durations import format_duration
+
+if TYPE_CHECKING:
+    from sim.scenario.soak import SoakSpec
 
 DEFAULT_START = datetime(2005, 1, 6, 20, 55, 0, tzinfo=UTC)
 """The true time at t=0 unless a scenario says otherwise: the day of the seed's transcripts."""
@@ -343,8 +347,41 @@ class CertificateVerifiesExpect:
         return f"{self.router}: CA certificate of {self.name} verifies{_when(self.at)}"
 
 
+INVARIANTS: dict[str, str] = {
+    "certified": "every enrolled router holds a certificate that chains to the root",
+    "unique_serials": "no CA issued a serial twice",
+    "no_lost_grants": "no granted request was lost",
+    "sub_ca_manual": "no subordinate CA request was granted automatically",
+}
+"""The end-of-run invariants (`invariants: true`), by key, as their checks describe them;
+`sim.scenario.invariants` evaluates them."""
+
+
+@dataclass(frozen=True)
+class InvariantExpect:
+    """One end-of-run invariant over the whole world (`router` is "*": every router).
+
+    Evaluated once the run is over, never `at` a moment: invariants are about where the
+    system settles, and faults in the middle of a soak are allowed to break them for a
+    while.
+    """
+
+    invariant: str
+    line: int = 0
+    router: str = "*"
+    at: None = None
+
+    def describe(self) -> str:
+        return f"invariant: {INVARIANTS[self.invariant]}"
+
+
 Expectation = (
-    ServerStateExpect | TranscriptExpect | ShowExpect | NvramFileExpect | CertificateVerifiesExpect
+    ServerStateExpect
+    | TranscriptExpect
+    | ShowExpect
+    | NvramFileExpect
+    | CertificateVerifiesExpect
+    | InvariantExpect
 )
 
 
@@ -353,7 +390,8 @@ Expectation = (
 
 @dataclass(frozen=True)
 class Scenario:
-    """A whole scenario file. `source` is the file it was loaded from (None for text)."""
+    """A scenario file, or one run of a matrix file. `source` is the file it was loaded
+    from (None for text)."""
 
     name: str
     description: str
@@ -365,6 +403,19 @@ class Scenario:
     events: tuple[Event, ...] = ()
     expectations: tuple[Expectation, ...] = ()
     source: Path | None = None
+    variant: str = ""
+    """The matrix run this is, e.g. `fault=link-down,grant=auto`; "" for a plain file."""
+    axes: tuple[tuple[str, str], ...] = ()
+    """The matrix run's (axis, value) pairs, as written in the file."""
+    soak: SoakSpec | None = None
+    """The `soak:` the faults among `events` were drawn from (`sim.scenario.soak`)."""
+    invariants: bool = False
+    """Whether the end-of-run invariants are among `expectations`."""
+
+    @property
+    def full_name(self) -> str:
+        """`name[variant]` for a matrix run, else `name`: unique among a file's runs."""
+        return f"{self.name}[{self.variant}]" if self.variant else self.name
 
     def router(self, name: str) -> RouterSpec:
         """The router called `name`; KeyError if there is none."""

@@ -87,6 +87,8 @@ def build_summary(result: RunResult, artifacts: list[str]) -> dict[str, Any]:
     scenario = result.scenario
     return {
         "scenario": scenario.name,
+        "variant": scenario.variant,
+        "replay": result.replay,
         "description": scenario.description,
         "file": scenario.source.name if scenario.source else None,
         "seed": result.seed,

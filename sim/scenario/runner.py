@@ -1,4 +1,10 @@
-"""Run a scenario: build the world, play the timeline, check the expectations."""
+"""Run a scenario: build the world, play the timeline, check the expectations.
+
+A soak's faults belong to the seed of the run: `run_scenario(scenario, seed=N)` redraws
+them for N (`sim.scenario.soak.with_seed`), so `pkilab run FILE --seed N` replays exactly
+the faults a sweep found failing, and `RunResult.scenario` holds the events that played.
+End-of-run invariants (`InvariantExpect`) are judged by `sim.scenario.invariants`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.scenario import invariants, soak
 from sim.scenario.expectations import ExpectationResult, evaluate
 from sim.scenario.model import (
     CliEvent,
@@ -16,12 +23,14 @@ from sim.scenario.model import (
     Event,
     Expectation,
     HttpServerEvent,
+    InvariantExpect,
     LinkChangeEvent,
     LinkEvent,
     PowerEvent,
     ReloadEvent,
     Scenario,
 )
+from sim.scenario.replay import replay_command
 from sim.scenario.world import World, build_world
 
 
@@ -36,11 +45,17 @@ class RunResult:
     def passed(self) -> bool:
         return all(r.passed for r in self.results)
 
+    @property
+    def replay(self) -> str:
+        """The one-line command that runs this again (`sim.scenario.replay`)."""
+        return replay_command(self.scenario, self.seed)
+
 
 def run_scenario(
     scenario: Scenario, seed: int | None = None, key_cache: Path | None = None
 ) -> RunResult:
     seed = scenario.seed if seed is None else seed
+    scenario = soak.with_seed(scenario, seed)
     world = build_world(scenario, seed, key_cache)
     env = world.env
     env.emit(
@@ -48,6 +63,7 @@ def run_scenario(
         "scenario",
         "start",
         name=scenario.name,
+        **({"variant": scenario.variant} if scenario.variant else {}),
         seed=seed,
         start=scenario.start.isoformat(),
         duration=scenario.duration,
@@ -74,7 +90,10 @@ def _at(world: World, when: float, action: Any) -> Generator[Any, Any, None]:
 
 
 def _check(world: World, expectation: Expectation) -> ExpectationResult:
-    result = evaluate(world, expectation)
+    if isinstance(expectation, InvariantExpect):
+        result = invariants.evaluate(world, expectation)
+    else:
+        result = evaluate(world, expectation)
     world.env.emit(
         expectation.router,
         "expect",

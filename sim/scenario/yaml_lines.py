@@ -19,6 +19,7 @@ the way every loader message does (`events[2].at: ...`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -42,6 +43,7 @@ _TEXT_PATH_SPECS = " ".join(
         "expect.*.transcript_contains expect.*.transcript_contains.*",
         "expect.*.transcript_not_contains expect.*.transcript_not_contains.*",
         "expect.*.contains expect.*.contains.* expect.*.not_contains expect.*.not_contains.*",
+        "soak.*.routers.* soak.*.links.*.*",
     )
 )
 _TEXT_PATHS: tuple[JsonPath, ...] = tuple(tuple(s.split(".")) for s in _TEXT_PATH_SPECS.split())
@@ -57,8 +59,28 @@ class YamlError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class YamlDocument:
+    """What pass 1 hands on: the data, the line of every path, and the source text of every
+    plain (unquoted) scalar.
+
+    `plain` exists for matrix values: `on` is YAML's True for an `http_server: ${x}` but the
+    text "on" inside `cli: "ip http ${x}"` and in a variant id, so both readings are kept.
+    """
+
+    data: Any
+    lines: dict[JsonPath, int]
+    plain: dict[JsonPath, str]
+
+
 def read_yaml(text: str) -> tuple[Any, dict[JsonPath, int]]:
     """The data in `text` and the line of every path in it; raises `YamlError`."""
+    document = read_yaml_document(text)
+    return document.data, document.lines
+
+
+def read_yaml_document(text: str) -> YamlDocument:
+    """`read_yaml` plus the source text of plain scalars; raises `YamlError`."""
     loader = yaml.SafeLoader(text)
     try:
         try:
@@ -124,12 +146,14 @@ class _Reader:
     def __init__(self, loader: yaml.SafeLoader) -> None:
         self._loader = loader
         self._lines: dict[JsonPath, int] = {}
+        self._plain: dict[JsonPath, str] = {}
         self._active: set[int] = set()
         self._count = 0
 
-    def read(self, root: yaml.Node) -> tuple[Any, dict[JsonPath, int]]:
+    def read(self, root: yaml.Node) -> YamlDocument:
         self._lines[()] = root.start_mark.line + 1
-        return self._value(root, ()), self._lines
+        data = self._value(root, ())
+        return YamlDocument(data, self._lines, self._plain)
 
     def _fail(self, node: yaml.Node, message: str) -> YamlError:
         return YamlError(node.start_mark.line + 1, message)
@@ -183,8 +207,10 @@ class _Reader:
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
-        if node.style is None and any(_matches(path, spec) for spec in _TEXT_PATHS):
-            return node.value
+        if node.style is None:
+            self._plain[path] = node.value
+            if is_text_path(path):
+                return node.value
         try:
             value = self._loader.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:
@@ -196,6 +222,11 @@ class _Reader:
         if isinstance(value, datetime | date):
             return value.isoformat()  # parsed again, with line-aware messages, in pass 3
         return value
+
+
+def is_text_path(path: JsonPath) -> bool:
+    """Whether the value at `path` is free text, read verbatim (see the module docstring)."""
+    return any(_matches(path, spec) for spec in _TEXT_PATHS)
 
 
 def _matches(path: JsonPath, spec: JsonPath) -> bool:

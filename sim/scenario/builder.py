@@ -1,0 +1,331 @@
+"""Pass 3 of scenario loading: what the schema cannot judge, and the typed model.
+
+Cross-references and values a JSON Schema cannot check: unique addresses, links between
+known and distinct routers, events and checks on known routers and within the run,
+parseable times. The frozen model (`sim.scenario.model`) is built in the same pass, so a
+value is checked exactly where it is used. Soak faults (`sim.scenario.soak`) are drawn here
+too, so a loaded scenario's events already hold them, and `invariants:` becomes four
+end-of-run checks appended to the expectations.
+
+Every failure goes through `Errors.fail`, which puts the file and line on it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sim.pki.cs_fsm import CsState
+from sim.scenario import model as m
+from sim.scenario import soak
+from sim.scenario.durations import format_duration, parse_duration
+from sim.scenario.errors import Errors
+from sim.scenario.schema_errors import did_you_mean
+from sim.scenario.yaml_lines import JsonPath
+
+
+class Builder:
+    """Checks what the schema cannot and builds the frozen model."""
+
+    def __init__(self, errors: Errors) -> None:
+        self.errors = errors
+        self.fail = errors.fail
+        self.duration = 0.0
+        self.routers: dict[str, m.RouterSpec] = {}
+        self.links: dict[frozenset[str], m.LinkSpec] = {}
+
+    def scenario(self, data: dict[str, Any], source: Path | None, *, variant: str = "",
+                 axes: tuple[tuple[str, str], ...] = ()) -> m.Scenario:
+        start = self.timestamp(data["start"], ("start",)) if "start" in data else None
+        self.duration = self.seconds(data["duration"], ("duration",))
+        if self.duration <= 0:
+            self.fail(("duration",), "must be longer than 0s")
+        for name, spec in data["routers"].items():
+            self.router(name, spec, ("routers", name))
+        for index, spec in enumerate(data.get("links", [])):
+            self.link(spec, ("links", index))
+        events = [self.event(spec, ("events", i)) for i, spec in enumerate(data.get("events", []))]
+        expects: list[m.Expectation] = [
+            self.expect(spec, ("expect", i)) for i, spec in enumerate(data.get("expect", []))
+        ]
+        seed = int(data.get("seed", 0))
+        spec = soak.parse(data["soak"], ("soak",), self) if "soak" in data else None
+        faults = soak.generate(spec, seed, self.duration) if spec else ()
+        invariants = bool(data.get("invariants", spec is not None))
+        if invariants:
+            line = self.errors.line(("invariants",) if "invariants" in data else ("soak",))
+            expects += [m.InvariantExpect(key, line) for key in m.INVARIANTS]
+        return m.Scenario(
+            name=data["name"],
+            description=data["description"].rstrip(),
+            seed=seed,
+            start=start or m.DEFAULT_START,
+            duration=self.duration,
+            routers=tuple(self.routers.values()),
+            links=tuple(self.links.values()),
+            events=soak.merge(sorted(events, key=lambda event: event.at), faults),
+            expectations=tuple(expects),
+            source=source,
+            variant=variant,
+            axes=axes,
+            soak=spec,
+            invariants=invariants,
+        )
+
+    # -- values --
+    def seconds(self, value: Any, path: JsonPath, *, signed: bool = False) -> float:
+        try:
+            return parse_duration(value, allow_negative=signed)
+        except ValueError as exc:
+            self.fail(path, str(exc))
+
+    def timestamp(self, text: str, path: JsonPath) -> datetime:
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(path, f"{text!r} is not a valid date and time (e.g. 2005-01-06T20:55:00Z)")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def known_router(self, name: str, path: JsonPath, what: str = "router") -> str:
+        if name not in self.routers:
+            hint = did_you_mean(name, self.routers)
+            self.fail(
+                path[:2],
+                f"unknown {what} '{name}'{hint} (routers are: {', '.join(self.routers)})",
+                line_path=path,
+            )
+        return name
+
+    def when(self, spec: dict[str, Any], path: JsonPath) -> float | None:
+        if "at" not in spec:
+            return None
+        at = self.seconds(spec["at"], path + ("at",))
+        if at > self.duration:
+            self.fail(
+                path + ("at",),
+                f"{format_duration(at)} is after the end of the run "
+                f"(duration: {format_duration(self.duration)})",
+            )
+        return at
+
+    # -- topology --
+    def router(self, name: str, spec: dict[str, Any], path: JsonPath) -> None:
+        for other in self.routers:
+            if other.lower() == name.lower():
+                self.fail(
+                    path,
+                    f"router names must differ in more than letter case "
+                    f"('{other}' exists; report files would collide)",
+                )
+        address = self.address(spec["address"], path + ("address",))
+        for other in self.routers.values():
+            if other.address == address:
+                self.fail(
+                    path + ("address",),
+                    f"{address} is already the address of router {other.name} (line {other.line})",
+                )
+        self.routers[name] = m.RouterSpec(
+            name=name,
+            address=address,
+            clock=self.clock(spec.get("clock", {}), path + ("clock",)),
+            config=_lines(spec.get("config", "")),
+            release=spec.get("release", m.DEFAULT_RELEASE),
+            line=self.errors.line(path),
+        )
+
+    def address(self, text: str, path: JsonPath) -> str:
+        try:
+            address = ipaddress.IPv4Address(text)
+        except ValueError:
+            self.fail(path, f"{text!r} is not an IPv4 address")
+        if (
+            address.is_unspecified
+            or address.is_multicast
+            or address.is_loopback
+            or address == ipaddress.IPv4Address("255.255.255.255")
+        ):
+            self.fail(
+                path,
+                f"{address} cannot be a router's address (unspecified, loopback, "
+                "multicast or broadcast)",
+            )
+        return str(address)
+
+    def clock(self, spec: dict[str, Any], path: JsonPath) -> m.ClockSpec:
+        is_set = spec.get("set", True)
+        if spec.get("authoritative") is True and not is_set:
+            self.fail(path + ("authoritative",), "a clock that is not set cannot be authoritative")
+        drift = float(spec.get("drift_ppm", 0.0))
+        if not math.isfinite(drift):
+            self.fail(path + ("drift_ppm",), f"{drift} is not a number of ppm")
+        value = spec.get("value")
+        return m.ClockSpec(
+            set=is_set,
+            value=None if value is None else self.timestamp(value, path + ("value",)),
+            offset=self.seconds(spec.get("offset", 0), path + ("offset",), signed=True),
+            drift_ppm=drift,
+            authoritative=spec.get("authoritative"),
+            calendar=spec.get("calendar", True),
+        )
+
+    def link(self, spec: dict[str, Any], path: JsonPath) -> None:
+        a, b = spec["endpoints"]
+        endpoints = path + ("endpoints",)
+        self.known_router(a, endpoints + (0,))
+        self.known_router(b, endpoints + (1,))
+        if a == b:
+            self.fail(
+                path, f"a link needs two different routers, not {a} twice", line_path=endpoints
+            )
+        key = frozenset((a, b))
+        if key in self.links:
+            self.fail(
+                path,
+                f"duplicate link between {a} and {b} (first given on line {self.links[key].line})",
+                line_path=endpoints,
+            )
+        loss = float(spec.get("loss", 0.0))
+        if not 0.0 <= loss <= 1.0:  # NaN passes the schema's bounds
+            self.fail(path + ("loss",), f"{loss} is not a probability between 0 and 1")
+        self.links[key] = m.LinkSpec(
+            a=a,
+            b=b,
+            latency=self.seconds(spec.get("latency", m.DEFAULT_LATENCY), path + ("latency",)),
+            loss=loss,
+            line=self.errors.line(path),
+        )
+
+    # -- timeline --
+    def event(self, spec: dict[str, Any], path: JsonPath) -> m.Event:
+        at = self.when(spec, path) or 0.0  # the schema requires `at`
+        line = self.errors.line(path)
+        action = self.one_of(spec, path, "action", _EVENT_KEYS)
+        value = spec[action]
+        if action in ("link_down", "link_up"):
+            a, b = value
+            self.known_router(a, path + (action, 0))
+            self.known_router(b, path + (action, 1))
+            if frozenset((a, b)) not in self.links:
+                self.fail(
+                    path,
+                    f"there is no link between {a} and {b} (see 'links')",
+                    line_path=path + (action,),
+                )
+            return m.LinkEvent(at=at, a=a, b=b, up=action == "link_up", line=line)
+        if action == "link_change":
+            a, b = value["endpoints"]
+            self.known_router(a, path + (action, "endpoints", 0))
+            self.known_router(b, path + (action, "endpoints", 1))
+            if frozenset((a, b)) not in self.links:
+                self.fail(path, f"there is no link between {a} and {b} (see 'links')",
+                          line_path=path + (action,))
+            latency = (self.seconds(value["latency"], path + (action, "latency"))
+                       if "latency" in value else None)
+            loss = float(value["loss"]) if "loss" in value else None
+            return m.LinkChangeEvent(at=at, a=a, b=b, latency=latency, loss=loss, line=line)
+        router = self.known_router(spec["router"], path + ("router",))
+        match action:
+            case "cli":
+                lines = _lines(value)
+                if not lines:
+                    self.fail(path + ("cli",), "has no commands")
+                answers = spec.get("input", ())
+                answers = (answers,) if isinstance(answers, str) else tuple(answers)
+                return m.CliEvent(at=at, router=router, lines=lines, input=answers, line=line)
+            case "clock_set":
+                wall = None if value == "now" else self.timestamp(value, path + (action,))
+                return m.ClockSetEvent(at=at, router=router, value=wall, line=line)
+            case "clock_unset":
+                return m.ClockUnsetEvent(at=at, router=router, line=line)
+            case "clock_jump":
+                seconds = self.seconds(value, path + (action,), signed=True)
+                return m.ClockJumpEvent(at=at, router=router, seconds=seconds, line=line)
+            case "http_server":
+                return m.HttpServerEvent(at=at, router=router, on=_on(value), line=line)
+            case "reload":
+                return m.ReloadEvent(at=at, router=router, line=line)
+            case _:
+                return m.PowerEvent(at=at, router=router, on=_on(value), line=line)
+
+    def expect(self, spec: dict[str, Any], path: JsonPath) -> m.Expectation:
+        at = self.when(spec, path)
+        line = self.errors.line(path)
+        router = self.known_router(spec["router"], path + ("router",))
+        check = self.one_of(spec, path, "check", _CHECK_KEYS)
+        value = spec[check]
+        match check:
+            case "server_state":
+                state = CsState(value)
+                return m.ServerStateExpect(router, spec.get("server"), state, at, line)
+            case "transcript_contains" | "transcript_not_contains":
+                negate = check == "transcript_not_contains"
+                return m.TranscriptExpect(router, _texts(value), negate, at, line)
+            case "show":
+                contains = _texts(spec.get("contains", ()))
+                not_contains = _texts(spec.get("not_contains", ()))
+                return m.ShowExpect(router, value, contains, not_contains, at, line)
+            case "nvram_file":
+                return m.NvramFileExpect(router, value, spec.get("exists", True), at, line)
+            case _:
+                return m.CertificateVerifiesExpect(router, value, at, line)
+
+    def one_of(self, spec: dict[str, Any], path: JsonPath, noun: str, keys: tuple[str, ...]) -> str:
+        """The single action/check key; the schema says so too, this guards the model."""
+        present = [key for key in keys if key in spec]
+        if len(present) != 1:
+            self.fail(
+                path,
+                f"needs exactly one {noun}, one of: {', '.join(keys)} (found: "
+                f"{', '.join(present) or 'none'})",
+            )
+        return present[0]
+
+
+_EVENT_KEYS = (
+    "cli",
+    "link_down",
+    "link_up",
+    "link_change",
+    "clock_set",
+    "clock_unset",
+    "clock_jump",
+    "http_server",
+    "reload",
+    "power",
+)
+_CHECK_KEYS = (
+    "server_state",
+    "transcript_contains",
+    "transcript_not_contains",
+    "show",
+    "nvram_file",
+    "certificate_verifies",
+)
+
+
+def _lines(value: str | list[str]) -> tuple[str, ...]:
+    """Console or config text as lines: one command per line, right-stripped.
+
+    Blank lines at the ends are artefacts of YAML block scalars (`|` keeps a final newline)
+    and are dropped; blank lines in between are kept, since a bare Return at a console is
+    something a person can type.
+    """
+    lines = value.splitlines() if isinstance(value, str) else list(value)
+    lines = [line.rstrip() for line in lines]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return tuple(lines)
+
+
+def _texts(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _on(value: str | bool) -> bool:
+    """`on`/`off`, which YAML 1.1 may already have turned into True/False."""
+    return value is True or value == "on"
