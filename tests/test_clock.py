@@ -110,3 +110,26 @@ def test_timer_driver_rearms_when_the_clock_jumps() -> None:
     env.run(until=11)
     assert len(core.fired_at) == 1
     assert env.now == 11
+
+
+class Stuck:
+    """A core whose deadline never moves forward (a zero CRL lifetime, say)."""
+
+    def __init__(self, deadline: datetime) -> None:
+        self.deadline = deadline
+        self.calls = 0
+
+    def next_deadline(self) -> datetime:
+        return self.deadline
+
+    def on_timer(self, now: datetime) -> None:
+        self.calls += 1
+
+
+def test_timer_driver_does_not_spin_on_a_stuck_deadline() -> None:
+    env = SimEnv(0, START)
+    clock = RouterClock(env)
+    core = Stuck(START)
+    TimerDriver(env, clock, core, lambda _e: None)
+    env.run(until=10)
+    assert 5 <= core.calls <= 11

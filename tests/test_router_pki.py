@@ -208,3 +208,19 @@ def test_ca_certificate_expiry_is_logged_and_stops_issuing() -> None:
     enroll(lab, r2)
     out = lab.type(ca, "crypto pki server ca grant 1")
     assert "% The certificate server's CA certificate has expired" in out
+
+
+def test_saved_trustpoint_keeps_retry_settings_and_renewal_after_reload() -> None:
+    lab, ca, r2 = lab_with_ca(grant="grant auto", extra="lifetime certificate 2\n")
+    enroll(lab, r2, "enrollment retry period 3\nenrollment retry count 42\nauto-enroll 50\n")
+    lab.type(r2, "write memory")
+    config = r2.nvram.read("startup-config").decode()
+    assert " enrollment retry period 3" in config and " enrollment retry count 42" in config
+    first = r2.trustpoints["ca"].id_cert.serial_number
+    r2.reload()
+    lab.run(120)
+    tp = r2.trustpoints["ca"]
+    assert (tp.retry_period_minutes, tp.retry_count, tp.auto_enroll_percent) == (3, 42, 50)
+    assert tp.id_cert.serial_number == first
+    lab.run(24 * 3600)
+    assert r2.trustpoints["ca"].id_cert.serial_number > first

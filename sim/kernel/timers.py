@@ -19,6 +19,9 @@ from sim.kernel.clock import RouterClock
 from sim.kernel.env import SimEnv
 
 
+MIN_REARM_SECONDS = 1.0
+
+
 class TimedCore(Protocol):
     def next_deadline(self) -> datetime | None: ...
 
@@ -67,3 +70,8 @@ class TimerDriver:
                 current = self._core.next_deadline()
                 if current is not None and current <= now:
                     self._on_effects(self._core.on_timer(now))
+                    after = self._core.next_deadline()
+                    if after is not None and after <= now:
+                        # A core that leaves its deadline in the past (say, a zero
+                        # lifetime) must not spin at one instant: let time move on.
+                        yield self._env.timeout(MIN_REARM_SECONDS)

@@ -206,6 +206,10 @@ class Router:
         self.console_line("")
         self.log("%SYS-5-RESTART: System restarted --")
         self.emit("power", "booted")
+        from sim.router.pki_client import schedule_renewal
+
+        for tp in self.trustpoints.values():
+            schedule_renewal(self, tp)  # IOS re-arms `RENEW <tp>` timers at boot
         for cs in enable_servers:
             yield from self.run_signal(cs, CsSignal.NO_SHUT)
 

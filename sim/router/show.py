@@ -238,6 +238,10 @@ def _trustpoint_config(tp: Trustpoint) -> list[str]:
         lines.append(f" revocation-check {tp.revocation_check}")
     if tp.rsakeypair:
         lines.append(f" rsakeypair {tp.rsakeypair}")
+    if tp.retry_period_minutes != 1:
+        lines.append(f" enrollment retry period {tp.retry_period_minutes}")
+    if tp.retry_count != 10:
+        lines.append(f" enrollment retry count {tp.retry_count}")
     if tp.auto_enroll_percent is not None:
         lines.append(f" auto-enroll {tp.auto_enroll_percent}")
     lines.append("!")
