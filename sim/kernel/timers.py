@@ -18,7 +18,6 @@ import simpy
 from sim.kernel.clock import RouterClock
 from sim.kernel.env import SimEnv
 
-
 MIN_REARM_SECONDS = 1.0
 
 
