@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs o
 
 @pytest.fixture(scope="module")
 def chained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    scenario = load_scenario(ROOT / "scenarios" / "chained-subordinates.yaml")
+    scenario = load_scenario(ROOT / "scenarios" / "hierarchy" / "chained-subordinates.yaml")
     result = run_scenario(scenario)
     out = tmp_path_factory.mktemp("chained")
     write_output(result, out)

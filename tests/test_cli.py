@@ -31,7 +31,7 @@ expect:
 
 def test_run_writes_the_output_folder_and_exits_0(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = pkilab("run", str(ROOT / "scenarios" / "root-ca.yaml"), "--out", str(out))
+    done = pkilab("run", str(ROOT / "scenarios" / "bring-up" / "root-ca.yaml"), "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "7/7 expectations hold" in done.stdout
     summary = json.loads((out / "summary.json").read_text())
@@ -69,7 +69,7 @@ def test_missing_file_and_bad_usage_exit_2(tmp_path: Path) -> None:
 
 
 def test_validate(tmp_path: Path) -> None:
-    done = pkilab("validate", str(ROOT / "scenarios" / "root-ca.yaml"))
+    done = pkilab("validate", str(ROOT / "scenarios" / "bring-up" / "root-ca.yaml"))
     assert done.returncode == 0 and done.stdout.startswith("ok: ")
     bad = tmp_path / "bad.yaml"
     bad.write_text(PASSING.replace("routers:", "routerz:"))

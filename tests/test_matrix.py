@@ -23,7 +23,7 @@ from sim.scenario.replay import VariantError, replay_command, run_folder, select
 from sim.scenario.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
-MATRIX_FILE = ROOT / "scenarios" / "matrix-enrollment-faults.yaml"
+MATRIX_FILE = ROOT / "scenarios" / "reachability" / "matrix-enrollment-faults.yaml"
 
 BASE = """\
 name: t

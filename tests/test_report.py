@@ -361,7 +361,7 @@ def test_reports_are_deterministic(run: Run) -> None:
 @pytest.fixture(scope="module")
 def sub_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sub-ca-enrollment")
-    write_output(run_scenario(load_scenario(ROOT / "scenarios" / "sub-ca-enrollment.yaml")),
+    write_output(run_scenario(load_scenario(ROOT / "scenarios" / "enrollment" / "sub-ca-enrollment.yaml")),
                  out)
     write_report(out)
     return out
@@ -402,7 +402,7 @@ def invoke(*args: str) -> Any:
 
 def test_run_writes_and_names_the_report(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    done = invoke("run", str(ROOT / "scenarios" / "root-ca.yaml"), "--out", str(out))
+    done = invoke("run", str(ROOT / "scenarios" / "bring-up" / "root-ca.yaml"), "--out", str(out))
     assert done.exit_code == 0, done.output
     assert f"report: {out / 'report.html'}" in done.output
     assert (out / "report.md").is_file()
@@ -410,7 +410,7 @@ def test_run_writes_and_names_the_report(tmp_path: Path) -> None:
 
 def test_report_command_regenerates_a_kept_folder(tmp_path: Path) -> None:
     out = tmp_path / "kept"
-    write_output(run_scenario(load_scenario(ROOT / "scenarios" / "root-ca.yaml")), out)
+    write_output(run_scenario(load_scenario(ROOT / "scenarios" / "bring-up" / "root-ca.yaml")), out)
     first = [p.read_bytes() for p in write_report(out)]
     for name in ("report.html", "report.md"):
         (out / name).unlink()

@@ -118,7 +118,7 @@ def chromium(page: Path, tmp: Path, *extra: str) -> subprocess.CompletedProcess[
 
 @pytest.fixture(scope="module")
 def chained(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    scenario = load_scenario(ROOT / "scenarios" / "chained-subordinates.yaml")
+    scenario = load_scenario(ROOT / "scenarios" / "hierarchy" / "chained-subordinates.yaml")
     return render(scenario, tmp_path_factory.mktemp("chained"))
 
 

@@ -32,9 +32,16 @@ def test_shipped_scenario_meets_its_expectations(path: Path) -> None:
         assert result.results, "a shipped scenario must have expectations"
 
 
-def test_the_four_issue_scenarios_ship() -> None:
+def test_the_scenario_library_is_grouped_by_theme() -> None:
     names = {p.stem for p in SCENARIOS}
     assert {"root-ca", "clock-not-set", "http-server-off", "root-reload"} <= names
+    themes = {p.parent.name for p in SCENARIOS}
+    assert themes == {"bring-up", "enrollment", "hierarchy", "clock", "reachability",
+                      "persistence", "lifecycle", "revocation"}
+    assert len(SCENARIOS) >= 25
+    for path in SCENARIOS:
+        text = path.read_text()
+        assert "description:" in text and "expect:" in text, path
 
 
 def _normalise(text: str) -> str:
@@ -58,7 +65,7 @@ def test_seed_excerpt_is_verbatim() -> None:
 
 
 def test_clock_not_set_transcript_follows_the_seed_in_order() -> None:
-    result = run_scenario(load_scenario(ROOT / "scenarios" / "clock-not-set.yaml"))
+    result = run_scenario(load_scenario(ROOT / "scenarios" / "clock" / "clock-not-set.yaml"))
     lines = transcript_lines(result.world.env.trace, "ca")
     console = _normalise(" ".join(STAMP.sub("", line) for line in lines))
     position = 0
@@ -78,8 +85,9 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("name", ["root-ca", "root-reload", "sub-ca-enrollment",
-                                  "unreachable-url-loss"])
+@pytest.mark.parametrize("name", ["bring-up/root-ca", "persistence/root-reload",
+                                  "enrollment/sub-ca-enrollment",
+                                  "reachability/unreachable-url-loss"])
 def test_same_scenario_and_seed_give_byte_identical_output(tmp_path: Path, name: str) -> None:
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     first, second = tmp_path / "a", tmp_path / "b"
@@ -99,7 +107,7 @@ def test_same_scenario_and_seed_give_byte_identical_output(tmp_path: Path, name:
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 def test_openssl_reads_the_exported_certificate_and_crl(tmp_path: Path) -> None:
-    write_output(run_scenario(load_scenario(ROOT / "scenarios" / "root-ca.yaml")), tmp_path)
+    write_output(run_scenario(load_scenario(ROOT / "scenarios" / "bring-up" / "root-ca.yaml")), tmp_path)
     folder = tmp_path / "artifacts" / "root1"
     cert = subprocess.run(["openssl", "x509", "-in", folder / "root1.ca.pem", "-noout",
                            "-subject", "-issuer", "-serial", "-ext", "basicConstraints"],
@@ -112,7 +120,7 @@ def test_openssl_reads_the_exported_certificate_and_crl(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True)
     assert "verify OK" in crl.stderr + crl.stdout
     # The lab lives in January 2005: verify at the simulated time, not the host's.
-    at_time = str(int(load_scenario(ROOT / "scenarios" / "root-ca.yaml").start.timestamp()
+    at_time = str(int(load_scenario(ROOT / "scenarios" / "bring-up" / "root-ca.yaml").start.timestamp()
                       + 3600))
     verify = subprocess.run(["openssl", "verify", "-attime", at_time, "-CAfile",
                              folder / "root1.ca.pem", folder / "root1.ca.pem"],

@@ -29,7 +29,7 @@ def _norm(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def walkthrough() -> RunResult:
-    return run_scenario(load_scenario(ROOT / "scenarios" / "sub-ca-enrollment.yaml"))
+    return run_scenario(load_scenario(ROOT / "scenarios" / "enrollment" / "sub-ca-enrollment.yaml"))
 
 
 def _expected(name: str) -> list[str]:

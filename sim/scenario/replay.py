@@ -4,8 +4,8 @@ A soak or a matrix that fails in CI is only useful if a person can get the very 
 on their desk. A run is fully named by its file, its seed (a soak's faults are drawn from
 it) and, for a matrix, its variant id, so the command is::
 
-    pkilab run scenarios/soak-hierarchy.yaml --seed 1234
-    pkilab run scenarios/matrix-enrollment-faults.yaml --seed 42 --variant 'fault=dns,grant=auto'
+    pkilab run scenarios/hierarchy/soak-hierarchy.yaml --seed 1234
+    pkilab run scenarios/reachability/matrix-enrollment-faults.yaml --seed 42 --variant 'fault=dns,grant=auto'
 
 `select_variants` is what `--variant` does with the runs of a matrix file. It takes the
 whole id or a part of it (`fault=dns` picks both grant modes), in any order, with spaces
