@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from sim.kernel.trace import TraceEvent
+from sim.kernel.transcript import transcript_entries
 from sim.report.model import (
     CertNode,
     Exchange,
@@ -137,25 +139,12 @@ def _timelines(summary: dict[str, Any], records: list[Record]) -> tuple[ServerTi
 
 def _transcripts(summary: dict[str, Any], records: list[Record]
                  ) -> dict[str, tuple[TranscriptLine, ...]]:
-    lines: dict[str, list[TranscriptLine]] = {name: [] for name in summary["routers"]}
-    for record in records:
-        router = record["router"]
-        if router not in lines:
-            continue
-        if record["category"] == "console":
-            if record["name"] == "line":
-                lines[router].append(TranscriptLine(record["data"]["text"], "console",
-                                                    record["t"]))
-            elif record["name"] == "inline":
-                if lines[router]:
-                    last = lines[router][-1]
-                    lines[router][-1] = TranscriptLine(last.text + record["data"]["text"],
-                                                       last.kind, last.t)
-        elif record["category"] == "log":
-            lines[router].append(TranscriptLine(
-                f"{record['data']['stamp']}: {record['data']['text']}", record["name"],
-                record["t"]))
-    return {name: tuple(entries) for name, entries in lines.items()}
+    """Each router's console, rendered by the same code that writes transcripts/*.txt."""
+    events = [TraceEvent(r["seq"], r["t"], r["router"], r["category"], r["name"], r["data"])
+              for r in records if r["category"] in ("console", "log")]
+    return {name: tuple(TranscriptLine(line.text, line.kind, line.t)
+                        for line in transcript_entries(events, name))
+            for name in summary["routers"]}
 
 
 def _artifacts(summary: dict[str, Any]) -> dict[str, tuple[str, ...]]:
