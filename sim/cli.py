@@ -18,6 +18,8 @@ from rich.table import Table
 import sim
 from sim.report import write_report
 from sim.report.write import missing_inputs
+from sim.scenario import golden
+from sim.scenario.golden import GoldenFile
 from sim.scenario.loader import ScenarioError, load_scenarios
 from sim.scenario.model import Scenario
 from sim.scenario.output import write_output
@@ -155,6 +157,7 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
     for path in files:
         scenarios += _load_or_exit(path)
     results: list[RunResult] = []
+    goldens: list[list[GoldenFile]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("running scenarios", total=len(scenarios))
@@ -164,28 +167,46 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
             out = out_root / run_folder(scenario)
             write_output(result, out)
             write_report(out)
+            # After the output folder: golden `show` commands must not touch what it holds.
+            files = golden.compare(result, scenario.source) if scenario.source else []
             results.append(result)
+            goldens.append(files)
             progress.advance(task)
     table = Table(title="pkilab check")
-    for column in ("scenario", "seed", "expectations", "result"):
+    for column in ("scenario", "seed", "expectations", "golden", "result"):
         table.add_column(column)
-    for result in results:
+    verdicts = [result.passed and all(f.matches for f in files)
+                for result, files in zip(results, goldens, strict=True)]
+    for result, files, ok in zip(results, goldens, verdicts, strict=True):
         passed = sum(r.passed for r in result.results)
-        verdict = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
+        same = f"{sum(f.matches for f in files)}/{len(files)}" if files else "-"
+        verdict = "[green]pass[/green]" if ok else "[red]FAIL[/red]"
         table.add_row(result.scenario.full_name, str(result.seed),
-                      f"{passed}/{len(result.results)}", verdict)
+                      f"{passed}/{len(result.results)}", same, verdict)
     console.print(table)
-    for result in results:
+    for result, files, ok in zip(results, goldens, verdicts, strict=True):
         for r in result.results:
             if not r.passed:
                 console.print(f"[red]FAIL[/red] {result.scenario.full_name}: ", end="")
                 console.print(f"{r.expectation.describe()} -- observed: {r.observed}",
                               markup=False)
-        if not result.passed:
+        for golden_file in files:
+            if not golden_file.matches:
+                console.print(f"[red]FAIL[/red] {result.scenario.full_name}: ", end="")
+                diff = "" if golden_file.expected is None else " (diff in the JUnit XML)"
+                console.print(_golden_summary(golden_file) + diff, markup=False)
+        if not ok:
             console.print(f"  replay: {result.replay}", markup=False)
-    write_junit(results, junit)
+    write_junit(results, junit, goldens)
     console.print(f"JUnit XML: {junit}", markup=False)
-    sys.exit(EXIT_OK if all(r.passed for r in results) else EXIT_FAILED)
+    sys.exit(EXIT_OK if all(verdicts) else EXIT_FAILED)
+
+
+def _golden_summary(golden_file: GoldenFile) -> str:
+    """One line about a golden file that fails; the diff itself goes to the JUnit XML."""
+    if golden_file.expected is None:
+        return f"golden file {golden_file.path} is missing ({golden.UPDATE_COMMAND} writes it)"
+    return f"golden file {golden_file.path} differs from this run"
 
 
 @main.command()
@@ -223,19 +244,30 @@ def bench(routers: int, minutes: float, enrolling: int) -> None:
         click.echo(line)
 
 
-def write_junit(results: list[RunResult], path: Path) -> None:
+def write_junit(results: list[RunResult], path: Path,
+                goldens: list[list[GoldenFile]] | None = None) -> None:
+    """One testsuite per run, one testcase per expectation and per golden file (whose
+    failure text is the unified diff, what a CI page shows)."""
     suites = ElementTree.Element("testsuites", name="pkilab")
-    for result in results:
+    for result, files in zip(results, goldens or [[] for _ in results], strict=True):
         failures = sum(not r.passed for r in result.results)
+        failures += sum(not f.matches for f in files)
         suite = ElementTree.SubElement(
             suites, "testsuite", name=result.scenario.full_name,
-            tests=str(len(result.results)), failures=str(failures), errors="0")
+            tests=str(len(result.results) + len(files)), failures=str(failures), errors="0")
         for r in result.results:
             case = ElementTree.SubElement(suite, "testcase", classname=result.scenario.full_name,
                                           name=r.expectation.describe())
             if not r.passed:
                 failure = ElementTree.SubElement(case, "failure", message=r.observed)
                 failure.text = "\n".join(r.context)
+        for golden_file in files:
+            case = ElementTree.SubElement(suite, "testcase", classname=result.scenario.full_name,
+                                          name=f"golden {golden_file.name}")
+            if not golden_file.matches:
+                failure = ElementTree.SubElement(case, "failure",
+                                                 message=_golden_summary(golden_file))
+                failure.text = golden_file.problem()
     path.parent.mkdir(parents=True, exist_ok=True)
     ElementTree.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 

@@ -1,5 +1,11 @@
 """Shared test setup: a per-session RSA key cache so key generation is paid once, and the
-`--update-golden` option that lets golden-file tests rewrite their files."""
+`update_golden` fixture for golden-file tests.
+
+`--update-golden` itself belongs to pkilab's pytest plugin (`sim.pytest_plugin`, loaded
+through its entry point once the package is installed: `pip install -e '.[test]'`), because
+scenario golden files under `scenarios/` honour it too, in sessions that never load this
+conftest.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +20,6 @@ def _key_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = tmp_path_factory.mktemp("keys")
     os.environ["PKILAB_KEY_CACHE"] = str(cache)
     return cache
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="Rewrite golden files (tests/golden/) from the current output.")
 
 
 @pytest.fixture(scope="session")

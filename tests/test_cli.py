@@ -48,7 +48,7 @@ def test_failed_expectation_exits_1_and_says_what_was_observed(tmp_path: Path) -
     done = pkilab("run", str(scenario), "--out", str(tmp_path / "out"))
     assert done.returncode == 1
     assert "FAIL r1: certificate server is enabled" in done.stdout
-    assert "r1 has no any certificate server" in done.stdout or "has no" in done.stdout
+    assert "observed: r1 has no certificate server" in done.stdout
 
 
 def test_bad_scenario_exits_2_naming_file_and_line(tmp_path: Path) -> None:
@@ -92,6 +92,41 @@ def test_check_runs_a_folder_and_writes_junit(tmp_path: Path) -> None:
     counts = {s.get("name"): (s.get("tests"), s.get("failures")) for s in suites}
     assert counts == {"tiny-fails": ("2", "1"), "tiny": ("1", "0")}
     assert (tmp_path / "reports" / "tiny" / "summary.json").exists()
+
+
+def test_check_compares_golden_files_with_the_diff_in_junit(tmp_path: Path) -> None:
+    scenario = tmp_path / "pinned.yaml"
+    scenario.write_text(PASSING + "golden:\n  transcripts: [r1]\n")
+    junit, out = tmp_path / "junit.xml", tmp_path / "reports"
+
+    def check() -> tuple[subprocess.CompletedProcess[str], ElementTree.Element]:
+        done = pkilab("check", str(scenario), "--out", str(out), "--junit", str(junit))
+        case = ElementTree.parse(junit).getroot().find(
+            "testsuite/testcase[@name='golden pinned.golden/r1.txt']")
+        assert case is not None, done.stdout
+        return done, case
+
+    done, case = check()
+    assert done.returncode == 1
+    assert "pinned.golden/r1.txt is missing (pytest --update-golden writes it)" in done.stdout
+    assert "does not exist" in (case.find("failure").text or "")  # type: ignore[union-attr]
+
+    golden = tmp_path / "pinned.golden" / "r1.txt"
+    golden.parent.mkdir()
+    transcript = (out / "tiny" / "transcripts" / "r1.txt").read_text()
+    golden.write_text(transcript)
+    done, case = check()
+    assert done.returncode == 0, done.stdout
+    assert case.find("failure") is None
+
+    assert "Press RETURN to get started!" in transcript
+    golden.write_text(transcript.replace("RETURN", "ENTER"))
+    done, case = check()
+    assert done.returncode == 1
+    assert "differs from this run (diff in the JUnit XML)" in done.stdout
+    diff = case.find("failure").text or ""  # type: ignore[union-attr]
+    assert f"--- {golden} (golden)" in diff and "+++ pinned.golden/r1.txt (this run)" in diff
+    assert "\n-Press ENTER" in diff and "\n+Press RETURN" in diff
 
 
 def test_bench_prints_its_numbers() -> None:

@@ -361,8 +361,8 @@ def test_reports_are_deterministic(run: Run) -> None:
 @pytest.fixture(scope="module")
 def sub_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sub-ca-enrollment")
-    write_output(run_scenario(load_scenario(ROOT / "scenarios" / "enrollment" / "sub-ca-enrollment.yaml")),
-                 out)
+    scenario = load_scenario(ROOT / "scenarios" / "enrollment" / "sub-ca-enrollment.yaml")
+    write_output(run_scenario(scenario), out)
     write_report(out)
     return out
 

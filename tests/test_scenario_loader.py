@@ -166,6 +166,18 @@ def test_describe_is_one_short_line(scenario: m.Scenario) -> None:
     assert scenario.events[5].describe() == "sub: clock jumps -1h30m at 5m"
 
 
+def test_golden_spec_names_its_files() -> None:
+    scenario = load_scenario_text(
+        BASE + "golden:\n  transcripts: [r2, r1]\n  show:\n"
+        "    - {router: r1, command: '  show crypto pki  server '}\n", "x.yaml")
+    golden = scenario.golden
+    assert golden is not None and golden.line == 11
+    assert golden.transcripts == ("r2", "r1")
+    assert golden.show[0].command == "show crypto pki server" and golden.show[0].line == 14
+    assert golden.file_names() == ["r2.txt", "r1.txt", "r1--show_crypto_pki_server.txt"]
+    assert load_scenario_text(BASE, "x.yaml").golden is None
+
+
 def test_model_is_frozen(scenario: m.Scenario) -> None:
     with pytest.raises(AttributeError):
         scenario.name = "other"  # type: ignore[misc]
@@ -337,6 +349,23 @@ CASES = [
         7,
         "a clock that is not set cannot be authoritative",
     ),
+    (BASE + "golden:\n  transcripts: [r1, r3]\n", 12,
+     "golden.transcripts[1]: unknown router 'r3' (routers are: r1, r2)"),
+    (
+        BASE + "golden:\n  show:\n    - {router: r9, command: show clock}\n",
+        13,
+        "golden.show[0].router: unknown router 'r9'",
+    ),
+    (BASE + "golden:\n  transcript: [r1]\n", 12,
+     "golden: unknown key 'transcript'; did you mean 'transcripts'?"),
+    (
+        BASE + "golden:\n  show:\n    - {router: r1, command: show clock}\n"
+        "    - {router: r1, command: 'show  clock'}\n",
+        14,
+        "golden.show[1]: r1: 'show clock' is given twice (first on line 13)",
+    ),
+    (BASE + "golden:\n  show:\n    - {router: r1}\n", 13, "missing required key 'command'"),
+    (BASE + "golden: {}\n", 11, "golden: must have at least 1 entry"),
     ("name: t\ndescription: d\nduration: 1m\n", 1, "missing required key 'routers'"),
     ("seed: 1\n", 1, "missing required keys 'name', 'description', 'duration', 'routers'"),
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sim.kernel.transcript import transcript_lines
+from sim.scenario import golden
 from sim.scenario.loader import load_scenario, load_scenarios
 from sim.scenario.output import write_output
 from sim.scenario.runner import run_scenario
@@ -30,6 +31,20 @@ def test_shipped_scenario_meets_its_expectations(path: Path) -> None:
                     for r in result.results if not r.passed]
         assert not failures, "\n".join(failures)
         assert result.results, "a shipped scenario must have expectations"
+
+
+def test_shipped_golden_files_match_and_are_byte_stable() -> None:
+    """`pytest scenarios/` compares these too; here they guard the project's own CI."""
+    pinned = [p for p in SCENARIOS if (p.parent / f"{p.stem}.golden").is_dir()]
+    assert {p.stem for p in pinned} >= {"clock-not-set", "sub-ca-enrollment"}
+    for path in pinned:
+        for scenario in load_scenarios(path):
+            assert scenario.golden is not None, path
+            first = golden.compare(run_scenario(scenario), path)
+            again = golden.compare(run_scenario(scenario), path)
+            assert first and [f.actual for f in first] == [f.actual for f in again], path
+            problems = [f.problem() for f in first if not f.matches]
+            assert not problems, "\n".join(problems)
 
 
 def test_the_scenario_library_is_grouped_by_theme() -> None:
@@ -107,7 +122,8 @@ def test_same_scenario_and_seed_give_byte_identical_output(tmp_path: Path, name:
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 def test_openssl_reads_the_exported_certificate_and_crl(tmp_path: Path) -> None:
-    write_output(run_scenario(load_scenario(ROOT / "scenarios" / "bring-up" / "root-ca.yaml")), tmp_path)
+    scenario = load_scenario(ROOT / "scenarios" / "bring-up" / "root-ca.yaml")
+    write_output(run_scenario(scenario), tmp_path)
     folder = tmp_path / "artifacts" / "root1"
     cert = subprocess.run(["openssl", "x509", "-in", folder / "root1.ca.pem", "-noout",
                            "-subject", "-issuer", "-serial", "-ext", "basicConstraints"],
@@ -120,8 +136,7 @@ def test_openssl_reads_the_exported_certificate_and_crl(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True)
     assert "verify OK" in crl.stderr + crl.stdout
     # The lab lives in January 2005: verify at the simulated time, not the host's.
-    at_time = str(int(load_scenario(ROOT / "scenarios" / "bring-up" / "root-ca.yaml").start.timestamp()
-                      + 3600))
+    at_time = str(int(scenario.start.timestamp() + 3600))
     verify = subprocess.run(["openssl", "verify", "-attime", at_time, "-CAfile",
                              folder / "root1.ca.pem", folder / "root1.ca.pem"],
                             capture_output=True, text=True)

@@ -5,7 +5,8 @@ known and distinct routers, events and checks on known routers and within the ru
 parseable times. The frozen model (`sim.scenario.model`) is built in the same pass, so a
 value is checked exactly where it is used. Soak faults (`sim.scenario.soak`) are drawn here
 too, so a loaded scenario's events already hold them, and `invariants:` becomes four
-end-of-run checks appended to the expectations.
+end-of-run checks appended to the expectations. `golden:` is checked against the routers
+by `sim.scenario.golden`, which owns the golden-file format.
 
 Every failure goes through `Errors.fail`, which puts the file and line on it.
 """
@@ -19,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.pki.cs_fsm import CsState
+from sim.scenario import golden, soak
 from sim.scenario import model as m
-from sim.scenario import soak
 from sim.scenario.durations import format_duration, parse_duration
 from sim.scenario.errors import Errors
 from sim.scenario.schema_errors import did_you_mean
@@ -54,6 +55,7 @@ class Builder:
         seed = int(data.get("seed", 0))
         spec = soak.parse(data["soak"], ("soak",), self) if "soak" in data else None
         faults = soak.generate(spec, seed, self.duration) if spec else ()
+        pinned = golden.parse(data["golden"], ("golden",), self) if "golden" in data else None
         invariants = bool(data.get("invariants", spec is not None))
         if invariants:
             line = self.errors.line(("invariants",) if "invariants" in data else ("soak",))
@@ -73,6 +75,7 @@ class Builder:
             axes=axes,
             soak=spec,
             invariants=invariants,
+            golden=pinned,
         )
 
     # -- values --

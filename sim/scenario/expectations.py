@@ -80,7 +80,7 @@ def evaluate(world: World, expectation: Expectation) -> ExpectationResult:
 def _server_state(router: Router, e: ServerStateExpect, now: float) -> ExpectationResult:
     state = router.server_state(e.server)
     if state is None:
-        who = e.server or "any certificate server"
+        who = f"certificate server {e.server}" if e.server else "certificate server"
         return ExpectationResult(e, False, f"{router.name} has no {who}", now)
     cs = router.servers.get(e.server) if e.server else next(iter(router.servers.values()))
     observed = f"state {state.value}" + (f" (Status: {cs.status()})" if cs else "")

@@ -28,6 +28,7 @@ from sim.pki.cs_fsm import CsState
 from sim.scenario.durations import format_duration
 
 if TYPE_CHECKING:
+    from sim.scenario.golden import GoldenSpec
     from sim.scenario.soak import SoakSpec
 
 DEFAULT_START = datetime(2005, 1, 6, 20, 55, 0, tzinfo=UTC)
@@ -411,6 +412,8 @@ class Scenario:
     """The `soak:` the faults among `events` were drawn from (`sim.scenario.soak`)."""
     invariants: bool = False
     """Whether the end-of-run invariants are among `expectations`."""
+    golden: GoldenSpec | None = None
+    """The transcripts and show output compared byte for byte (`sim.scenario.golden`)."""
 
     @property
     def full_name(self) -> str:

@@ -5,7 +5,8 @@ on their desk. A run is fully named by its file, its seed (a soak's faults are d
 it) and, for a matrix, its variant id, so the command is::
 
     pkilab run scenarios/hierarchy/soak-hierarchy.yaml --seed 1234
-    pkilab run scenarios/reachability/matrix-enrollment-faults.yaml --seed 42 --variant 'fault=dns,grant=auto'
+    pkilab run scenarios/reachability/matrix-enrollment-faults.yaml --seed 42 \
+        --variant 'fault=dns,grant=auto'
 
 `select_variants` is what `--variant` does with the runs of a matrix file. It takes the
 whole id or a part of it (`fault=dns` picks both grant modes), in any order, with spaces
@@ -84,4 +85,10 @@ def run_folder(scenario: Scenario) -> str:
     matrix run, with characters a file system may not take replaced by `_`."""
     if not scenario.variant:
         return scenario.name
-    return f"{scenario.name}/{re.sub(r'[^A-Za-z0-9._=,+-]', '_', scenario.variant)}"
+    return f"{scenario.name}/{variant_folder(scenario.variant)}"
+
+
+def variant_folder(variant: str) -> str:
+    """A matrix run's id as a folder name (output folders, golden files): characters a
+    file system may not take become `_`."""
+    return re.sub(r"[^A-Za-z0-9._=,+-]", "_", variant)

@@ -44,6 +44,7 @@ _TEXT_PATH_SPECS = " ".join(
         "expect.*.transcript_not_contains expect.*.transcript_not_contains.*",
         "expect.*.contains expect.*.contains.* expect.*.not_contains expect.*.not_contains.*",
         "soak.*.routers.* soak.*.links.*.*",
+        "golden.transcripts.* golden.show.*.router golden.show.*.command",
     )
 )
 _TEXT_PATHS: tuple[JsonPath, ...] = tuple(tuple(s.split(".")) for s in _TEXT_PATH_SPECS.split())
