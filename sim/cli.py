@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -87,7 +88,7 @@ def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Pat
 
 def _print_result(console: Console, result: RunResult, out: Path) -> None:
     scenario = result.scenario
-    console.print(f"[bold]{scenario.full_name}[/bold] (seed {result.seed}, "
+    console.print(f"[bold]{escape(scenario.full_name)}[/bold] (seed {result.seed}, "
                   f"{len(result.world.routers)} routers)", markup=True)
     for r in result.results:
         mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
@@ -162,7 +163,7 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("running scenarios", total=len(scenarios))
         for scenario in scenarios:
-            progress.update(task, description=scenario.full_name)
+            progress.update(task, description=escape(scenario.full_name))
             result = run_scenario(scenario, seed=seed, key_cache=key_cache)
             out = out_root / run_folder(scenario)
             write_output(result, out)
@@ -174,25 +175,25 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
             progress.advance(task)
     table = Table(title="pkilab check")
     for column in ("scenario", "seed", "expectations", "golden", "result"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     verdicts = [result.passed and all(f.matches for f in files)
                 for result, files in zip(results, goldens, strict=True)]
     for result, files, ok in zip(results, goldens, verdicts, strict=True):
         passed = sum(r.passed for r in result.results)
         same = f"{sum(f.matches for f in files)}/{len(files)}" if files else "-"
         verdict = "[green]pass[/green]" if ok else "[red]FAIL[/red]"
-        table.add_row(result.scenario.full_name, str(result.seed),
+        table.add_row(escape(result.scenario.full_name), str(result.seed),
                       f"{passed}/{len(result.results)}", same, verdict)
     console.print(table)
     for result, files, ok in zip(results, goldens, verdicts, strict=True):
         for r in result.results:
             if not r.passed:
-                console.print(f"[red]FAIL[/red] {result.scenario.full_name}: ", end="")
+                console.print(f"[red]FAIL[/red] {escape(result.scenario.full_name)}: ", end="")
                 console.print(f"{r.expectation.describe()} -- observed: {r.observed}",
                               markup=False)
         for golden_file in files:
             if not golden_file.matches:
-                console.print(f"[red]FAIL[/red] {result.scenario.full_name}: ", end="")
+                console.print(f"[red]FAIL[/red] {escape(result.scenario.full_name)}: ", end="")
                 diff = "" if golden_file.expected is None else " (diff in the JUnit XML)"
                 console.print(_golden_summary(golden_file) + diff, markup=False)
         if not ok:

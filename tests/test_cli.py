@@ -134,3 +134,15 @@ def test_bench_prints_its_numbers() -> None:
     assert done.returncode == 0, done.stderr
     assert "routers: 30" in done.stdout and "root CS: enabled" in done.stdout
     assert "peak memory" in done.stdout
+
+
+def test_check_names_each_matrix_run(tmp_path: Path) -> None:
+    junit = tmp_path / "j.xml"
+    done = pkilab("check", str(ROOT / "scenarios" / "reachability" /
+                              "matrix-enrollment-faults.yaml"),
+                  "--out", str(tmp_path / "out"), "--junit", str(junit))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "matrix-enrollment-faults[fault=" in done.stdout
+    names = {suite.get("name") for suite in ElementTree.parse(junit).getroot()}
+    assert "matrix-enrollment-faults[fault=dns,grant=auto]" in names
+    assert len(names) == 12
