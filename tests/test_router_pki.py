@@ -224,3 +224,16 @@ def test_saved_trustpoint_keeps_retry_settings_and_renewal_after_reload() -> Non
     assert tp.id_cert.serial_number == first
     lab.run(24 * 3600)
     assert r2.trustpoints["ca"].id_cert.serial_number > first
+
+
+def test_show_certificates_lists_a_pending_request() -> None:
+    lab, ca, r2 = lab_with_ca()
+    enroll(lab, r2)
+    out = lab.type(r2, "show crypto pki certificates")
+    assert "  Status: Pending" in out
+    fingerprint = ca.servers["ca"].requests.get(1).fingerprint
+    assert f"  Certificate Request Fingerprint MD5: {fingerprint}" in out
+    lab.type(ca, "crypto pki server ca grant 1")
+    lab.run(120)
+    out = lab.type(r2, "show crypto pki certificates")
+    assert "  Status: Pending" not in out and "  Status: Available" in out

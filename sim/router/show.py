@@ -93,9 +93,25 @@ def show_crypto_pki_certificates(router: Router, name: str | None = None) -> lis
     for tp in router.trustpoints.values():
         if name is not None and tp.name != name:
             continue
+        if tp.pending is not None and tp.id_cert is None:
+            lines += _pending_block(tp)
         for usage, cert in _certs_of(tp):
             lines += _cert_block(usage, cert, tp)
     return lines
+
+
+def _pending_block(tp: Trustpoint) -> list[str]:
+    """A request still waiting for its certificate (cisco-cs.md 15: `Status: Pending`)."""
+    md5, sha1 = tp.pending.fingerprints()
+    return [
+        "Certificate",
+        "  Status: Pending",
+        "  Key Usage: General Purpose",
+        f"  Certificate Request Fingerprint MD5: {md5.replace(' ', '')}",
+        f"  Certificate Request Fingerprint SHA1: {sha1.replace(' ', '')}",
+        f"  Associated Trustpoint: {tp.name}",
+        "",
+    ]
 
 
 def _certs_of(tp: Trustpoint) -> list[tuple[str, object]]:
