@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sim.pki import issuance, x509util
 from sim.pki.ca_requests import (
     EnrollmentRequest,
-    RequestKind,
     RequestState,
     Source,
     level_files,
@@ -188,7 +187,3 @@ def issued_certificate(cs: CertificateServer, serial: int) -> x509.Certificate |
     if cs.ca_cert is not None and cs.ca_cert.serial_number == serial:
         return cs.ca_cert
     return None
-
-
-def is_sub_ca(entry: EnrollmentRequest) -> bool:
-    return entry.kind is RequestKind.SUB_CA

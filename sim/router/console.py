@@ -40,8 +40,6 @@ class Mode(Enum):
     CERT_DATA = "(config-pubkey)#"
 
 
-CONFIG_MODES = frozenset({Mode.CONFIG, Mode.TRUSTPOINT, Mode.CS_SERVER, Mode.CERT_CHAIN,
-                          Mode.CERT_DATA})
 SUBMODES = frozenset({Mode.TRUSTPOINT, Mode.CS_SERVER, Mode.CERT_CHAIN})
 
 
