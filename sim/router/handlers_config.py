@@ -138,8 +138,7 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
 
 def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
     router = s.router
-    label = str(m.args.get("label") or (f"{router.hostname}.{router.domain_name}"
-                                         if router.domain_name else router.hostname))
+    label = str(m.args.get("label") or router.fqdn)
     if router.keys.get(label) is not None:
         s.write(f"% You already have RSA keys defined named {label}.")
         if not (yield from s.ask_yes_no("% Do you really want to replace them? [yes/no]:")):
@@ -387,7 +386,7 @@ def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> Generator[Any
             cs.configure(shutdown=True)
             yield from router.apply(cs, cs.abort_no_shut())
             return
-        yield from router.apply(cs, cs.complete(router.cs_context(first, cs)))
+        yield from router.apply(cs, cs.complete(router.cs_context(cs, first)))
 
 
 CS_COMMANDS = GLOBAL_EXITS + [

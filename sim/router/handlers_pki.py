@@ -75,8 +75,7 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
     subject = request_subject(router, tp)
     if tp.subject_name:
         s.write(f"% The subject name in the certificate will include: {tp.subject_name}")
-    fqdn = f"{router.hostname}.{router.domain_name}" if router.domain_name else router.hostname
-    s.write(f"% The subject name in the certificate will include: {fqdn}")
+    s.write(f"% The subject name in the certificate will include: {router.fqdn}")
     yield from s.ask_yes_no("% Include the router serial number in the subject name? "
                             "[yes/no]:")
     answer = (yield from s.ask("% Include an IP address in the subject name? [no]:")).strip()

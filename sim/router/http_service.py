@@ -19,7 +19,6 @@ from sim.pki import scep
 if TYPE_CHECKING:
     from sim.router.router import Router
 
-SCEP_PATH = "/cgi-bin/pkiclient.exe"
 SERVER_SECONDS = 0.02
 """Time the router takes to start answering an HTTP request."""
 

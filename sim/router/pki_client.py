@@ -319,9 +319,8 @@ def request_subject(router: Router, tp: Trustpoint) -> x509.Name:
     """What a router asks to be called: `subject-name` plus its hostname as
     unstructuredName (`hostname=r2,cn=r2` in IOS's printing)."""
     base = x509util.parse_dn(tp.subject_name) if tp.subject_name else x509.Name([])
-    fqdn = f"{router.hostname}.{router.domain_name}" if router.domain_name else router.hostname
     host = x509.RelativeDistinguishedName(
-        [x509.NameAttribute(x509util.UNSTRUCTURED_NAME, fqdn)])
+        [x509.NameAttribute(x509util.UNSTRUCTURED_NAME, router.fqdn)])
     return x509.Name([*base.rdns, host])
 
 
@@ -399,8 +398,7 @@ def trustpoint_key(router: Router, tp: Trustpoint) -> Any:
     first use as IOS does."""
     from sim.router.keystore import KeyPair
 
-    fqdn = f"{router.hostname}.{router.domain_name}" if router.domain_name else router.hostname
-    label = tp.rsakeypair or fqdn
+    label = tp.rsakeypair or router.fqdn
     pair = router.keys.get(label)
     if pair is None:
         key = router.generate_key(label, ENROLL_KEY_BITS)

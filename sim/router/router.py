@@ -118,6 +118,11 @@ class Router:
     def up(self) -> bool:
         return self.powered and not self.booting
 
+    @property
+    def fqdn(self) -> str:
+        """`hostname.domain`: IOS's default key label and the name a router enrolls as."""
+        return f"{self.hostname}.{self.domain_name}" if self.domain_name else self.hostname
+
     # -- output ----------------------------------------------------------------------------
     def emit(self, category: str, name: str, /, **data: Any) -> None:
         self.env.emit(self.name, category, name, **data)
@@ -238,11 +243,10 @@ class Router:
         self._key_generations[label] = generation + 1
         return self.keysource.get(f"{self.name}/{label}#{generation}", bits)
 
-    def cs_context(self, passphrase: str | None = None, cs: CertificateServer | None = None
+    def cs_context(self, cs: CertificateServer, passphrase: str | None = None
                    ) -> fx.CsContext:
-        name = cs.name if cs else ""
-        pair = self.keys.get(name)
-        tp = self.trustpoints.get(name)
+        pair = self.keys.get(cs.name)
+        tp = self.trustpoints.get(cs.name)
         return fx.CsContext(
             now=self.clock.now(),
             clock_set=self.clock.is_set,
@@ -260,7 +264,7 @@ class Router:
         with self.cs_lock.request() as turn:
             yield turn
             yield from self.apply(cs, cs.enter(signal))
-            yield from self.apply(cs, cs.complete(self.cs_context(passphrase, cs)))
+            yield from self.apply(cs, cs.complete(self.cs_context(cs, passphrase)))
 
     def signal_all(self, signal: CsSignal) -> None:
         """Queue a signal for every certificate server (clock or HTTP server changed)."""

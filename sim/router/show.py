@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sim.kernel.clock import format_ios_timer
 from sim.pki import x509util
 from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer, CsConfig
+from sim.pki.scep_client import scep_endpoint
 
 if TYPE_CHECKING:
     from sim.router.router import Router, Trustpoint
@@ -79,13 +80,12 @@ def show_crypto_pki_trustpoints(router: Router, name: str | None = None) -> list
 
 
 def _scep_url(url: str) -> str:
-    base = url.rstrip("/")
-    host_part = base.split("://", 1)[-1]
-    if ":" not in host_part.split("/", 1)[0]:
-        scheme, _, rest = base.partition("://")
-        host, _, path = rest.partition("/")
-        base = f"{scheme}://{host}:80" + (f"/{path}" if path else "")
-    return base + "/cgi-bin"
+    """`SCEP URL: http://10.1.255.12:80/cgi-bin`, from the same parsing the client uses."""
+    try:
+        endpoint = scep_endpoint(url)
+    except ValueError:
+        return url
+    return f"http://{endpoint.host}:{endpoint.port}{endpoint.path.rsplit('/', 1)[0]}"
 
 
 def show_crypto_pki_certificates(router: Router, name: str | None = None) -> list[str]:
