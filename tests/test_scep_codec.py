@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from sim.pki import scep
+from sim.pki import scep, scep_forge
 from sim.pki import x509util as xu
 from sim.pki.keys import KeySource
 from sim.pki.scep import der
@@ -216,7 +216,7 @@ def test_degenerate_keeps_order_that_der_sorting_would_change(lab: Lab) -> None:
         (scep.PkiStatus.FAILURE, scep.FailInfo.BAD_TIME, None),
     ],
 )
-def test_cert_rep_pending_and_failure_have_no_envelope(
+def test_cert_rep_pending_and_failure_have_no_envelope_but_an_empty_econtent(
     lab: Lab, status: scep.PkiStatus, fail_info: scep.FailInfo | None, text: str | None
 ) -> None:
     request = scep.parse_pki_message(lab.request())
@@ -226,6 +226,9 @@ def test_cert_rep_pending_and_failure_have_no_envelope(
     assert reply.fail_info_text == text
     assert reply.recipient_nonce == request.sender_nonce
     assert reply.enveloped is None and reply.signature_valid
+    # As micromdm sends it (P7): eContent [0] { OCTET STRING "" }, digest of "".
+    encap = _signed_data(raw)[2].children()
+    assert encap[1].encoded == b"\xa0\x02\x04\x00"
 
 
 def test_builder_refuses_what_scep_forbids(lab: Lab) -> None:
@@ -312,6 +315,22 @@ def test_missing_transaction_id_is_bad_request(lab: Lab) -> None:
     with pytest.raises(scep.ScepError) as err:
         scep.parse_pki_message(raw)
     assert err.value.fail_info is scep.FailInfo.BAD_REQUEST
+
+
+@pytest.mark.parametrize("value", [b"\x13\x04AB\x7fC", b"\x16\x03a_b", b"\x0c\x02\xc3\xa9"],
+                         ids=["DEL", "underscore", "e-acute"])
+def test_transaction_id_outside_printable_string_is_bad_request(lab: Lab, value: bytes) -> None:
+    """Any string type is read (P10), but a reply must echo it as a PrintableString."""
+    attributes = scep_forge.request_attributes(19, value, b"n" * 16, T0)
+    raw = scep_forge.signed_message(lab.signer, lab.key, "md5", None, attributes)
+    with pytest.raises(scep.ScepError) as err:
+        scep.parse_pki_message(raw)
+    assert err.value.fail_info is scep.FailInfo.BAD_REQUEST
+    assert "is not a PrintableString" in str(err.value)
+    fine = scep_forge.request_attributes(19, der.utf8_string("UTF8 id"), b"n" * 16, T0)
+    assert scep.parse_pki_message(
+        scep_forge.signed_message(lab.signer, lab.key, "md5", None, fine)
+    ).transaction_id == "UTF8 id"
 
 
 def test_unknown_cipher_is_bad_alg(lab: Lab) -> None:
@@ -508,6 +527,23 @@ def test_openssl_parses_every_message_type(lab: Lab, tmp_path: Path) -> None:
 def test_openssl_verifies_signature(lab: Lab, profile: scep.Profile, tmp_path: Path) -> None:
     path = tmp_path / "req.der"
     path.write_bytes(lab.request(profile=profile))
+    result = _run(
+        ["cms", "-verify", "-inform", "DER", "-noverify", "-in", str(path), "-out", "/dev/null"]
+    )
+    assert "Verification successful" in result.stderr, result.stderr
+
+
+@needs_openssl
+@pytest.mark.parametrize("status", [scep.PkiStatus.PENDING, scep.PkiStatus.FAILURE],
+                         ids=lambda s: s.name)
+def test_openssl_verifies_replies_without_envelope(
+    lab: Lab, status: scep.PkiStatus, tmp_path: Path
+) -> None:
+    """Without eContent OpenSSL says "no content" (issue 8): the empty one fixes that."""
+    request = scep.parse_pki_message(lab.request())
+    fail_info = scep.FailInfo.BAD_REQUEST if status is scep.PkiStatus.FAILURE else None
+    path = tmp_path / "reply.der"
+    path.write_bytes(lab.reply(request, status, fail_info=fail_info))
     result = _run(
         ["cms", "-verify", "-inform", "DER", "-noverify", "-in", str(path), "-out", "/dev/null"]
     )

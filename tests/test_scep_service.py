@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from sim.pki import scep, x509util
+from sim.pki import scep, scep_forge, x509util
 from sim.pki.ca_requests import RequestKind, RequestState
 from sim.pki.cs_server import CertificateServer, CsConfig
 from sim.pki.keys import KeySource
+from sim.pki.scep import der
+from sim.pki.scep.algorithms import CIPHERS
+from sim.pki.scep.envelope import build_envelope
 from sim.pki.scep_client import Enrollment
 from sim.pki.scep_service import ScepService
 
@@ -178,3 +184,269 @@ def test_unknown_message_type_gets_bad_request() -> None:
     assert marker in der
     tampered = der.replace(marker, marker[:-2] + b"99")
     assert fail_info_of(service, key, tampered) is scep.FailInfo.BAD_REQUEST
+
+
+# --------------------------------------------------------------------------- issue 8: crashes
+
+
+def forged_pkcs_req(cs, enrollment, *, csr_der=None, envelope=None, transaction_id=None,
+                    signer=None, message_type=19) -> bytes:
+    """A PKCSReq signed correctly (so it passes the signature check) but built by hand."""
+    csr_der = enrollment.csr_der if csr_der is None else csr_der
+    if envelope is None:
+        envelope = build_envelope(csr_der, [cs.ca_cert], enrollment.profile.cipher,
+                                  rng_bytes(21))
+    tid = transaction_id or der.printable_string(enrollment.transaction_id)
+    cert, key = signer or (enrollment.signer, enrollment.key)
+    attributes = scep_forge.request_attributes(message_type, tid, b"N" * 16, NOW)
+    return scep_forge.signed_message(cert, key, enrollment.profile.digest, envelope, attributes)
+
+
+def signed(enrollment, kind: scep.MessageType, body: bytes) -> bytes:
+    """A request of `enrollment`'s transaction with any body, as its client would sign it."""
+    return scep.build_pki_message(
+        message_type=kind, transaction_id=enrollment.transaction_id,
+        signer_cert=enrollment.signer, signer_key=enrollment.key, profile=enrollment.profile,
+        random_bytes=rng_bytes(12), recipients=[enrollment.ca_cert], content=body,
+        signing_time=NOW)
+
+
+def failure_of(service, key, der) -> scep.PkiMessage:
+    reply, _effects = service.pki_operation(der, NOW, key, rng_bytes(5))
+    message = scep.parse_pki_message(reply.body)
+    assert message.message_type is scep.MessageType.CERT_REP and message.signature_valid
+    assert message.pki_status is scep.PkiStatus.FAILURE, message.pki_status
+    return message
+
+
+@pytest.mark.parametrize("profile", [scep.RFC_8894, scep.IOS_12_3], ids=["rfc8894", "ios-12.3"])
+def test_unknown_content_cipher_in_a_signed_request_gets_bad_alg(profile) -> None:
+    cs, key, service = make_ca()
+    enrollment = client(cs, profile=profile)
+    envelope = build_envelope(enrollment.csr_der, [cs.ca_cert], profile.cipher, rng_bytes(2))
+    oid = der.oid(CIPHERS[profile.cipher].oid)
+    broken = envelope.replace(oid, oid[:-1] + bytes([oid[-1] ^ 0x40]))
+    message = failure_of(service, key, forged_pkcs_req(cs, enrollment, envelope=broken))
+    assert message.fail_info is scep.FailInfo.BAD_ALG
+    assert "unsupported content encryption algorithm" in message.fail_info_text
+    assert message.transaction_id == enrollment.transaction_id
+    assert len(cs.requests) == 0
+
+
+def test_corrupted_inner_envelope_length_gets_bad_message_check() -> None:
+    cs, key, service = make_ca()
+    enrollment = client(cs)
+    envelope = bytearray(build_envelope(enrollment.csr_der, [cs.ca_cert], "aes128",
+                                        rng_bytes(2)))
+    at = bytes(envelope).index(der.oid(CIPHERS["aes128"].oid))
+    envelope[at - 1] += 1  # contentEncryptionAlgorithm `30 LL`: one byte too long
+    message = failure_of(service, key, forged_pkcs_req(cs, enrollment, envelope=bytes(envelope)))
+    assert message.fail_info is scep.FailInfo.BAD_MESSAGE_CHECK
+    assert "malformed envelope" in message.fail_info_text
+
+
+@pytest.mark.parametrize("tid", [der.tlv(0x13, b"3AE00CCC\x7f"), der.tlv(0x16, b"id_1"),
+                                 der.tlv(0x0C, b"two\nlines")], ids=["DEL", "underscore", "LF"])
+def test_transaction_id_that_is_not_printable_gets_bad_request(tid: bytes) -> None:
+    cs, key, service = make_ca()
+    message = failure_of(service, key, forged_pkcs_req(cs, client(cs), transaction_id=tid))
+    assert message.fail_info is scep.FailInfo.BAD_REQUEST
+    assert "transactionID" in message.fail_info_text
+    assert message.transaction_id == ""  # nothing echoable: the reply cannot repeat it
+    assert len(cs.requests) == 0
+
+
+def test_transaction_id_in_another_string_type_is_accepted_and_echoed() -> None:
+    cs, key, service = make_ca()
+    enrollment = client(cs)
+    der_ = forged_pkcs_req(cs, enrollment, transaction_id=der.utf8_string("UTF8 id 1"))
+    reply = scep.parse_pki_message(service.pki_operation(der_, NOW, key, rng_bytes(5))[0].body)
+    assert reply.pki_status is scep.PkiStatus.PENDING and reply.transaction_id == "UTF8 id 1"
+
+
+@pytest.mark.parametrize("kind", ["ec-p256", "ed25519"])
+def test_request_for_a_non_rsa_key_gets_bad_alg(kind: str) -> None:
+    cs, key, service = make_ca()
+    other = (scep_forge.ec_key(rng_bytes(4)) if kind == "ec-p256"
+             else scep_forge.ed25519_key(rng_bytes(4)))
+    csr = scep_forge.csr_for(other, x509util.parse_dn("CN=ec.lab"))
+    message = failure_of(service, key, forged_pkcs_req(cs, client(cs), csr_der=csr))
+    assert message.fail_info is scep.FailInfo.BAD_ALG
+    assert message.fail_info_text == "the request's key is not RSA"
+
+
+# --------------------------------------------------------------------------- issue 8: policy
+
+
+def test_rsa_moduli_outside_ios_range_are_refused_and_360_bits_is_accepted() -> None:
+    cs, key, service = make_ca(grant="auto")
+    enrollment = client(cs)
+    small = KEYS.get("small", 359)
+    csr = scep_forge.with_public_key(enrollment.csr_der, small.public_key())  # cannot sign
+    message = failure_of(service, key, forged_pkcs_req(cs, enrollment, csr_der=csr))
+    assert message.fail_info is scep.FailInfo.BAD_ALG
+    assert "359 bits" in message.fail_info_text and "360 to 4096" in message.fail_info_text
+
+    big = scep_forge.oversized_rsa_key()
+    csr = scep_forge.csr_for(big, x509util.parse_dn("CN=big.lab"))
+    message = failure_of(service, key, forged_pkcs_req(cs, enrollment, csr_der=csr))
+    assert message.fail_info is scep.FailInfo.BAD_ALG and "4484 bits" in message.fail_info_text
+
+    # The same key as the signer of the pkiMessage is refused before anything is decrypted.
+    signer = scep_forge.self_signed(big, enrollment.subject, enrollment.subject, 5, NOW)
+    message = failure_of(service, key, forged_pkcs_req(cs, enrollment, signer=(signer, big)))
+    assert message.fail_info is scep.FailInfo.BAD_ALG
+    assert message.fail_info_text.startswith("the signer's RSA modulus has 4484 bits")
+    assert len(cs.requests) == 0
+
+    smallest = KEYS.get("smallest", 360)  # IOS's minimum: signs only MD5 (45-byte blocks)
+    subject = x509util.parse_dn("CN=small.lab")
+    csr = scep_forge.with_public_key(scep.make_csr(KEYS.get("r2", 1024), subject)
+                                     .public_bytes(Encoding.DER), smallest.public_key(),
+                                     smallest, "md5")
+    signer = scep_forge.self_signed(smallest, subject, subject, 7, NOW,
+                                    sign_with=KEYS.get("r2", 1024))
+    legacy = client(cs, profile=scep.IOS_12_3)
+    reply, _ = service.pki_operation(
+        forged_pkcs_req(cs, legacy, csr_der=csr, signer=(signer, smallest)), NOW, key,
+        rng_bytes(5))
+    granted = scep.parse_pki_message(reply.body)
+    assert granted.pki_status is scep.PkiStatus.SUCCESS
+    certs, _crls = scep.parse_degenerate(
+        scep.decrypt_envelope(granted.enveloped, signer, smallest))
+    assert certs[0].public_key().key_size == 360
+
+
+def test_subject_with_control_characters_is_refused() -> None:
+    """pkilab's choice: a newline in a name would forge lines at the console and in .cnm."""
+    cs, key, service = make_ca(grant="auto")
+    enrollment = client(cs)
+    csr = scep.make_csr(enrollment.key, x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, "r2\nCRYPTO_CS: forged line")]))
+    message = failure_of(service, key, forged_pkcs_req(
+        cs, enrollment, csr_der=csr.public_bytes(Encoding.DER)))
+    assert message.fail_info is scep.FailInfo.BAD_REQUEST
+    assert message.fail_info_text == "the request's subject has control characters"
+
+
+def test_new_request_signed_by_another_key_gets_bad_message_check() -> None:
+    cs, key, service = make_ca(grant="auto")
+    enrollment = client(cs)
+    intruder = KEYS.get("intruder", 1024)
+    signer = scep_forge.self_signed(intruder, enrollment.subject, enrollment.subject, 9, NOW)
+    message = failure_of(service, key,
+                         forged_pkcs_req(cs, enrollment, signer=(signer, intruder)))
+    assert message.fail_info is scep.FailInfo.BAD_MESSAGE_CHECK
+    assert "signed by a key other than the request's" in message.fail_info_text
+    assert len(cs.requests) == 0 and cs.last_serial == 1
+
+
+def issued_to(service, cs, key, label: str):
+    """A certificate this CA issued to `label` (enrolled with grant auto)."""
+    enrollment = client(cs, label=label)
+    outcome = enrollment.on_cert_rep(answer(service, key, enrollment.pkcs_req(NOW))[0].body)
+    assert outcome.status is scep.PkiStatus.SUCCESS
+    return outcome.certificate, enrollment.key
+
+
+def test_renewal_signed_by_a_certificate_this_ca_issued_is_accepted() -> None:
+    cs, key, service = make_ca(grant="auto")
+    old_cert, old_key = issued_to(service, cs, key, "r5")
+    renewing = client(cs, label="r6")  # the new key asks, the old certificate signs
+    der_ = forged_pkcs_req(cs, renewing, signer=(old_cert, old_key), message_type=17)
+    reply, _effects = service.pki_operation(der_, NOW, key, rng_bytes(5))
+    message = scep.parse_pki_message(reply.body)
+    assert message.pki_status is scep.PkiStatus.SUCCESS
+    certs, _ = scep.parse_degenerate(scep.decrypt_envelope(message.enveloped, old_cert, old_key))
+    assert certs[0].public_key().public_numbers() == renewing.key.public_key().public_numbers()
+    assert certs[0].serial_number == 3
+
+
+def test_renewal_signed_by_a_forged_or_revoked_certificate_is_refused() -> None:
+    cs, key, service = make_ca(grant="auto")
+    renewing = client(cs, label="r6")
+    forger = KEYS.get("forger", 1024)
+    forged = scep_forge.self_signed(forger, renewing.subject, cs.ca_cert.subject, 2, NOW)
+    message = failure_of(service, key, forged_pkcs_req(cs, renewing, signer=(forged, forger)))
+    assert message.fail_info is scep.FailInfo.BAD_MESSAGE_CHECK
+
+    old_cert, old_key = issued_to(service, cs, key, "r5")
+    cs.revoked[old_cert.serial_number] = NOW
+    message = failure_of(service, key,
+                         forged_pkcs_req(cs, renewing, signer=(old_cert, old_key)))
+    assert message.fail_info is scep.FailInfo.BAD_MESSAGE_CHECK
+    assert cs.last_serial == 2  # only r5's certificate
+
+
+def test_poll_must_name_the_transactions_issuer_and_subject() -> None:
+    cs, key, service = make_ca()
+    enrollment = client(cs)
+    answer(service, key, enrollment.pkcs_req(NOW))  # pending, ReqID 1
+    someone = x509util.parse_dn("CN=someone-else")
+    for body in (scep.issuer_and_subject(cs.ca_cert.subject, someone),
+                 scep.issuer_and_subject(someone, enrollment.subject)):
+        message = failure_of(service, key,
+                             signed(enrollment, scep.MessageType.GET_CERT_INITIAL, body))
+        assert message.fail_info is scep.FailInfo.BAD_CERT_ID
+        assert message.fail_info_text == ("the poll's issuer and subject do not match the "
+                                          "transaction")
+    _reply, _effects, message = answer(service, key, enrollment.get_cert_initial(NOW))
+    assert message.pki_status is scep.PkiStatus.PENDING
+
+
+def test_get_cert_must_name_the_certificates_issuer() -> None:
+    cs, key, service = make_ca(grant="auto")
+    issued_to(service, cs, key, "r5")
+    enrollment = client(cs)
+    wrong = scep.issuer_and_serial(x509util.parse_dn("CN=another CA"), 2)
+    message = failure_of(service, key, signed(enrollment, scep.MessageType.GET_CERT, wrong))
+    assert message.fail_info is scep.FailInfo.BAD_CERT_ID
+    right = scep.issuer_and_serial(cs.ca_cert.subject, 2)
+    reply = answer(service, key, signed(enrollment, scep.MessageType.GET_CERT, right))[2]
+    assert reply.pki_status is scep.PkiStatus.SUCCESS
+
+
+# --------------------------------------------------------------------------- issue 8: interop
+
+
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None,
+                                   reason="openssl command not installed")
+
+
+@needs_openssl
+@pytest.mark.parametrize("profile", [scep.RFC_8894, scep.IOS_12_3], ids=["rfc8894", "ios-12.3"])
+def test_openssl_cms_verifies_every_certrep(profile, tmp_path) -> None:
+    """`openssl cms -verify` said "no content" for PENDING and FAILURE before they carried an
+    empty eContent (as micromdm sends them)."""
+    cs, key, service = make_ca(grant="auto")
+    replies = {
+        "PENDING": client(cs, ca_request=True, label="sub", profile=profile).pkcs_req(NOW),
+        "SUCCESS": client(cs, label="r3", profile=profile).pkcs_req(NOW),
+        "FAILURE": client(cs, label="r4", profile=profile).get_cert_initial(NOW),
+    }
+    for status, request in replies.items():
+        reply, _effects = service.pki_operation(request, NOW, key, rng_bytes(8))
+        message = scep.parse_pki_message(reply.body)
+        assert message.pki_status is scep.PkiStatus[status]
+        path = tmp_path / f"CertRep-{status}.der"
+        path.write_bytes(reply.body)
+        result = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-noverify",
+                                 "-in", str(path), "-out", str(tmp_path / "content")],
+                                capture_output=True, text=True, check=False)
+        assert result.returncode == 0 and "Verification successful" in result.stderr, (
+            status, result.stderr)
+        content = (tmp_path / "content").read_bytes()
+        assert (content == b"") is (status != "SUCCESS")
+
+
+def test_pkilab_client_reads_an_empty_econtent_as_no_envelope() -> None:
+    cs, key, service = make_ca()
+    enrollment = client(cs)
+    reply, _effects = service.pki_operation(enrollment.pkcs_req(NOW), NOW, key, rng_bytes(3))
+    signed = der.read(der.read(reply.body).children()[1].contents).children()
+    encap = signed[2].children()
+    assert der.octets(der.read(encap[1].contents)) == b""  # eContent present, and empty
+    assert scep.parse_pki_message(reply.body).enveloped is None
+    assert enrollment.on_cert_rep(reply.body).status is scep.PkiStatus.PENDING
+    failed = failure_of(service, key, client(cs, label="r9").get_cert_initial(NOW))
+    assert failed.enveloped is None

@@ -3,7 +3,9 @@
 Layered as micromdm/scep does it: the codec turns bytes into messages, this service
 decides what to answer, the router's HTTP binding is the only code that knows paths,
 `operation=` and content types. Every PKIOperation gets a CertRep, even a malformed one:
-FAILURE with the failInfo that says what was wrong, never an exception.
+FAILURE with the failInfo that says what was wrong, never an exception. What the server checks
+before filing or answering a request (key algorithm and size, proof of possession, who signed
+it, whether a poll names its transaction) is `sim.pki.scep_policy`.
 
 Debug lines follow the seed's `debug crypto pki server` transcript:
 
@@ -25,7 +27,7 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sim.pki import cs_desk, issuance, scep, x509util
+from sim.pki import cs_desk, issuance, scep, scep_policy, x509util
 from sim.pki.ca_requests import RequestState
 from sim.pki.cs_effects import Debug, Effect, Elapse
 from sim.pki.cs_server import CertificateServer
@@ -46,6 +48,26 @@ class ScepReply:
     body: bytes
     message_type: str = ""
     pki_status: str = ""
+
+
+@dataclass
+class _Exchange:
+    """One PKIOperation being answered: its inputs, what is known so far, the effects."""
+
+    now: datetime
+    key: rsa.RSAPrivateKey
+    random_bytes: Callable[[int], bytes]
+    n: int
+    """The service's running count, as in `SCEP_READ_DB_<n>`."""
+    fx: list[Effect]
+    message: scep.PkiMessage | None = None
+    content: bytes = b""
+    """The decrypted messageData (empty without an envelope)."""
+
+
+_NO_CA = ScepReply(404, "Not Found", "text/plain", b"")
+"""Without a CA certificate there is nothing to serve or sign with (the HTTP binding already
+answers 404 then; the service says the same when used on its own)."""
 
 
 @dataclass
@@ -72,7 +94,8 @@ class ScepService:
     def get_ca_cert(self) -> ScepReply:
         """One certificate as raw DER; a subordinate answers its chain as a degenerate
         PKCS#7 (`application/x-x509-ca-ra-cert`), its own certificate first."""
-        assert self.cs.ca_cert is not None
+        if self.cs.ca_cert is None:
+            return _NO_CA
         if not self.chain:
             return ScepReply(200, "OK", scep.CONTENT_TYPES["ca"],
                              x509util.cert_der(self.cs.ca_cert), "GetCACert")
@@ -82,28 +105,34 @@ class ScepService:
     # -- PKIOperation ----------------------------------------------------------------------
     def pki_operation(self, der: bytes, now: datetime, key: rsa.RSAPrivateKey,
                       random_bytes: Callable[[int], bytes]) -> tuple[ScepReply, list[Effect]]:
+        """A CertRep for any bytes (a 404 only when the server has no CA certificate)."""
+        if self.cs.ca_cert is None:
+            return _NO_CA, []
         self._served += 1
         n = self._served
-        fx: list[Effect] = [Debug("received a SCEP request"),
-                            Debug(f"read SCEP: registered and bound service SCEP_READ_DB_{n}")]
+        ex = _Exchange(now, key, random_bytes, n,
+                       [Debug("received a SCEP request"),
+                        Debug(f"read SCEP: registered and bound service SCEP_READ_DB_{n}")])
         try:
             message = scep.parse_pki_message(der)
         except scep.ScepError as bad:
-            fx += self._read_done(n)
-            return self._failure(None, bad.fail_info, str(bad), now, key, random_bytes, fx, n)
-        fx.append(Debug(f"scep msg type - {int(message.message_type)}"))
-        fx.append(Debug(f"trans id - {message.transaction_id}"))
-        fx += self._read_done(n)
+            ex.fx += self._read_done(n)
+            return self._failure(ex, bad.fail_info, str(bad))
+        ex.message = message
+        ex.fx.append(Debug(f"scep msg type - {int(message.message_type)}"))
+        ex.fx.append(Debug(f"trans id - {message.transaction_id}"))
+        ex.fx += self._read_done(n)
         if not message.signature_valid:
-            return self._failure(message, scep.FailInfo.BAD_MESSAGE_CHECK,
-                                 "the message signature does not verify", now, key,
-                                 random_bytes, fx, n)
+            return self._failure(ex, scep.FailInfo.BAD_MESSAGE_CHECK,
+                                 "the message signature does not verify")
+        refusal = scep_policy.check_signer(message.signer_cert)
+        if refusal is not None:
+            return self._refuse(ex, refusal)
         try:
-            content = (scep.decrypt_envelope(message.enveloped, self.cs.ca_cert, key)
-                       if message.enveloped is not None else b"")
+            ex.content = (scep.decrypt_envelope(message.enveloped, self.cs.ca_cert, key)
+                          if message.enveloped is not None else b"")
         except scep.ScepError as bad:
-            return self._failure(message, bad.fail_info, str(bad), now, key, random_bytes,
-                                 fx, n)
+            return self._failure(ex, bad.fail_info, str(bad))
         handler = {
             scep.MessageType.PKCS_REQ: self._pkcs_req,
             scep.MessageType.RENEWAL_REQ: self._pkcs_req,
@@ -112,109 +141,93 @@ class ScepService:
             scep.MessageType.GET_CRL: self._get_crl,
         }.get(message.message_type)
         if handler is None:
-            return self._failure(message, scep.FailInfo.BAD_REQUEST,
-                                 "unsupported message type", now, key, random_bytes, fx, n)
-        return handler(message, content, now, key, random_bytes, fx, n)
+            return self._failure(ex, scep.FailInfo.BAD_REQUEST, "unsupported message type")
+        return handler(ex, message, self.cs.ca_cert)
 
     def _read_done(self, n: int) -> list[Effect]:
         return [Elapse(READ_SECONDS, "read SCEP request"),
                 Debug(f"read SCEP: unregistered and unbound service SCEP_READ_DB_{n}")]
 
-    def _pkcs_req(self, message: scep.PkiMessage, content: bytes, now: datetime,
-                  key: rsa.RSAPrivateKey, random_bytes: Callable[[int], bytes],
-                  fx: list[Effect], n: int) -> tuple[ScepReply, list[Effect]]:
-        try:
-            csr = x509.load_der_x509_csr(content)
-        except ValueError:
-            return self._failure(message, scep.FailInfo.BAD_REQUEST, "not a PKCS#10 request",
-                                 now, key, random_bytes, fx, n)
-        if not x509util.verify_signature(csr, csr.public_key()):
-            return self._failure(message, scep.FailInfo.BAD_MESSAGE_CHECK,
-                                 "the PKCS#10 signature does not verify", now, key,
-                                 random_bytes, fx, n)
+    def _pkcs_req(self, ex: _Exchange, message: scep.PkiMessage, ca_cert: x509.Certificate
+                  ) -> tuple[ScepReply, list[Effect]]:
+        """PKCSReq and RenewalReq: checks (scep_policy), then a poll or a new request."""
+        csr = scep_policy.load_request(ex.content)
+        if isinstance(csr, scep_policy.Refusal):
+            return self._refuse(ex, csr)
         # Signed with a certificate this CA issued: a renewal (draft-11 App. G), always a
         # new request even though IOS's transactionID (a hash of the key) repeats.
-        renewal = (self.cs.ca_cert is not None
-                   and message.signer_cert.issuer == self.cs.ca_cert.subject
-                   and x509util.verify_signature(message.signer_cert,
-                                                 self.cs.ca_cert.public_key()))
+        renewal = scep_policy.is_renewal_signer(message.signer_cert, ca_cert,
+                                                self.cs.revoked, ex.now)
+        refusal = scep_policy.check_signer_binding(message.signer_cert, csr, renewal)
+        if refusal is not None:
+            return self._refuse(ex, refusal)
         known = self.cs.requests.find_by_transaction(message.transaction_id,
                                                      include_rejected=False)
-        if known is not None and known.csr_der == content and not renewal:
+        if known is not None and known.csr_der == ex.content and not renewal:
             # A repeated PKCSReq for a known transaction is a poll (draft-11 App. E).
-            return self._answer_for(known.req_id, message, now, key, random_bytes, fx, n,
-                                    poll=True)
+            return self._answer_for(ex, known.req_id, poll=True)
         try:
-            entry, more = cs_desk.submit(self.cs, content, message.transaction_id, "scep",
-                                         now, key, renewal=renewal)
+            entry, more = cs_desk.submit(self.cs, ex.content, message.transaction_id, "scep",
+                                         ex.now, ex.key, renewal=renewal)
         except (ValueError, cs_desk.DeskError) as refused:
-            return self._failure(message, scep.FailInfo.BAD_REQUEST, str(refused), now, key,
-                                 random_bytes, fx, n)
-        fx += more
-        return self._answer_for(entry.req_id, message, now, key, random_bytes, fx, n,
-                                poll=False)
+            return self._failure(ex, scep.FailInfo.BAD_REQUEST, str(refused))
+        ex.fx += more
+        return self._answer_for(ex, entry.req_id, poll=False)
 
-    def _get_cert_initial(self, message: scep.PkiMessage, content: bytes, now: datetime,
-                          key: rsa.RSAPrivateKey, random_bytes: Callable[[int], bytes],
-                          fx: list[Effect], n: int) -> tuple[ScepReply, list[Effect]]:
+    def _get_cert_initial(self, ex: _Exchange, message: scep.PkiMessage,
+                          ca_cert: x509.Certificate) -> tuple[ScepReply, list[Effect]]:
+        """A poll: the transaction must exist and its IssuerAndSubject must match."""
         entry = self.cs.requests.find_by_transaction(message.transaction_id)
         if entry is None:
-            return self._failure(message, scep.FailInfo.BAD_CERT_ID,
-                                 "no request with this transaction ID", now, key,
-                                 random_bytes, fx, n)
-        return self._answer_for(entry.req_id, message, now, key, random_bytes, fx, n,
-                                poll=True)
+            return self._failure(ex, scep.FailInfo.BAD_CERT_ID,
+                                 "no request with this transaction ID")
+        refusal = scep_policy.check_poll(ex.content, ca_cert, entry.csr)
+        if refusal is not None:
+            return self._refuse(ex, refusal)
+        return self._answer_for(ex, entry.req_id, poll=True)
 
-    def _answer_for(self, req_id: int, message: scep.PkiMessage, now: datetime,
-                    key: rsa.RSAPrivateKey, random_bytes: Callable[[int], bytes],
-                    fx: list[Effect], n: int, *, poll: bool
+    def _answer_for(self, ex: _Exchange, req_id: int, *, poll: bool
                     ) -> tuple[ScepReply, list[Effect]]:
         entry = self.cs.requests.get(req_id)
         granted = entry.state is RequestState.GRANTED
         if poll:
-            fx += [Debug(line) for line in issuance.poll_debug(req_id, granted)]
-        if granted and entry.certificate_der is not None:
+            ex.fx += [Debug(line) for line in issuance.poll_debug(req_id, granted)]
+        if granted and entry.certificate_der is not None and self.cs.ca_cert is not None:
             issued = x509util.load_cert(entry.certificate_der)
             inner = scep.degenerate_certs([issued, self.cs.ca_cert, *self.chain])
-            reply = self._cert_rep(message, scep.PkiStatus.SUCCESS, now, key, random_bytes,
-                                   content=inner)
-            fx += self._written(n)
-            fx.append(Debug(issuance.dbg_certificate_sent()))
-            return reply, fx
+            reply = self._cert_rep(ex, scep.PkiStatus.SUCCESS, content=inner)
+            ex.fx += self._written(ex.n)
+            ex.fx.append(Debug(issuance.dbg_certificate_sent()))
+            return reply, ex.fx
         if entry.state is RequestState.REJECTED:
-            return self._failure(message, scep.FailInfo.BAD_REQUEST, "request rejected", now,
-                                 key, random_bytes, fx, n)
-        reply = self._cert_rep(message, scep.PkiStatus.PENDING, now, key, random_bytes)
-        fx += self._written(n)
-        fx.append(Debug(issuance.DBG_SENT_PENDING))
-        return reply, fx
+            return self._failure(ex, scep.FailInfo.BAD_REQUEST, "request rejected")
+        reply = self._cert_rep(ex, scep.PkiStatus.PENDING)
+        ex.fx += self._written(ex.n)
+        ex.fx.append(Debug(issuance.DBG_SENT_PENDING))
+        return reply, ex.fx
 
-    def _get_cert(self, message: scep.PkiMessage, content: bytes, now: datetime,
-                  key: rsa.RSAPrivateKey, random_bytes: Callable[[int], bytes],
-                  fx: list[Effect], n: int) -> tuple[ScepReply, list[Effect]]:
+    def _get_cert(self, ex: _Exchange, message: scep.PkiMessage, ca_cert: x509.Certificate
+                  ) -> tuple[ScepReply, list[Effect]]:
+        """GetCert: the certificate IssuerAndSerialNumber names, if this CA issued it."""
         try:
-            _issuer, serial = scep.parse_issuer_and_serial(content)
-        except (ValueError, scep.ScepError):
-            return self._failure(message, scep.FailInfo.BAD_REQUEST, "bad IssuerAndSerial",
-                                 now, key, random_bytes, fx, n)
+            issuer, serial = scep.parse_issuer_and_serial(ex.content)
+        except scep.ScepError:
+            return self._failure(ex, scep.FailInfo.BAD_REQUEST, "bad IssuerAndSerial")
         cert = cs_desk.issued_certificate(self.cs, serial)
-        if cert is None:
-            return self._failure(message, scep.FailInfo.BAD_CERT_ID, "no such certificate",
-                                 now, key, random_bytes, fx, n)
-        reply = self._cert_rep(message, scep.PkiStatus.SUCCESS, now, key, random_bytes,
+        if cert is None or cert.issuer != issuer:
+            return self._failure(ex, scep.FailInfo.BAD_CERT_ID, "no such certificate")
+        reply = self._cert_rep(ex, scep.PkiStatus.SUCCESS,
                                content=scep.degenerate_certs([cert]))
-        return reply, fx + self._written(n)
+        return reply, ex.fx + self._written(ex.n)
 
-    def _get_crl(self, message: scep.PkiMessage, content: bytes, now: datetime,
-                 key: rsa.RSAPrivateKey, random_bytes: Callable[[int], bytes],
-                 fx: list[Effect], n: int) -> tuple[ScepReply, list[Effect]]:
+    def _get_crl(self, ex: _Exchange, message: scep.PkiMessage, ca_cert: x509.Certificate
+                 ) -> tuple[ScepReply, list[Effect]]:
         crl = self.cs.crl
         if crl is None:
-            return self._failure(message, scep.FailInfo.BAD_CERT_ID, "no CRL", now, key,
-                                 random_bytes, fx, n)
-        reply = self._cert_rep(message, scep.PkiStatus.SUCCESS, now, key, random_bytes,
+            return self._failure(ex, scep.FailInfo.BAD_CERT_ID, "no CRL")
+        reply = self._cert_rep(ex, scep.PkiStatus.SUCCESS,
                                content=scep.degenerate_certs([], [crl]))
-        return reply, fx + self._written(n)
+        return reply, ex.fx + self._written(ex.n)
 
     # -- replies ---------------------------------------------------------------------------
     def _written(self, n: int) -> list[Effect]:
@@ -222,40 +235,59 @@ class ScepService:
                 Elapse(WRITE_SECONDS, "write SCEP reply"),
                 Debug(f"write SCEP: unregistered and unbound service SCEP_WRTE_DB_{n}")]
 
-    def _failure(self, message: scep.PkiMessage | None, fail_info: scep.FailInfo, text: str,
-                 now: datetime, key: rsa.RSAPrivateKey,
-                 random_bytes: Callable[[int], bytes], fx: list[Effect], n: int
-                 ) -> tuple[ScepReply, list[Effect]]:
-        fx.append(Debug(f"SCEP request failed: {text}"))
-        reply = self._cert_rep(message, scep.PkiStatus.FAILURE, now, key, random_bytes,
-                               fail_info=fail_info, fail_text=text)
-        return reply, fx + self._written(n)
+    def _refuse(self, ex: _Exchange, refusal: scep_policy.Refusal
+                ) -> tuple[ScepReply, list[Effect]]:
+        return self._failure(ex, refusal.fail_info, refusal.text)
 
-    def _cert_rep(self, request: scep.PkiMessage | None, status: scep.PkiStatus,
-                  now: datetime, key: rsa.RSAPrivateKey,
-                  random_bytes: Callable[[int], bytes], *, content: bytes | None = None,
-                  fail_info: scep.FailInfo | None = None, fail_text: str | None = None
-                  ) -> ScepReply:
-        """A CertRep mirroring the request's algorithms, enveloped to its signer."""
-        assert self.cs.ca_cert is not None
+    def _failure(self, ex: _Exchange, fail_info: scep.FailInfo, text: str
+                 ) -> tuple[ScepReply, list[Effect]]:
+        ex.fx.append(Debug(f"SCEP request failed: {text}"))
+        reply = self._cert_rep(ex, scep.PkiStatus.FAILURE, fail_info=fail_info, fail_text=text)
+        return reply, ex.fx + self._written(ex.n)
+
+    def _cert_rep(self, ex: _Exchange, status: scep.PkiStatus, *,
+                  content: bytes | None = None, fail_info: scep.FailInfo | None = None,
+                  fail_text: str | None = None) -> ScepReply:
+        """A CertRep mirroring the request's algorithms; ``content`` (SUCCESS only) is
+        enveloped to the request's signer.
+
+        A message too broken to parse still gets a CertRep FAILURE (not an HTTP error): with
+        no request to answer, the transactionID and recipientNonce stay empty.
+        """
+        request = ex.message
+        ca_cert = self.cs.ca_cert
+        if ca_cert is None:  # pki_operation answered 404 already; kept for the type checker
+            return _NO_CA
         profile = scep.RFC_8894
         recipients: list[x509.Certificate] = []
         if request is not None:
-            cipher = (scep.envelope_algorithm(request.enveloped) if request.enveloped
-                      else profile.cipher)
-            profile = scep.Profile("mirror", cipher, request.digest, profile.post)
+            profile = scep.Profile("mirror", self._reply_cipher(request, content), request.digest,
+                                   profile.post)
             recipients = [request.signer_cert]
-        # A message too broken to parse still gets a CertRep FAILURE (not an HTTP error):
-        # with no request to answer, the transactionID and recipientNonce stay empty.
         body = scep.build_pki_message(
             message_type=scep.MessageType.CERT_REP,
             transaction_id=request.transaction_id if request else "",
-            signer_cert=self.cs.ca_cert, signer_key=key, profile=profile,
-            random_bytes=random_bytes,
+            signer_cert=ca_cert, signer_key=ex.key, profile=profile,
+            random_bytes=ex.random_bytes,
             recipients=recipients if content is not None else (),
             content=content if recipients else None,
             recipient_nonce=request.sender_nonce if request else b"",
             pki_status=status, fail_info=fail_info, fail_info_text=fail_text,
-            extra_certs=list(self.chain), signing_time=now.replace(microsecond=0))
+            extra_certs=list(self.chain), signing_time=ex.now.replace(microsecond=0))
         return ScepReply(200, "OK", scep.CONTENT_TYPES["pki"], body, "CertRep",
                          status.name)
+
+    @staticmethod
+    def _reply_cipher(request: scep.PkiMessage, content: bytes | None) -> str:
+        """The request's content cipher, which the reply's envelope mirrors.
+
+        Only a reply with content has an envelope, and then the request's own envelope was
+        decrypted, so its cipher is known; a FAILURE about a broken envelope must not read it
+        again (it would fail the same way).
+        """
+        if content is None or request.enveloped is None:
+            return scep.RFC_8894.cipher
+        try:
+            return scep.envelope_algorithm(request.enveloped)
+        except scep.ScepError:
+            return scep.RFC_8894.cipher

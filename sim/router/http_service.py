@@ -65,17 +65,15 @@ def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpRespo
     elif operation == "GetCACert":
         reply = service.get_ca_cert()
     elif operation == "PKIOperation":
-        if request.method == "POST":
-            der = request.body
-        else:
-            try:
-                der = scep.decode_get_message(params.get("message", ""))
-            except ValueError:
-                der = b""
+        der, problem = _pki_message(request, params)
+        if problem:
+            router.emit("scep", "refused", server=cs.name, operation=operation, http=400,
+                        reason=problem)
+            return _plain(router, 400, "Bad Request", problem.encode())
         router.record_scep(der, _message_name(der), sent=False)
         pair = router.keys.get(cs.name)
-        if pair is None:
-            return _plain(router, 500, "Internal Server Error", b"")
+        if pair is None:  # the server's key pair is gone: there is no CA to answer as
+            return _plain(router, 404, "Not Found", b"")
         reply, effects = service.pki_operation(der, router.clock.now(), pair.key,
                                                router.random_bytes)
         yield from router.apply(cs, effects)
@@ -86,6 +84,27 @@ def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpRespo
                 message=reply.message_type, status=reply.pki_status, size=len(reply.body))
     return HttpResponse(reply.status, reply.reason, ios_headers(router, reply.content_type),
                         reply.body, "HTTP/1.1")
+
+
+def _pki_message(request: HttpRequest, params: dict[str, str]) -> tuple[bytes, str]:
+    """The pkiMessage of a PKIOperation, or why there is none (the text of an HTTP 400).
+
+    POST carries the DER as the body (RFC 8894 section 4.3); GET carries it base64 in
+    `message=` (section 4.1, with the variants of scep.md 1.2). An empty body, a missing
+    `message=` or one that is not base64 is not a pkiMessage at all, so there is nothing a
+    CertRep could answer (no transactionID, no nonce): RFC 8894 leaves such errors to HTTP,
+    and micromdm answers them with an HTTP error too (scep.md 1.12).
+    """
+    if request.method == "POST":
+        der = request.body
+    else:
+        try:
+            der = scep.decode_get_message(params.get("message", ""))
+        except scep.ScepError as bad:
+            return b"", bad.message
+    if not der:
+        return b"", "no pkiMessage in the request"
+    return der, ""
 
 
 _TYPE_NAMES = {19: "PKCSReq", 17: "RenewalReq", 20: "GetCertInitial", 21: "GetCert",

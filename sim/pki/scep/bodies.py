@@ -31,13 +31,16 @@ ENVELOPED_DATA_OID = "1.2.840.113549.1.7.3"
 LOAD_ERRORS = (
     ValueError,
     TypeError,
+    KeyError,
     UnsupportedAlgorithm,
     x509.InvalidVersion,
     x509.DuplicateExtension,
     x509.UnsupportedGeneralNameType,
 )
 """What cryptography and asn1crypto raise for bytes that are not what they should be
-(DerError is a ValueError). x509.InvalidVersion is not a ValueError: found by fuzzing."""
+(DerError is a ValueError). Found by fuzzing: x509.InvalidVersion is not a ValueError, and
+reading a Name whose value has an unknown string tag (a subject attribute tagged 0x82, say)
+raises KeyError from cryptography's tag table."""
 
 
 def _bad(message: str) -> ScepError:

@@ -5,7 +5,8 @@ attributes". ``cryptography``'s PKCS7SignatureBuilder cannot add those attribute
 so the SignedData is written byte by byte (see :mod:`sim.pki.scep.der`).
 
 Emit strictly (scep.md 5.4): signed attributes DER-sorted and signed in exactly that encoding
-(P2), certificates in the caller's order (P3), no envelope on PENDING/FAILURE. Parse leniently
+(P2), certificates in the caller's order (P3), no envelope on PENDING/FAILURE but an empty
+eContent, so OpenSSL can verify the signature (see ``build_pki_message``). Parse leniently
 (scep.md 5.3): BER, constructed strings (P6), an empty eContent read as absent (P7), any string
 type and any nonce length (P10), and a signature over the received attributes with the tag
 changed to SET, falling back to their canonical DER order (P2).
@@ -152,9 +153,10 @@ def build_pki_message(
 
     ``content`` (a CSR, IssuerAndSubject, IssuerAndSerialNumber or degenerate SignedData) is
     enveloped to every certificate in ``recipients`` with ``profile.cipher`` and becomes the
-    eContent; the signature uses ``profile.digest``. ``sender_nonce`` None draws 16 bytes from
-    ``random_bytes`` (before the envelope's key and IV). ``signing_time`` None omits the
-    attribute (nothing here reads a clock). ValueError for argument combinations SCEP forbids.
+    eContent (``content`` None: an empty eContent); the signature uses ``profile.digest``.
+    ``sender_nonce`` None draws 16 bytes from ``random_bytes`` (before the envelope's key and
+    IV). ``signing_time`` None omits the attribute (nothing here reads a clock). ValueError
+    for argument combinations SCEP forbids.
     """
     message_type = MessageType(message_type)
     _check_reply_fields(
@@ -203,9 +205,11 @@ def build_pki_message(
         der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null()),
         der.octet_string(signature),
     )
-    encap = [der.oid(DATA_OID)]
-    if econtent is not None:
-        encap.append(der.context(0, der.octet_string(econtent)))
+    # Without an envelope (PENDING, FAILURE) the eContent is an empty OCTET STRING rather than
+    # absent: OpenSSL-based peers (`openssl cms -verify`, sscep) read a SignedData without
+    # eContent as detached and fail with "no content"; micromdm sends the same empty form
+    # (scep.md 1.7, P7), and the messageDigest is already the hash of "".
+    encap = [der.oid(DATA_OID), der.context(0, der.octet_string(econtent or b""))]
     signed_data = der.seq(
         der.integer(1),
         der.set_of([_digest_algorithm(profile.digest)]),
@@ -260,14 +264,18 @@ def _signature_ok(
 ) -> bool:
     """RSA PKCS#1 v1.5 over the attributes: as received with tag SET, else canonical DER (P2)."""
     received = b"\x31" + signed_attrs.encoded[1:]
-    canonical = der.set_of(child.encoded for child in signed_attrs.children())
-    for candidate in dict.fromkeys((received, canonical)):
-        try:
-            public_key.verify(signature, candidate, padding.PKCS1v15(), hash_for(digest))
-        except (InvalidSignature, ValueError):
-            continue
+    if _verifies(public_key, signature, received, digest):
         return True
-    return False
+    canonical = der.set_of(child.encoded for child in signed_attrs.children())
+    return canonical != received and _verifies(public_key, signature, canonical, digest)
+
+
+def _verifies(public_key: rsa.RSAPublicKey, signature: bytes, data: bytes, digest: str) -> bool:
+    try:
+        public_key.verify(signature, data, padding.PKCS1v15(), hash_for(digest))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def _enum_attribute(values: dict[str, Tlv], oid: str, kind: type[E], name: str) -> E | None:
@@ -282,6 +290,23 @@ def _enum_attribute(values: dict[str, Tlv], oid: str, kind: type[E], name: str) 
         return kind(int(text))
     except ValueError:
         raise ScepError(FailInfo.BAD_REQUEST, f"unknown {name} {text}") from None
+
+
+def _transaction_id(element: Tlv) -> str:
+    """The transactionID, in any string type (P10) but only with PrintableString characters.
+
+    RFC 8894 section 3.2.1.1: "The transactionID is a PrintableString". The string *type* is
+    read leniently, the characters are not: every reply echoes the transactionID as a
+    PrintableString, so one that cannot be written back (a DEL byte, a newline, "_") could
+    not be answered. BAD_REQUEST ("Transaction not permitted or supported").
+    """
+    value = der.read_string(element)
+    if not der.is_printable(value):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise ScepError(
+            FailInfo.BAD_REQUEST, f"transactionID {shown!r} is not a PrintableString"
+        )
+    return value
 
 
 def parse_pki_message(data: bytes) -> PkiMessage:
@@ -376,7 +401,7 @@ def _message(
         raise ScepError(FailInfo.BAD_REQUEST, "no messageType attribute")
     return PkiMessage(
         message_type=message_type,
-        transaction_id=der.read_string(values[TRANSACTION_ID]),
+        transaction_id=_transaction_id(values[TRANSACTION_ID]),
         sender_nonce=der.octets(values[SENDER_NONCE]),
         recipient_nonce=None if recipient_nonce is None else der.octets(recipient_nonce),
         pki_status=status,

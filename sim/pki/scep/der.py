@@ -13,6 +13,7 @@ to a :class:`ScepError` with the failInfo that fits the place.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,7 +71,9 @@ def context(tag: int, contents: bytes, *, constructed: bool = True) -> bytes:
     return tlv(0x80 | (0x20 if constructed else 0) | tag, contents)
 
 
+@functools.lru_cache(maxsize=256)
 def oid(dotted: str) -> bytes:
+    """An OBJECT IDENTIFIER (cached: the codec writes the same few dozen OIDs all the time)."""
     return core.ObjectIdentifier(dotted).dump()
 
 
@@ -86,10 +89,20 @@ def null() -> bytes:
     return b"\x05\x00"
 
 
+PRINTABLE_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
+)
+"""The PrintableString character set (X.680 section 41.4, table 10)."""
+
+
+def is_printable(value: str) -> bool:
+    """Whether ``value`` fits a PrintableString."""
+    return all(ch in PRINTABLE_CHARACTERS for ch in value)
+
+
 def printable_string(value: str) -> bytes:
     """PrintableString; ValueError when ``value`` has characters outside its set (X.680 41.4)."""
-    allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
-    if any(ch not in allowed for ch in value):
+    if not is_printable(value):
         raise ValueError(f"{value!r} cannot be a PrintableString")
     return tlv(0x13, value.encode("ascii"))
 
@@ -155,10 +168,10 @@ def read_all(data: bytes) -> list[Tlv]:
     rest = data
     try:
         while rest:
-            size = parser.peek(rest)
-            cls, method, tag, header, contents, trailer = parser.parse(rest[:size], strict=True)
+            # Non-strict: parse the first element and leave the rest for the next round.
+            cls, method, tag, header, contents, trailer = parser.parse(rest)
             out.append(Tlv(cls, method == 1, tag, header, contents, trailer))
-            rest = rest[size:]
+            rest = rest[len(header) + len(contents) + len(trailer):]
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
         raise DerError(f"bad BER encoding: {exc}") from exc
     return out
@@ -198,8 +211,15 @@ def octets(element: Tlv, depth: int = 0) -> bytes:
 
 def read_oid(element: Tlv) -> str:
     expect(element, UNIVERSAL, OID, "object identifier")
+    return _dotted(element.encoded)
+
+
+@functools.lru_cache(maxsize=1024)
+def _dotted(encoded: bytes) -> str:
+    """Dotted form of an encoded OID (cached: messages repeat the same OIDs; a miss costs
+    what an uncached read does, so hostile input gains nothing)."""
     try:
-        return core.ObjectIdentifier.load(element.encoded).dotted
+        return str(core.ObjectIdentifier.load(encoded).dotted)
     except (ValueError, TypeError) as exc:
         raise DerError(f"bad object identifier: {exc}") from exc
 
