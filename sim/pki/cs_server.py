@@ -27,10 +27,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
 from sim.pki import x509util
 from sim.pki.ca_requests import RequestDatabase, request_db_file
+from sim.pki.cs_archive import archive_bytes, archive_file
 from sim.pki.cs_effects import (
     CaCertificateInstalled,
     Console,
@@ -68,9 +68,27 @@ DATABASE_LEVELS = {
 }
 
 
+LIFETIME_CA_CERTIFICATE_DAYS = (1, 7305)
+"""`lifetime ca-certificate DAYS`: at most 7305 days, 20 years (cisco-cs.md 3)."""
+LIFETIME_CERTIFICATE_DAYS = (1, 1825)
+"""`lifetime certificate DAYS`: the 12.x command reference allows up to 1825 days (5 years;
+cisco-cs.md 3; IOS-XE later raised it to 7305)."""
+LIFETIME_CRL_HOURS = (0, 336)
+"""`lifetime crl HOURS [MINUTES]`: "The maximum lifetime value is 336 hours (2 weeks)"; the
+minutes field is IOS-XE's `hours(0-336) [minutes(0-59)]` (cisco-cs.md 3)."""
+LIFETIME_ENROLLMENT_REQUEST_HOURS = (0, 1000)
+"""`lifetime enrollment-request HOURS [MINUTES]`: IOS-XE's `hours(0-1000) [minutes(0-59)]`."""
+LIFETIME_MINUTES = (0, 59)
+
+
 @dataclass(frozen=True)
 class CsConfig:
-    """`crypto pki server NAME` settings, with 12.3(14)T defaults."""
+    """`crypto pki server NAME` settings, with 12.3(14)T defaults.
+
+    Lifetimes are checked here too (a ValueError, not a clamp): a zero CRL lifetime would
+    republish the CRL in a loop, a zero request lifetime would drop every request as it
+    arrives. The console refuses such values before they get here.
+    """
 
     name: str
     issuer_name: str | None = None
@@ -89,9 +107,30 @@ class CsConfig:
     chain at their default security level. `hash md5` gives 12.3's algorithm back."""
     shutdown: bool = True
 
+    def __post_init__(self) -> None:
+        _check_range("lifetime ca-certificate", self.lifetime_ca_certificate_days,
+                      LIFETIME_CA_CERTIFICATE_DAYS)
+        _check_range("lifetime certificate", self.lifetime_certificate_days,
+                     LIFETIME_CERTIFICATE_DAYS)
+        _check_minutes("lifetime crl", self.lifetime_crl_minutes, LIFETIME_CRL_HOURS)
+        _check_minutes("lifetime enrollment-request", self.lifetime_enrollment_request_minutes,
+                       LIFETIME_ENROLLMENT_REQUEST_HOURS)
+
     @property
     def effective_issuer_name(self) -> str:
         return self.issuer_name or f"CN={self.name}"
+
+
+def _check_range(setting: str, value: int, bounds: tuple[int, int]) -> None:
+    if not bounds[0] <= value <= bounds[1]:
+        raise ValueError(f"{setting} {value} is outside {bounds[0]}-{bounds[1]}")
+
+
+def _check_minutes(setting: str, minutes: int, hours: tuple[int, int]) -> None:
+    """A lifetime typed as hours and minutes: positive, and within the hours' range."""
+    most = hours[1] * 60 + LIFETIME_MINUTES[1]
+    if not 0 < minutes <= most:
+        raise ValueError(f"{setting} of {minutes} minutes is outside 1-{most}")
 
 
 @dataclass
@@ -313,11 +352,14 @@ class CertificateServer:
         )
         self.ca_cert = cert
         fx.append(CaCertificateInstalled(self.name, cert))
-        if self.config.database_archive and ctx.passphrase:
+        fmt = self.config.database_archive
+        if fmt and ctx.passphrase:
+            # `database archive pkcs12|pem`: the one-time export (see `cs_archive`).
             fx.append(Console("% Exporting Certificate Server signing certificate and keys..."))
             self._elapse(fx, ARCHIVE_SECONDS, "archive CA key and certificate")
-            fx.append(WriteFile(f"{self.name}.p12", _pkcs12(self.name, key, cert,
-                                                            ctx.passphrase)))
+            fx.append(WriteFile(archive_file(self.name, fmt),
+                                archive_bytes(fmt, self.name, key, cert,  # type: ignore[arg-type]
+                                              ctx.passphrase)))
 
     def _start_enrollment(self, ctx: CsContext, fx: list[Effect]) -> bool:
         tp = ctx.trustpoint
@@ -405,11 +447,3 @@ def parse_serial_file(data: bytes) -> int:
 
 def _second(value: datetime) -> datetime:
     return value.replace(microsecond=0)
-
-
-def _pkcs12(name: str, key: object, cert: x509.Certificate, passphrase: str) -> bytes:
-    # PKCS#12 salts are random inside cryptography; the archive stays inside nvram and
-    # only its name and size are ever reported, so runs remain byte-identical.
-    return pkcs12.serialize_key_and_certificates(
-        name.encode(), key, cert, None, BestAvailableEncryption(passphrase.encode())  # type: ignore[arg-type]
-    )

@@ -225,6 +225,24 @@ def _hash(hash_name: str) -> hashes.HashAlgorithm:
         raise ValueError(f"unknown hash {hash_name!r}; expected one of {HASH_NAMES}") from None
 
 
+_DIGEST_INFO_BYTES = {"md5": 34, "sha1": 35, "sha224": 47, "sha256": 51, "sha384": 67,
+                      "sha512": 83}
+"""DER length of PKCS#1's DigestInfo for each hash (RFC 8017 9.2, note 1)."""
+
+
+def min_signing_bits(hash_name: str) -> int:
+    """The smallest RSA modulus that can sign a certificate or CRL with `hash_name` here.
+
+    A PKCS#1 v1.5 signature needs the DigestInfo plus 11 bytes (RFC 8017 9.2): 360 bits for
+    MD5, which is why IOS's smallest key is 360 bits, but 752 for SHA-512. Certificates and
+    CRLs are first built with SHA-256 (see :func:`_builder_hash`), so never below 496.
+    """
+    if hash_name not in _DIGEST_INFO_BYTES:
+        raise ValueError(f"unknown hash {hash_name!r}; expected one of "
+                         f"{sorted(_DIGEST_INFO_BYTES)}")
+    return max(_DIGEST_INFO_BYTES[hash_name], _DIGEST_INFO_BYTES["sha256"]) * 8 + 88
+
+
 def _builder_hash(hash_name: str) -> hashes.HashAlgorithm:
     """Hash to hand to cryptography's builders: SHA-256 stands in for the legacy ones."""
     return _hash("sha256") if hash_name in _LEGACY_SIG_ALGOS else _hash(hash_name)
@@ -542,6 +560,14 @@ def key_pem(key: rsa.RSAPrivateKey) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def public_key_der(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> bytes:
+    """The DER SubjectPublicKeyInfo of a key pair: what `show crypto key mypubkey rsa` dumps
+    as `Key Data:` (it starts `30819F30 0D06092A 864886F7 0D010101` for 1024 bits)."""
+    public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    return public.public_bytes(serialization.Encoding.DER,
+                               serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def load_key_pem(data: bytes) -> rsa.RSAPrivateKey:

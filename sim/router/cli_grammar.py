@@ -35,11 +35,13 @@ class ArgType:
     label: str
     convert: Callable[[str], object]
     rest_of_line: bool = False
+    shown_as: str | None = None
+    """What `?` help calls it when that differs from `label` (IOS shows a label as WORD)."""
 
     @property
     def placeholder(self) -> str:
         """The `?`-help spelling of this argument."""
-        return f"<{self.label}>"
+        return f"<{self.shown_as or self.label}>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,30 @@ _RANGE_RE = re.compile(r"(\d+)-(\d+)", re.ASCII)
 
 
 def _word(token: str) -> object:
+    return token
+
+
+MAX_LABEL_LENGTH = 128
+"""Longest trustpoint, server or key label accepted. pkilab's bound: no IOS limit was found
+for trustpoint and key labels; 128 keeps every file name built from a label
+(`NNNN-<label>.chain.pem`) far below the 255-byte limit of common file systems."""
+
+_LABEL_RE = re.compile(r"[!-~]+", re.ASCII)
+
+
+def _label(token: str) -> object:
+    """A trustpoint, certificate-server or key-pair label (`crypto pki trustpoint NAME`).
+
+    IOS's `?` help only says `WORD  Trustpoint Name`, and IOS names files after these
+    labels (`nvram:<cs>.ser`, `<cs>.crl`, `<cs>.p12`). Where IOS's exact character set is
+    not documented, pkilab refuses what cannot be part of a single file name or would walk
+    out of a folder: `/` and `\\`, `..`, a leading `.`, control characters and anything
+    outside printable ASCII (an IOS console is 7-bit).
+    """
+    if len(token) > MAX_LABEL_LENGTH or not _LABEL_RE.fullmatch(token):
+        return REJECT
+    if token.startswith(".") or ".." in token or "/" in token or "\\" in token:
+        return REJECT
     return token
 
 
@@ -138,6 +164,7 @@ def _int_range(low: int, high: int) -> Callable[[str], object]:
 
 _FIXED_TYPES = {
     "WORD": ArgType("WORD", _word),
+    "LABEL": ArgType("LABEL", _label, shown_as="WORD"),
     "LINE": ArgType("LINE", _line, rest_of_line=True),
     "HEX": ArgType("HEX", _hex),
     "A.B.C.D": ArgType("A.B.C.D", _ipv4),

@@ -54,6 +54,17 @@ class Match:
     keywords: tuple[str, ...]
     negated: bool = False
 
+    def integer(self, name: str, default: int | None = None) -> int:
+        """A numeric argument (a range or HEX type); `default` when it was not typed.
+
+        Raises KeyError when it was not typed and there is no default: the handler asked
+        for an argument its pattern does not guarantee.
+        """
+        value = self.args.get(name, default)
+        if not isinstance(value, int):
+            raise KeyError(name)
+        return value
+
 
 @dataclass(frozen=True, slots=True)
 class Empty:
@@ -122,13 +133,13 @@ class _TrieNode:
             node = _TrieNode()
             self.args.append((element.name, element.type, node))
             return node
-        node = self.keywords.get(element.word)
-        if node is None and create:
-            node = self.keywords[element.word] = _TrieNode()
+        found = self.keywords.get(element.word)
+        if found is None and create:
+            found = self.keywords[element.word] = _TrieNode()
             word = element.word
             for end in range(1, len(word) + 1):
                 self.prefixes[word[:end]] = (*self.prefixes.get(word[:end], ()), word)
-        return node
+        return found
 
 
 # A live parse path: trie node, (name, value) pairs so far, keywords so far.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sim.pki import x509util
 from sim.router.cli_parser import Empty, Grammar, Match, ParseError
@@ -21,7 +21,7 @@ Handler = Callable[[Session, Match], Generator[Any, Any, None] | None]
 CommandTable = list[tuple[str, Handler, dict[str, bool]]]
 
 def _chain_certificate(s: Session, m: Match) -> None:
-    s.cert_serial = int(m.args["serial"])  # type: ignore[arg-type]
+    s.cert_serial = m.integer("serial")
     s.cert_is_ca = "ca" in m.keywords
     s.cert_hex = []
     s.mode = Mode.CERT_DATA
@@ -68,6 +68,12 @@ _TABLES: dict[Mode, CommandTable] = {
 }
 
 
+def command_patterns(mode: Mode) -> list[tuple[str, bool]]:
+    """Every command pattern of a mode, with whether it also has a `no` form: what a
+    listing of the mode's commands, or a test that types each of them, walks."""
+    return [(pattern, options.get("no_form", False)) for pattern, _h, options in _TABLES[mode]]
+
+
 @cache
 def grammar_for(mode: Mode) -> Grammar:
     """One immutable grammar per mode, built on first use and shared by all routers."""
@@ -96,8 +102,7 @@ def dispatch(s: Session, line: str) -> Generator[Any, Any, None]:
             return
         s.render_error(result)
         return
-    assert isinstance(result, Match)
-    outcome = _TABLES[mode][result.key][1](s, result)  # type: ignore[index]
+    outcome = _TABLES[mode][cast(int, result.key)][1](s, result)
     if outcome is not None:
         yield from outcome
 
@@ -110,7 +115,7 @@ def run_exec_line(s: Session, line: str, column_offset: int) -> Generator[Any, A
     if isinstance(result, ParseError):
         s.render_error(result, column_offset)
         return
-    outcome = EXEC_COMMANDS[result.key][1](s, result)  # type: ignore[index]
+    outcome = EXEC_COMMANDS[cast(int, result.key)][1](s, result)
     if outcome is not None:
         yield from outcome
 

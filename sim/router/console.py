@@ -178,7 +178,10 @@ def load_config_text(router: Router, lines: list[str]) -> list[Any]:
             commands.certificate_data(session, line)
             continue
         session.current_line = line
-        run_to_completion(commands.dispatch(session, line))
+        try:
+            run_to_completion(commands.dispatch(session, line))
+        except AbortCommand:
+            continue  # a saved line that would ask a question nobody is there to answer
     for text in session.output:
         if text.startswith("%"):
             router.console_line(text)

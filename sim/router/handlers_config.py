@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from sim.pki.ca_requests import request_db_file
 from sim.pki.cs_fsm import CsSignal, CsState
-from sim.pki.cs_server import CertificateServer, CsConfig
+from sim.pki.cs_server import (
+    LIFETIME_CA_CERTIFICATE_DAYS,
+    LIFETIME_CERTIFICATE_DAYS,
+    LIFETIME_CRL_HOURS,
+    LIFETIME_ENROLLMENT_REQUEST_HOURS,
+    LIFETIME_MINUTES,
+    CertificateServer,
+    CsConfig,
+)
 from sim.pki.keys import ios_keygen_seconds
-from sim.router.cli_parser import Match
+from sim.pki.x509util import min_signing_bits, parse_dn
+from sim.router.cli_parser import Match, ParseError
 from sim.router.console import Mode, Session
-from sim.router.handlers_pki import CONFIG_PKI_COMMANDS
+from sim.router.handlers_pki import CONFIG_PKI_COMMANDS, not_run_at_boot
 from sim.router.keystore import KeyPair
 from sim.router.router import Trustpoint
 
@@ -37,6 +47,8 @@ def _exit_submode(s: Session, m: Match) -> None:
 def _do(s: Session, m: Match) -> Generator[Any, Any, None]:
     from sim.router.commands import run_exec_line
 
+    if not_run_at_boot(s):
+        return
     rest = str(m.args["line"])
     # The LINE argument is the verbatim tail of the typed line: find where it starts so
     # a caret for an error in the EXEC command lands under the right character.
@@ -77,6 +89,13 @@ def _trustpoint(s: Session, m: Match) -> Generator[Any, Any, None]:
         if tp is None:
             s.write(f"% Certificate Authority (trustpoint) {name} is unknown")
             return
+        if name in router.servers:
+            # pkilab's wording. The server's trustpoint holds its CA certificate; IOS's
+            # order is the server first, then its trustpoint (cisco-cs.md 4: the trustpoint
+            # "is left behind (remove with `no crypto pki trustpoint`)").
+            s.write(f"% Trustpoint {name} is in use by the certificate server {name}.")
+            s.write(f"% Remove the certificate server first ('no crypto pki server {name}').")
+            return
         if (tp.ca_cert or tp.id_cert) and not s.booting:
             s.write("% Removing an enrolled trustpoint will destroy all certificates")
             s.write(" received from the related Certificate Authority.")
@@ -114,8 +133,9 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
         if driver is not None:
             driver.stop()
         router.keys.remove(name)
-        for suffix in (".ser", ".crl", ".p12"):
-            router.nvram.delete(name + suffix)
+        for file in (f"{name}.ser", f"{name}.crl", f"{name}.p12", f"{name}.pem",
+                     request_db_file(name)):
+            router.nvram.delete(file)
         tp = router.trustpoints.get(name)
         if tp is not None:
             tp.ca_cert = None
@@ -133,44 +153,78 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
         router.servers[name] = CertificateServer(CsConfig(name, shutdown=not s.booting))
         router.server_timers(router.servers[name])
         router.emit("cs", "created", server=name)
+        if s.booting:
+            _hold_if_key_too_short(s, router.servers[name])
     s.mode, s.context = Mode.CS_SERVER, name
 
 
 def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
     router = s.router
     label = str(m.args.get("label") or router.fqdn)
+    server = _server_using_key(s, label)
+    if server is not None:
+        # pkilab's wording (IOS's answer here was never captured). A CA must never sign with
+        # a key its own certificate does not carry, so the key is refused, not replaced.
+        s.write(f"% The key pair {label} is in use by the certificate server {server}.")
+        s.write(f"% Remove the certificate server first ('no crypto pki server {server}').")
+        return
     if router.keys.get(label) is not None:
+        if s.booting:
+            # A `crypto key generate` line in a startup-config must not replace, at every
+            # boot, the saved key that the router's certificates carry.
+            return
         s.write(f"% You already have RSA keys defined named {label}.")
         if not (yield from s.ask_yes_no("% Do you really want to replace them? [yes/no]:")):
             return
     s.write(f"The name for the keys will be: {label}")
-    bits = m.args.get("bits")
-    if bits is None:
+    if "bits" in m.args:
+        bits = m.integer("bits")
+        s.write(f"% The key modulus size is {bits} bits")
+    else:
         s.write("Choose the size of the key modulus in the range of 360 to 2048 for your")
         s.write("  General Purpose Keys. Choosing a key modulus greater than 512 may take")
         s.write("  a few minutes.")
         s.write("")
         answer = (yield from s.ask("How many bits in the modulus [512]:")).strip()
-        if not answer:
-            bits = 512
-        elif answer.isdigit() and 360 <= int(answer) <= 2048:
-            bits = int(answer)
-        else:
+        chosen = _modulus_answer(answer) if answer else 512
+        if chosen is None:
             s.write("% Invalid modulus size; use a value from 360 to 2048.")
             return
-    else:
-        s.write(f"% The key modulus size is {bits} bits")
-    bits = int(bits)  # type: ignore[arg-type]
+        bits = chosen
     s.write(f"% Generating {bits} bit RSA keys ...")
     yield router.env.timeout(ios_keygen_seconds(bits))
     key = router.generate_key(label, bits)
-    router.keys.put(KeyPair(label, key, "exportable" in m.keywords))
-    router.key_times[label] = router.clock.timestamp()
+    router.keys.put(KeyPair(label, key, "exportable" in m.keywords, router.clock.now()))
     router.emit("pki", "key.generated", label=label, bits=bits)
     router.console_inline("[OK]")
+    if s.booting and label in router.servers:
+        _hold_if_key_too_short(s, router.servers[label])
 
 
-GLOBAL_EXITS = [
+def _modulus_answer(answer: str) -> int | None:
+    """The size typed at `How many bits in the modulus`, if it is one the prompt offers
+    (360 to 2048); anything else, however long or odd, is None."""
+    if not (answer.isascii() and answer.isdigit()) or len(answer.lstrip("0")) > 4:
+        return None
+    bits = int(answer)
+    return bits if 360 <= bits <= 2048 else None
+
+
+def _server_using_key(s: Session, label: str) -> str | None:
+    """The certificate server whose CA key pair is `label`, once the key is committed to it.
+
+    The server's key pair has the server's name. It is bound to the server from the first
+    `no shutdown` (the server locks, then signs its CA certificate or enrolls with the key)
+    until `no crypto pki server`; before that, generating the key is how an administrator
+    chooses its size (cisco-cs.md 2: "Pre-generate the key ... to control it").
+    """
+    cs = s.router.servers.get(label)
+    if cs is None or (cs.ca_cert is None and not cs.locked):
+        return None
+    return cs.name
+
+
+GLOBAL_EXITS: list[tuple[str, Any, dict[str, bool]]] = [
     ("end", _end, {}),
     ("do <line:LINE>", _do, {}),
 ]
@@ -190,11 +244,11 @@ CONFIG_COMMANDS = GLOBAL_EXITS + CONFIG_PKI_COMMANDS + [
     ("ip domain name <name:WORD>", _domain_name, {"no_form": True}),
     ("ip domain-lookup", _domain_lookup, {"no_form": True}),
     ("ip domain lookup", _domain_lookup, {"no_form": True}),
-    ("crypto pki trustpoint <name:WORD>", _trustpoint,
+    ("crypto pki trustpoint <name:LABEL>", _trustpoint,
      {"no_form": True, "no_requires_args": True}),
-    ("crypto pki certificate chain <name:WORD>", _certificate_chain, {}),
-    ("crypto pki server <name:WORD>", _cs_server, {"no_form": True, "no_requires_args": True}),
-    ("crypto key generate rsa [general-keys] [label <label:WORD>] [exportable] "
+    ("crypto pki certificate chain <name:LABEL>", _certificate_chain, {}),
+    ("crypto pki server <name:LABEL>", _cs_server, {"no_form": True, "no_requires_args": True}),
+    ("crypto key generate rsa [general-keys] [label <label:LABEL>] [exportable] "
      "[modulus <bits:360-4096>]", _key_generate, {}),
 ]
 
@@ -214,7 +268,38 @@ def _tp_setter(attribute: str, arg: str | None, negated_value: Any = None) -> An
 def _auto_enroll(s: Session, m: Match) -> None:
     """`auto-enroll [percent]`: renew at that share of the certificate's life (IOS's default
     when no percent is given is at expiry; pkilab takes 80, the figure Cisco's examples use)."""
-    _tp(s).auto_enroll_percent = None if m.negated else int(m.args.get("percent") or 80)  # type: ignore[arg-type]
+    _tp(s).auto_enroll_percent = None if m.negated else m.integer("percent", 80)
+
+
+def _subject_name(s: Session, m: Match) -> None:
+    """`subject-name DN`: checked as it is typed, with the wording IOS-XE uses for a bad
+    `issuer-name` ("<name> is not a valid subject name", cisco-cs.md 3), so that the
+    enrollment that builds the request from it later cannot fail on it."""
+    if m.negated:
+        _tp(s).subject_name = None
+        return
+    dn = str(m.args["dn"])
+    try:
+        parse_dn(dn)
+    except ValueError as bad:
+        s.write(f"% {bad}")
+        return
+    _tp(s).subject_name = dn
+
+
+def _rsakeypair(s: Session, m: Match) -> None:
+    """`rsakeypair LABEL [KEY-SIZE]`: the key pair this trustpoint enrolls with, and the
+    modulus it gets if enrollment has to generate it ("If the size is not specified, the
+    existing key size is used", IOS command reference).
+
+    IOS also takes a third number, ENCRYPTION-KEY-SIZE, which asks for special-usage
+    (separate signature and encryption) keys; pkilab models general-purpose keys only, so
+    that form is refused as invalid input, like `crypto key generate rsa usage-keys`.
+    """
+    tp = _tp(s)
+    tp.rsakeypair = None if m.negated else str(m.args["label"])
+    bits = m.args.get("bits")
+    tp.rsakeypair_bits = bits if isinstance(bits, int) and not m.negated else None
 
 
 def _revocation_check(s: Session, m: Match) -> None:
@@ -228,15 +313,19 @@ TRUSTPOINT_COMMANDS = GLOBAL_EXITS + [
      _tp_setter("retry_period_minutes", "minutes", 1), {"no_form": True}),
     ("enrollment retry count <count:1-100>",
      _tp_setter("retry_count", "count", 10), {"no_form": True}),
-    ("subject-name <dn:LINE>", _tp_setter("subject_name", "dn"), {"no_form": True}),
+    ("subject-name <dn:LINE>", _subject_name, {"no_form": True}),
     ("revocation-check {crl|none|ocsp}", _revocation_check, {"no_form": True}),
-    ("rsakeypair <label:WORD> [<bits:360-4096>]", _tp_setter("rsakeypair", "label"),
-     {"no_form": True}),
+    ("rsakeypair <label:LABEL> [<bits:360-4096>]", _rsakeypair, {"no_form": True}),
     ("auto-enroll [<percent:1-100>]", _auto_enroll, {"no_form": True}),
 ]
 
 
 # -- cs-server mode --------------------------------------------------------------------------
+def _range(bounds: tuple[int, int]) -> str:
+    """A pattern's `LOW-HIGH` argument type from the server's documented bounds."""
+    return f"{bounds[0]}-{bounds[1]}"
+
+
 def _cs(s: Session) -> CertificateServer:
     return s.router.servers[s.context or ""]
 
@@ -254,8 +343,6 @@ def _editable(s: Session, cs: CertificateServer, *, frozen_after_cert: bool = Fa
 
 
 def _issuer_name(s: Session, m: Match) -> None:
-    from sim.pki.x509util import parse_dn
-
     cs = _cs(s)
     if not _editable(s, cs, frozen_after_cert=True):
         return
@@ -283,6 +370,11 @@ def _grant(s: Session, m: Match) -> None:
 
 
 def _lifetime(s: Session, m: Match) -> None:
+    """`lifetime {ca-certificate|certificate} DAYS`, `lifetime {crl|enrollment-request}
+    HOURS [MINUTES]`. The parser holds each number to its range; a total of zero (`lifetime
+    crl 0`) is refused the same way, with the caret under the last number: IOS's ranges
+    start at 1 hour for 12.3's hours-only form, and a zero lifetime would republish the CRL
+    (or expire every request) at once."""
     cs = _cs(s)
     kind = m.keywords[1]
     if not _editable(s, cs, frozen_after_cert=kind == "ca-certificate"):
@@ -291,18 +383,28 @@ def _lifetime(s: Session, m: Match) -> None:
     if kind == "ca-certificate":
         days = defaults.lifetime_ca_certificate_days if m.negated else m.args["days"]
         cs.configure(lifetime_ca_certificate_days=days)
-    elif kind == "certificate":
+        return
+    if kind == "certificate":
         days = defaults.lifetime_certificate_days if m.negated else m.args["days"]
         cs.configure(lifetime_certificate_days=days)
+        return
+    total = m.integer("hours", 0) * 60 + m.integer("minutes", 0)
+    if not m.negated and total == 0:
+        _refuse_last_token(s)
+        return
+    if kind == "crl":
+        cs.configure(lifetime_crl_minutes=(
+            defaults.lifetime_crl_minutes if m.negated else total))
     else:
-        default = (defaults.lifetime_crl_minutes if kind == "crl"
-                   else defaults.lifetime_enrollment_request_minutes)
-        total = default if m.negated else (int(m.args["hours"]) * 60  # type: ignore[arg-type]
-                                           + int(m.args.get("minutes") or 0))  # type: ignore[arg-type]
-        if kind == "crl":
-            cs.configure(lifetime_crl_minutes=total)
-        else:
-            cs.configure(lifetime_enrollment_request_minutes=total)
+        cs.configure(lifetime_enrollment_request_minutes=(
+            defaults.lifetime_enrollment_request_minutes if m.negated else total))
+
+
+def _refuse_last_token(s: Session) -> None:
+    """`% Invalid input detected at '^' marker.` under the last word of the typed line."""
+    line = s.current_line.rstrip()
+    column = len(line) - len(line.split()[-1])
+    s.render_error(ParseError("invalid", column, line[column:], s.current_line))
 
 
 def _database_level(s: Session, m: Match) -> None:
@@ -330,8 +432,35 @@ def _database_archive(s: Session, m: Match) -> None:
 
 def _hash(s: Session, m: Match) -> None:
     cs = _cs(s)
-    if _editable(s, cs):
-        cs.configure(hash="sha256" if m.negated else m.keywords[-1])
+    if not _editable(s, cs):
+        return
+    name = "sha256" if m.negated else m.keywords[-1]
+    if s.booting:
+        cs.configure(hash=name)
+        _hold_if_key_too_short(s, cs)
+    elif _key_signs_with(s, cs, name):
+        cs.configure(hash=name)
+
+
+def _key_signs_with(s: Session, cs: CertificateServer, hash_name: str) -> bool:
+    """The server's key pair (if it has one yet) is long enough to sign with `hash_name`;
+    says why not otherwise (pkilab's wording: IOS 12.3 only ever signed with MD5, which
+    its smallest key, 360 bits, can carry)."""
+    pair = s.router.keys.get(cs.name)
+    need = min_signing_bits(hash_name)
+    if pair is None or pair.bits >= need:
+        return True
+    s.write(f"% The key pair {cs.name} has {pair.bits} bits, too few to sign with "
+            f"{hash_name}: it needs at least {need}.")
+    return False
+
+
+def _hold_if_key_too_short(s: Session, cs: CertificateServer) -> None:
+    """Boot: a saved server comes up by itself unless it is `shutdown`; one whose key cannot
+    sign with its hash (a startup-config that generates a 360-bit key for it) stays down,
+    with the reason on the console, instead of failing to sign its CA certificate."""
+    if not _key_signs_with(s, cs, cs.config.hash):
+        cs.configure(shutdown=True)
 
 
 def _mode(s: Session, m: Match) -> None:
@@ -347,6 +476,8 @@ def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:
     router = s.router
     cs.configure(shutdown=not m.negated)
     if s.booting:
+        if m.negated:
+            _hold_if_key_too_short(s, cs)
         return
     if not m.negated:
         if cs.state in (CsState.INITIAL, CsState.DISABLED):
@@ -355,6 +486,9 @@ def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:
         yield from router.run_signal(cs, CsSignal.SHUT)
         return
     if cs.state is CsState.ENABLED:
+        return
+    if not _key_signs_with(s, cs, cs.config.hash):
+        cs.configure(shutdown=True)
         return
     if cs.ca_cert is not None:
         s.write("Certificate server 'no shut' event has been queued for processing.")
@@ -393,9 +527,14 @@ CS_COMMANDS = GLOBAL_EXITS + [
     ("exit", _exit_submode, {}),
     ("issuer-name <dn:LINE>", _issuer_name, {"no_form": True}),
     ("grant {auto|none}", _grant, {"no_form": True}),
-    ("lifetime {ca-certificate|certificate} <days:1-7305>", _lifetime, {"no_form": True}),
-    ("lifetime {crl|enrollment-request} <hours:0-1000> [<minutes:0-59>]", _lifetime,
+    (f"lifetime ca-certificate <days:{_range(LIFETIME_CA_CERTIFICATE_DAYS)}>", _lifetime,
      {"no_form": True}),
+    (f"lifetime certificate <days:{_range(LIFETIME_CERTIFICATE_DAYS)}>", _lifetime,
+     {"no_form": True}),
+    (f"lifetime crl <hours:{_range(LIFETIME_CRL_HOURS)}> "
+     f"[<minutes:{_range(LIFETIME_MINUTES)}>]", _lifetime, {"no_form": True}),
+    (f"lifetime enrollment-request <hours:{_range(LIFETIME_ENROLLMENT_REQUEST_HOURS)}> "
+     f"[<minutes:{_range(LIFETIME_MINUTES)}>]", _lifetime, {"no_form": True}),
     ("database level {minimum|names|complete}", _database_level, {"no_form": True}),
     ("database url <url:WORD>", _database_url, {"no_form": True}),
     ("database archive {pkcs12|pem}", _database_archive, {"no_form": True}),

@@ -73,10 +73,13 @@ def _debug_all(s: Session, m: Match) -> Generator[Any, Any, None]:
 
 
 def _clock_set(s: Session, m: Match) -> None:
-    hour, minute, second = m.args["time"]  # type: ignore[misc]
+    clock = m.args["time"]
+    if not isinstance(clock, tuple):
+        raise KeyError("time")
+    hour, minute, second = clock
     try:
-        value = datetime(int(m.args["year"]), int(m.args["month"]),  # type: ignore[arg-type]
-                         int(m.args["day"]), hour, minute, second, tzinfo=UTC)  # type: ignore[arg-type]
+        value = datetime(m.integer("year"), m.integer("month"), m.integer("day"),
+                         hour, minute, second, tzinfo=UTC)
     except ValueError:
         s.write("% Invalid date.")
         return
@@ -148,15 +151,16 @@ def _show_running(router: Any, m: Match) -> list[str]:
         text.splitlines()
 
 
-SHOW_COMMANDS = [
+SHOW_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
     ("show clock", _lines(lambda r, m: show.show_clock(r)), {}),
-    ("show crypto pki server [<name:WORD>]",
+    ("show crypto pki server [<name:LABEL>]",
      _lines(lambda r, m: show.show_crypto_pki_server(r, m.args.get("name"))), {}),
-    ("show crypto pki trustpoints [<name:WORD>]",
+    ("show crypto pki trustpoints [<name:LABEL>]",
      _lines(lambda r, m: show.show_crypto_pki_trustpoints(r, m.args.get("name"))), {}),
-    ("show crypto pki certificates [<name:WORD>]",
+    ("show crypto pki certificates [<name:LABEL>]",
      _lines(lambda r, m: show.show_crypto_pki_certificates(r, m.args.get("name"))), {}),
-    ("show crypto key mypubkey rsa", _lines(lambda r, m: show.show_rsa_keys(r)), {}),
+    ("show crypto key mypubkey rsa [<label:LABEL>]",
+     _lines(lambda r, m: show.show_rsa_keys(r, m.args.get("label"))), {}),
     ("show crypto pki crls", _lines(lambda r, m: show.show_crypto_pki_crls(r)), {}),
     ("show debugging", _lines(lambda r, m: show.show_debugging(r)), {}),
     ("show ip http server status", _lines(lambda r, m: show.show_ip_http_server_status(r)),

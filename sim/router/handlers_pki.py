@@ -9,9 +9,10 @@ from typing import Any
 
 from cryptography import x509
 
-from sim.pki import cs_desk, x509util
+from sim.pki import cs_desk, scep_policy, x509util
 from sim.pki.ca_requests import RequestState, render_requests
 from sim.pki.cs_server import CertificateServer
+from sim.pki.scep_client import scep_endpoint
 from sim.router.cli_parser import Match
 from sim.router.console import Session
 from sim.router.pki_client import (
@@ -23,6 +24,20 @@ from sim.router.pki_client import (
 )
 
 
+def not_run_at_boot(s: Session) -> bool:
+    """True (after saying so) when a line that needs the console and the network, like
+    `crypto pki authenticate` or `do ...`, comes from the startup-config being loaded.
+
+    IOS never saves these lines; one written into a scenario's startup-config cannot hold
+    its dialogue while the router boots, so it is skipped with a line on the console
+    (pkilab's choice and wording). Type it in a `cli` event instead.
+    """
+    if not s.booting:
+        return False
+    s.write(f"% {s.current_line.strip()}: not run from the startup configuration")
+    return True
+
+
 def _trustpoint(s: Session, name: str) -> Any:
     tp = s.router.trustpoints.get(name)
     if tp is None:
@@ -31,6 +46,8 @@ def _trustpoint(s: Session, name: str) -> Any:
 
 
 def crypto_pki_authenticate(s: Session, m: Match) -> Generator[Any, Any, None]:
+    if not_run_at_boot(s):
+        return
     tp = _trustpoint(s, str(m.args["tp"]))
     if tp is None:
         return
@@ -42,14 +59,61 @@ def crypto_pki_authenticate(s: Session, m: Match) -> Generator[Any, Any, None]:
     yield from authenticate(s, tp)
 
 
+def _usable_enrollment_url(s: Session, tp: Any, purpose: str) -> bool:
+    """The trustpoint's `enrollment url` names an HTTP SCEP server; say why not otherwise.
+
+    The missing-URL line is the wording the seed shows for `crypto pki authenticate`, with
+    the purpose swapped in; the bad-URL line is pkilab's, the same `authenticate` prints.
+    """
+    if not tp.enrollment_url:
+        s.write(f"You must specify an enrollment URL for this CA before you can {purpose}.")
+        return False
+    try:
+        scep_endpoint(tp.enrollment_url)
+    except ValueError as bad:
+        s.write(f"% {bad}")
+        return False
+    return True
+
+
+REQUEST_HASH = "sha256"
+"""The least a request's signature is built with (SCEP messages, PKCS#10, the GetCRL
+signer): see `x509util.min_signing_bits`."""
+
+
+def _key_can_sign(s: Session, tp: Any, key: Any) -> bool:
+    """The trustpoint's key is long enough for pkilab to sign its requests with.
+
+    IOS accepts keys from 360 bits because 12.3 signed with MD5; pkilab builds every
+    signature with SHA-256 first, which needs 496. pkilab's wording.
+    """
+    need = x509util.min_signing_bits(REQUEST_HASH)
+    if key.key_size >= need:
+        return True
+    s.write(f"% The key pair of trustpoint {tp.name} has {key.key_size} bits, too few to "
+            f"sign a request: it needs at least {need}.")
+    return False
+
+
 def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
+    if not_run_at_boot(s):
+        return
     router = s.router
     tp = _trustpoint(s, str(m.args["tp"]))
     if tp is None:
         return
+    if tp.name in router.servers:
+        # pkilab's wording: the server's own trustpoint holds its CA certificate, which the
+        # server makes (root) or enrolls for itself at `no shutdown` (sub-cs); a router
+        # certificate enrolled over it would replace the sub-CA's signing certificate.
+        s.write(f"% Trustpoint {tp.name} is the trustpoint of certificate server {tp.name};")
+        s.write("% the server manages its certificate. Enroll another trustpoint instead.")
+        return
     if tp.ca_cert is None:
         s.write("% You must authenticate the Certificate Authority before you can enroll "
                 "with it.")
+        return
+    if not _usable_enrollment_url(s, tp, "enroll with it"):
         return
     if tp.id_cert is not None:
         s.write(f"% Trustpoint {tp.name} has already enrolled and has a router cert issued "
@@ -72,7 +136,11 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
         s.write("% Passwords do not match.")
         return
     s.write("")
-    subject = request_subject(router, tp)
+    try:
+        subject = request_subject(router, tp)
+    except ValueError as bad:  # a subject-name that predates its check when typed
+        s.write(f"% {bad}")
+        return
     if tp.subject_name:
         s.write(f"% The subject name in the certificate will include: {tp.subject_name}")
     s.write(f"% The subject name in the certificate will include: {router.fqdn}")
@@ -84,6 +152,8 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
     if not (yield from s.ask_yes_no("Request certificate from CA? [yes/no]:")):
         return
     key = trustpoint_key(router, tp)
+    if not _key_can_sign(s, tp, key):
+        return
     s.write("% Certificate request sent to Certificate Authority")
     s.write(f"% The 'show crypto pki certificate verbose {tp.name}' commandwill show the "
             "fingerprint.")
@@ -92,12 +162,18 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
 
 
 def crypto_pki_crl_request(s: Session, m: Match) -> Generator[Any, Any, None]:
+    if not_run_at_boot(s):
+        return
     tp = _trustpoint(s, str(m.args["tp"]))
     if tp is None:
         return
     if tp.ca_cert is None:
         s.write("% You must authenticate the Certificate Authority before you can request "
                 "its CRL.")
+        return
+    if not _usable_enrollment_url(s, tp, "request its CRL"):
+        return
+    if not _key_can_sign(s, tp, trustpoint_key(s.router, tp)):
         return
     if not (yield from fetch_crl(s.router, tp)):
         s.write(f"% CRL request for trustpoint {tp.name} failed.")
@@ -122,7 +198,7 @@ def cs_request_operation(s: Session, m: Match) -> Generator[Any, Any, None]:
         wanted = RequestState.PENDING if verb != "remove" else None
         ids = cs.requests.ids(wanted)
     else:
-        ids = [int(m.args["id"])]  # type: ignore[arg-type]
+        ids = [m.integer("id")]
     for req_id in ids:
         if req_id not in cs.requests:
             s.write(f"% Enrollment request {req_id} not found.")
@@ -138,6 +214,9 @@ def cs_request_operation(s: Session, m: Match) -> Generator[Any, Any, None]:
                 effects = cs_desk.remove(cs, req_id)
         except cs_desk.DeskError as refused:
             s.write(str(refused))
+            continue
+        except ValueError as unusable:  # a request the server cannot sign for
+            s.write(f"% Enrollment request {req_id}: {unusable}.")
             continue
         router.emit("cs", f"request.{verb}", server=cs.name, req_id=req_id)
         yield from router.apply(cs, effects)
@@ -218,6 +297,12 @@ def cs_request_pkcs10(s: Session, m: Match) -> Generator[Any, Any, None]:
     if csr is None:
         s.write("% Invalid PKCS10 request.")
         return
+    checked = scep_policy.load_request(x509util.csr_der(csr))
+    if isinstance(checked, scep_policy.Refusal):
+        # The checks a SCEP request gets (RSA 360-4096 bits, proof of possession); the
+        # wording after the colon is pkilab's.
+        s.write(f"% Invalid PKCS10 request: {checked.text}.")
+        return
     pair = router.keys.get(cs.name)
     try:
         entry, effects = cs_desk.submit(cs, x509util.csr_der(csr), None, "terminal",
@@ -248,20 +333,20 @@ def _decode_csr(lines: list[str]) -> x509.CertificateSigningRequest | None:
         return None
 
 
-EXEC_PKI_COMMANDS = [
-    ("crypto pki server <name:WORD> {grant|reject|remove} {all|<id:1-2147483647>}",
+EXEC_PKI_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+    ("crypto pki server <name:LABEL> {grant|reject|remove} {all|<id:1-2147483647>}",
      cs_request_operation, {}),
-    ("crypto pki server <name:WORD> info requests", cs_info_requests, {}),
-    ("crypto pki server <name:WORD> info crl", cs_info_crl, {}),
-    ("crypto pki server <name:WORD> revoke <serial:WORD>", cs_revoke, {}),
-    ("show crypto pki server <name:WORD> crl", cs_info_crl, {}),
-    ("crypto pki server <name:WORD> request pkcs10 terminal [{pem|base64}]",
+    ("crypto pki server <name:LABEL> info requests", cs_info_requests, {}),
+    ("crypto pki server <name:LABEL> info crl", cs_info_crl, {}),
+    ("crypto pki server <name:LABEL> revoke <serial:WORD>", cs_revoke, {}),
+    ("show crypto pki server <name:LABEL> crl", cs_info_crl, {}),
+    ("crypto pki server <name:LABEL> request pkcs10 terminal [{pem|base64}]",
      cs_request_pkcs10, {}),
-    ("show crypto pki server <name:WORD> requests", cs_info_requests, {}),
+    ("show crypto pki server <name:LABEL> requests", cs_info_requests, {}),
 ]
 
-CONFIG_PKI_COMMANDS = [
-    ("crypto pki authenticate <tp:WORD>", crypto_pki_authenticate, {}),
-    ("crypto pki enroll <tp:WORD>", crypto_pki_enroll, {}),
-    ("crypto pki crl request <tp:WORD>", crypto_pki_crl_request, {}),
+CONFIG_PKI_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+    ("crypto pki authenticate <tp:LABEL>", crypto_pki_authenticate, {}),
+    ("crypto pki enroll <tp:LABEL>", crypto_pki_enroll, {}),
+    ("crypto pki crl request <tp:LABEL>", crypto_pki_crl_request, {}),
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -20,6 +21,9 @@ class KeyPair:
     label: str
     key: rsa.RSAPrivateKey
     exportable: bool = False
+    generated_at: datetime | None = None
+    """The router's clock when the pair was made (`% Key pair was generated at:`); IOS
+    keeps it with the key, so it is saved in private-config too."""
 
     @property
     def bits(self) -> int:
@@ -27,8 +31,8 @@ class KeyPair:
 
 
 _BLOCK = re.compile(
-    rb"% key (?P<label>\S+) exportable=(?P<exp>[01])\n(?P<pem>-----BEGIN PRIVATE KEY-----\n"
-    rb".*?-----END PRIVATE KEY-----\n)",
+    rb"% key (?P<label>\S+) exportable=(?P<exp>[01])(?: generated=(?P<gen>\S+))?\n"
+    rb"(?P<pem>-----BEGIN PRIVATE KEY-----\n.*?-----END PRIVATE KEY-----\n)",
     re.S,
 )
 
@@ -56,7 +60,9 @@ class KeyStore:
         out = bytearray()
         for label in self.labels():
             pair = self._keys[label]
-            out += f"% key {label} exportable={int(pair.exportable)}\n".encode()
+            generated = (f" generated={pair.generated_at.isoformat()}"
+                         if pair.generated_at is not None else "")
+            out += f"% key {label} exportable={int(pair.exportable)}{generated}\n".encode()
             out += x509util.key_pem(pair.key)
         return bytes(out)
 
@@ -65,6 +71,20 @@ class KeyStore:
         store = cls()
         for match in _BLOCK.finditer(data or b""):
             label = match.group("label").decode()
-            key = x509util.load_key_pem(match.group("pem"))
-            store.put(KeyPair(label, key, match.group("exp") == b"1"))
+            try:
+                key = x509util.load_key_pem(match.group("pem"))
+            except ValueError:
+                continue  # a damaged block loses that key, not the boot
+            store.put(KeyPair(label, key, match.group("exp") == b"1",
+                              _generated_at(match.group("gen"))))
         return store
+
+
+def _generated_at(text: bytes | None) -> datetime | None:
+    """The saved generation time; a block without one (or a damaged one) has no time."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return None

@@ -7,7 +7,10 @@ share them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from cryptography import x509
 
 from sim.kernel.clock import format_ios_timer
 from sim.pki import x509util
@@ -114,8 +117,8 @@ def _pending_block(tp: Trustpoint) -> list[str]:
     ]
 
 
-def _certs_of(tp: Trustpoint) -> list[tuple[str, object]]:
-    certs: list[tuple[str, object]] = []
+def _certs_of(tp: Trustpoint) -> list[tuple[str, x509.Certificate]]:
+    certs: list[tuple[str, x509.Certificate]] = []
     if tp.id_cert is not None:
         certs.append(("Certificate", tp.id_cert))
     if tp.ca_cert is not None:
@@ -123,10 +126,7 @@ def _certs_of(tp: Trustpoint) -> list[tuple[str, object]]:
     return certs
 
 
-def _cert_block(title: str, cert: object, tp: Trustpoint) -> list[str]:
-    from cryptography import x509
-
-    assert isinstance(cert, x509.Certificate)
+def _cert_block(title: str, cert: x509.Certificate, tp: Trustpoint) -> list[str]:
     issued = ("Signature" if title == "CA Certificate" else "General Purpose")
     return [
         title,
@@ -194,24 +194,53 @@ def show_ip_http_server_status(router: Router) -> list[str]:
     ]
 
 
-def show_rsa_keys(router: Router) -> list[str]:
+def show_rsa_keys(router: Router, label: str | None = None) -> list[str]:
+    """`show crypto key mypubkey rsa [LABEL]`, 12.3T layout (cisco-client-docs.md 1.3):
+
+        % Key pair was generated at: 21:00:00 UTC Jan 6 2005
+        Key name: r1
+         Usage: General Purpose Key
+         Key is not exportable.
+         Key Data:
+          30819F30 0D06092A 864886F7 0D010101 05000381 8D003081 89028181 00C2...
+
+    Key Data is the DER SubjectPublicKeyInfo in 8-digit hex words, 8 to a line. 15.x adds
+    `Key type: RSA KEYS` and ` Storage Device:` lines after the name; 12.x does not.
+    A key whose generation time is unknown (saved before pkilab recorded it) has no
+    `generated at` line.
+    """
     lines: list[str] = []
-    for label in router.keys.labels():
-        pair = router.keys.get(label)
-        assert pair is not None
+    for name in router.keys.labels():
+        pair = router.keys.get(name)
+        if pair is None or (label is not None and name != label):
+            continue
+        if pair.generated_at is not None:
+            lines.append(f"% Key pair was generated at: {_key_time(pair.generated_at)}")
         lines += [
-            f"% Key pair was generated at: {router.key_times.get(label, 'unknown')}",
-            f"Key name: {label}",
+            f"Key name: {name}",
             " Usage: General Purpose Key",
             f" Key is {'exportable' if pair.exportable else 'not exportable'}.",
             " Key Data:",
         ]
-        der = x509util.public_key_der(pair.key)
-        hexed = der.hex().upper()
-        words = [hexed[i:i + 8] for i in range(0, len(hexed), 8)]
-        for i in range(0, len(words), 8):
-            lines.append("  " + " ".join(words[i:i + 8]))
+        lines += _hex_words(x509util.public_key_der(pair.key), indent="  ")
     return lines
+
+
+def _hex_words(der: bytes, indent: str) -> list[str]:
+    """IOS's hex dump of DER (key data, certificate chains): 8-digit upper-case words,
+    eight to a line."""
+    hexed = der.hex().upper()
+    words = [hexed[i:i + 8] for i in range(0, len(hexed), 8)]
+    return [indent + " ".join(words[i:i + 8]) for i in range(0, len(words), 8)]
+
+
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _key_time(w: datetime) -> str:
+    """`21:00:00 UTC Jan 6 2005`, as IOS stamps a key pair."""
+    return f"{w:%H:%M:%S} UTC {_MONTH_NAMES[w.month - 1]} {w.day} {w.year}"
 
 
 # -- running configuration ---------------------------------------------------------------
@@ -253,7 +282,8 @@ def _trustpoint_config(tp: Trustpoint) -> list[str]:
     if tp.revocation_check:
         lines.append(f" revocation-check {tp.revocation_check}")
     if tp.rsakeypair:
-        lines.append(f" rsakeypair {tp.rsakeypair}")
+        size = f" {tp.rsakeypair_bits}" if tp.rsakeypair_bits else ""
+        lines.append(f" rsakeypair {tp.rsakeypair}{size}")
     if tp.retry_period_minutes != 1:
         lines.append(f" enrollment retry period {tp.retry_period_minutes}")
     if tp.retry_count != 10:
