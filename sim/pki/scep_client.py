@@ -85,14 +85,18 @@ class Enrollment:
     challenge: str | None = None
     renew: x509.Certificate | None = None
     """For a renewal: the current certificate, which signs the request (draft-11 App. G)."""
+    saved_csr: x509.CertificateSigningRequest | None = None
+    """The request of a transaction resumed after a reboot: the CA must see the same
+    PKCS#10 again (a repeated PKCSReq is a poll, draft-11 App. E)."""
     csr: x509.CertificateSigningRequest = field(init=False)
     signer: x509.Certificate = field(init=False)
     transaction_id: str = field(init=False)
     _last_nonce: bytes | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.csr = scep.make_csr(self.key, self.subject, challenge_password=self.challenge,
-                                 ca=self.ca_request, hash_name=self.profile.digest)
+        self.csr = self.saved_csr or scep.make_csr(
+            self.key, self.subject, challenge_password=self.challenge, ca=self.ca_request,
+            hash_name=self.profile.digest)
         self.transaction_id = scep.transaction_id_for(self.key.public_key())
         if self.renew is not None:
             self.signer = self.renew

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.net.http import HttpFailure, HttpRequest, HttpResponse, HttpResult
 from sim.net.resolver import resolve
@@ -26,6 +27,7 @@ from sim.pki.scep_client import (
     ca_certificates,
     scep_endpoint,
 )
+from sim.router import pki_storage
 
 if TYPE_CHECKING:
     from sim.router.console import Session
@@ -258,6 +260,7 @@ def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
                            f"by Certificate Authority for Trustpoint {tp.name}")
                 router.emit("pki", "enroll.rejected", trustpoint=tp.name)
                 tp.pending = None
+                pki_storage.drop_pending(router, tp.name)
                 return None
             _debug(router, "CRYPTO_PKI: status = 102: certificate request pending")
         else:
@@ -267,6 +270,7 @@ def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
             router.log("%PKI-6-CERTFAIL: Certificate enrollment failed.")
             router.emit("pki", "enroll.gave_up", trustpoint=tp.name, attempts=attempts)
             tp.pending = None
+            pki_storage.drop_pending(router, tp.name)
             return None
         delay = FIRST_POLL_DELAY if (outcome is not None and attempts == 1) else period
         yield env.timeout(delay)
@@ -304,13 +308,21 @@ def _granted(router: Router, tp: Trustpoint, cert: x509.Certificate) -> x509.Cer
     _debug(router, f"Router date: {format_ios_timer(router.clock.now())}")
     _debug(router, "Received router cert from CA")
     _debug(router, f"CRYPTO_PKI: All enrollment requests completed for trustpoint {tp.name}.")
+    saved_in_step = router.nvram.exists("startup-config") and not router.config_modified()
     tp.id_cert = cert
     tp.pending = None
+    pki_storage.drop_pending(router, tp.name)
     router.record_artifact(f"{tp.name}.cert.pem", x509util.cert_pem(cert))
     schedule_renewal(router, tp)
     router.log("%PKI-6-CERTRET: Certificate received from Certificate Authority")
     router.emit("pki", "enroll.granted", trustpoint=tp.name, serial=cert.serial_number,
                 subject=x509util.format_dn_ios(cert.subject))
+    if saved_in_step and router.write_memory():
+        # IOS saves a certificate that arrives on its own (enrollment completing in the
+        # background, auto-enroll) when the configuration was saved before it came:
+        # `%PKI-6-AUTOSAVE` (IOS message catalogue, recalled). Changes the operator has
+        # not saved are never written behind their back.
+        router.log("%PKI-6-AUTOSAVE: Running configuration saved to NVRAM")
     return cert
 
 
@@ -327,13 +339,37 @@ def request_subject(router: Router, tp: Trustpoint) -> x509.Name:
 def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.Name,
                      ca_request: bool, challenge: str | None = None,
                      on_granted: Any = None, after_server_checks: bool = False,
-                     renew: x509.Certificate | None = None) -> None:
+                     renew: x509.Certificate | None = None, resume: bool = False) -> bool:
     """Send the PKCSReq in the background and keep polling, as IOS does after
-    `% Certificate request sent to Certificate Authority`."""
+    `% Certificate request sent to Certificate Authority`.
+
+    With `resume` (at boot, and for a certificate server's own trustpoint, which enrolls
+    again from its enabling checks), a request of this trustpoint saved in nvram for the
+    same key and subject (one sent before a power loss) is sent again rather than a new
+    one. An enrollment typed at the console always makes a new request. False, with the reason
+    logged, when the trustpoint cannot enroll (no CA certificate, no usable URL): the
+    console commands check this first; an `auto-enroll` renewal can still meet it after
+    `no enrollment url`."""
     from sim.pki.scep_client import Enrollment
 
-    assert tp.ca_cert is not None and tp.enrollment_url is not None
-    endpoint = scep_endpoint(tp.enrollment_url)
+    ca_cert = tp.ca_cert
+    try:
+        endpoint = scep_endpoint(tp.enrollment_url or "")
+    except ValueError:
+        endpoint = None
+    why = None
+    if ca_cert is None:
+        why = "no CA certificate"
+    elif endpoint is None:
+        why = f"no usable enrollment URL ({tp.enrollment_url or 'none'})"
+    else:
+        why = _key_too_short(key, "sha256")
+    if why is not None or ca_cert is None or endpoint is None:
+        _cannot_enroll(router, tp, why or "")
+        return False
+    saved = pki_storage.load_pending(router, tp.name) if resume and renew is None else None
+    if saved is not None and (saved.subject != subject or not _same_key(saved, key)):
+        saved = None
 
     def flow() -> Generator[Any, Any, None]:
         if after_server_checks:
@@ -342,10 +378,18 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.
             with router.cs_lock.request() as turn:
                 yield turn
         profile = yield from caps_profile(router, endpoint, tp)
-        enrollment = Enrollment(tp.name, key, subject, tp.ca_cert, profile,  # type: ignore[arg-type]
+        short = _key_too_short(key, profile.digest)
+        if short is not None:
+            _cannot_enroll(router, tp, short)  # the CA asks for a digest this key cannot sign
+            return
+        enrollment = Enrollment(tp.name, key, subject, ca_cert, profile,
                                 router.random_bytes, router.clock.now(), ca_request=ca_request,
-                                challenge=challenge, renew=renew)
+                                challenge=challenge, renew=renew, saved_csr=saved)
+        if saved is not None:
+            router.emit("pki", "enroll.resumed", trustpoint=tp.name,
+                        transaction=enrollment.transaction_id)
         tp.pending = enrollment
+        pki_storage.save_pending(router, tp.name, enrollment.csr)
         router.record_artifact(f"{tp.name}.csr.pem", x509util.csr_pem(enrollment.csr))
         md5, sha1 = enrollment.fingerprints()
         _debug(router, "CRYPTO_PKI: transaction PKCSReq completed")
@@ -357,6 +401,45 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.
             yield from on_granted(cert)
 
     router.spawn(flow())
+    return True
+
+
+def _key_too_short(key: Any, digest: str) -> str | None:
+    """Why `key` cannot sign a request with `digest` (PKCS#1 v1.5 needs room for the
+    DigestInfo), or None."""
+    need = x509util.min_signing_bits(digest)
+    if key.key_size < need:
+        return f"its key has {key.key_size} bits; a request signed with {digest} needs {need}"
+    return None
+
+
+def _cannot_enroll(router: Router, tp: Trustpoint, why: str) -> None:
+    _debug(router, f"CRYPTO_PKI: trustpoint {tp.name} cannot enroll: {why}")
+    router.log("%PKI-6-CERTFAIL: Certificate enrollment failed.")
+    router.emit("pki", "enroll.impossible", trustpoint=tp.name, reason=why)
+
+
+def _same_key(holder: x509.CertificateSigningRequest | x509.Certificate, key: Any) -> bool:
+    """Whether the request or certificate carries the public half of `key`."""
+    public = holder.public_key()
+    return (isinstance(public, rsa.RSAPublicKey)
+            and public.public_numbers() == key.public_key().public_numbers())
+
+
+def resume_pending(router: Router) -> None:
+    """At boot: a trustpoint whose request was pending when the power went sends it
+    again (a certificate server's own trustpoint does so from its enabling checks)."""
+    for tp in router.trustpoints.values():
+        if tp.name in router.servers or tp.id_cert is not None or tp.ca_cert is None:
+            continue
+        saved = pki_storage.load_pending(router, tp.name)
+        if saved is None:
+            continue
+        pair = router.keys.get(tp.rsakeypair or router.fqdn)
+        if pair is None or not _same_key(saved, pair.key):
+            continue  # the key it was made with was never saved
+        start_enrollment(router, tp, key=pair.key, subject=saved.subject,
+                         ca_request=False, resume=True)
 
 
 def enroll_server_trustpoint(router: Router, session: Session | None, cs: Any, tp_name: str
@@ -380,11 +463,12 @@ def enroll_server_trustpoint(router: Router, session: Session | None, cs: Any, t
     subject = x509util.parse_dn(cs.config.effective_issuer_name)
 
     def granted(cert: x509.Certificate) -> Generator[Any, Any, None]:
-        router.emit("pki", "server.certificate", server=cs.name, serial=cert.serial_number)
+        router.emit("pki", "server.certificate", server=cs.name, serial=cert.serial_number,
+                    sha1=x509util.fingerprint_hex(x509util.cert_der(cert), "sha1"))
         yield from router.run_signal(cs, CsSignal.CERT_CONFIGURED)
 
     start_enrollment(router, tp, key=pair.key, subject=subject, ca_request=True,
-                     on_granted=granted, after_server_checks=True)
+                     on_granted=granted, after_server_checks=True, resume=True)
 
 
 # -- keys, CRLs and renewal ----------------------------------------------------------------
@@ -400,14 +484,13 @@ def trustpoint_key(router: Router, tp: Trustpoint) -> Any:
 
     label = tp.rsakeypair or router.fqdn
     pair = router.keys.get(label)
-    if pair is None:
-        key = router.generate_key(label, ENROLL_KEY_BITS)
-        router.keys.put(KeyPair(label, key))
-        router.key_times[label] = router.clock.timestamp()
-        router.log(f"%CRYPTO-6-AUTOGEN: Generated new {ENROLL_KEY_BITS} bit key pair")
-        pair = router.keys.get(label)
-    assert pair is not None
-    return pair.key
+    if pair is not None:
+        return pair.key
+    bits = tp.rsakeypair_bits or ENROLL_KEY_BITS
+    key = router.generate_key(label, bits)
+    router.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
+    router.log(f"%CRYPTO-6-AUTOGEN: Generated new {bits} bit key pair")
+    return key
 
 
 def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
@@ -418,10 +501,14 @@ def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
 
     if tp.ca_cert is None or not tp.enrollment_url:
         return False
-    endpoint = scep_endpoint(tp.enrollment_url)
+    try:
+        endpoint = scep_endpoint(tp.enrollment_url)
+    except ValueError as bad:
+        _debug(router, f"CRYPTO_PKI: {bad}")
+        return False
     key = trustpoint_key(router, tp)
     signer = tp.id_cert
-    if signer is None or signer.public_key().public_numbers() != key.public_key().public_numbers():
+    if signer is None or not _same_key(signer, key):
         start = router.clock.now().replace(microsecond=0) - timedelta(minutes=5)
         signer = scep.self_signed_signer(key, request_subject(router, tp),
                                          scep.transaction_id_for(key.public_key()), start,
@@ -475,7 +562,7 @@ def schedule_renewal(router: Router, tp: Trustpoint) -> None:
         router.emit("pki", "renew", trustpoint=tp.name, serial=serial)
         key = trustpoint_key(router, tp)
         current = tp.id_cert
-        same_key = current.public_key().public_numbers() == key.public_key().public_numbers()
+        same_key = _same_key(current, key)
         start_enrollment(router, tp, key=key, subject=cert.subject, ca_request=False,
                          renew=current if same_key else None)
 

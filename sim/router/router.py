@@ -29,6 +29,7 @@ from sim.pki import x509util
 from sim.pki.cs_fsm import CsSignal, CsState
 from sim.pki.cs_server import CertificateServer
 from sim.pki.keys import KeySource
+from sim.router import pki_storage
 from sim.router.keystore import KeyPair, KeyStore
 from sim.router.nvram import Nvram, NvramFull
 from sim.router.show import running_config
@@ -51,6 +52,8 @@ class Trustpoint:
     subject_name: str | None = None
     revocation_check: str | None = None
     rsakeypair: str | None = None
+    rsakeypair_bits: int | None = None
+    """`rsakeypair LABEL KEY-SIZE`: the modulus an auto-generated key gets."""
     retry_period_minutes: int = 1
     retry_count: int = 10
     ca_cert: x509.Certificate | None = None
@@ -108,7 +111,6 @@ class Router:
         self.trustpoints: dict[str, Trustpoint] = {}
         self.servers: dict[str, CertificateServer] = {}
         self.keys = KeyStore()
-        self.key_times: dict[str, str] = {}
         self.debug: set[str] = set()
         self.booting = False
         self.scep_services: dict[str, Any] = {}
@@ -201,6 +203,7 @@ class Router:
         self.keys = KeyStore.from_private_config(self.nvram.read("private-config"))
         text = (self.nvram.read("startup-config") or b"").decode()
         enable_servers = load_config_text(self, text.splitlines())
+        pki_storage.restore_chains(self)
         self.booting = False
         if self.http_server:
             self.net.listen(self.name, HTTP_PORT, self.http_handler)
@@ -211,10 +214,11 @@ class Router:
         self.console_line("")
         self.log("%SYS-5-RESTART: System restarted --")
         self.emit("power", "booted")
-        from sim.router.pki_client import schedule_renewal
+        from sim.router.pki_client import resume_pending, schedule_renewal
 
         for tp in self.trustpoints.values():
             schedule_renewal(self, tp)  # IOS re-arms `RENEW <tp>` timers at boot
+        resume_pending(self)
         for cs in enable_servers:
             yield from self.run_signal(cs, CsSignal.NO_SHUT)
 
@@ -280,10 +284,12 @@ class Router:
             pair = self.keys.get(cs.name)
             return pair.key if pair else None
 
+        def run_effects(effects: list[fx.Effect]) -> None:
+            self.spawn(self.apply(cs, effects))
+
         if cs.name not in self.timers:
-            self.timers[cs.name] = TimerDriver(
-                self.env, self.clock, ServerTimers(cs, key),
-                lambda effects, cs=cs: self.spawn(self.apply(cs, effects)))
+            self.timers[cs.name] = TimerDriver(self.env, self.clock, ServerTimers(cs, key),
+                                               run_effects)
 
     def apply(self, cs: CertificateServer, effects: list[fx.Effect]
               ) -> Generator[Any, Any, None]:
@@ -308,8 +314,7 @@ class Router:
                     self.emit("cs", "busy", server=cs.name, seconds=seconds, reason=reason)
                     yield self.env.timeout(seconds)
                 case fx.KeyGenerated(label=label, key=key, bits=bits):
-                    self.keys.put(KeyPair(label, key))
-                    self.key_times[label] = self.clock.timestamp()
+                    self.keys.put(KeyPair(label, key, generated_at=self.clock.now()))
                     self.emit("pki", "key.generated", label=label, bits=bits)
                 case fx.TrustpointCreated(name=name, rsakeypair=keypair,
                                           revocation_check=check):
@@ -330,7 +335,8 @@ class Router:
                     tp = self.trustpoints.setdefault(tp_name, Trustpoint(tp_name))
                     tp.ca_cert = cert
                     self.emit("pki", "ca.certificate", server=cs.name,
-                              serial=cert.serial_number, subject=cert.subject.rfc4514_string())
+                              serial=cert.serial_number, subject=cert.subject.rfc4514_string(),
+                              sha1=x509util.fingerprint_hex(x509util.cert_der(cert), "sha1"))
                 case fx.ScepService(running=running):
                     self.emit("cs", "scep", server=cs.name, running=running)
                 case fx.StateChanged(old=old, new=new, signal=signal, reason=reason):
@@ -358,7 +364,12 @@ class Router:
 
         service = self.scep_services.get(cs.name)
         tp = self.trustpoints.get(cs.name)
-        chain = tp.ca_chain if (tp is not None and cs.config.mode == "sub-cs") else ()
+        chain: tuple[x509.Certificate, ...] = ()
+        if tp is not None and cs.config.mode == "sub-cs":
+            # What GetCACert returned when the trustpoint was authenticated; at least the
+            # issuing CA when that was never known (a chain pasted by hand).
+            upper = cs.upper_ca_cert or tp.ca_cert
+            chain = tp.ca_chain or ((upper,) if upper is not None else ())
         if service is None:
             service = self.scep_services[cs.name] = ScepService(cs, chain)
         service.chain = chain
@@ -409,7 +420,7 @@ class Router:
         keys = self.keys.to_private_config()
         if keys:
             ok = self.write_nvram("private-config", keys) and ok
-        return ok
+        return pki_storage.save(self) and ok
 
     def config_modified(self) -> bool:
         saved = self.nvram.read("startup-config") or b""

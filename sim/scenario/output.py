@@ -12,6 +12,12 @@
 Everything written is a function of the scenario, the seed and the version, so two runs
 give byte-identical folders. Only the files pkilab writes are replaced; anything else a
 user keeps in the folder is left alone.
+
+File names are made of names a scenario chose (routers, trustpoints, certificate
+servers). The console refuses labels IOS would refuse, and this writer checks again:
+every path must resolve inside the output folder (no `..`, no absolute path, no symbolic
+link leading out). A path that does not is not written; it is listed in
+`summary.json` under `refused_paths`.
 """
 
 from __future__ import annotations
@@ -33,33 +39,68 @@ from sim.scenario.runner import RunResult
 OWNED = ("summary.json", "trace.jsonl", "transcripts", "artifacts")
 
 
+class OutsideOutputFolder(ValueError):
+    """A file name that would be written outside the output folder."""
+
+
+class ConfinedWriter:
+    """Writes files under one folder and nowhere else."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.refused: list[str] = []
+
+    def path(self, relative: str) -> Path:
+        """`root/relative`, or OutsideOutputFolder if that is not inside `root` once `..`
+        and symbolic links are resolved (or `relative` is absolute)."""
+        candidate = Path(relative)
+        if candidate.is_absolute() or "\x00" in relative:
+            raise OutsideOutputFolder(relative)
+        resolved = (self.root / candidate).resolve()
+        if resolved == self.root or not resolved.is_relative_to(self.root):
+            raise OutsideOutputFolder(relative)
+        return resolved
+
+    def write(self, relative: str, data: bytes) -> bool:
+        """Write `data`; False (and the name kept in `refused`) if it would land outside."""
+        try:
+            target = self.path(relative)
+        except OutsideOutputFolder:
+            self.refused.append(relative)
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return True
+
+
 def write_output(result: RunResult, out_dir: Path) -> list[str]:
     """Write the folder; return the artifact paths (relative to `out_dir`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in OWNED:
         path = out_dir / name
-        if path.is_dir():
+        if path.is_symlink() or path.is_file():
+            path.unlink()  # a link is removed, never followed
+        elif path.is_dir():
             shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+    writer = ConfinedWriter(out_dir)
     trace = result.world.env.trace
-    (out_dir / "trace.jsonl").write_text(trace.to_jsonl(), encoding="utf-8")
-    transcripts = out_dir / "transcripts"
-    transcripts.mkdir()
+    writer.write("trace.jsonl", trace.to_jsonl().encode("utf-8"))
+    (out_dir / "transcripts").mkdir()
     for name in result.world.routers:
-        (transcripts / f"{name}.txt").write_text(transcript_text(trace, name), encoding="utf-8")
-    artifacts = _write_artifacts(result, out_dir)
+        writer.write(f"transcripts/{name}.txt", transcript_text(trace, name).encode("utf-8"))
+    artifacts = _write_artifacts(result, writer)
     summary = build_summary(result, artifacts)
+    if writer.refused:
+        summary["refused_paths"] = sorted(writer.refused)
     (out_dir / "summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     return artifacts
 
 
-def _write_artifacts(result: RunResult, out_dir: Path) -> list[str]:
+def _write_artifacts(result: RunResult, writer: ConfinedWriter) -> list[str]:
     written: list[str] = []
     for name, router in result.world.routers.items():
-        folder = out_dir / "artifacts" / name
         files: dict[str, bytes] = {}
         for cs in router.servers.values():
             if cs.ca_cert is not None:
@@ -77,9 +118,9 @@ def _write_artifacts(result: RunResult, out_dir: Path) -> list[str]:
         for name_, data in router.artifacts:
             files[f"run/{name_}"] = data
         for filename in sorted(files):
-            (folder / filename).parent.mkdir(parents=True, exist_ok=True)
-            (folder / filename).write_bytes(files[filename])
-            written.append(f"artifacts/{name}/{filename}")
+            relative = f"artifacts/{name}/{filename}"
+            if writer.write(relative, files[filename]):
+                written.append(relative)
     return written
 
 
