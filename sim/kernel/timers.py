@@ -53,6 +53,8 @@ class TimerDriver:
         self.poke()
 
     def _loop(self) -> Generator[simpy.Event, Any, None]:
+        timer: simpy.Timeout | None = None
+        timer_at = 0.0
         while self._running:
             deadline = self._core.next_deadline()
             self._wake = self._env.event()
@@ -60,7 +62,15 @@ class TimerDriver:
                 yield self._wake
                 continue
             delay = self._clock.seconds_until(deadline)
-            timer = self._env.timeout(delay)
+            at = self._env.now + max(0.0, delay)  # where simpy files the timeout
+            # Simpy cannot cancel a timeout, and a new timer per poke would leave the old
+            # one in its queue until due (a week ahead for a CRL or a request's expiry);
+            # a lab served on loopback pokes once per SCEP request. So a poke re-arms only
+            # for an earlier wake-up; a later one lets the armed timer fire early, and
+            # this loop, finding nothing due, arms for the real deadline then.
+            if timer is None or timer.processed or at < timer_at:
+                timer = self._env.timeout(delay)
+                timer_at = at
             yield timer | self._wake
             if not self._running:
                 break

@@ -3,11 +3,16 @@
 Library code never prints. Every console line, syslog message, FSM transition, packet
 and fault is a `TraceEvent`; transcripts, summaries and reports are rendered from the
 trace afterwards. Events are kept in emission order, which is simulated-time order.
+
+A batch run keeps every event (its output folder writes them all). A long-lived lab (a
+simulated CA served on loopback for days) calls `Trace.retain(n)` to keep only the last
+`n` in memory; sequence numbers go on counting, so `dropped` says how many went.
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,20 +45,42 @@ Subscriber = Callable[[TraceEvent], None]
 
 
 class Trace:
-    """Append-only list of events with optional live subscribers."""
+    """Append-only sequence of events with optional live subscribers.
+
+    Subscribers see every event, retained or not; iteration, `len` and `select` see the
+    retained ones.
+    """
 
     def __init__(self) -> None:
-        self._events: list[TraceEvent] = []
+        self._events: deque[TraceEvent] = deque()
         self._subscribers: list[Subscriber] = []
+        self._emitted = 0
 
     def emit(
         self, t: float, router: str | None, category: str, name: str, /, **data: Any
     ) -> TraceEvent:
-        event = TraceEvent(len(self._events), t, router, category, name, data)
+        event = TraceEvent(self._emitted, t, router, category, name, data)
+        self._emitted += 1
         self._events.append(event)
         for subscriber in self._subscribers:
             subscriber(event)
         return event
+
+    def retain(self, limit: int | None) -> None:
+        """Keep only the last `limit` events in memory from now on (None: keep all)."""
+        if limit is not None and limit < 0:
+            raise ValueError(f"trace retention must be 0 or more events, not {limit}")
+        self._events = deque(self._events, maxlen=limit)
+
+    @property
+    def emitted(self) -> int:
+        """Events emitted since the start, retained or not (the next event's `seq`)."""
+        return self._emitted
+
+    @property
+    def dropped(self) -> int:
+        """Events no longer in memory because of `retain`."""
+        return self._emitted - len(self._events)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)

@@ -30,6 +30,7 @@ from sim.pki.cs_fsm import CsSignal, CsState
 from sim.pki.cs_server import CertificateServer
 from sim.pki.keys import KeySource
 from sim.router import pki_storage
+from sim.router.artifact_log import ArtifactLog
 from sim.router.keystore import KeyPair, KeyStore
 from sim.router.nvram import Nvram, NvramFull
 from sim.router.show import running_config
@@ -94,9 +95,10 @@ class Router:
         self.powered = False
         self.cs_lock = simpy.Resource(env.sim, capacity=1)
         self._key_generations: dict[str, int] = {}
-        self.artifacts: list[tuple[str, bytes]] = []
+        self.artifacts = ArtifactLog()
         """Every certificate, CSR, CRL and SCEP message this router produced or received,
-        in order: (file name, bytes). They survive reloads; the output folder keeps them."""
+        in order: (file name, bytes). They survive reloads; the output folder keeps them.
+        A long-lived lab bounds it with `artifacts.retain(n)`."""
         self._processes: list[simpy.Process] = []
         self._reset_running_state()
         clock.subscribe(self._on_clock_change)
@@ -353,8 +355,7 @@ class Router:
         return self.env.rng.randbytes(count)
 
     def record_artifact(self, name: str, data: bytes) -> None:
-        self.artifacts.append((f"{len(self.artifacts) + 1:04d}-{name}", data))
-        self.emit("artifact", "recorded", file=self.artifacts[-1][0], size=len(data))
+        self.emit("artifact", "recorded", file=self.artifacts.record(name, data), size=len(data))
 
     def record_scep(self, der: bytes, kind: str, *, sent: bool) -> None:
         self.record_artifact(f"{'sent' if sent else 'received'}-{kind}.der", der)

@@ -1,0 +1,163 @@
+"""Benchmark: a simulated IOS certificate server served on 127.0.0.1 to many real requests.
+
+    python -m sim.router.bench --requests 40000 [--clients 4] [--pool 16]
+    python -m sim.router.bench --requests 40000 --keep-artifacts -1 --keep-trace -1
+
+Builds a one-router lab whose certificate server `ca` is enabled with `grant auto`, serves
+its HTTP server on 127.0.0.1 with `serve_router` (artifacts and trace bounded as for a
+long-lived server; -1 keeps everything, as a batch run does) and sends N real HTTP
+requests from `--clients` threads: GetCACert, GetCACaps and a POSTed PKIOperation in
+turn. The PKIOperations are real PKCSReqs from a pool of `--pool` enrollments, resent (a
+repeated PKCSReq is a poll: the CA answers with the certificate it granted), so the CA's
+request database stays the size of the pool and what grows is only what the server keeps
+per request. Prints resident memory before and after, requests per second, host CPU per
+request and the answers' status codes. Numbers, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import random
+import resource
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from sim.kernel.clock import RouterClock
+from sim.kernel.env import SimEnv
+from sim.net.topology import Network
+from sim.pki import scep
+from sim.pki.keys import KeySource, default_cache_dir
+from sim.pki.scep_client import Enrollment
+from sim.router.router import Router
+from sim.router.serving import serve_router
+
+SCEP_PATH = "/cgi-bin/pkiclient.exe"
+START = datetime(2005, 1, 6, 21, tzinfo=UTC)
+ENABLE_CA = ("enable", "configure terminal", "crypto pki server ca", "grant auto",
+             "no shutdown", "end")
+
+
+def rss_mib() -> float:
+    """Resident set size now (Linux /proc), else the peak the OS reports."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def enabled_ca() -> Router:
+    """A router `ca` whose certificate server `ca` is enabled and grants at once."""
+    env = SimEnv(1, START)
+    net = Network(env)
+    net.add_node("ca", "10.0.0.1")
+    ca = Router(env, net, "ca", "10.0.0.1", RouterClock(env), KeySource(1, default_cache_dir()),
+                ["hostname ca", "ip http server"])
+    ca.start()
+    env.run(until=1.0)  # booted: the console takes input
+    ca.type_lines(list(ENABLE_CA), ["cisco123", "cisco123"])
+    env.run(until=120.0)
+    return ca
+
+
+def _requests(ca_cert: x509.Certificate, pool: int, keysource: KeySource, now: datetime
+              ) -> list[tuple[str, str, bytes]]:
+    """The request cycle: (method, target, body)."""
+    rng = random.Random(7)
+    cycle: list[tuple[str, str, bytes]] = []
+    for index in range(pool):
+        key = keysource.get(f"bench-client-{index}", 1024)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"c{index}.lab")])
+        enrollment = Enrollment("tp", key, subject, ca_cert, scep.RFC_8894, rng.randbytes, now)
+        cycle += [("GET", f"{SCEP_PATH}?operation=GetCACert&message=ca", b""),
+                  ("GET", f"{SCEP_PATH}?operation=GetCACaps&message=ca", b""),
+                  ("POST", f"{SCEP_PATH}?operation=PKIOperation", enrollment.pkcs_req(now))]
+    return cycle
+
+
+def _client(port: int, work: list[tuple[str, str, bytes]], statuses: Counter[str],
+            lock: threading.Lock) -> None:
+    seen: Counter[str] = Counter()
+    for method, target, body in work:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            headers = {"Content-Type": scep.CONTENT_TYPES["pki"]} if body else {}
+            connection.request(method, target, body=body or None, headers=headers)
+            reply = connection.getresponse()
+            reply.read()
+            seen[str(reply.status)] += 1
+        except (OSError, http.client.HTTPException) as error:
+            seen[type(error).__name__] += 1
+        finally:
+            connection.close()
+    with lock:
+        statuses.update(seen)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=40_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--pool", type=int, default=16, help="distinct enrollments resent")
+    parser.add_argument("--keep-artifacts", type=int, default=1000,
+                        help="artifacts the CA keeps in memory (-1: all, as batch runs do)")
+    parser.add_argument("--keep-trace", type=int, default=10_000,
+                        help="trace events kept in memory (-1: all, as batch runs do)")
+    args = parser.parse_args(argv)
+    if args.requests < 1 or args.clients < 1 or args.pool < 1:
+        parser.error("--requests, --clients and --pool must be at least 1")
+
+    ca = enabled_ca()
+    env = ca.env
+    cs = ca.servers["ca"]
+    if cs.ca_cert is None:
+        print("the simulated CA did not come up", file=sys.stderr)
+        return 1
+    cycle = _requests(cs.ca_cert, args.pool, ca.keysource, env.true_time())
+    work = [cycle[i % len(cycle)] for i in range(args.requests)]
+    statuses: Counter[str] = Counter()
+    lock = threading.Lock()
+    keep_artifacts = None if args.keep_artifacts < 0 else args.keep_artifacts
+    keep_trace = None if args.keep_trace < 0 else args.keep_trace
+
+    before = rss_mib()
+    with serve_router(ca, keep_artifacts=keep_artifacts, keep_trace=keep_trace) as server:
+        threads = [threading.Thread(target=_client,
+                                    args=(server.port, work[i::args.clients], statuses, lock))
+                   for i in range(args.clients)]
+        started, cpu = time.perf_counter(), time.process_time()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    counts = server.counts()
+    after = rss_mib()
+
+    print(f"requests: {args.requests} from {args.clients} clients in {wall:.1f} s "
+          f"({args.requests / wall:.0f} requests/s; host CPU {1000 * cpu / args.requests:.2f} ms "
+          "per request, clients included)")
+    print(f"answers: {dict(sorted(statuses.items()))}")
+    print(f"server: {counts}")
+    print(f"RSS: {before:.0f} MiB before, {after:.0f} MiB after "
+          f"({after - before:+.0f} MiB)")
+    print(f"kept in memory: {len(ca.artifacts)} artifacts ({ca.artifacts.dropped} dropped), "
+          f"{len(env.trace)} trace events ({env.trace.dropped} dropped), "
+          f"{len(cs.requests)} request database entries")
+    print(f"simulated time: {env.now:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
