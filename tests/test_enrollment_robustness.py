@@ -3,10 +3,11 @@ crash (issue 8: an `auto-enroll` renewal firing after `no enrollment url` hit an
 
 from __future__ import annotations
 
+from routerkit import Lab
+
 from sim.kernel.transcript import transcript_lines
 from sim.router.pki_client import start_enrollment, trustpoint_key
 from sim.router.router import Router
-from tests.routerkit import Lab
 
 
 def _enrolled_lab(auto_enroll: str = "") -> tuple[Lab, Router, Router]:

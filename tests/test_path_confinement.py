@@ -129,8 +129,7 @@ def _any_certificate():  # type: ignore[no-untyped-def]
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import NameOID
-
-    from tests.routerkit import Lab
+    from routerkit import Lab
 
     key = Lab().keys.get("confinement", 1024)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")])

@@ -17,6 +17,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
+from routerkit import Lab
 
 from sim.kernel.transcript import transcript_lines
 from sim.pki import x509util
@@ -25,7 +26,6 @@ from sim.scenario import invariants, powercut
 from sim.scenario.loader import load_scenario
 from sim.scenario.model import InvariantExpect
 from sim.scenario.runner import RunResult, run_scenario
-from tests.routerkit import Lab
 
 ROUTERS = ("root", "sub1", "sub2", "r0", "r1", "r2")
 

@@ -48,5 +48,5 @@ class SimEnv:
     def event(self) -> simpy.Event:
         return self.sim.event()
 
-    def run(self, until: float | None = None) -> None:
+    def run(self, until: float | simpy.Event | None = None) -> None:
         self.sim.run(until=until)

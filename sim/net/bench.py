@@ -116,7 +116,7 @@ def http_storm(env: SimEnv, net: Network, clients: list[str], ca: str) -> int:
     address = net.address_of(ca)
     procs = [net.http(c, address, 80, request) for c in clients]
     env.run(until=env.sim.all_of(procs))
-    return sum(1 for p in procs if p.value.ok)
+    return sum(1 for p in procs if p.value is not None and p.value.ok)
 
 
 def run(args: argparse.Namespace, out: Callable[[str], None]) -> None:
@@ -184,7 +184,7 @@ def memory(args: argparse.Namespace, out: Callable[[str], None]) -> None:
     net = BUILDERS[args.shape](env, args.routers)[0]
     built, _ = tracemalloc.get_traced_memory()
     nodes = net.nodes
-    pairs = [tuple(env.rng.sample(nodes, 2)) for _ in range(args.lookups)]
+    pairs = [(a, b) for a, b in (env.rng.sample(nodes, 2) for _ in range(args.lookups))]
     with_pairs, _ = tracemalloc.get_traced_memory()
     lookups(net, pairs)
     current, peak = tracemalloc.get_traced_memory()

@@ -32,6 +32,7 @@ import hashlib
 import heapq
 from collections import OrderedDict, deque
 from collections.abc import Iterable
+from typing import cast
 
 import networkx as nx
 
@@ -70,7 +71,7 @@ class RouteTable:
         tree_budget: int = DEFAULT_TREE_BUDGET,
     ) -> None:
         self._order = order
-        self._graph = nx.Graph()
+        self._graph: nx.Graph[str] = nx.Graph()
         self._graph.add_nodes_from(nodes)
         self._graph.add_weighted_edges_from(edges, weight="w")
         self._tree_budget = tree_budget
@@ -81,7 +82,9 @@ class RouteTable:
 
     # -- construction --------------------------------------------------------------
     def _build_block_cut_forest(self) -> None:
-        blocks = [frozenset(b) for b in nx.biconnected_components(self._graph)]
+        # networkx yields sets of nodes (its stubs say lists of sets).
+        blocks: list[frozenset[str]] = [
+            frozenset(cast(Iterable[str], b)) for b in nx.biconnected_components(self._graph)]
         # Deterministic block numbering, independent of networkx's traversal order.
         blocks.sort(key=lambda b: min(self._order[n] for n in b))
         self._blocks = blocks

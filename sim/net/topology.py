@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 import simpy
@@ -35,7 +35,7 @@ class Network:
 
     def __init__(self, env: SimEnv, tree_budget: int = DEFAULT_TREE_BUDGET) -> None:
         self.env = env
-        self._graph = nx.Graph()
+        self._graph: nx.Graph[str] = nx.Graph()
         self._by_address: dict[str, str] = {}
         self._order: dict[str, int] = {}
         self._listeners: dict[tuple[str, int], HttpHandler] = {}
@@ -86,7 +86,8 @@ class Network:
 
     @property
     def links(self) -> list[Link]:
-        return [link for _, _, link in self._graph.edges(data="link")]
+        edges: Any = self._graph.edges(data="link")
+        return [cast(Link, data) for _, _, data in edges]
 
     def __contains__(self, name: object) -> bool:
         return name in self._graph

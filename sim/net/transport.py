@@ -121,7 +121,9 @@ class Exchange:
         yield response_arrived | deadline
         if not response_arrived.triggered:
             return self._fail(HttpFailure.TIMEOUT, connected_after)
-        response: HttpResponse = response_arrived.value
+        response = response_arrived.value
+        if not isinstance(response, HttpResponse):
+            return self._fail(HttpFailure.TIMEOUT, connected_after)
         self.closed = True
         elapsed = env.now - self.start
         env.emit(

@@ -119,7 +119,8 @@ def expire(cs: CertificateServer, now: datetime) -> list[Effect]:
     gone = cs.requests.expire(now)
     if not gone:
         return []
-    return [Debug(f"reqID={req_id} expired") for req_id in gone] + [save_database(cs)]
+    fx: list[Effect] = [Debug(f"reqID={req_id} expired") for req_id in gone]
+    return [*fx, save_database(cs)]
 
 
 def revoke(cs: CertificateServer, serial: int, now: datetime, key: rsa.RSAPrivateKey | None

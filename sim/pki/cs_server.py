@@ -25,8 +25,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.pki import x509util
 from sim.pki.ca_requests import RequestDatabase, request_db_file
@@ -172,7 +174,7 @@ class CertificateServer:
             return f"disabled, {self.failure_reason}"
         return "disabled"
 
-    def configure(self, **changes: object) -> None:
+    def configure(self, **changes: Any) -> None:
         self.config = replace(self.config, **changes)
 
     # -- the FSM ---------------------------------------------------------------------------
@@ -325,7 +327,7 @@ class CertificateServer:
         self._elapse(fx, NEW_SERIAL_FILE_SECONDS, "create serial file")
         fx.append(Debug("created a new serial file."))
 
-    def _adopt_existing_ca_cert(self, ctx: CsContext, key: object) -> bool:
+    def _adopt_existing_ca_cert(self, ctx: CsContext, key: rsa.RSAPrivateKey) -> bool:
         """The CA certificate comes from the trustpoint: after a reload from the saved
         configuration, and for a subordinate once its enrollment is granted."""
         tp = ctx.trustpoint
@@ -335,14 +337,16 @@ class CertificateServer:
         cert = tp.certificate if sub else tp.ca_certificate
         if cert is None:
             return False
-        if cert.public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[attr-defined]
+        public = cert.public_key()
+        if not isinstance(public, rsa.RSAPublicKey) or \
+                public.public_numbers() != key.public_key().public_numbers():
             return False
         self.ca_cert = cert
         if sub:
             self.upper_ca_cert = tp.ca_certificate
         return True
 
-    def _generate_ca_cert(self, ctx: CsContext, key: object, fx: list[Effect]) -> None:
+    def _generate_ca_cert(self, ctx: CsContext, key: rsa.RSAPrivateKey, fx: list[Effect]) -> None:
         subject = x509util.parse_dn(self.config.effective_issuer_name)
         self._elapse(fx, CA_CERT_SECONDS, "sign CA certificate")
         now = self._now(ctx)
@@ -358,7 +362,7 @@ class CertificateServer:
             fx.append(Console("% Exporting Certificate Server signing certificate and keys..."))
             self._elapse(fx, ARCHIVE_SECONDS, "archive CA key and certificate")
             fx.append(WriteFile(archive_file(self.name, fmt),
-                                archive_bytes(fmt, self.name, key, cert,  # type: ignore[arg-type]
+                                archive_bytes(fmt, self.name, key, cert,
                                               ctx.passphrase)))
 
     def _start_enrollment(self, ctx: CsContext, fx: list[Effect]) -> bool:
@@ -374,7 +378,7 @@ class CertificateServer:
         fx.append(EnrollTrustpoint(self.name))
         return True
 
-    def _check_crl(self, ctx: CsContext, key: object, fx: list[Effect]) -> None:
+    def _check_crl(self, ctx: CsContext, key: rsa.RSAPrivateKey, fx: list[Effect]) -> None:
         crl_name = f"{self.name}.crl"
         existing = ctx.storage.get(crl_name)
         if existing is not None and not self._crl_matches(existing):
@@ -406,7 +410,7 @@ class CertificateServer:
         return crl.issuer == self.ca_cert.subject and x509util.verify_signature(
             crl, self.ca_cert.public_key())
 
-    def issue_crl(self, now: datetime, key: object) -> bytes:
+    def issue_crl(self, now: datetime, key: rsa.RSAPrivateKey) -> bytes:
         """A CRL signed with the server's key. A subordinate publishes its first CRL before
         its certificate arrives (seed), under its issuer name."""
         this_update = _second(now)
@@ -423,7 +427,7 @@ class CertificateServer:
         crl = self.crl
         return crl.next_update_utc if crl is not None else None
 
-    def republish_crl(self, now: datetime, key: object) -> list[Effect]:
+    def republish_crl(self, now: datetime, key: rsa.RSAPrivateKey) -> list[Effect]:
         """A new CRL (at NextUpdate, or at once after a revocation), written to nvram."""
         self.crl_der = self.issue_crl(now, key)
         name = f"{self.name}.crl"

@@ -19,7 +19,7 @@ Times are UTC with second precision; naive datetimes are taken to be UTC.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from asn1crypto import algos as asn1_algos
@@ -27,9 +27,10 @@ from asn1crypto import core as asn1_core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.name import _ASN1Type  # private, but the only way to pick string types
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 
@@ -243,9 +244,22 @@ def min_signing_bits(hash_name: str) -> int:
     return max(_DIGEST_INFO_BYTES[hash_name], _DIGEST_INFO_BYTES["sha256"]) * 8 + 88
 
 
-def _builder_hash(hash_name: str) -> hashes.HashAlgorithm:
-    """Hash to hand to cryptography's builders: SHA-256 stands in for the legacy ones."""
-    return _hash("sha256") if hash_name in _LEGACY_SIG_ALGOS else _hash(hash_name)
+_BUILDER_HASHES: dict[str, Callable[[], hashes.SHA224 | hashes.SHA256 | hashes.SHA384
+                                      | hashes.SHA512]] = {
+    "sha224": hashes.SHA224, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+def _builder_hash(hash_name: str) -> hashes.SHA224 | hashes.SHA256 | hashes.SHA384 | \
+        hashes.SHA512:
+    """Hash to hand to cryptography's builders: SHA-256 stands in for the legacy ones
+    (MD5, SHA-1), which they refuse to sign with."""
+    if hash_name in _LEGACY_SIG_ALGOS:
+        return hashes.SHA256()
+    if hash_name not in _BUILDER_HASHES:
+        raise ValueError(f"unknown hash {hash_name!r}")
+    return _BUILDER_HASHES[hash_name]()
 
 
 def _sign_with_legacy_hash(
@@ -468,8 +482,11 @@ def make_crl(
 Signed = x509.Certificate | x509.CertificateRevocationList | x509.CertificateSigningRequest
 
 
-def verify_signature(obj: Signed, issuer_public_key: rsa.RSAPublicKey) -> bool:
+def verify_signature(obj: Signed, issuer_public_key: PublicKeyTypes) -> bool:
     """Whether ``obj`` (cert, CRL or CSR) carries a valid RSA signature by ``issuer_public_key``.
+
+    Any other kind of key (a peer's EC certificate, say) verifies nothing here: IOS's
+    certificate server and its clients deal in RSA only.
 
     Use this instead of cryptography's own checks: for MD5/SHA-1 signatures (what IOS 12.3
     produces) ``Certificate.verify_directly_issued_by`` raises "Unsupported signature
@@ -482,7 +499,12 @@ def verify_signature(obj: Signed, issuer_public_key: rsa.RSAPublicKey) -> bool:
         tbs = obj.tbs_certlist_bytes
     else:
         tbs = obj.tbs_certrequest_bytes
-    algorithm = obj.signature_hash_algorithm
+    if not isinstance(issuer_public_key, rsa.RSAPublicKey):
+        return False
+    try:
+        algorithm = obj.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return False
     if algorithm is None:
         return False
     try:

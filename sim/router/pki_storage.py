@@ -97,7 +97,7 @@ def chain_from(cert: x509.Certificate, candidates: list[x509.Certificate]
     while current.issuer != current.subject and len(chain) < MAX_CHAIN:
         parent = next((c for c in candidates if c.subject == current.issuer
                        and c not in chain and x509util.verify_signature(
-                           current, c.public_key())),  # type: ignore[arg-type]
+                           current, c.public_key())),
                       None)
         if parent is None:
             break

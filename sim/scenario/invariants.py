@@ -194,13 +194,13 @@ def _chain_problem(cert: x509.Certificate, candidates: list[x509.Certificate],
     current = cert
     for _ in range(MAX_DEPTH):
         if current.issuer == current.subject and x509util.verify_signature(
-                current, current.public_key()):  # type: ignore[arg-type]
+                current, current.public_key()):
             if roots and x509util.cert_der(current) not in roots:
                 return (f"chains to a self-signed {x509util.format_dn_ios(current.subject)} "
                         "that is no longer any running root CA's certificate")
             return None
         parent = next((c for c in candidates if c.subject == current.issuer
-                       and x509util.verify_signature(current, c.public_key())),  # type: ignore[arg-type]
+                       and x509util.verify_signature(current, c.public_key())),
                       None)
         if parent is None:
             return (f"does not chain to a root: no known CA certificate "

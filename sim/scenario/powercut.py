@@ -194,7 +194,7 @@ def own_chain_problem(world: World, router_name: str, tp_name: str) -> str | Non
     chain = [cert, *tp.ca_chain] if tp.ca_chain else [cert, *(c for c in [tp.ca_cert] if c)]
     for child, parent in zip(chain, chain[1:], strict=False):
         if child.issuer != parent.subject or not x509util.verify_signature(
-                child, parent.public_key()):  # type: ignore[arg-type]
+                child, parent.public_key()):
             return (f"{x509util.format_dn_ios(child.subject)} is not signed by "
                     f"{x509util.format_dn_ios(parent.subject)}")
     top = chain[-1]

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import networkx as nx
 
@@ -46,7 +48,7 @@ def fsm_svg(model: ReportModel) -> svg.SvgPicture:
                 f"{step.source} \u2014 {step.signal} \u2192 {step.action}"
                 + (f" \u2192 {' or '.join(step.targets)}" if len(step.targets) > 1 else ""))
     order = _ring_order(states, edges)
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(order)
     graph.add_edges_from(edges)
     ring = nx.circular_layout(graph)
@@ -91,11 +93,11 @@ def _wrap(words: list[str]) -> list[str]:
 
 
 def _draw(label: str, model: ReportModel, states: list[str], order: list[str],
-          ring: dict[str, object], edges: dict[tuple[str, str], list[str]],
+          ring: Mapping[str, Any], edges: dict[tuple[str, str], list[str]],
           notes: dict[tuple[str, str], list[str]], radius_x: float) -> svg.SvgPicture:
     radius_y = 170.0 if len(order) <= 6 else 30.0 * len(order)
     # Mirror x so the ring runs from the left: the first state sits where reading starts.
-    xy = {s: (-radius_x * float(ring[s][0]), -radius_y * float(ring[s][1]))  # type: ignore[index]
+    xy = {s: (-radius_x * float(ring[s][0]), -radius_y * float(ring[s][1]))
           for s in order}
     size = {s: (svg.text_width(s, svg.HEAD) + 32, NODE_H) for s in order}
     canvas = svg.Canvas()

@@ -17,7 +17,9 @@ are in its tooltip and in `SvgPicture.collapsed` for the HTML page to list.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import networkx as nx
 
@@ -53,7 +55,7 @@ def hierarchy_svg(model: ReportModel) -> svg.SvgPicture:
     if not certs:
         return svg.empty(label, "No certificates were issued in this run.")
     items, layers, edges = _tree(certs)
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     for depth in sorted(layers):
         graph.add_nodes_from(layers[depth])
     graph.add_edges_from(edges)
@@ -142,10 +144,10 @@ def _tree(certs: dict[str, CertNode]
     return items, layers, edges
 
 
-def _grid(pos: dict[str, object]) -> tuple[dict[str, int], dict[str, float]]:
+def _grid(pos: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, float]]:
     """Columns and (possibly half-) rows from the layout: it spaces layers and the nodes in a
     layer one unit apart, scaled uniformly, so dividing by that unit recovers the grid."""
-    coords = {key: (float(p[0]), float(p[1])) for key, p in pos.items()}  # type: ignore[index]
+    coords = {key: (float(p[0]), float(p[1])) for key, p in pos.items()}
     xs = sorted({round(x, 9) for x, _ in coords.values()})
     unit = min((b - a for a, b in zip(xs, xs[1:], strict=False)), default=0.0)
     if unit <= 0:
@@ -193,11 +195,11 @@ def _lines(item: CertNode | _Group, chars: int) -> list[Line]:
     if isinstance(item, _Group):
         names = [m.router for m in item.members]
         marked = sum(1 for m in item.members if m.revoked or m.expired)
-        lines = [(f"+ {len(item.members)} more routers", "head"),
-                 (svg.clip(f"{names[0]} \u2026 {names[-1]}", chars), "plain")]
+        group: list[Line] = [(f"+ {len(item.members)} more routers", "head"),
+                             (svg.clip(f"{names[0]} \u2026 {names[-1]}", chars), "plain")]
         if marked:
-            lines.append((f"{marked} revoked or expired", "plain"))
-        return lines + [("full list in the tooltip", "muted"), ("and below the picture", "muted")]
+            group.append((f"{marked} revoked or expired", "plain"))
+        return group + [("full list in the tooltip", "muted"), ("and below the picture", "muted")]
     role = _ROLE_TEXT.get(item.role, item.role)
     marks = " \u00b7 ".join(word for word, on in (("REVOKED", item.revoked),
                                                   ("EXPIRED", item.expired)) if on)

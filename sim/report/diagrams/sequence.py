@@ -163,7 +163,7 @@ def _rows(exchanges: tuple[Exchange, ...], lanes: _Lanes) -> list[_Row]:
                                                e.operation, e.message or "", e.result,
                                                e.transaction or ""))
     runs: list[list[Exchange]] = []
-    keys: list[tuple[object, ...]] = []
+    keys: list[tuple[int, int | None, str, str, str, str | None]] = []
     for exchange in ordered:
         src = lanes.index[exchange.client]
         dst = lanes.index[exchange.server] if exchange.server else None

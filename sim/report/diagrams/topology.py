@@ -16,6 +16,8 @@ servers' final states.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import networkx as nx
 
@@ -40,7 +42,7 @@ def topology_svg(model: ReportModel) -> svg.SvgPicture:
     names += sorted(extra, key=svg.natural_key)
     if not names:
         return svg.empty(label, "The scenario has no routers.")
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(names)
     graph.add_edges_from((link.a, link.b) for link in model.links if link.a != link.b)
     pos = (nx.circular_layout(graph) if len(names) <= 2
@@ -84,7 +86,7 @@ def _canvas_size(count: int) -> tuple[float, float]:
     return width, height
 
 
-def _place(pos: dict[str, object], graph: nx.Graph,
+def _place(pos: Mapping[str, Any], graph: nx.Graph[str],
            sizes: dict[str, tuple[float, float]]) -> dict[str, Point]:
     """Map the layout onto the canvas, keeping whole boxes inside.
 
@@ -94,7 +96,7 @@ def _place(pos: dict[str, object], graph: nx.Graph,
     max_w, max_h = _canvas_size(len(names))
     half_w = max(w for w, _ in sizes.values()) / 2
     half_h = max(h for _, h in sizes.values()) / 2 + 14  # room for the CA badge
-    coords = {name: (float(pos[name][0]), float(pos[name][1]))  # type: ignore[index]
+    coords = {name: (float(pos[name][0]), float(pos[name][1]))
               for name in names}
     lengths = sorted(math.dist(coords[a], coords[b]) for a, b in graph.edges if a != b)
     median = lengths[len(lengths) // 2] if lengths else 0.0
