@@ -22,6 +22,7 @@ from routerkit import Lab
 from sim.kernel.transcript import transcript_lines
 from sim.pki import x509util
 from sim.router import pki_storage
+from sim.router.router import Router
 from sim.scenario import invariants, powercut
 from sim.scenario.loader import load_scenario
 from sim.scenario.model import InvariantExpect
@@ -166,15 +167,21 @@ def test_storage_names_from_certificate_fields_stay_in_nvram_s_namespace() -> No
         assert pki_storage.storage_name(cert, ca=True) == expected
 
 
-def test_a_client_cut_while_pending_sends_the_same_request_again() -> None:
-    """r1 saved its configuration with its request pending at a manual CA, then lost
-    power: after the boot it polls for the same request, which the CA grants once."""
+def _manual_ca_and_client() -> tuple[Lab, Router, Router]:
+    """A CS `ca` that grants by hand, and a router `r1` beside it."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server")
     client = lab.router("r1", "10.0.0.2")
     lab.net.add_link("ca", "r1")
     lab.type(ca, "enable\nconfigure terminal\ncrypto pki server ca\nno shutdown\nend",
              ("secretpass", "secretpass"))
+    return lab, ca, client
+
+
+def test_a_client_cut_while_pending_sends_the_same_request_again() -> None:
+    """r1 saved its configuration with its request pending at a manual CA, then lost
+    power: after the boot it polls for the same request, which the CA grants once."""
+    lab, ca, client = _manual_ca_and_client()
     lab.type(client, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
                      "enrollment url http://10.0.0.1\nexit\ncrypto pki authenticate ca\n"
                      "crypto pki enroll ca\nend\nwrite memory",
@@ -202,12 +209,7 @@ def test_a_client_cut_while_pending_sends_the_same_request_again() -> None:
 
 
 def test_a_certificate_is_not_autosaved_over_changes_the_operator_has_not_saved() -> None:
-    lab = Lab()
-    ca = lab.router("ca", "10.0.0.1", "ip http server")
-    client = lab.router("r1", "10.0.0.2")
-    lab.net.add_link("ca", "r1")
-    lab.type(ca, "enable\nconfigure terminal\ncrypto pki server ca\nno shutdown\nend",
-             ("secretpass", "secretpass"))
+    lab, ca, client = _manual_ca_and_client()
     lab.type(client, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
                      "enrollment url http://10.0.0.1\nexit\ncrypto pki authenticate ca\n"
                      "crypto pki enroll ca\nend\nwrite memory\nconfigure terminal\n"

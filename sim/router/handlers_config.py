@@ -254,6 +254,18 @@ CONFIG_COMMANDS = GLOBAL_EXITS + CONFIG_PKI_COMMANDS + [
 
 
 # -- ca-trustpoint mode --------------------------------------------------------------------
+def _checked_dn(s: Session, m: Match) -> str | None:
+    """The `dn` argument if it is a distinguished name pkilab can put in a certificate;
+    otherwise None, and the console says why."""
+    dn = str(m.args["dn"])
+    try:
+        parse_dn(dn)
+    except ValueError as bad:
+        s.write(f"% {bad}")
+        return None
+    return dn
+
+
 def _tp(s: Session) -> Trustpoint:
     return s.router.trustpoints[s.context or ""]
 
@@ -278,13 +290,9 @@ def _subject_name(s: Session, m: Match) -> None:
     if m.negated:
         _tp(s).subject_name = None
         return
-    dn = str(m.args["dn"])
-    try:
-        parse_dn(dn)
-    except ValueError as bad:
-        s.write(f"% {bad}")
-        return
-    _tp(s).subject_name = dn
+    dn = _checked_dn(s, m)
+    if dn is not None:
+        _tp(s).subject_name = dn
 
 
 def _rsakeypair(s: Session, m: Match) -> None:
@@ -349,13 +357,9 @@ def _issuer_name(s: Session, m: Match) -> None:
     if m.negated:
         cs.configure(issuer_name=None)
         return
-    dn = str(m.args["dn"])
-    try:
-        parse_dn(dn)
-    except ValueError as bad:
-        s.write(f"% {bad}")
-        return
-    cs.configure(issuer_name=dn)
+    dn = _checked_dn(s, m)
+    if dn is not None:
+        cs.configure(issuer_name=dn)
 
 
 def _grant(s: Session, m: Match) -> None:
