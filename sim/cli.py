@@ -1,7 +1,9 @@
 """The `pkilab` command (also `python -m sim`).
 
 Exit codes: 0 when every expectation holds, 1 when one fails, 2 for a bad scenario file
-or bad usage (one clear message naming the file, the line and the problem).
+or bad usage (one clear message naming the file, the line and the problem). `validate`
+accepts exactly the files `run` accepts; `pkilab fuzz-scenarios` checks both promises on
+mutated files.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from rich.table import Table
 import sim
 from sim.report import write_report
 from sim.report.write import missing_inputs
-from sim.scenario import golden
+from sim.scenario import clock_range, golden, soak
+from sim.scenario import fuzz as fuzz_types
 from sim.scenario.golden import GoldenFile
 from sim.scenario.loader import ScenarioError, load_scenarios
 from sim.scenario.model import Scenario
@@ -43,6 +46,21 @@ def _load_or_exit(path: Path) -> list[Scenario]:
         sys.exit(EXIT_BAD_INPUT)
 
 
+def _reseeded_or_exit(scenario: Scenario, seed: int | None, path: Path) -> None:
+    """Check the soak faults `--seed` draws anew as the loader checked the file's own.
+
+    The loader judged the faults of the file's seed; another seed draws other clock
+    jumps, which must keep the clocks within the calendar too.
+    """
+    if seed is None or scenario.soak is None:
+        return
+    problem = clock_range.clock_problem(soak.with_seed(scenario, seed))
+    if problem:
+        line, message = problem
+        click.echo(f"error: {path}:{line}: {message} (with --seed {seed})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(sim.__version__, prog_name="pkilab")
 def main() -> None:
@@ -50,7 +68,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("scenario_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("scenario_file", type=click.Path(path_type=Path))
 @click.option("--seed", type=int, default=None, help="Override the scenario's seed.")
 @click.option("--variant", default=None,
               help="Run only this combination of a matrix file (e.g. 'fault=dns,grant=auto').")
@@ -68,6 +86,8 @@ def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Pat
         except VariantError as error:
             click.echo(f"error: {scenario_file}: {error}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+    for scenario in runs:
+        _reseeded_or_exit(scenario, seed, scenario_file)
     console = _console()
     passed = True
     for scenario in runs:
@@ -76,8 +96,13 @@ def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Pat
             out = Path("reports") / run_folder(scenario)
         else:
             out = out_dir / run_folder(scenario) if len(runs) > 1 else out_dir
-        write_output(result, out)
-        html, _ = write_report(out)
+        try:
+            write_output(result, out)
+            html, _ = write_report(out)
+        except OSError as error:  # an unwritable --out is bad usage, not a bad run
+            click.echo(f"error: {out}: cannot write the output folder: "
+                       f"{error.strerror or error}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
         _print_result(console, result, out)
         console.print(f"report: {html}")
         if not result.passed:
@@ -105,8 +130,7 @@ def _print_result(console: Console, result: RunResult, out: Path) -> None:
 
 
 @main.command()
-@click.argument("scenario_files", nargs=-1, required=True,
-                type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("scenario_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(scenario_files: tuple[Path, ...]) -> None:
     """Parse and check scenario files without running them."""
     bad = False
@@ -150,12 +174,12 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
           key_cache: Path | None) -> None:
     """Run many scenarios (files or folders; default scenarios/) and summarise."""
     console = _console()
-    files = collect(paths)
-    if not files:
+    scenario_files = collect(paths)
+    if not scenario_files:
         click.echo("error: no scenario files found", err=True)
         sys.exit(EXIT_BAD_INPUT)
     scenarios: list[Scenario] = []
-    for path in files:
+    for path in scenario_files:
         scenarios += _load_or_exit(path)
     results: list[RunResult] = []
     goldens: list[list[GoldenFile]] = []
@@ -229,6 +253,86 @@ def report(folder: Path) -> None:
         sys.exit(EXIT_BAD_INPUT)
     for path in paths:
         click.echo(f"report: {path}")
+
+
+@main.command("fuzz-scenarios")
+@click.option("--count", type=click.IntRange(1), default=10_000, show_default=True,
+              help="How many mutated files.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the mutations; mutant i of a seed is always the same file.")
+@click.option("--start", type=click.IntRange(0), default=0, show_default=True,
+              help="Index of the first mutant (with --count 1: replay one mutant).")
+@click.option("--scenarios", "folder", default=Path("scenarios"), show_default=True,
+              type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="The scenario files to mutate (every *.yaml under it).")
+@click.option("--run-limit", default=None,
+              help="Run only the validated mutants whose runs last at most this long "
+                   "(a duration, e.g. 1d); default: run every one.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Host seconds after which a validate or run counts as never ending.")
+@click.option("--keep", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Save the mutants that break the contract in this folder.")
+def fuzz_scenarios(count: int, seed: int, start: int, folder: Path, run_limit: str | None,
+                   timeout: float, keep: Path | None) -> None:
+    """Fuzz scenario files: mutants through validate and run; print the counts."""
+    import resource
+    import tempfile
+    import time
+
+    from sim.scenario import fuzz, mutants
+    from sim.scenario.durations import parse_duration
+
+    try:
+        limit = None if run_limit is None else parse_duration(run_limit)
+    except ValueError as error:
+        click.echo(f"error: --run-limit: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    sources = fuzz.shipped_sources(folder)
+    if not sources:
+        click.echo(f"error: {folder}: no *.yaml files to mutate", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="pkilab-fuzz-") as work:
+        # Keys of mutated seeds go to a cache of this session, not the user's.
+        report = fuzz.fuzz(mutants.mutants(sources, seed, count, start), invoke_in_process,
+                           Path(work), run_filter=None if limit is None else
+                           (lambda path: _longest_run(path) <= limit),
+                           timeout=timeout, keep=keep,
+                           run_options=("--key-cache", str(Path(work) / "keys")))
+    elapsed = time.perf_counter() - began
+    click.echo(f"seed {seed}, mutants {start}..{start + count - 1} of {len(sources)} "
+               f"scenario files under {folder}")
+    for line in report.lines():
+        click.echo(line)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    click.echo(f"wall time: {elapsed:.1f} s; peak RSS: {peak:.0f} MB")
+    sys.exit(EXIT_OK if report.ok else EXIT_FAILED)
+
+
+def invoke_in_process(args: list[str]) -> fuzz_types.Invocation:
+    """`pkilab ARGS` in this process (click's CliRunner): exit code, stderr, traceback.
+
+    What the scenario fuzzer (`sim.scenario.fuzz`) calls: a subprocess per command would
+    cost a second of start-up each, ten thousand times over."""
+    import traceback
+
+    from click.testing import CliRunner
+
+    from sim.scenario.fuzz import Invocation
+
+    result = CliRunner().invoke(main, args)
+    escaped = result.exception is not None and not isinstance(result.exception, SystemExit)
+    text = "".join(traceback.format_exception(*result.exc_info)) if escaped and \
+        result.exc_info else ""
+    return Invocation(result.exit_code, result.stderr, text)
+
+
+def _longest_run(path: Path) -> float:
+    """The longest simulated run of a scenario file (0 if it does not load)."""
+    try:
+        return max(scenario.duration for scenario in load_scenarios(path))
+    except ScenarioError:
+        return 0.0
 
 
 @main.command()

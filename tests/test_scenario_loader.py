@@ -7,8 +7,10 @@ whole point of the loader's path tracking, and the phrase is what a user reads.
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -119,7 +121,7 @@ def test_valid_events_sorted_stably(scenario: m.Scenario) -> None:
 
 
 def test_valid_event_fields(scenario: m.Scenario) -> None:
-    ev = scenario.events
+    ev: tuple[Any, ...] = scenario.events  # each kind's fields, checked by equality below
     assert ev[0] == m.CliEvent(
         10.0,
         "root",
@@ -140,7 +142,7 @@ def test_valid_event_fields(scenario: m.Scenario) -> None:
 
 
 def test_valid_expectations(scenario: m.Scenario) -> None:
-    ex = scenario.expectations
+    ex: tuple[Any, ...] = scenario.expectations
     assert ex[0] == m.ServerStateExpect("sub", None, CsState.CHECK_FAILED, 90.0, 65)
     assert ex[1] == m.ServerStateExpect("sub", "sub", CsState.ENABLED, None, 66)
     assert ex[2].lines == (
@@ -201,7 +203,7 @@ def test_yaml_traps_are_defused() -> None:
     text += "events:\n  - {at: 1m, router: no, cli: [enable], input: [yes, 0123, '']}\n"
     scenario = load_scenario_text(text, "x.yaml")
     assert [r.name for r in scenario.routers] == ["r1", "no"]
-    assert scenario.events[0].input == ("yes", "0123", "")
+    assert scenario.events[0] == m.CliEvent(60.0, "no", ("enable",), ("yes", "0123", ""), 12)
 
 
 # -- errors: each names the file, the line and the problem -------------------------------
@@ -384,6 +386,11 @@ def test_error_for_a_directory(tmp_path: Path) -> None:
         load_scenario(tmp_path)
 
 
+def test_an_endless_file_is_not_read_to_its_end() -> None:
+    with pytest.raises(ScenarioError, match=r"^/dev/zero:1: the file is larger than 8 MB"):
+        load_scenario("/dev/zero")
+
+
 def test_error_for_bytes_that_are_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(b"name: t\ndescription: caf\xe9\n")
@@ -540,3 +547,246 @@ def test_an_empty_list_item_is_an_error_not_a_crash() -> None:
     with pytest.raises(ScenarioError) as caught:
         load_scenario_text(text, "empty-item.yaml")
     assert str(caught.value).startswith("empty-item.yaml:7: ")
+
+
+# -- hostile files: every one is a ScenarioError at a line, never a crash -----------------
+# (issue 8: a NUL gave a yaml.reader.ReaderError traceback, `at: 1.0e+308` an OverflowError,
+# and `duration: 99999999999w` validated and then ran for ever)
+
+CONTROL_CHARACTERS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + [
+    "\x7f", "\x80", "\x9b", "\ufffe", "\uffff"]
+
+
+@pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_control_character_is_named_at_its_line_and_column(char: str) -> None:
+    error = error_of(BASE.replace("description: d", f"description: d{char}x"))
+    assert str(error).startswith("x.yaml:2: column 15: ")
+    assert f"U+{ord(char):04X}" in error.message
+    assert "cannot appear in a scenario file" in error.message
+
+
+def test_a_nul_byte_in_a_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(b"name: x\x00\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == (
+        f"{path}:1: column 8: the control character U+0000 (NUL) cannot appear in a "
+        "scenario file (YAML allows tabs, line breaks and printable characters only)")
+
+
+@pytest.mark.parametrize("escape", ["\\0", "\\x1b[31m", "\\ud800", "\\x7f", "\\e"])
+def test_a_control_character_written_as_an_escape_is_refused(escape: str) -> None:
+    text = BASE + f'events:\n  - {{at: 1m, router: r1, cli: "show{escape} clock"}}\n'
+    error = error_of(text)
+    assert str(error).startswith("x.yaml:12: events[0].cli: ")
+    assert "(written as an escape) cannot appear in a scenario value" in error.message
+
+
+def test_an_escaped_control_character_in_a_key_is_refused() -> None:
+    error = error_of(BASE + '"x-\\0": 1\n')
+    assert str(error).startswith("x.yaml:11: ") and "U+0000 (NUL)" in error.message
+
+
+@pytest.mark.parametrize(
+    ("at", "phrase"),
+    [
+        ("1.0e+308", "1e+308 is too long: the longest duration pkilab simulates is 3650d"),
+        ("1" + "0" * 400, "is too long: the longest duration pkilab simulates is 3650d"),
+        ("'1" + "0" * 400 + "s'", "is too long"),
+        (".inf", "inf is not a duration"),
+        ("3650d1ms", "'3650d1ms' is too long"),
+    ],
+)
+def test_huge_event_times_are_errors_not_overflows(at: str, phrase: str) -> None:
+    error = error_of(BASE + f"events:\n  - {{at: {at}, router: r1, reload: true}}\n")
+    assert str(error).startswith("x.yaml:12: events[0].at: "), str(error)
+    assert phrase in error.message
+    assert len(error.message) < 200  # 400 digits are elided, not echoed
+
+
+def test_a_run_that_would_never_end_is_refused() -> None:
+    error = error_of(BASE.replace("duration: 10m", "duration: 99999999999w"))
+    assert str(error) == ("x.yaml:3: duration: '99999999999w' is too long: the longest "
+                          "duration pkilab simulates is 3650d (10 years)")
+
+
+def test_the_longest_run_is_ten_years() -> None:
+    scenario = load_scenario_text(BASE.replace("duration: 10m", "duration: 3650d")
+                                  + "events:\n  - {at: 3650d, router: r1, reload: true}\n",
+                                  "x.yaml")
+    assert scenario.duration == scenario.events[0].at == 3650 * 86400
+    schema = load_schema()["$defs"]
+    assert schema["duration"]["anyOf"][0]["maximum"] == 3650 * 86400
+    assert schema["signedDuration"]["anyOf"][0]["minimum"] == -3650 * 86400
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**400, 1e308, "99999999999w", "-3651d", -1e308, "1" + "0" * 1_000_001 + "w"],
+    ids=["10**400", "1e308", "99999999999w", "-3651d", "-1e308", "a-million-digits"],
+)
+def test_parse_duration_bounds_both_signs(value: object) -> None:
+    with pytest.raises(ValueError, match="is too long"):
+        parse_duration(value, allow_negative=True)
+
+
+@pytest.mark.parametrize("seconds", [1e308, -1e308, 5e-324, 2.0**80])
+def test_format_duration_takes_any_finite_float(seconds: float) -> None:
+    text = format_duration(seconds)
+    assert text and text[-1] in "smhdw"
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "phrase"),
+    [
+        ("start: '0001-01-01T00:00:00+14:00'", 11, "start: '0001-01-01T00:00:00+14:00' is outside"),
+        ("start: 1949-12-31T23:59:59Z", 11, "1950-01-02 to 9899-12-31"),
+        ("start: 9999-12-31T23:59:59Z", 11, "is outside 1950-01-02 to 9899-12-31"),
+        ("events:\n  - {at: 1m, router: r1, clock_set: '0001-01-01'}", 12,
+         "events[0].clock_set: '0001-01-01' is outside"),
+    ],
+)
+def test_timestamps_outside_the_calendar_are_errors(edit: str, line: int, phrase: str) -> None:
+    error = error_of(BASE + edit + "\n")
+    assert str(error).startswith(f"x.yaml:{line}: "), str(error)
+    assert phrase in error.message
+
+
+def test_a_clock_offset_that_leaves_the_calendar_is_refused() -> None:
+    text = with_r1("clock: {offset: -3650d}").replace("name: t", "name: t\nstart: 1955-01-01")
+    error = error_of(text)
+    assert str(error).startswith("x.yaml:6: routers.r1.clock: the clock would start at 1945-")
+
+
+def test_clock_jumps_that_add_up_beyond_the_calendar_are_refused() -> None:
+    jumps = "".join(f"  - {{at: {n}m, router: r2, clock_jump: 3650d}}\n" for n in range(1, 9))
+    text = BASE.replace("name: t", "name: t\nstart: 9850-01-01") + "events:\n" + jumps
+    error = error_of(text)
+    # Five jumps of 3650 days from 9850 reach 9899-12-18, still inside; the sixth does not.
+    assert str(error).startswith("x.yaml:18: r2's clock could reach 9909-12-"), str(error)
+    assert "with this jump and those before it" in error.message
+
+
+def test_drift_counts_towards_where_a_clock_can_go() -> None:
+    text = with_r1("clock: {drift_ppm: 900000}").replace("name: t", "name: t\nstart: 9890-01-01")
+    text = text.replace("duration: 10m", "duration: 3000d")
+    error = error_of(text)
+    assert "the clock could reach 9905-" in error.message
+    assert "by the end of the run" in error.message
+
+
+def test_a_soak_that_would_never_stop_failing_is_refused() -> None:
+    error = error_of(BASE + "soak: {link_flaps: {mtbf: 5.0e-324, mttr: 5.0e-324}, "
+                            "quiet_after: 1m}\n")
+    assert str(error).startswith("x.yaml:11: soak: these rates would draw infinitely many ")
+
+
+def test_a_key_that_is_not_a_name_is_quoted_in_messages() -> None:
+    error = error_of(BASE.replace("  r2:\n", "  r2:\n    ' ': 1\n"))
+    assert str(error).startswith("x.yaml:8: routers.r2: unknown key ' '")
+    error = error_of(BASE + "x-a: {' a.b': \"\\x01\"}\n")
+    assert str(error).startswith("x.yaml:11: x-a[' a.b']: the control character U+0001 ")
+
+
+def test_a_nan_loss_in_link_change_is_refused() -> None:
+    error = error_of(BASE + "events:\n"
+                     "  - {at: 1m, link_change: {endpoints: [r1, r2], loss: .nan}}\n")
+    assert str(error).startswith("x.yaml:12: events[0].link_change.loss: nan is not a probability")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        BASE + "x-deep: " + "[" * 5000 + "]" * 5000 + "\n",
+        BASE + "x-deep: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n",
+        BASE + "".join(" " * i + "x-a:\n" for i in range(2000)) + " " * 2000 + "b\n",
+    ],
+    ids=["flow-lists", "flow-mappings", "block"],
+)
+def test_deep_nesting_is_refused_without_a_recursion_error(text: str) -> None:
+    assert "values nested more than 64 levels deep" in error_of(text).message
+
+
+def test_aliases_cannot_nest_deeper_than_the_file_does() -> None:
+    rows = ["x-0: &a0 [" + "[" * 40 + "1" + "]" * 40 + "]"]
+    rows += [f"x-{n}: &a{n} [" + "[" * 40 + f"*a{n - 1}" + "]" * 40 + "]" for n in range(1, 4)]
+    assert "nested more than 64 levels deep (through aliases)" in error_of(
+        BASE + "\n".join(rows) + "\n").message
+
+
+def _peak_megabytes(text: str) -> tuple[str, float]:
+    tracemalloc.start()
+    try:
+        message = error_of(text).message
+        return message, tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def test_merge_keys_cannot_grow_tenfold_a_level() -> None:
+    bomb = "{k0: 1, k1: 2}"
+    for level in range(12):  # PyYAML alone builds 10**12 entries here
+        bomb = "{<<: [" + ", ".join([f"&m{level} " + bomb] + [f"*m{level}"] * 9) + "]}"
+    message, peak = _peak_megabytes(BASE + f"x-bomb: {bomb}\nexpects: 1\n")
+    assert "unknown key 'expects'" in message  # the bomb itself is harmless: two keys
+    assert peak < 50, f"{peak:.0f} MB"
+
+
+def test_merge_keys_keep_yaml_precedence_and_order() -> None:
+    text = BASE.replace("routers:", "x-a: &a {address: 10.0.0.9, config: from-a}\n"
+                        "x-b: &b {config: from-b, release: 12.3(14)T}\nrouters:")
+    text = text.replace("  r2:\n    address: 10.0.0.2",
+                        "  r2:\n    <<: [*a, *b]\n    address: 10.0.0.2")
+    r2 = load_scenario_text(text, "x.yaml").router("r2")
+    assert r2.address == "10.0.0.2"  # the mapping's own key wins over merged ones
+    assert r2.config == ("from-a",)  # the earlier merged mapping wins over later ones
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("a: &a {b: 1, <<: *a}\n", "merges a mapping into itself"),
+        ("a: &a 1\nb: {<<: *a}\n", "takes a mapping or a list of mappings, not a single value"),
+    ],
+)
+def test_bad_merge_keys_are_errors(text: str, phrase: str) -> None:
+    assert phrase in error_of(text).message
+
+
+def test_a_scenario_name_is_at_most_100_characters() -> None:
+    assert load_scenario_text(BASE.replace("name: t", "name: " + "t" * 100), "x.yaml")
+    error = error_of(BASE.replace("name: t", "name: " + "t" * 101))
+    assert str(error).startswith("x.yaml:1: name: ") and "at most 100 characters" in error.message
+
+
+MATRIX = BASE + "matrix:\n  a: [x, y]\nevents:\n  - {at: 1m, router: r1, cli: 'show ${a}'}\n"
+
+
+def test_a_matrix_run_id_that_cannot_name_a_folder_is_refused() -> None:
+    error = error_of(MATRIX.replace("[x, y]", "[x, " + "y" * 300 + "]"))
+    assert str(error).startswith("x.yaml:11: matrix: a run id (axis=value,...) could be 302 ")
+
+
+def test_placeholders_cannot_expand_a_small_file_to_gigabytes() -> None:
+    text = MATRIX.replace("[x, y]", "[" + "y" * 190 + ", x]")  # 20,000 x 190 x 100 characters
+    text += "x-big: &big \"" + "${a}" * 20_000 + "\"\nx-many: [" + ", ".join(["*big"] * 100) + "]\n"
+    message, peak = _peak_megabytes(text)
+    assert "placeholders make this run more than 200000 characters longer" in message
+    assert peak < 100, f"{peak:.0f} MB"
+
+
+def test_a_matrix_cannot_multiply_a_big_file_past_a_million_values() -> None:
+    events = "".join(f"  - {{at: {n}s, router: r1, cli: show clock}}\n" for n in range(1, 1000))
+    text = MATRIX.replace("[x, y]", "[" + ", ".join(f"v{n}" for n in range(256)) + "]") + events
+    error = error_of(text)
+    assert str(error).startswith("x.yaml:11: matrix: 256 runs of a file of ")
+    assert "at most 1000000" in error.message
+
+
+def test_a_matrix_of_soaks_cannot_hold_millions_of_events() -> None:
+    text = BASE.replace("duration: 10m", "duration: 3650d") + (
+        "soak:\n  link_flaps: {mtbf: 9h, mttr: 1m}\n"
+        "matrix:\n  a: [" + ", ".join(f"v{n}" for n in range(64)) + "]\n")
+    error = error_of(text)
+    assert str(error).startswith("x.yaml:13: matrix: the runs of this file hold more than 200000 ")

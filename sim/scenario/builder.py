@@ -2,13 +2,15 @@
 
 Cross-references and values a JSON Schema cannot check: unique addresses, links between
 known and distinct routers, events and checks on known routers and within the run,
-parseable times. The frozen model (`sim.scenario.model`) is built in the same pass, so a
-value is checked exactly where it is used. Soak faults (`sim.scenario.soak`) are drawn here
-too, so a loaded scenario's events already hold them, and `invariants:` becomes four
+parseable times, and router clocks that stay within the dates X.509 can carry
+(`sim.scenario.clock_range`). The frozen model (`sim.scenario.model`) is built in the same
+pass, so a value is checked exactly where it is used. Soak faults (`sim.scenario.soak`) are
+drawn here too, so a loaded scenario's events already hold them, and `invariants:` becomes four
 end-of-run checks appended to the expectations. `golden:` is checked against the routers
 by `sim.scenario.golden`, which owns the golden-file format.
 
-Every failure goes through `Errors.fail`, which puts the file and line on it.
+Every failure is a `ScenarioError` with the file and line on it (`Errors.fail` for a path;
+the clock check, which is about events and routers, names their lines itself).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.pki.cs_fsm import CsState
-from sim.scenario import golden, soak
+from sim.scenario import clock_range, golden, soak
 from sim.scenario import model as m
 from sim.scenario.durations import format_duration, parse_duration
-from sim.scenario.errors import Errors
+from sim.scenario.errors import Errors, ScenarioError
 from sim.scenario.schema_errors import did_you_mean
 from sim.scenario.yaml_lines import JsonPath
 
@@ -60,7 +62,7 @@ class Builder:
         if invariants:
             line = self.errors.line(("invariants",) if "invariants" in data else ("soak",))
             expects += [m.InvariantExpect(key, line) for key in m.INVARIANTS]
-        return m.Scenario(
+        scenario = m.Scenario(
             name=data["name"],
             description=data["description"].rstrip(),
             seed=seed,
@@ -77,6 +79,11 @@ class Builder:
             invariants=invariants,
             golden=pinned,
         )
+        problem = clock_range.clock_problem(scenario)
+        if problem:
+            line, message = problem
+            raise ScenarioError(self.errors.filename, line, message)
+        return scenario
 
     # -- values --
     def seconds(self, value: Any, path: JsonPath, *, signed: bool = False) -> float:
@@ -88,9 +95,14 @@ class Builder:
     def timestamp(self, text: str, path: JsonPath) -> datetime:
         try:
             value = datetime.fromisoformat(text)
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         except ValueError:
             self.fail(path, f"{text!r} is not a valid date and time (e.g. 2005-01-06T20:55:00Z)")
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is in the year 0 in UTC
+            value = datetime.min.replace(tzinfo=UTC)
+        if clock_range.out_of_range(value):
+            self.fail(path, f"{text!r} is outside {clock_range.RANGE_TEXT}")
+        return value
 
     def known_router(self, name: str, path: JsonPath, what: str = "router") -> str:
         if name not in self.routers:
@@ -116,12 +128,12 @@ class Builder:
 
     # -- topology --
     def router(self, name: str, spec: dict[str, Any], path: JsonPath) -> None:
-        for other in self.routers:
-            if other.lower() == name.lower():
+        for known in self.routers:
+            if known.lower() == name.lower():
                 self.fail(
                     path,
                     f"router names must differ in more than letter case "
-                    f"('{other}' exists; report files would collide)",
+                    f"('{known}' exists; report files would collide)",
                 )
         address = self.address(spec["address"], path + ("address",))
         for other in self.routers.values():
@@ -228,6 +240,8 @@ class Builder:
             latency = (self.seconds(value["latency"], path + (action, "latency"))
                        if "latency" in value else None)
             loss = float(value["loss"]) if "loss" in value else None
+            if loss is not None and not 0.0 <= loss <= 1.0:  # NaN passes the schema's bounds
+                self.fail(path + (action, "loss"), f"{loss} is not a probability between 0 and 1")
             return m.LinkChangeEvent(at=at, a=a, b=b, latency=latency, loss=loss, line=line)
         router = self.known_router(spec["router"], path + ("router",))
         match action:

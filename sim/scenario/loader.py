@@ -19,6 +19,11 @@ raw jsonschema dump. Loading runs in passes:
 3. Meaning, per run (`sim.scenario.builder`): cross-references and values the schema
    cannot judge, and the typed model; soak faults are drawn there.
 
+Every pass bounds what it builds (values, nesting, runs, placeholder text, events), so no
+file, however hostile, makes the loader exhaust memory or raise anything but
+`ScenarioError`; and whatever loads, `pkilab run` can run to the end (durations are at most
+`sim.scenario.durations.MAX_DURATION`, clocks stay within `sim.scenario.clock_range`).
+
 This module holds the public API (`load_scenarios`, `load_scenario`, their `_text`
 forms, `load_schema`, `ScenarioError`) and runs the passes in order.
 """
@@ -48,6 +53,14 @@ __all__ = [
     "load_scenarios_text",
     "load_schema",
 ]
+
+MAX_FILE_BYTES = 8 * 2**20
+"""The largest scenario file read: a 10,000-router lab with configs is a few megabytes."""
+
+MAX_TIMELINE = 200_000
+"""Events and expectations in all runs of a file together, at most. A soak draws up to
+`sim.scenario.soak.MAX_FAULTS` faults (two events each) per run, and a matrix multiplies
+runs: a bound on the product keeps a loaded matrix of soaks in memory."""
 
 
 @cache
@@ -97,13 +110,17 @@ def load_scenario_text(text: str, filename: str) -> m.Scenario:
 def _read(path: Path) -> str:
     name = str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)  # /dev/zero is a "file" too
     except FileNotFoundError:
         raise ScenarioError(name, 1, "no such file") from None
     except IsADirectoryError:
         raise ScenarioError(name, 1, "is a directory, not a scenario file") from None
     except OSError as exc:
         raise ScenarioError(name, 1, f"cannot read the file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(name, 1, f"the file is larger than {MAX_FILE_BYTES // 2**20} MB; "
+                                     "a scenario file is far smaller")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -141,7 +158,18 @@ def _parse(text: str, filename: str) -> YamlDocument:
 def _load(text: str, filename: str, source: Path | None) -> list[m.Scenario]:
     document = _parse(text, filename)
     variants = expand(document, Errors(filename, document.lines))
-    return [_build(variant, filename, source) for variant in variants]
+    runs: list[m.Scenario] = []
+    items = 0
+    for variant in variants:
+        runs.append(_build(variant, filename, source))
+        items += len(runs[-1].events) + len(runs[-1].expectations)
+        if items > MAX_TIMELINE:
+            where = next((key for key in ("matrix", "soak") if key in document.data), "events")
+            raise ScenarioError(
+                filename, document.lines.get((where,), 1),
+                f"{where}: the runs of this file hold more than {MAX_TIMELINE} events and "
+                "expectations together (fewer matrix runs, or soak faults less often)")
+    return runs
 
 
 def _build(variant: Variant, filename: str, source: Path | None) -> m.Scenario:

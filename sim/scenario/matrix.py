@@ -30,7 +30,13 @@ Rules, applied to the composed YAML before the schema sees it (pass 1.5 of loadi
 
 A run's id lists its values in axis order, `fault=link-down,grant=auto`: what reports
 show and what `pkilab run FILE --variant ID` selects. So that an id always reads back
-unambiguously, values may not contain `,`, `=`, `[`, `]` or line breaks.
+unambiguously, values may not contain `,`, `=`, `[`, `]` or line breaks; and since the id
+names the run's output folder, it is at most `MAX_ID` characters.
+
+Expansion is bounded as well as the file is (`sim.scenario.yaml_lines`): all runs together
+hold at most `MAX_EXPANDED` values, and placeholders may add at most `MAX_FILLED`
+characters to one run, so that a small file cannot expand to gigabytes (a long axis value
+put into a text thousands of times, through aliases or `${a}${a}${a}...`).
 
 A file without `matrix:` expands to a single run with the empty id, so the loader has one
 path for both kinds of file.
@@ -50,6 +56,16 @@ from sim.scenario.yaml_lines import JsonPath, YamlDocument, is_text_path
 
 MAX_RUNS = 256
 """Combinations per file, at most: beyond that a matrix is a sweep, not a regression suite."""
+
+MAX_ID = 200
+"""Characters in a run id, at most: the id is a folder name, and file systems stop at 255."""
+
+MAX_EXPANDED = 1_000_000
+"""Values in all runs of a file together, at most (256 runs of a 3,900-value file)."""
+
+MAX_FILLED = 200_000
+"""Characters that placeholders may add to one run, at most (a placeholder in a hundred
+places, each filled with a thousand characters, is still far below)."""
 
 AXIS_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\$(\$?)\{([^{}]*)\}")
@@ -95,13 +111,22 @@ def expand(document: YamlDocument, errors: Errors) -> list[Variant]:
     data: dict[str, Any] = document.data
     axes = _axes(data["matrix"], document, errors) if "matrix" in data else []
     by_name = {axis.name: axis for axis in axes}
-    _check_placeholders(data, by_name, errors)
-    selectors = _selectors(data, by_name, document, errors)
     runs = math.prod(len(axis.values) for axis in axes)
     if runs > MAX_RUNS:
         sizes = " x ".join(str(len(axis.values)) for axis in axes)
         errors.fail(("matrix",), f"{sizes} = {runs} combinations; at most {MAX_RUNS} runs "
                                  "per file (drop values or split the file)")
+    longest = sum(len(axis.name) + 2 + max(len(v.text) for v in axis.values) for axis in axes)
+    if longest - 1 > MAX_ID:
+        errors.fail(("matrix",), f"a run id (axis=value,...) could be {longest - 1} characters "
+                                 f"long; at most {MAX_ID}, as it names the run's output folder "
+                                 "(use shorter values)")
+    if runs > 1 and runs * len(document.lines) > MAX_EXPANDED:
+        errors.fail(("matrix",), f"{runs} runs of a file of {len(document.lines)} values make "
+                                 f"{runs * len(document.lines)} values; at most {MAX_EXPANDED} "
+                                 "(drop values or split the file)")
+    _check_placeholders(data, by_name, errors)
+    selectors = _selectors(data, by_name, document, errors)
     variants = []
     for combination in itertools.product(*(range(len(axis.values)) for axis in axes)):
         chosen = dict(zip(by_name, combination, strict=True))
@@ -181,8 +206,13 @@ def _check_placeholders(data: dict[str, Any], axes: dict[str, Axis], errors: Err
         errors.fail(("name",), "the name takes no placeholders: each matrix run is reported "
                                "as name[fault=...,grant=...] instead")
 
+    seen: set[int] = set()  # an alias repeats one string: check it once
+
     def walk(value: Any, path: JsonPath) -> None:
         if isinstance(value, str):
+            if id(value) in seen:
+                return
+            seen.add(id(value))
             for match in _PLACEHOLDER.finditer(value):
                 if not match.group(1) and match.group(2) not in axes:
                     errors.fail(path, _unknown_axis(match.group(2), axes))
@@ -277,6 +307,7 @@ class _Expander:
         self.errors = errors
         self.substituted: set[int] = set()
         self.remap: dict[tuple[str, int], int] = {}
+        self.filled = 0
 
     def run(self) -> Variant:
         out: dict[str, Any] = {}
@@ -318,11 +349,20 @@ class _Expander:
             self.substituted.add(self.errors.line(path))
             chosen = self.values[whole.group(2)]
             return chosen.text if is_text_path(path) else chosen.value
+        # Count before building: one `sub` can make a string of gigabytes. Each `$${`
+        # counts too, as work: aliases can repeat a text of thousands of them.
+        self.filled += sum(1 if match.group(1) else len(self.values[match.group(2)].text)
+                           for match in _PLACEHOLDER.finditer(value))
+        if self.filled > MAX_FILLED:
+            self.errors.fail(path, f"placeholders make this run more than {MAX_FILLED} "
+                                   "characters longer (a long matrix value used very often)")
+
+        line = self.errors.line(path)
 
         def replace(match: re.Match[str]) -> str:
             if match.group(1):
                 return "${" + match.group(2) + "}"
-            self.substituted.add(self.errors.line(path))
+            self.substituted.add(line)
             return self.values[match.group(2)].text
 
         return _PLACEHOLDER.sub(replace, value)

@@ -86,7 +86,9 @@ def _one_key_choices(branches: Any) -> list[str]:
 
 def _rephrase(error: jsonschema.ValidationError, path: JsonPath) -> tuple[str, JsonPath | None]:
     """A sentence for one schema error, and the path whose line to report if not `path`."""
-    instance, schema, kind = error.instance, error.schema, _kind_of_error(error)
+    instance: Any = error.instance
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    kind = _kind_of_error(error)
     if kind == "additionalProperties":
         allowed = list(schema.get("properties", {}))
         patterns = list(schema.get("patternProperties", {}))
@@ -103,7 +105,8 @@ def _rephrase(error: jsonschema.ValidationError, path: JsonPath) -> tuple[str, J
     if kind == "propertyNames":
         return _template(schema, instance, {}) or f"{instance!r} is not allowed", path + (instance,)
     if kind == "required":
-        missing = [f"'{key}'" for key in error.validator_value if key not in instance]
+        required: Any = error.validator_value
+        missing = [f"'{key}'" for key in required if key not in instance]
         plural = "s" if len(missing) > 1 else ""
         return f"missing required key{plural} {', '.join(missing)}", None
     custom = _template(schema, instance, _choice_fields(error, kind))
@@ -140,7 +143,8 @@ def _duration_message(schema: Mapping[str, Any], instance: Any) -> str:
 
 
 def _generic(error: jsonschema.ValidationError) -> str:
-    value, instance = error.validator_value, error.instance
+    value: Any = error.validator_value
+    instance: Any = error.instance
     match error.validator:
         case "type":
             wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in _as_list(value))

@@ -107,7 +107,8 @@ def parse(spec: dict[str, Any], path: JsonPath, builder: Builder) -> SoakSpec:
             processes.append(_process(kind, spec[kind], path + (kind,), builder))
     expected = sum(len(p.targets) * (end - start) / (p.mtbf + p.mttr) for p in processes)
     if expected > MAX_FAULTS:
-        fail(path, f"these rates would draw about {math.ceil(expected)} faults over "
+        count = f"about {math.ceil(expected)}" if math.isfinite(expected) else "infinitely many"
+        fail(path, f"these rates would draw {count} faults over "
                    f"{format_duration(end - start)}; at most {MAX_FAULTS} are allowed "
                    "(raise mtbf or shorten the run)")
     return SoakSpec(tuple(processes), quiet_before, quiet_after, line(path))

@@ -6,6 +6,13 @@ tree and records, for each JSON path such as `("events", 2, "at")`, the line of 
 list item that declared it. Duplicate keys, which PyYAML would silently collapse, are
 errors here, and so are alias loops and alias bombs.
 
+A scenario file may come from anyone, so nothing in it may crash or exhaust the loader:
+characters YAML forbids (NUL and the other C0 controls) are reported at their line and
+column before PyYAML sees them, and again when a double-quoted escape (`"\\x00"`) smuggles
+them into a value; nesting deeper than `_MAX_DEPTH` is refused while composing (PyYAML's
+composer recurses); a 'billion laughs' of aliases stops at `_MAX_NODES` values; and merge
+keys (`<<: *a`) are merged one entry per key, so that they cannot grow tenfold a level.
+
 Two YAML 1.1 traps are defused on the way. Mapping keys are always the text as written (a
 router called `no` is not the boolean False). And free-text fields (`cli`, `input`,
 `contains`, router names, ...) take plain scalars verbatim: a prompt answer written `yes`
@@ -18,18 +25,32 @@ the way every loader message does (`events[2].at: ...`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 JsonPath = tuple[str | int, ...]
 """Where a value sits in the data: mapping keys and list indexes from the top."""
 
 _MAX_NODES = 100_000
 """Alias expansion bound: a scenario is small; a 'billion laughs' file is not a scenario."""
+
+_MAX_DEPTH = 64
+"""Nesting bound. A scenario is six levels deep at most (`events[0].link_change.endpoints`
+holds a list in a mapping in a mapping in a list in a mapping); 64 leaves room for `x-`
+anchors, and keeps PyYAML's recursive composer far from Python's recursion limit."""
+
+_NOT_TEXT = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters YAML 1.1 does not allow in a stream (PyYAML's `Reader.NON_PRINTABLE`): the C0
+controls but tab and line breaks, DEL, the C1 controls but NEL, surrogates, U+FFFE/U+FFFF."""
+
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x0B: "vertical tab",
+                  0x0C: "form feed", 0x1B: "ESC", 0x7F: "DEL"}
 
 _TEXT_PATH_SPECS = " ".join(
     (
@@ -49,6 +70,12 @@ _TEXT_PATH_SPECS = " ".join(
 )
 _TEXT_PATHS: tuple[JsonPath, ...] = tuple(tuple(s.split(".")) for s in _TEXT_PATH_SPECS.split())
 """Paths whose plain scalars are read verbatim as text (see the module docstring)."""
+
+_TEXT_PATHS_BY_HEAD: dict[tuple[int, str | int], tuple[JsonPath, ...]] = {
+    (len(spec), spec[0]): tuple(s for s in _TEXT_PATHS if (len(s), s[0]) == (len(spec), spec[0]))
+    for spec in _TEXT_PATHS
+}
+"""`_TEXT_PATHS` by length and top-level key: every scalar is looked up, a big file has many."""
 
 
 class YamlError(Exception):
@@ -82,7 +109,14 @@ def read_yaml(text: str) -> tuple[Any, dict[JsonPath, int]]:
 
 def read_yaml_document(text: str) -> YamlDocument:
     """`read_yaml` plus the source text of plain scalars; raises `YamlError`."""
-    loader = yaml.SafeLoader(text)
+    bad = _NOT_TEXT.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        raise YamlError(line, f"column {column}: {character_name(bad.group())} cannot appear "
+                              "in a scenario file (YAML allows tabs, line breaks and "
+                              "printable characters only)")
+    loader = _Loader(text)
     try:
         try:
             root = loader.get_single_node()
@@ -99,6 +133,94 @@ def read_yaml_document(text: str) -> YamlDocument:
         return _Reader(loader).read(root)
     finally:
         loader.dispose()
+
+
+def character_name(char: str) -> str:
+    """`char` as a message names it: "the control character U+0000 (NUL)"."""
+    code = ord(char)
+    name = _CONTROL_NAMES.get(code, "")
+    if 0xD800 <= code <= 0xDFFF:
+        kind = "the lone surrogate"
+    elif code in (0xFFFE, 0xFFFF):
+        kind = "the non-character"
+    else:
+        kind = "the control character"
+    return f"{kind} U+{code:04X}" + (f" ({name})" if name else "")
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with the bounds a hostile file must not get round."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._flattening: set[int] = set()
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        # PyYAML composes recursively, a few frames per level: bound the depth before
+        # Python's recursion limit does it with a RecursionError.
+        if self._depth >= _MAX_DEPTH:
+            line = self.peek_event().start_mark.line + 1
+            raise YamlError(line, f"values nested more than {_MAX_DEPTH} levels deep "
+                                  "(a scenario is a few levels deep)")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        """Resolve merge keys (`<<: *anchor`) as PyYAML does, one entry per key.
+
+        PyYAML concatenates the merged mappings' entries, duplicates and all, so mappings
+        that each merge ten copies of the one before grow tenfold a level. Here each key
+        keeps the entry that wins (the mapping's own over merged ones; among merged
+        mappings, the earlier in the list) at the place PyYAML's order first gives it.
+        """
+        if id(node) in self._flattening:
+            raise YamlError(node.start_mark.line + 1, "a merge key ('<<') merges a mapping "
+                                                     "into itself")
+        self._flattening.add(id(node))
+        try:
+            merged: list[tuple[Node, Node]] = []
+            own: list[tuple[Node, Node]] = []
+            for key_node, value_node in node.value:
+                if key_node.tag != "tag:yaml.org,2002:merge":
+                    if key_node.tag == "tag:yaml.org,2002:value":
+                        key_node.tag = "tag:yaml.org,2002:str"
+                    own.append((key_node, value_node))
+                    continue
+                sources = (value_node.value if isinstance(value_node, SequenceNode)
+                           else [value_node])
+                for source in reversed(sources):  # later sources first: earlier ones win
+                    if not isinstance(source, MappingNode):
+                        raise YamlError(key_node.start_mark.line + 1,
+                                        "a merge key ('<<') takes a mapping or a list of "
+                                        f"mappings, not {_node_kind(source)}")
+                    self.flatten_mapping(source)
+                    merged += source.value
+            if merged:
+                node.value = _one_per_key(merged + own)
+        finally:
+            self._flattening.discard(id(node))
+
+
+def _node_kind(node: Node) -> str:
+    return {ScalarNode: "a single value", SequenceNode: "a list"}.get(type(node), "a mapping")
+
+
+def _one_per_key(pairs: list[tuple[Node, Node]]) -> list[tuple[Node, Node]]:
+    """The last entry of each key, at the place of the key's first entry."""
+    place: dict[Any, int] = {}
+    kept: list[tuple[Node, Node]] = []
+    for key_node, value_node in pairs:
+        key = key_node.value if isinstance(key_node, ScalarNode) else id(key_node)
+        if key in place:
+            kept[place[key]] = (key_node, value_node)
+        else:
+            place[key] = len(kept)
+            kept.append((key_node, value_node))
+    return kept
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError) -> YamlError:
@@ -163,6 +285,9 @@ class _Reader:
         self._count += 1
         if self._count > _MAX_NODES:
             raise self._fail(node, "the file expands to too many values (aliases nested too deep?)")
+        if len(path) > _MAX_DEPTH:  # aliases can nest what is written shallow
+            raise self._fail(node, about(path[:8], f"values nested more than {_MAX_DEPTH} "
+                                                   "levels deep (through aliases)"))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if id(node) in self._active:
@@ -175,7 +300,9 @@ class _Reader:
                     self._lines[path + (index,)] = child.start_mark.line + 1
                     items.append(self._value(child, path + (index,)))
                 return items
-            return self._mapping(node, path)
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            raise self._fail(node, about(path, "is not a value, list or mapping"))
         finally:
             self._active.discard(id(node))
 
@@ -189,6 +316,7 @@ class _Reader:
                     key_node, about(path, "a key must be a plain name, not a list or mapping")
                 )
             key, line = key_node.value, key_node.start_mark.line + 1
+            _check_text(key, key_node, path)
             if key in seen:
                 raise self._fail(
                     key_node,
@@ -196,18 +324,21 @@ class _Reader:
                     f"'{key}' (first given on line {seen[key]})",
                 )
             seen[key] = line
-        try:
-            self._loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        except yaml.MarkedYAMLError as exc:
-            raise _yaml_error(exc) from None
+        self._loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):  # from a merged mapping
+                raise self._fail(
+                    key_node, about(path, "a key must be a plain name, not a list or mapping")
+                )
             key = str(key_node.value)
+            _check_text(key, key_node, path)
             self._lines[path + (key,)] = key_node.start_mark.line + 1
             result[key] = self._value(value_node, path + (key,))
         return result
 
     def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
+        _check_text(node.value, node, path)
         if node.style is None:
             self._plain[path] = node.value
             if is_text_path(path):
@@ -225,9 +356,26 @@ class _Reader:
         return value
 
 
+def _check_text(text: str, node: yaml.Node, path: JsonPath) -> None:
+    """Refuse what the file may not hold raw when an escape (`"\\x00"`, `"\\ud800"`) makes it.
+
+    A NUL in a console command or an ESC in an expectation that `pkilab run` prints would
+    reach the transcript, the report and the user's terminal; a lone surrogate cannot even
+    be written out as UTF-8.
+    """
+    bad = _NOT_TEXT.search(text)
+    if bad:
+        raise YamlError(node.start_mark.line + 1,
+                        about(path, f"{character_name(bad.group())} (written as an escape) "
+                                    "cannot appear in a scenario value"))
+
+
 def is_text_path(path: JsonPath) -> bool:
     """Whether the value at `path` is free text, read verbatim (see the module docstring)."""
-    return any(_matches(path, spec) for spec in _TEXT_PATHS)
+    if not path:
+        return False
+    specs = _TEXT_PATHS_BY_HEAD.get((len(path), path[0]), ())
+    return any(_matches(path, spec) for spec in specs)
 
 
 def _matches(path: JsonPath, spec: JsonPath) -> bool:
@@ -243,8 +391,21 @@ def about(path: JsonPath, message: str) -> str:
 
 
 def where(path: Iterable[str | int]) -> str:
-    """`path` as messages write it: `("events", 2, "at")` is `events[2].at`."""
+    """`path` as messages write it: `("events", 2, "at")` is `events[2].at`.
+
+    A key that would not read back as one name (empty, blank, holding spaces, dots or
+    brackets) is quoted: `routers[' '].address`.
+    """
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):
+            text += f"[{part!r}]"
+        else:
+            text += f".{part}" if text else part
     return text
+
+
+_PLAIN_KEY = re.compile(r"[^\s.\[\]'\"]+")
+"""A key `where` writes as it is."""
