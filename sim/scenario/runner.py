@@ -8,7 +8,7 @@ End-of-run invariants (`InvariantExpect`) are judged by `sim.scenario.invariants
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,11 +52,17 @@ class RunResult:
 
 
 def run_scenario(
-    scenario: Scenario, seed: int | None = None, key_cache: Path | None = None
+    scenario: Scenario, seed: int | None = None, key_cache: Path | None = None,
+    setup: Callable[[World], None] | None = None,
 ) -> RunResult:
+    """Play `scenario`. `setup`, if given, sees the world once it is built and before
+    anything happens: a test harness adds its own processes there (an operator who looks
+    at a router before typing, say) without a scenario event for them."""
     seed = scenario.seed if seed is None else seed
     scenario = soak.with_seed(scenario, seed)
     world = build_world(scenario, seed, key_cache)
+    if setup is not None:
+        setup(world)
     env = world.env
     env.emit(
         None,
