@@ -85,6 +85,6 @@ def measure(routers: int = 10_000, minutes: float = 10.0, enrolling: int = 0) ->
     tracemalloc.stop()
     state = result.world.routers["root"].server_state()
     enrolled = sum(1 for router in result.world.routers.values()
-                   if any(tp.id_cert is not None for tp in router.trustpoints.values()))
+                   if any(tp.id_cert is not None for tp in router.running.trustpoints.values()))
     return BenchResult(routers, scenario.duration, wall, len(result.world.env.trace), peak,
                        state.value if state else None, enrolled)

@@ -73,7 +73,7 @@ class RouterTarget:
         lines += ["no shutdown", "end"]
         self.router.type_lines(lines, [PASSPHRASE, PASSPHRASE])
         self.env.run(until=self.env.now + 120)
-        self.cs = self.router.servers["ca"]
+        self.cs = self.router.running.servers["ca"]
         if self.cs.ca_cert is None or not self.cs.scep_running:
             raise RuntimeError("the simulated certificate server did not come up")
         self.ca_cert = self.cs.ca_cert

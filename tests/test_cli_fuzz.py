@@ -122,9 +122,7 @@ class Console:
             self.events.append(event)
 
     def _idle(self) -> bool:
-        # The console worker waits on its queue once it has finished every typed line.
-        queue = self.router._console_queue
-        return not queue.items and bool(queue.get_queue)
+        return self.router.console_idle
 
     def type(self, mode: Mode, lines: list[str], answers: list[str]) -> list[str]:
         session = self.router.session
@@ -144,9 +142,9 @@ class Console:
 
     def ensure_context(self) -> None:
         """The submodes' objects exist (a fuzzed line may not create them)."""
-        if self.server not in self.router.servers:
+        if self.server not in self.router.running.servers:
             self.type(Mode.CONFIG, [f"crypto pki server {self.server}"], [])
-        if TRUSTPOINT not in self.router.trustpoints:
+        if TRUSTPOINT not in self.router.running.trustpoints:
             self.type(Mode.CONFIG, [f"crypto pki trustpoint {TRUSTPOINT}"], [])
 
 
@@ -203,7 +201,7 @@ def lab() -> Lab:
                  "crypto pki enroll ca\nend",
              ("yes", "challenge1", "challenge1", "no", "no", "yes"), settle=30)
     lab.type(ca, "crypto pki server ca grant all", settle=120)
-    assert r1.trustpoints["ca"].id_cert is not None
+    assert r1.running.trustpoints["ca"].id_cert is not None
     return lab
 
 
@@ -212,7 +210,7 @@ def test_every_command_with_odd_arguments_gives_ios_output(lab: Lab, name: str,
                                                            server: str) -> None:
     router = lab.routers[name]
     console = Console(lab, router, server)
-    ca_key = lab.routers["ca"].keys.get("ca").key
+    ca_key = lab.routers["ca"].running.keys.get("ca").key
     typed = 0
     for index, (mode, lines) in enumerate(fuzz_lines(server)):
         console.ensure_context()
@@ -222,7 +220,7 @@ def test_every_command_with_odd_arguments_gives_ios_output(lab: Lab, name: str,
         typed += len(lines)
     assert typed > 1500
     # Nothing typed replaced the CA's key or put a path into a file name.
-    assert lab.routers["ca"].keys.get("ca").key is ca_key
+    assert lab.routers["ca"].running.keys.get("ca").key is ca_key
     for file_name, _data in router.artifacts:
         assert "/" not in file_name and "\\" not in file_name and ".." not in file_name
     assert all("/" not in f and ".." not in f for f in router.nvram.files())
@@ -282,7 +280,8 @@ def test_every_setting_followed_by_what_uses_it(settings_lab: Lab, mode: Mode) -
         _check(setup, printed)
         console.type(Mode.CONFIG, [f"no crypto pki server {SCRATCH}",
                                    f"no crypto pki trustpoint {SCRATCH}"], yes)
-        assert SCRATCH not in router.servers and SCRATCH not in router.trustpoints, setup
+        running = router.running
+        assert SCRATCH not in running.servers and SCRATCH not in running.trustpoints, setup
     for file_name, _data in router.artifacts:
         assert "/" not in file_name and ".." not in file_name
 

@@ -38,7 +38,7 @@ def client(lab: Lab, name: str = "r2", address: str = "10.0.0.2", tp_extra: str 
     lab.type(router, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
                      "enrollment url http://10.0.0.1\n" + tp_extra + "exit\n"
                      "crypto pki authenticate ca", ("yes",), settle=30)
-    assert router.trustpoints["ca"].ca_cert is not None
+    assert router.running.trustpoints["ca"].ca_cert is not None
     return router
 
 
@@ -93,10 +93,10 @@ def test_labels_that_are_not_single_file_names_are_invalid_input_everywhere() ->
             line = command.format(label)
             out = lab.type(router, line)
             caret_under(out, prompt, line, command.index("{}"))
-    assert set(router.trustpoints) <= {"tp"}
-    assert not router.servers
-    assert router.keys.labels() == []
-    assert router.trustpoints["tp"].rsakeypair is None
+    assert set(router.running.trustpoints) <= {"tp"}
+    assert not router.running.servers
+    assert router.running.keys.labels() == []
+    assert router.running.trustpoints["tp"].rsakeypair is None
 
 
 def test_ordinary_labels_are_accepted() -> None:
@@ -106,9 +106,9 @@ def test_ordinary_labels_are_accepted() -> None:
     lab.type(router, "enable\nconf t\ncrypto pki trustpoint TP-self_signed.1\nexit\n"
                      f"crypto pki trustpoint {longest}\nrsakeypair r1.lab.example 512\nexit\n"
                      "crypto key generate rsa label k-1.a_b modulus 512")
-    assert set(router.trustpoints) == {"TP-self_signed.1", longest}
-    assert router.trustpoints[longest].rsakeypair == "r1.lab.example"
-    assert router.keys.labels() == ["k-1.a_b"]
+    assert set(router.running.trustpoints) == {"TP-self_signed.1", longest}
+    assert router.running.trustpoints[longest].rsakeypair == "r1.lab.example"
+    assert router.running.keys.labels() == ["k-1.a_b"]
 
 
 def test_startup_config_with_path_names_boots_and_refuses_them() -> None:
@@ -129,10 +129,10 @@ def test_startup_config_with_path_names_boots_and_refuses_them() -> None:
         " enrollment url http://10.0.0.2",
     ]))
     assert router.up
-    assert list(router.trustpoints) == ["good"]
-    assert router.trustpoints["good"].rsakeypair is None
-    assert router.trustpoints["good"].enrollment_url == "http://10.0.0.2"
-    assert not router.servers
+    assert list(router.running.trustpoints) == ["good"]
+    assert router.running.trustpoints["good"].rsakeypair is None
+    assert router.running.trustpoints["good"].enrollment_url == "http://10.0.0.2"
+    assert not router.running.servers
     errors = [e for e in lab.env.trace.select(router="r1", category="console", name="line")
               if e.data["text"] == INVALID]
     assert len(errors) >= 5
@@ -208,7 +208,7 @@ def test_a_run_with_path_names_writes_only_inside_its_output_folder(tmp_path: Pa
     r1 = (out / "transcripts" / "r1.txt").read_text()
     assert r1.count(INVALID) >= 4
     assert "Trustpoint CA certificate accepted." not in r1
-    assert result.world.routers["r1"].trustpoints == {}
+    assert result.world.routers["r1"].running.trustpoints == {}
 
 
 # -- console crashes ----------------------------------------------------------------------------
@@ -241,13 +241,13 @@ def test_show_crypto_key_mypubkey_rsa_dumps_each_public_key() -> None:
                           " Key is not exportable.", " Key Data:",
                           "  30819F30 0D06092A 864886F7 0D010101 05000381 8D003081 89028181 "
                           + shown[5].split()[-1]]
-    assert _key_data(shown, "ca") == x509util.public_key_der(ca.keys.get("ca").key)
+    assert _key_data(shown, "ca") == x509util.public_key_der(ca.running.keys.get("ca").key)
     k1 = shown.index("Key name: k1")
     assert shown[k1 - 1].startswith("% Key pair was generated at: 21:0")
     assert shown[k1 - 1].endswith(" UTC Jan 6 2005")
     assert shown[k1 + 2] == " Key is exportable."
     spki = serialization.load_der_public_key(_key_data(shown, "k1"))
-    assert spki.public_numbers() == ca.keys.get("k1").key.public_key().public_numbers()
+    assert spki.public_numbers() == ca.running.keys.get("k1").key.public_key().public_numbers()
     only = lab.type(ca, "show crypto key mypubkey rsa k1")
     assert only[2] == "Key name: k1" and "Key name: ca" not in only
 
@@ -278,7 +278,7 @@ def test_enroll_and_crl_request_refuse_an_enrollment_url_that_is_not_http() -> N
             in out)
     assert ("You must specify an enrollment URL for this CA before you can request its CRL."
             in out)
-    tp = r2.trustpoints["ca"]
+    tp = r2.running.trustpoints["ca"]
     assert tp.pending is None and tp.id_cert is None and tp.crl is None
     assert not lab.env.trace.select(router="r2", category="pki", name="scep.request")[1:]
 
@@ -286,12 +286,12 @@ def test_enroll_and_crl_request_refuse_an_enrollment_url_that_is_not_http() -> N
 def test_enroll_on_the_certificate_servers_own_trustpoint_is_refused() -> None:
     lab = Lab()
     ca = enabled_ca(lab)
-    cert = ca.trustpoints["ca"].ca_cert
+    cert = ca.running.trustpoints["ca"].ca_cert
     out = lab.type(ca, "configure terminal\ncrypto pki enroll ca", ENROLL_ANSWERS)
     assert out[-2:] == ["% Trustpoint ca is the trustpoint of certificate server ca;",
                         "% the server manages its certificate. Enroll another trustpoint "
                         "instead."]
-    tp = ca.trustpoints["ca"]
+    tp = ca.running.trustpoints["ca"]
     assert tp.ca_cert is cert and tp.id_cert is None and tp.pending is None
     assert ca.server_state() is CsState.ENABLED
 
@@ -313,23 +313,23 @@ def test_the_ca_key_cannot_be_replaced_while_its_server_uses_it() -> None:
     ca = enabled_ca(lab)
     r2 = client(lab)
     lab.type(r2, "crypto pki enroll ca", ENROLL_ANSWERS, settle=30)
-    key_before = ca.keys.get("ca").key
+    key_before = ca.running.keys.get("ca").key
     out = lab.type(ca, "configure terminal\ncrypto key generate rsa label ca modulus 512",
                    ("yes",))
     assert out[-2:] == ["% The key pair ca is in use by the certificate server ca.",
                         "% Remove the certificate server first ('no crypto pki server ca')."]
     out = lab.type(ca, "crypto key generate rsa label ca", ("yes", "512"))
     assert out[-1].startswith("% Remove the certificate server first")
-    assert ca.keys.get("ca").key is key_before
+    assert ca.running.keys.get("ca").key is key_before
     # Shut, the server still owns its CA certificate and key.
     lab.type(ca, "crypto pki server ca\nshutdown\nexit")
     out = lab.type(ca, "crypto key generate rsa label ca modulus 512", ("yes",))
     assert out[-2] == "% The key pair ca is in use by the certificate server ca."
     lab.type(ca, "crypto pki server ca\nno shutdown\nend\ncrypto pki server ca grant all",
              settle=120)
-    cert = r2.trustpoints["ca"].id_cert
+    cert = r2.running.trustpoints["ca"].id_cert
     assert cert is not None
-    assert x509util.verify_signature(cert, ca.servers["ca"].ca_cert.public_key())
+    assert x509util.verify_signature(cert, ca.running.servers["ca"].ca_cert.public_key())
 
 
 def test_the_ca_key_can_be_chosen_before_the_first_no_shutdown() -> None:
@@ -340,7 +340,7 @@ def test_the_ca_key_can_be_chosen_before_the_first_no_shutdown() -> None:
                        "crypto pki server ca\nno shutdown\nend", ("cisco123", "cisco123"))
     assert "% Generating 768 bit RSA keys ...[OK]" in out
     assert ca.server_state() is CsState.ENABLED
-    assert ca.servers["ca"].ca_cert.public_key().key_size == 768
+    assert ca.running.servers["ca"].ca_cert.public_key().key_size == 768
 
 
 @pytest.mark.parametrize(("line", "token"), [
@@ -362,7 +362,7 @@ def test_lifetimes_outside_ios_ranges_are_invalid_input(line: str, token: str) -
     out = lab.type(router, line)
     column = line.rindex(" " + token) + 1
     assert out[-2:] == [" " * (len("ca(cs-server)#") + column) + "^", INVALID]
-    assert router.servers["ca"].config == CsConfig("ca", shutdown=True)
+    assert router.running.servers["ca"].config == CsConfig("ca", shutdown=True)
 
 
 def test_lifetimes_at_the_edges_of_their_ranges_are_taken() -> None:
@@ -372,12 +372,12 @@ def test_lifetimes_at_the_edges_of_their_ranges_are_taken() -> None:
                            "lifetime enrollment-request 1000 59\nlifetime certificate 1825\n"
                            "lifetime ca-certificate 7305")
     assert INVALID not in out
-    cfg = router.servers["ca"].config
+    cfg = router.running.servers["ca"].config
     assert (cfg.lifetime_crl_minutes, cfg.lifetime_enrollment_request_minutes,
             cfg.lifetime_certificate_days, cfg.lifetime_ca_certificate_days) == \
         (30, 1000 * 60 + 59, 1825, 7305)
     lab.type(router, "lifetime crl 336\nno lifetime enrollment-request 5")
-    cfg = router.servers["ca"].config
+    cfg = router.running.servers["ca"].config
     assert cfg.lifetime_crl_minutes == 336 * 60
     default = CsConfig("ca").lifetime_enrollment_request_minutes
     assert cfg.lifetime_enrollment_request_minutes == default
@@ -389,7 +389,8 @@ def test_a_saved_zero_crl_lifetime_is_refused_at_boot_and_the_crl_lives_its_defa
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server\ncrypto pki server ca\n"
                                       " lifetime crl 0\n shutdown")
-    assert ca.servers["ca"].config.lifetime_crl_minutes == CsConfig("ca").lifetime_crl_minutes
+    default = CsConfig("ca").lifetime_crl_minutes
+    assert ca.running.servers["ca"].config.lifetime_crl_minutes == default
     lab.type(ca, "enable\nconf t\ncrypto pki server ca\nno shutdown\nend",
              ("cisco123", "cisco123"))
     lab.run(600)
@@ -415,9 +416,9 @@ def test_database_archive_pem_writes_the_pem_archive() -> None:
     assert data.startswith(b"-----BEGIN CERTIFICATE-----\n")
     assert b"Proc-Type: 4,ENCRYPTED\nDEK-Info: DES-EDE3-CBC," in data
     cert_end = data.index(b"-----END CERTIFICATE-----\n") + len(b"-----END CERTIFICATE-----\n")
-    assert x509util.load_cert(data[:cert_end]) == ca.servers["ca"].ca_cert
+    assert x509util.load_cert(data[:cert_end]) == ca.running.servers["ca"].ca_cert
     key = serialization.load_pem_private_key(data[cert_end:], password=b"cisco123")
-    assert key.private_numbers() == ca.keys.get("ca").key.private_numbers()
+    assert key.private_numbers() == ca.running.keys.get("ca").key.private_numbers()
     with pytest.raises(ValueError):
         serialization.load_pem_private_key(data[cert_end:], password=b"cisco124")
     again = enabled_ca(Lab(), extra="database archive pem\n")
@@ -438,13 +439,13 @@ def test_rsakeypair_size_is_used_for_the_generated_key_and_saved() -> None:
     out = lab.type(r2, "crypto pki enroll ca", ENROLL_ANSWERS, settle=30)
     assert any(line.endswith("%CRYPTO-6-AUTOGEN: Generated new 768 bit key pair")
                for line in out)
-    assert r2.keys.get("tp2key").bits == 768
+    assert r2.running.keys.get("tp2key").bits == 768
     config = lab.type(r2, "end\nshow running-config")
     assert " rsakeypair tp2key 768" in config
     lab.type(r2, "write memory\nreload", ("",), settle=120)
-    assert r2.trustpoints["ca"].rsakeypair_bits == 768
+    assert r2.running.trustpoints["ca"].rsakeypair_bits == 768
     lab.type(r2, "enable\nconf t\ncrypto pki trustpoint ca\nrsakeypair other")
-    assert r2.trustpoints["ca"].rsakeypair_bits is None
+    assert r2.running.trustpoints["ca"].rsakeypair_bits is None
     out = lab.type(r2, "rsakeypair other 1024 1024")
     caret_under(out, "r2(ca-trustpoint)#", "rsakeypair other 1024 1024",
                 len("rsakeypair other 1024 "))
@@ -460,7 +461,7 @@ def test_a_trustpoint_key_too_short_to_sign_a_request_is_refused() -> None:
                "it needs at least 496.")
     assert out[-1] == refusal
     assert lab.type(r2, "crypto pki crl request ca")[-1] == refusal
-    assert r2.trustpoints["ca"].pending is None
+    assert r2.running.trustpoints["ca"].pending is None
     assert lab.env.trace.select(router="r2", category="pki", name="scep.request")[-1].data[
         "operation"] == "GetCACert"
 
@@ -472,16 +473,16 @@ def test_a_server_key_too_short_for_its_hash_keeps_the_server_shut() -> None:
                        "crypto pki server ca\nno shutdown", ("cisco123", "cisco123"))
     assert out[-1] == ("% The key pair ca has 360 bits, too few to sign with sha256: it needs "
                        "at least 496.")
-    assert ca.server_state() is CsState.INITIAL and ca.servers["ca"].config.shutdown
+    assert ca.server_state() is CsState.INITIAL and ca.running.servers["ca"].config.shutdown
     lab.type(ca, "exit\ncrypto key generate rsa label ca modulus 512\ncrypto pki server ca",
              ("yes",))
     out = lab.type(ca, "hash sha512")
     assert out[-1] == ("% The key pair ca has 512 bits, too few to sign with sha512: it needs "
                        "at least 752.")
-    assert ca.servers["ca"].config.hash == "sha256"
+    assert ca.running.servers["ca"].config.hash == "sha256"
     lab.type(ca, "hash sha1\nno shutdown", ("cisco123", "cisco123"))
     assert ca.server_state() is CsState.ENABLED
-    assert ca.servers["ca"].ca_cert.signature_hash_algorithm.name == "sha1"
+    assert ca.running.servers["ca"].ca_cert.signature_hash_algorithm.name == "sha1"
 
 
 def test_terminal_requests_for_keys_the_server_cannot_sign_are_refused() -> None:
@@ -500,11 +501,11 @@ def test_terminal_requests_for_keys_the_server_cannot_sign_are_refused() -> None
     pem = x509util.csr_pem(csr).decode().splitlines()
     out = lab.type(ca, "crypto pki server ca request pkcs10 terminal", (*pem, ""))
     assert out[-1] == "% Invalid PKCS10 request: the request's key is not RSA."
-    assert not len(ca.servers["ca"].requests)
+    assert not len(ca.running.servers["ca"].requests)
     # A request filed some other way still cannot crash the grant.
-    cs = ca.servers["ca"]
+    cs = ca.running.servers["ca"]
     entry, _effects = cs_desk.submit(cs, x509util.csr_der(csr), None, "terminal",
-                                     ca.clock.now(), ca.keys.get("ca").key)
+                                     ca.clock.now(), ca.running.keys.get("ca").key)
     out = lab.type(ca, f"crypto pki server ca grant {entry.req_id}")
     assert out[-1] == (f"% Enrollment request {entry.req_id}: the certificate server only "
                        "issues for RSA keys.")
@@ -516,7 +517,7 @@ def test_a_subject_name_that_is_not_a_dn_is_refused_when_typed() -> None:
     r2 = client(lab, tp_extra="subject-name CN=r2, O=lab\nsubject-name C=USA\n")
     assert any(e.data["text"] == "% C=USA is not a valid subject name"
                for e in lab.env.trace.select(router="r2", category="console", name="line"))
-    assert r2.trustpoints["ca"].subject_name == "CN=r2, O=lab"
+    assert r2.running.trustpoints["ca"].subject_name == "CN=r2, O=lab"
     out = lab.type(r2, "crypto pki enroll ca", ENROLL_ANSWERS, settle=30)
     assert "% The subject name in the certificate will include: CN=r2, O=lab" in out
     assert "% Certificate request sent to Certificate Authority" in out
@@ -538,21 +539,21 @@ def test_console_dialogues_in_a_startup_config_are_skipped_and_keys_kept() -> No
              if e.name == "line"]
     for skipped in ("crypto pki authenticate tp", "crypto pki enroll tp", "do reload"):
         assert f"% {skipped}: not run from the startup configuration" in lines
-    assert router.keys.get("k1").bits == 512
+    assert router.running.keys.get("k1").bits == 512
     assert len(lab.env.trace.select(router="r1", category="pki", name="key.generated")) == 1
-    assert router.trustpoints["tp"].ca_cert is None
+    assert router.running.trustpoints["tp"].ca_cert is None
 
 
 def test_the_servers_trustpoint_cannot_be_removed_before_the_server() -> None:
     lab = Lab()
     ca = enabled_ca(lab)
-    cert = ca.servers["ca"].ca_cert
+    cert = ca.running.servers["ca"].ca_cert
     out = lab.type(ca, "conf t\nno crypto pki trustpoint ca", ("yes",))
     assert out[-2:] == ["% Trustpoint ca is in use by the certificate server ca.",
                         "% Remove the certificate server first ('no crypto pki server ca')."]
-    assert ca.trustpoints["ca"].ca_cert is cert
+    assert ca.running.trustpoints["ca"].ca_cert is cert
     lab.type(ca, "no crypto pki server ca\nno crypto pki trustpoint ca", ("yes",))
-    assert "ca" not in ca.servers and "ca" not in ca.trustpoints
+    assert "ca" not in ca.running.servers and "ca" not in ca.running.trustpoints
 
 
 @pytest.mark.parametrize("config", [
@@ -568,7 +569,7 @@ def test_a_startup_config_giving_its_server_too_short_a_key_boots_with_it_down(
     ca = lab.router("ca", "10.0.0.1", "ip http server\n" + config)
     lab.run(60)
     assert ca.up and ca.server_state() is CsState.INITIAL
-    assert ca.servers["ca"].config.shutdown and ca.servers["ca"].ca_cert is None
+    assert ca.running.servers["ca"].config.shutdown and ca.running.servers["ca"].ca_cert is None
     lines = [e.data["text"] for e in lab.env.trace.select(router="ca", category="console")]
     assert any(line.startswith("% The key pair ca has ") for line in lines)
 

@@ -26,7 +26,7 @@ def _enrolled_lab(auto_enroll: str = "") -> tuple[Lab, Router, Router]:
 
 def test_a_renewal_after_no_enrollment_url_fails_cleanly() -> None:
     lab, _ca, client = _enrolled_lab("auto-enroll 50")
-    tp = client.trustpoints["ca"]
+    tp = client.running.trustpoints["ca"]
     first = tp.id_cert
     assert first is not None
     lab.type(client, "configure terminal\ncrypto pki trustpoint ca\nno enrollment url\nend")
@@ -42,7 +42,7 @@ def test_a_renewal_after_no_enrollment_url_fails_cleanly() -> None:
 
 def test_start_enrollment_refuses_a_url_that_is_not_http() -> None:
     lab, _ca, client = _enrolled_lab()
-    tp = client.trustpoints["ca"]
+    tp = client.running.trustpoints["ca"]
     tp.enrollment_url = "ftp://10.0.0.1"
     key = trustpoint_key(client, tp)
     assert tp.id_cert is not None

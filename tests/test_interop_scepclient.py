@@ -58,7 +58,8 @@ def lab_with_ca(monkeypatch: pytest.MonkeyPatch, hash_name: str | None = None
         lines.append(f"hash {hash_name}")
     lines += ["no shutdown", "end"]
     lab.type(ca, "\n".join(lines), ("cisco123", "cisco123"))
-    assert ca.servers["ca"].ca_cert is not None, "\n".join(transcript_lines(lab.env.trace, "ca"))
+    assert ca.running.servers["ca"].ca_cert is not None, "\n".join(
+        transcript_lines(lab.env.trace, "ca"))
     return lab, ca
 
 
@@ -106,7 +107,7 @@ def enroll_with_scepclient(lab: Lab, ca: Router, tmp_path: Path
 def check_issued(lab: Lab, ca: Router, tmp_path: Path, proc: subprocess.CompletedProcess[str]
                  ) -> x509.Certificate:
     """client.pem names interop.lab, is issued by CN=ca, verifies, and is in the database."""
-    cs = ca.servers["ca"]
+    cs = ca.running.servers["ca"]
     names = run(["openssl", "x509", "-in", "client.pem", "-noout", "-subject", "-issuer"],
                 tmp_path)
     assert names.returncode == 0, names.stderr
@@ -178,7 +179,7 @@ def test_scepclient_enrolls_by_get_with_the_legacy_sha1_server(
 
 def test_pkilab_enrollment_client_over_real_http(monkeypatch: pytest.MonkeyPatch) -> None:
     lab, ca = lab_with_ca(monkeypatch)
-    cs = ca.servers["ca"]
+    cs = ca.running.servers["ca"]
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with LoopbackServer(lab.env, ca.http_handler) as server:
         base = server.url + SCEP_PATH

@@ -114,7 +114,7 @@ def test_a_ca_reusing_a_serial_breaks_unique_serials(monkeypatch: pytest.MonkeyP
 def test_a_deleted_granted_request_breaks_no_lost_grants() -> None:
     result = run()
     assert judge(result, "no_lost_grants").passed
-    result.world.routers["root1"].servers["root1"].requests.remove(2)
+    result.world.routers["root1"].running.servers["root1"].requests.remove(2)
     broken = judge(result, "no_lost_grants")
     assert not broken.passed
     assert len(broken.context) == 1
@@ -150,7 +150,7 @@ def test_a_sub_ca_granted_by_the_policy_breaks_sub_ca_manual(
 
 def test_a_router_without_its_certificate_breaks_certified() -> None:
     result = run()
-    result.world.routers["r1"].trustpoints["ca"].id_cert = None
+    result.world.routers["r1"].running.trustpoints["ca"].id_cert = None
     broken = judge(result, "certified")
     assert not broken.passed
     assert broken.context[0].startswith("r1: trustpoint ca: enrollment started at 5m")
@@ -159,7 +159,7 @@ def test_a_router_without_its_certificate_breaks_certified() -> None:
 
 def test_a_certificate_from_a_stranger_breaks_certified() -> None:
     result = run()
-    tp = result.world.routers["r2"].trustpoints["ca"]
+    tp = result.world.routers["r2"].running.trustpoints["ca"]
     assert tp.id_cert is not None
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     now = datetime(2005, 1, 6, 21, 0, tzinfo=UTC)

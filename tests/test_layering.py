@@ -75,3 +75,59 @@ def test_library_code_never_prints_or_reads_the_host_clock() -> None:
             if needle in text and path.parent.name in ("pki", "net", "router", "kernel"):
                 offenders.append(f"{path.relative_to(SIM)} uses {needle}")
     assert not offenders, "\n".join(offenders)
+
+
+def _runtime_imports(path: Path) -> tuple[set[str], list[str]]:
+    """The `sim.*` modules a file imports when it runs (imports under `if TYPE_CHECKING:`
+    are annotations only), and the imports that sit inside a function."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    nested: list[str] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            inside = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                names = ([a.name for a in child.names] if isinstance(child, ast.Import)
+                         else [child.module or ""])
+                for name in names:
+                    if in_function:
+                        nested.append(f"{path.relative_to(SIM)}:{child.lineno} {name}")
+                    if name.startswith("sim."):
+                        found.add(name)
+                        if isinstance(child, ast.ImportFrom):
+                            found.update(f"{name}.{a.name}" for a in child.names)
+            visit(child, inside)
+
+    visit(tree, False)
+    return found, nested
+
+
+def test_the_router_package_has_no_import_loop_and_no_function_level_imports() -> None:
+    """`sim/router` is a tree of modules: the driver (`router.py`) imports the console,
+    the PKI shells and the state; nothing imports the driver back at run time, so no
+    module needs to hide an import inside a function."""
+    modules = {f"sim.router.{p.stem}": p for p in (SIM / "router").glob("*.py")
+               if p.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    nested_imports: list[str] = []
+    for name, path in modules.items():
+        imports, nested = _runtime_imports(path)
+        graph[name] = {m for m in imports if m in modules}
+        nested_imports += nested
+    assert not nested_imports, "\n".join(nested_imports)
+    done: set[str] = set()
+
+    def walk(node: str, stack: list[str]) -> None:
+        if node in stack:
+            raise AssertionError("import loop: " + " -> ".join([*stack, node]))
+        if node in done:
+            return
+        for nxt in sorted(graph[node]):
+            walk(nxt, [*stack, node])
+        done.add(node)
+
+    for name in sorted(graph):
+        walk(name, [])

@@ -98,12 +98,12 @@ def enabled_ca() -> tuple[Lab, Router]:
     ca = lab.router("ca", "10.0.0.1", "ip http server")
     lab.type(ca, "enable\nconfigure terminal\ncrypto pki server ca\ngrant auto\nno shutdown\nend",
              ("cisco123", "cisco123"))
-    assert ca.servers["ca"].ca_cert is not None
+    assert ca.running.servers["ca"].ca_cert is not None
     return lab, ca
 
 
 def pkcs_req(lab: Lab, ca: Router, name: str) -> Enrollment:
-    ca_cert = ca.servers["ca"].ca_cert
+    ca_cert = ca.running.servers["ca"].ca_cert
     assert ca_cert is not None
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name}.lab")])
     return Enrollment("tp", lab.keys.get(name, 1024), subject, ca_cert, scep.RFC_8894,

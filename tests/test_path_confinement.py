@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.router.router import Trustpoint
+from sim.router.state import Trustpoint
 from sim.scenario.loader import load_scenario_text
 from sim.scenario.output import ConfinedWriter, OutsideOutputFolder, write_output
 from sim.scenario.runner import run_scenario
@@ -113,7 +113,7 @@ def test_a_run_with_names_that_bypass_the_console_writes_inside_only(tmp_path: P
     for name in (f"{outside}/pwned", "../../../../esc-tp", "../../x"):
         tp = Trustpoint(name)
         tp.ca_cert = _any_certificate()
-        router.trustpoints[name] = tp
+        router.running.trustpoints[name] = tp
         router.record_artifact(f"{name}.ca.pem", b"x")
     out = tmp_path / "deep" / "er" / "out"
     before = _files_under(tmp_path)

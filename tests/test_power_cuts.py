@@ -91,7 +91,7 @@ def test_the_judge_notices_a_chain_that_stops_short(baseline: RunResult) -> None
     """The sweep can fail: a subordinate whose trustpoint lost the chain above its
     parent is reported (this is what a reboot did before the chain was kept)."""
     result = run_scenario(baseline.scenario)
-    tp = result.world.routers["sub2"].trustpoints["sub2"]
+    tp = result.world.routers["sub2"].running.trustpoints["sub2"]
     tp.ca_chain = tp.ca_chain[:1]
     problems = powercut.judge(result, powercut.enrolled_trustpoints(result.world))
     assert any("not at a self-signed root" in p for p in problems), problems
@@ -110,11 +110,11 @@ def test_a_subordinate_rebooted_after_enrolling_still_answers_with_its_chain(
     chains that reach the root (before: GetCACert stopped at sub1 itself)."""
     result = _cut(baseline, "sub1", 200.0)
     world = result.world
-    assert world.routers["sub1"].trustpoints["sub1"].ca_chain[-1].subject == \
+    assert world.routers["sub1"].running.trustpoints["sub1"].ca_chain[-1].subject == \
         x509util.parse_dn("CN=root")
     for router, tp in (("sub2", "sub2"), ("r1", "ca"), ("r2", "ca")):
         assert powercut.own_chain_problem(world, router, tp) is None
-        chain = world.routers[router].trustpoints[tp].ca_chain
+        chain = world.routers[router].running.trustpoints[tp].ca_chain
         assert chain[-1].issuer == chain[-1].subject
     assert result.passed
 
@@ -141,7 +141,7 @@ def test_a_granted_certificate_that_was_delivered_and_then_lost_is_still_reporte
     requester received, and that is then gone from a saved database is a violation."""
     result = run_scenario(baseline.scenario)
     root = result.world.routers["root"]
-    cs = root.servers["root"]
+    cs = root.running.servers["root"]
     sub1_request = next(e for e in cs.requests if e.serial == 2)
     cs.requests.remove(sub1_request.req_id)
     lost = invariants.evaluate(result.world, InvariantExpect("no_lost_grants"))
@@ -211,10 +211,10 @@ def test_a_client_cut_while_pending_sends_the_same_request_again() -> None:
     lab.run(120)
     assert [e.data["trustpoint"] for e in lab.env.trace.select(
         router="r1", category="pki", name="enroll.resumed")] == ["ca"]
-    cs = ca.servers["ca"]
+    cs = ca.running.servers["ca"]
     assert len(list(cs.requests)) == 1, "the same request, not a second one"
     lab.type(ca, "crypto pki server ca grant all", settle=150)
-    tp = client.trustpoints["ca"]
+    tp = client.running.trustpoints["ca"]
     assert tp.id_cert is not None and tp.id_cert.serial_number == 2
     assert not client.nvram.exists("ca.req"), "the saved request goes with the grant"
     lines = transcript_lines(lab.env.trace, "r1")
@@ -223,7 +223,7 @@ def test_a_client_cut_while_pending_sends_the_same_request_again() -> None:
     client.power_off()
     client.power_on()
     lab.run(60)
-    assert client.trustpoints["ca"].id_cert is not None
+    assert client.running.trustpoints["ca"].id_cert is not None
 
 
 def test_a_certificate_is_not_autosaved_over_changes_the_operator_has_not_saved() -> None:
@@ -234,7 +234,7 @@ def test_a_certificate_is_not_autosaved_over_changes_the_operator_has_not_saved(
                      "hostname renamed\nend", ("yes", "pw", "pw", "no", "no", "yes"))
     saved = client.nvram.read("startup-config")
     lab.type(ca, "crypto pki server ca grant all", settle=150)
-    assert client.trustpoints["ca"].id_cert is not None
+    assert client.running.trustpoints["ca"].id_cert is not None
     assert client.nvram.read("startup-config") == saved
     assert "AUTOSAVE" not in "\n".join(transcript_lines(lab.env.trace, "r1"))
 
@@ -246,10 +246,10 @@ def test_a_saved_request_for_another_key_is_not_reused() -> None:
     csr = (x509.CertificateSigningRequestBuilder()
            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "r1")]))
            .sign(other, hashes.SHA256()))
-    pki_storage.save_pending(router, "ca", csr)
-    assert pki_storage.load_pending(router, "ca") == csr
+    pki_storage.save_pending(router.write_nvram, "ca", csr)
+    assert pki_storage.load_pending(router.nvram, "ca") == csr
     router.nvram.write("ca.req", b"-----BEGIN CERTIFICATE REQUEST-----\ngarbage\n")
-    assert pki_storage.load_pending(router, "ca") is None
+    assert pki_storage.load_pending(router.nvram, "ca") is None
 
 
 def test_the_cut_is_applied_as_power_events(baseline: RunResult) -> None:

@@ -57,9 +57,9 @@ def test_unknown_exec_word_is_looked_up_as_a_host() -> None:
 def test_no_forms_and_do() -> None:
     lab = Lab()
     router = lab.router("r1", "10.0.0.1", "ip http server")
-    assert router.http_server
+    assert router.running.http_server
     out = lab.type(router, "enable\nconf t\nno ip http server\ndo show ip http server status")
-    assert not router.http_server
+    assert not router.running.http_server
     assert "HTTP server status: Disabled" in out
     out = lab.type(router, "do sh clok")
     assert out[-2:] == [" " * len("r1(config)#do sh ") + "^",
@@ -82,7 +82,7 @@ def test_empty_passphrase_aborts() -> None:
     out = lab.type(router, "enable\nconf t\ncrypto pki server ca\nno shutdown", ("",))
     assert out[-2:] == ["Password:", "% Aborted."]
     assert router.server_state() is CsState.INITIAL
-    assert router.keys.get("ca") is None
+    assert router.running.keys.get("ca") is None
 
 
 def test_missing_answer_counts_as_return_and_is_traced() -> None:
@@ -107,9 +107,9 @@ def test_yes_no_prompt_reasks_once_then_gives_up() -> None:
     router = enabled_ca(lab)
     out = lab.type(router, "conf t\nno crypto pki server ca", ("maybe", ""))
     assert out.count("% Please answer 'yes' or 'no'.") == 2
-    assert "ca" in router.servers
+    assert "ca" in router.running.servers
     out = lab.type(router, "no crypto pki server ca", ("yes",))
-    assert "ca" not in router.servers
+    assert "ca" not in router.running.servers
     assert not router.nvram.exists("ca.ser")
 
 
@@ -122,7 +122,7 @@ def test_locked_server_refuses_changes_until_shut() -> None:
     assert "Certificate server 'shut' event has been queued for processing." in out
     assert any("%PKI-6-CS_DISABLED: Certificate server now disabled." in line for line in out)
     assert any("%PKI-6-CS_GRANT_AUTO" in line for line in out)
-    assert router.servers["ca"].config.grant == "auto"
+    assert router.running.servers["ca"].config.grant == "auto"
     out = lab.type(router, "no shutdown")
     assert "Certificate server 'no shut' event has been queued for processing." in out
     assert router.server_state() is CsState.ENABLED
@@ -159,7 +159,7 @@ def test_debug_toggles() -> None:
     assert "Crypto PKI Certificate Server debugging is on" in out
     assert "  Crypto PKI Trans debugging is on" in out
     assert "All possible debugging has been turned off" in out
-    assert router.debug == set()
+    assert router.running.debug == set()
 
 
 def test_clock_set_and_show_clock() -> None:
@@ -177,7 +177,7 @@ def test_crypto_key_generate_asks_for_modulus() -> None:
     out = lab.type(router, "enable\nconf t\ncrypto key generate rsa label k1", ("1024",))
     assert "How many bits in the modulus [512]: 1024" in out
     assert out[-1] == "% Generating 1024 bit RSA keys ...[OK]"
-    assert router.keys.get("k1").bits == 1024
+    assert router.running.keys.get("k1").bits == 1024
 
 
 def test_dir_nvram_lists_sizes() -> None:
@@ -203,12 +203,12 @@ def test_debug_all_asks_first() -> None:
     router = lab.router("r1", "10.0.0.1")
     out = lab.type(router, "enable\ndebug all", ("",))
     assert out[-1] == "This may severely impact network performance. Continue? (yes/[no]):"
-    assert router.debug == set()
+    assert router.running.debug == set()
     out = lab.type(router, "debug all", ("yes",))
     assert out[-1] == "All possible debugging has been turned on"
-    assert router.debug == {"pki-server", "pki-transactions"}
+    assert router.running.debug == {"pki-server", "pki-transactions"}
     lab.type(router, "no debug all")
-    assert router.debug == set()
+    assert router.running.debug == set()
 
 
 def test_show_certificates_and_trustpoints_of_a_root() -> None:
@@ -234,7 +234,7 @@ def test_server_settings_show_up_in_show_output_and_config() -> None:
     assert "  Issuer name: CN=Lab CA, O=pkilab" in out
     assert "  Granting mode is: auto" in out
     assert "  Database Level: Complete - all issued certs written as <serialnum>.cer" in out
-    cs = router.servers["ca"]
+    cs = router.running.servers["ca"]
     assert cs.ca_cert.subject.rfc4514_string() == "CN=Lab CA,O=pkilab"
     lifetime = cs.ca_cert.not_valid_after_utc - cs.ca_cert.not_valid_before_utc
     assert lifetime.days == 730

@@ -37,10 +37,10 @@ def test_scep_answers_get_ca_cert_only_while_the_http_server_is_on() -> None:
     result = fetch(lab)
     assert result.response.status == 200
     assert result.response.header("Content-Type") == "application/x-x509-ca-cert"
-    assert x509util.load_cert(result.response.body) == ca.servers["ca"].ca_cert
+    assert x509util.load_cert(result.response.body) == ca.running.servers["ca"].ca_cert
     lab.type(ca, "configure terminal\nno ip http server\nend")
     assert ca.server_state() is CsState.CHECK_FAILED
-    assert ca.servers["ca"].status() == "disabled, HTTP Server is disabled"
+    assert ca.running.servers["ca"].status() == "disabled, HTTP Server is disabled"
     assert fetch(lab).failure is HttpFailure.REFUSED
 
 
@@ -57,21 +57,21 @@ def test_link_down_times_out_and_unknown_address_times_out() -> None:
 
 def test_power_cycle_with_saved_config_restores_the_same_ca() -> None:
     lab, ca, _client = lab_with_ca()
-    cs = ca.servers["ca"]
+    cs = ca.running.servers["ca"]
     fingerprint = x509util.fingerprint(x509util.cert_der(cs.ca_cert), "md5")
-    key_before = ca.keys.get("ca").key.private_numbers()
+    key_before = ca.running.keys.get("ca").key.private_numbers()
     lab.type(ca, "write memory")
     ca.power_off()
     lab.run(1)
     assert not ca.up and fetch(lab).failure is HttpFailure.TIMEOUT
     ca.power_on()
     lab.run(120)
-    restored = ca.servers["ca"]
+    restored = ca.running.servers["ca"]
     assert restored is not cs
     assert restored.state is CsState.ENABLED
     assert x509util.fingerprint(x509util.cert_der(restored.ca_cert), "md5") == fingerprint
     assert restored.last_serial == 1
-    assert ca.keys.get("ca").key.private_numbers() == key_before
+    assert ca.running.keys.get("ca").key.private_numbers() == key_before
     assert fetch(lab).response.status == 200
 
 
@@ -80,7 +80,7 @@ def test_power_cycle_without_saving_loses_the_server_but_not_nvram() -> None:
     ca.power_off()
     ca.power_on()
     lab.run(120)
-    assert ca.servers == {}
+    assert ca.running.servers == {}
     assert ca.nvram.exists("ca.ser") and ca.nvram.exists("ca.crl")
     # Re-created, the server keeps counting from the serial file in nvram.
     out = lab.type(ca, "enable\ndebug crypto pki server\nconfigure terminal\n"
@@ -116,6 +116,6 @@ def test_clock_without_calendar_is_lost_on_reload_and_the_ca_waits_for_time() ->
     ca.reload()
     lab.run(120)
     assert ca.server_state() is CsState.CHECK_FAILED
-    assert ca.servers["ca"].status() == "disabled, Time has not been set"
+    assert ca.running.servers["ca"].status() == "disabled, Time has not been set"
     lab.type(ca, "enable\nclock set 12:00:00 7 Jan 2005")
     assert ca.server_state() is CsState.ENABLED

@@ -37,9 +37,9 @@ def test_enroll_dialogue_and_pending_certificate() -> None:
     assert "Request certificate from CA? [yes/no]: yes" in out
     assert "% Certificate request sent to Certificate Authority" in out
     assert any("Certificate Request Fingerprint MD5:" in line for line in out)
-    entry = ca.servers["ca"].requests.get(1)
+    entry = ca.running.servers["ca"].requests.get(1)
     assert entry.state is RequestState.PENDING and entry.subject_text == "hostname=r2"
-    assert r2.trustpoints["ca"].id_cert is None
+    assert r2.running.trustpoints["ca"].id_cert is None
 
 
 def test_client_gives_up_after_its_retry_count() -> None:
@@ -61,7 +61,7 @@ def test_pending_requests_expire_after_lifetime_enrollment_request() -> None:
     lab, ca, r2 = lab_with_ca(extra="lifetime enrollment-request 1\n")
     lab.type(ca, "debug crypto pki server")
     enroll(lab, r2, "enrollment retry count 100\n")
-    requests = ca.servers["ca"].requests
+    requests = ca.running.servers["ca"].requests
     assert requests.ids() == [1]
     created = requests.get(1).created
     lab.run(3500)
@@ -80,16 +80,16 @@ def test_pending_request_survives_a_reload_of_the_ca() -> None:
     lab, ca, r2 = lab_with_ca()
     lab.type(ca, "write memory")
     enroll(lab, r2, "enrollment retry count 50\n")
-    assert ca.servers["ca"].requests.ids() == [1]
+    assert ca.running.servers["ca"].requests.ids() == [1]
     ca.reload()
     lab.run(120)
     assert ca.server_state() is CsState.ENABLED
-    requests = ca.servers["ca"].requests
+    requests = ca.running.servers["ca"].requests
     assert requests.ids() == [1] and requests.get(1).state is RequestState.PENDING
     lab.type(ca, "enable\ncrypto pki server ca grant 1")
     lab.run(180)
-    assert r2.trustpoints["ca"].id_cert is not None
-    assert r2.trustpoints["ca"].id_cert.serial_number == 2
+    assert r2.running.trustpoints["ca"].id_cert is not None
+    assert r2.running.trustpoints["ca"].id_cert.serial_number == 2
     assert ca.nvram.exists("ca.db")
 
 
@@ -106,7 +106,7 @@ def test_authenticate_refused_answer_leaves_trustpoint_unauthenticated() -> None
                        "enrollment url http://10.0.0.1\nexit\ncrypto pki authenticate ca",
                    ("no",))
     assert out[-1] == "% Do you accept this certificate? [yes/no]: no"
-    assert r2.trustpoints["ca"].ca_cert is None
+    assert r2.running.trustpoints["ca"].ca_cert is None
     out = lab.type(r2, "crypto pki enroll ca")
     assert out[-1].startswith("% You must authenticate the Certificate Authority")
 
@@ -126,21 +126,21 @@ def test_serials_continue_across_a_reload_of_an_issuing_ca() -> None:
     r3 = lab.router("r3", "10.0.0.3")
     lab.net.add_link("ca", "r3", latency=0.005)
     enroll(lab, r2)
-    assert r2.trustpoints["ca"].id_cert.serial_number == 2
+    assert r2.running.trustpoints["ca"].id_cert.serial_number == 2
     lab.type(ca, "write memory")
     ca.power_off()
     ca.power_on()
     lab.run(120)
     assert ca.server_state() is CsState.ENABLED
     enroll(lab, r3)
-    assert r3.trustpoints["ca"].id_cert.serial_number == 3
+    assert r3.running.trustpoints["ca"].id_cert.serial_number == 3
     assert ca.nvram.read("ca.ser").endswith(b"0x3\n")
 
 
 def test_revoke_publishes_a_new_crl_and_it_survives_a_reload() -> None:
     lab, ca, r2 = lab_with_ca(grant="grant auto")
     enroll(lab, r2)
-    serial = r2.trustpoints["ca"].id_cert.serial_number
+    serial = r2.running.trustpoints["ca"].id_cert.serial_number
     out = lab.type(ca, f"crypto pki server ca revoke 0x{serial:x}\ncrypto pki server ca info crl")
     assert f"% Certificate {serial:02X} succesfully revoked." in out
     assert "    Number of CRL entries: 1" in out
@@ -148,20 +148,20 @@ def test_revoke_publishes_a_new_crl_and_it_survives_a_reload() -> None:
     out = lab.type(ca, f"crypto pki server ca revoke {serial}\ncrypto pki server ca revoke 99")
     assert f"% Certificate {serial:02X} is already revoked." in out
     assert "% Certificate 63 was not issued by this server." in out
-    crl = ca.servers["ca"].crl
+    crl = ca.running.servers["ca"].crl
     assert crl.get_revoked_certificate_by_serial_number(serial) is not None
     lab.type(ca, "write memory")
     ca.reload()
     lab.run(120)
-    assert ca.servers["ca"].crl.get_revoked_certificate_by_serial_number(serial) is not None
-    assert serial in ca.servers["ca"].revoked
+    assert ca.running.servers["ca"].crl.get_revoked_certificate_by_serial_number(serial) is not None
+    assert serial in ca.running.servers["ca"].revoked
 
 
 def test_crl_is_republished_every_lifetime_crl() -> None:
     lab, ca, _r2 = lab_with_ca(extra="lifetime crl 1\n")
-    first = ca.servers["ca"].crl
+    first = ca.running.servers["ca"].crl
     lab.run(3 * 3600 + 60)
-    latest = ca.servers["ca"].crl
+    latest = ca.running.servers["ca"].crl
     assert (latest.last_update_utc - first.last_update_utc).total_seconds() == 3 * 3600
     assert (latest.next_update_utc - latest.last_update_utc).total_seconds() == 3600
     writes = [e for e in lab.env.trace.select(router="ca", category="nvram", name="write")
@@ -174,11 +174,11 @@ def test_crl_is_republished_every_lifetime_crl() -> None:
 def test_client_fetches_the_crl_over_scep_and_sees_its_revocation() -> None:
     lab, ca, r2 = lab_with_ca(grant="grant auto")
     enroll(lab, r2)
-    serial = r2.trustpoints["ca"].id_cert.serial_number
+    serial = r2.running.trustpoints["ca"].id_cert.serial_number
     lab.type(ca, f"crypto pki server ca revoke {serial}")
     out = lab.type(r2, "configure terminal\ncrypto pki crl request ca\ndo show crypto pki crls")
     assert "      ** CDP Not Published - Retrieved via SCEP" in out
-    crl = r2.trustpoints["ca"].crl
+    crl = r2.running.trustpoints["ca"].crl
     assert crl is not None and crl.get_revoked_certificate_by_serial_number(serial) is not None
     messages = [e.data["message"] for e in lab.env.trace.select(router="r2", category="scep",
                                                                 name="exchange")]
@@ -188,9 +188,9 @@ def test_client_fetches_the_crl_over_scep_and_sees_its_revocation() -> None:
 def test_auto_enroll_renews_before_expiry() -> None:
     lab, ca, r2 = lab_with_ca(grant="grant auto", extra="lifetime certificate 2\n")
     enroll(lab, r2, "auto-enroll 50\n")
-    first = r2.trustpoints["ca"].id_cert
+    first = r2.running.trustpoints["ca"].id_cert
     lab.run(24 * 3600 + 600)
-    renewed = r2.trustpoints["ca"].id_cert
+    renewed = r2.running.trustpoints["ca"].id_cert
     assert renewed.serial_number == first.serial_number + 1
     assert renewed.public_key().public_numbers() == first.public_key().public_numbers()
     from sim.kernel.transcript import transcript_lines
@@ -216,14 +216,14 @@ def test_saved_trustpoint_keeps_retry_settings_and_renewal_after_reload() -> Non
     lab.type(r2, "write memory")
     config = r2.nvram.read("startup-config").decode()
     assert " enrollment retry period 3" in config and " enrollment retry count 42" in config
-    first = r2.trustpoints["ca"].id_cert.serial_number
+    first = r2.running.trustpoints["ca"].id_cert.serial_number
     r2.reload()
     lab.run(120)
-    tp = r2.trustpoints["ca"]
+    tp = r2.running.trustpoints["ca"]
     assert (tp.retry_period_minutes, tp.retry_count, tp.auto_enroll_percent) == (3, 42, 50)
     assert tp.id_cert.serial_number == first
     lab.run(24 * 3600)
-    assert r2.trustpoints["ca"].id_cert.serial_number > first
+    assert r2.running.trustpoints["ca"].id_cert.serial_number > first
 
 
 def test_show_certificates_lists_a_pending_request() -> None:
@@ -231,7 +231,7 @@ def test_show_certificates_lists_a_pending_request() -> None:
     enroll(lab, r2)
     out = lab.type(r2, "show crypto pki certificates")
     assert "  Status: Pending" in out
-    fingerprint = ca.servers["ca"].requests.get(1).fingerprint
+    fingerprint = ca.running.servers["ca"].requests.get(1).fingerprint
     assert f"  Certificate Request Fingerprint MD5: {fingerprint}" in out
     lab.type(ca, "crypto pki server ca grant 1")
     lab.run(120)

@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ca = enabled_ca()
     env = ca.env
-    cs = ca.servers["ca"]
+    cs = ca.running.servers["ca"]
     if cs.ca_cert is None:
         print("the simulated CA did not come up", file=sys.stderr)
         return 1

@@ -1,21 +1,28 @@
-"""The IOS commands pkilab understands, mode by mode, and their handlers.
+"""The IOS commands pkilab understands, mode by mode, and how a console runs them.
 
 Each mode's grammar is declared once (`grammar_for`) with the parser's pattern DSL and
 shared by every router. A handler takes the console `Session` and the parser's `Match`;
-handlers that prompt or take time are simpy generators.
+handlers that prompt or take time are simpy generators. `run_lines` is the operator
+typing at a console, `load_config_text` the boot reading startup-config through the same
+handlers, `observe` a `show` command run without touching the operator's console.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sim.pki import x509util
+from sim.pki.cs_server import CertificateServer
 from sim.router.cli_parser import Empty, Grammar, Match, ParseError
-from sim.router.console import SUBMODES, Mode, Session
+from sim.router.console import COMMAND_GAP, SUBMODES, AbortCommand, Mode, Session
 from sim.router.handlers_config import CONFIG_COMMANDS, CS_COMMANDS, TRUSTPOINT_COMMANDS
 from sim.router.handlers_exec import EXEC_COMMANDS, USER_EXEC_COMMANDS
+from sim.router.handlers_pki import not_run_at_boot
+
+if TYPE_CHECKING:
+    from sim.router.router import Router
 
 Handler = Callable[[Session, Match], Generator[Any, Any, None] | None]
 CommandTable = list[tuple[str, Handler, dict[str, bool]]]
@@ -44,7 +51,7 @@ def certificate_data(s: Session, line: str) -> None:
         s.cert_hex.append("".join(line.split()))
         return
     s.mode = Mode.CERT_CHAIN
-    tp = s.router.trustpoints.get(s.context or "")
+    tp = s.router.running.trustpoints.get(s.context or "")
     if tp is None:
         return
     try:
@@ -58,12 +65,25 @@ def certificate_data(s: Session, line: str) -> None:
         tp.id_cert = cert
 
 
+def _do(s: Session, m: Match) -> Generator[Any, Any, None]:
+    """`do <exec command>` from a configuration mode."""
+    if not_run_at_boot(s):
+        return
+    rest = str(m.args["line"])
+    # The LINE argument is the verbatim tail of the typed line: find where it starts so
+    # a caret for an error in the EXEC command lands under the right character.
+    offset = s.current_line.rfind(rest)
+    yield from run_exec_line(s, rest, max(offset, 0))
+
+
+_DO: CommandTable = [("do <line:LINE>", _do, {})]
+
 _TABLES: dict[Mode, CommandTable] = {
     Mode.USER_EXEC: USER_EXEC_COMMANDS,
     Mode.EXEC: EXEC_COMMANDS,
-    Mode.CONFIG: CONFIG_COMMANDS,
-    Mode.TRUSTPOINT: TRUSTPOINT_COMMANDS,
-    Mode.CS_SERVER: CS_COMMANDS,
+    Mode.CONFIG: _DO + CONFIG_COMMANDS,
+    Mode.TRUSTPOINT: _DO + TRUSTPOINT_COMMANDS,
+    Mode.CS_SERVER: _DO + CS_COMMANDS,
     Mode.CERT_CHAIN: _CHAIN_COMMANDS,
 }
 
@@ -127,12 +147,12 @@ DNS_TIMEOUT_SECONDS = 5.0
 def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
     """An unknown single word in EXEC is taken as a host to telnet to, as IOS does."""
     router = s.router
-    address = router.hosts.lookup(word)
+    address = router.running.hosts.lookup(word)
     if address is not None:
         s.write(f"Trying {word} ({address})... ")
         s.router.console_inline("% Connection refused by remote host")
         return
-    if router.domain_lookup:
+    if router.running.domain_lookup:
         s.write(f'Translating "{word}"...domain server (255.255.255.255)')
         yield router.env.timeout(DNS_TIMEOUT_SECONDS)
         s.write("% Unknown command or computer name, or unable to find computer address")
@@ -141,3 +161,79 @@ def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
         s.write("% Unknown command or computer name, or unable to find computer address")
 
 
+
+
+# -- running lines -------------------------------------------------------------------------
+def run_lines(s: Session, lines: Iterable[str], answers: Iterable[str] = ()
+              ) -> Generator[Any, Any, None]:
+    """An operator types `lines`, `COMMAND_GAP` apart; `answers` wait for the prompts."""
+    s.answers.extend(answers)
+    first = True
+    for line in lines:
+        if not first:
+            yield s.router.env.timeout(COMMAND_GAP)
+        first = False
+        yield from run_line(s, line)
+    if s.answers:
+        s.router.emit("console", "input.unused", answers=list(s.answers))
+        s.answers.clear()
+
+
+def run_line(s: Session, line: str) -> Generator[Any, Any, None]:
+    s.current_line = line
+    s.router.emit("cli", "command", mode=s.mode.name, line=line)
+    s.write(s.prompt + line)
+    if s.mode is Mode.CERT_DATA:
+        certificate_data(s, line)
+        return
+    try:
+        yield from dispatch(s, line)
+    except AbortCommand:
+        s.router.emit("cli", "aborted", line=line)
+
+
+def run_to_completion(generator: Generator[Any, Any, Any]) -> Any:
+    """Drive a handler that is known not to wait (boot-time config, observers)."""
+    try:
+        while True:
+            next(generator)
+    except StopIteration as stop:
+        return stop.value
+
+
+def load_config_text(router: Router, lines: list[str]) -> list[CertificateServer]:
+    """Boot: apply startup-config silently; return the servers to enable afterwards.
+
+    A `crypto pki server` block without `shutdown` comes up enabled at boot, which is
+    how IOS brings a saved, running CA back after a reload.
+    """
+    session = Session(router, observer=True)
+    session.mode = Mode.CONFIG
+    session.booting = True
+    for line in lines:
+        if line.strip() in ("end", ""):
+            continue
+        if session.mode is Mode.CERT_DATA:
+            certificate_data(session, line)
+            continue
+        session.current_line = line
+        try:
+            run_to_completion(dispatch(session, line))
+        except AbortCommand:
+            continue  # a saved line that would ask a question nobody is there to answer
+    for text in session.output:
+        if text.startswith("%"):
+            router.console_line(text)
+    return [cs for cs in router.running.servers.values() if not cs.config.shutdown]
+
+
+def observe(router: Router, command: str) -> list[str]:
+    """Run an EXEC command as an invisible observer and return its output lines."""
+    session = Session(router, observer=True)
+    session.mode = Mode.EXEC
+    session.current_line = command
+    try:
+        run_to_completion(dispatch(session, command))
+    except RuntimeError:
+        session.output.append("% command needs the console and cannot be observed")
+    return session.output

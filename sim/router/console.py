@@ -1,8 +1,9 @@
 """The router console: a person typing IOS commands, one line at a time.
 
-A `Session` keeps the CLI mode (user EXEC, privileged EXEC, global config and the
-`ca-trustpoint`, `cs-server` and certificate-chain submodes), echoes each line after the
-prompt as a console would show it, parses it with the mode's grammar and runs the
+A `Session` is one console: the CLI mode (user EXEC, privileged EXEC, global config and
+the `ca-trustpoint`, `cs-server` and certificate-chain submodes), the submode's context,
+the answers waiting for prompts, and where output goes (the router's trace, or a list for
+an invisible observer). `sim.router.commands` reads each line into it and runs the
 handler. Handlers may be simpy generators: they ask interactive questions through
 `ask()` (answered from the scenario's `input`) and spend simulated time.
 
@@ -65,7 +66,7 @@ class Session:
     # -- output --------------------------------------------------------------------------
     @property
     def prompt(self) -> str:
-        return self.router.hostname + self.mode.value
+        return self.router.running.hostname + self.mode.value
 
     def write(self, text: str = "") -> None:
         if self.observer:
@@ -117,73 +118,7 @@ class Session:
         answer = (yield from self.ask(prompt)).strip().lower()
         return answer in ("", "y", "yes")
 
-    # -- running lines -------------------------------------------------------------------------
-    def run_lines(self, lines: Iterable[str], answers: Iterable[str] = ()
-                  ) -> Generator[Any, Any, None]:
-        self.answers.extend(answers)
-        first = True
-        for line in lines:
-            if not first:
-                yield self.router.env.timeout(COMMAND_GAP)
-            first = False
-            yield from self.run_line(line)
-        if self.answers:
-            self.router.emit("console", "input.unused", answers=list(self.answers))
-            self.answers.clear()
-
-    def run_line(self, line: str) -> Generator[Any, Any, None]:
-        from sim.router import commands
-
-        self.current_line = line
-        self.router.emit("cli", "command", mode=self.mode.name, line=line)
-        self.write(self.prompt + line)
-        if self.mode is Mode.CERT_DATA:
-            commands.certificate_data(self, line)
-            return
-        try:
-            yield from commands.dispatch(self, line)
-        except AbortCommand:
-            self.router.emit("cli", "aborted", line=line)
-
     def render_error(self, error: ParseError, column_offset: int = 0) -> None:
         shifted = ParseError(error.kind, error.column + column_offset, error.token,
                              " " * column_offset + error.line)
         self.write_lines(shifted.render(self.prompt))
-
-
-def run_to_completion(generator: Generator[Any, Any, Any]) -> Any:
-    """Drive a handler that is known not to wait (boot-time config, observers)."""
-    try:
-        while True:
-            next(generator)
-    except StopIteration as stop:
-        return stop.value
-
-
-def load_config_text(router: Router, lines: list[str]) -> list[Any]:
-    """Boot: apply startup-config silently; return the servers to enable afterwards.
-
-    A `crypto pki server` block without `shutdown` comes up enabled at boot, which is
-    how IOS brings a saved, running CA back after a reload.
-    """
-    from sim.router import commands
-
-    session = Session(router, observer=True)
-    session.mode = Mode.CONFIG
-    session.booting = True
-    for line in lines:
-        if line.strip() in ("end", ""):
-            continue
-        if session.mode is Mode.CERT_DATA:
-            commands.certificate_data(session, line)
-            continue
-        session.current_line = line
-        try:
-            run_to_completion(commands.dispatch(session, line))
-        except AbortCommand:
-            continue  # a saved line that would ask a question nobody is there to answer
-    for text in session.output:
-        if text.startswith("%"):
-            router.console_line(text)
-    return [cs for cs in router.servers.values() if not cs.config.shutdown]
-

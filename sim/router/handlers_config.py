@@ -20,9 +20,9 @@ from sim.pki.keys import ios_keygen_seconds
 from sim.pki.x509util import min_signing_bits, parse_dn
 from sim.router.cli_parser import Match, ParseError
 from sim.router.console import Mode, Session
-from sim.router.handlers_pki import CONFIG_PKI_COMMANDS, not_run_at_boot
+from sim.router.handlers_pki import CONFIG_PKI_COMMANDS
 from sim.router.keystore import KeyPair
-from sim.router.router import Trustpoint
+from sim.router.state import Trustpoint
 
 LOCKED_MESSAGE = "% Server's configuration is locked (enter \"shut\" to unlock it)"
 """IOS's wording for editing a locked server was never captured; this mirrors the lock
@@ -44,21 +44,9 @@ def _exit_submode(s: Session, m: Match) -> None:
     s.mode, s.context = Mode.CONFIG, None
 
 
-def _do(s: Session, m: Match) -> Generator[Any, Any, None]:
-    from sim.router.commands import run_exec_line
-
-    if not_run_at_boot(s):
-        return
-    rest = str(m.args["line"])
-    # The LINE argument is the verbatim tail of the typed line: find where it starts so
-    # a caret for an error in the EXEC command lands under the right character.
-    offset = s.current_line.rfind(rest)
-    yield from run_exec_line(s, rest, max(offset, 0))
-
-
 # -- global configuration ----------------------------------------------------------------
 def _hostname(s: Session, m: Match) -> None:
-    s.router.hostname = "Router" if m.negated else str(m.args["name"])
+    s.router.running.hostname = "Router" if m.negated else str(m.args["name"])
 
 
 def _http_server(s: Session, m: Match) -> None:
@@ -68,28 +56,28 @@ def _http_server(s: Session, m: Match) -> None:
 def _ip_host(s: Session, m: Match) -> None:
     name = str(m.args["host"])
     if m.negated:
-        s.router.hosts.remove(name)
+        s.router.running.hosts.remove(name)
     elif "addr" in m.args:
-        s.router.hosts.add(name, str(m.args["addr"]))
+        s.router.running.hosts.add(name, str(m.args["addr"]))
 
 
 def _domain_name(s: Session, m: Match) -> None:
-    s.router.domain_name = None if m.negated else str(m.args["name"])
+    s.router.running.domain_name = None if m.negated else str(m.args["name"])
 
 
 def _domain_lookup(s: Session, m: Match) -> None:
-    s.router.domain_lookup = not m.negated
+    s.router.running.domain_lookup = not m.negated
 
 
 def _trustpoint(s: Session, m: Match) -> Generator[Any, Any, None]:
     name = str(m.args["name"])
     router = s.router
     if m.negated:
-        tp = router.trustpoints.get(name)
+        tp = router.running.trustpoints.get(name)
         if tp is None:
             s.write(f"% Certificate Authority (trustpoint) {name} is unknown")
             return
-        if name in router.servers:
+        if name in router.running.servers:
             # pkilab's wording. The server's trustpoint holds its CA certificate; IOS's
             # order is the server first, then its trustpoint (cisco-cs.md 4: the trustpoint
             # "is left behind (remove with `no crypto pki trustpoint`)").
@@ -103,15 +91,15 @@ def _trustpoint(s: Session, m: Match) -> Generator[Any, Any, None]:
             if not (yield from s.ask_yes_no("Are you sure you want to do this? [yes/no]:")):
                 return
             s.write("% Be sure to ask the CA administrator to revoke your certificates.")
-        del router.trustpoints[name]
+        del router.running.trustpoints[name]
         return
-    router.trustpoints.setdefault(name, Trustpoint(name))
+    router.running.trustpoints.setdefault(name, Trustpoint(name))
     s.mode, s.context = Mode.TRUSTPOINT, name
 
 
 def _certificate_chain(s: Session, m: Match) -> None:
     name = str(m.args["name"])
-    s.router.trustpoints.setdefault(name, Trustpoint(name))
+    s.router.running.trustpoints.setdefault(name, Trustpoint(name))
     s.mode, s.context = Mode.CERT_CHAIN, name
 
 
@@ -119,7 +107,7 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
     name = str(m.args["name"])
     router = s.router
     if m.negated:
-        cs = router.servers.get(name)
+        cs = router.running.servers.get(name)
         if cs is None:
             s.write(f"Certificate server '{name}' is not known")
             return
@@ -128,39 +116,37 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
                                          "be deleted. Do you wish to continue? [yes/no]:")
             if not ok:
                 return
-        del router.servers[name]
-        driver = router.timers.pop(name, None)
-        if driver is not None:
-            driver.stop()
-        router.keys.remove(name)
+        del router.running.servers[name]
+        router.server_host.forget(name)
+        router.running.keys.remove(name)
         for file in (f"{name}.ser", f"{name}.crl", f"{name}.p12", f"{name}.pem",
                      request_db_file(name)):
             router.nvram.delete(file)
-        tp = router.trustpoints.get(name)
+        tp = router.running.trustpoints.get(name)
         if tp is not None:
             tp.ca_cert = None
             tp.id_cert = None
         router.emit("cs", "deleted", server=name)
         return
-    if name not in router.servers:
+    if name not in router.running.servers:
         if len(name) > 13:
             s.write("% Certificate server name is too long (maximum 13 characters).")
             return
-        if router.servers:
+        if router.running.servers:
             s.write("% Only one certificate server is supported.")
             return
         # A saved server comes back up at boot unless the saved config says `shutdown`.
-        router.servers[name] = CertificateServer(CsConfig(name, shutdown=not s.booting))
-        router.server_timers(router.servers[name])
+        router.running.servers[name] = CertificateServer(CsConfig(name, shutdown=not s.booting))
+        router.server_host.start_timers(router.running.servers[name])
         router.emit("cs", "created", server=name)
         if s.booting:
-            _hold_if_key_too_short(s, router.servers[name])
+            _hold_if_key_too_short(s, router.running.servers[name])
     s.mode, s.context = Mode.CS_SERVER, name
 
 
 def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
     router = s.router
-    label = str(m.args.get("label") or router.fqdn)
+    label = str(m.args.get("label") or router.running.fqdn)
     server = _server_using_key(s, label)
     if server is not None:
         # pkilab's wording (IOS's answer here was never captured). A CA must never sign with
@@ -168,7 +154,7 @@ def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
         s.write(f"% The key pair {label} is in use by the certificate server {server}.")
         s.write(f"% Remove the certificate server first ('no crypto pki server {server}').")
         return
-    if router.keys.get(label) is not None:
+    if router.running.keys.get(label) is not None:
         if s.booting:
             # A `crypto key generate` line in a startup-config must not replace, at every
             # boot, the saved key that the router's certificates carry.
@@ -194,11 +180,11 @@ def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
     s.write(f"% Generating {bits} bit RSA keys ...")
     yield router.env.timeout(ios_keygen_seconds(bits))
     key = router.generate_key(label, bits)
-    router.keys.put(KeyPair(label, key, "exportable" in m.keywords, router.clock.now()))
+    router.running.keys.put(KeyPair(label, key, "exportable" in m.keywords, router.clock.now()))
     router.emit("pki", "key.generated", label=label, bits=bits)
     router.console_inline("[OK]")
-    if s.booting and label in router.servers:
-        _hold_if_key_too_short(s, router.servers[label])
+    if s.booting and label in router.running.servers:
+        _hold_if_key_too_short(s, router.running.servers[label])
 
 
 def _modulus_answer(answer: str) -> int | None:
@@ -218,7 +204,7 @@ def _server_using_key(s: Session, label: str) -> str | None:
     until `no crypto pki server`; before that, generating the key is how an administrator
     chooses its size (cisco-cs.md 2: "Pre-generate the key ... to control it").
     """
-    cs = s.router.servers.get(label)
+    cs = s.router.running.servers.get(label)
     if cs is None or (cs.ca_cert is None and not cs.locked):
         return None
     return cs.name
@@ -226,8 +212,9 @@ def _server_using_key(s: Session, label: str) -> str | None:
 
 GLOBAL_EXITS: list[tuple[str, Any, dict[str, bool]]] = [
     ("end", _end, {}),
-    ("do <line:LINE>", _do, {}),
 ]
+"""What every configuration mode accepts (`do LINE` too: `sim.router.commands` adds it,
+since it runs an EXEC command)."""
 
 def _accepted(s: Session, m: Match) -> None:
     """Lines IOS writes into every saved config that pkilab has nothing to model for."""
@@ -267,7 +254,7 @@ def _checked_dn(s: Session, m: Match) -> str | None:
 
 
 def _tp(s: Session) -> Trustpoint:
-    return s.router.trustpoints[s.context or ""]
+    return s.router.running.trustpoints[s.context or ""]
 
 
 def _tp_setter(attribute: str, arg: str | None, negated_value: Any = None) -> Any:
@@ -335,7 +322,7 @@ def _range(bounds: tuple[int, int]) -> str:
 
 
 def _cs(s: Session) -> CertificateServer:
-    return s.router.servers[s.context or ""]
+    return s.router.running.servers[s.context or ""]
 
 
 def _editable(s: Session, cs: CertificateServer, *, frozen_after_cert: bool = False) -> bool:
@@ -450,7 +437,7 @@ def _key_signs_with(s: Session, cs: CertificateServer, hash_name: str) -> bool:
     """The server's key pair (if it has one yet) is long enough to sign with `hash_name`;
     says why not otherwise (pkilab's wording: IOS 12.3 only ever signed with MD5, which
     its smallest key, 360 bits, can carry)."""
-    pair = s.router.keys.get(cs.name)
+    pair = s.router.running.keys.get(cs.name)
     need = min_signing_bits(hash_name)
     if pair is None or pair.bits >= need:
         return True
@@ -487,7 +474,7 @@ def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:
         if cs.state in (CsState.INITIAL, CsState.DISABLED):
             return
         s.write("Certificate server 'shut' event has been queued for processing.")
-        yield from router.run_signal(cs, CsSignal.SHUT)
+        yield from router.server_host.run_signal(cs, CsSignal.SHUT)
         return
     if cs.state is CsState.ENABLED:
         return
@@ -496,11 +483,11 @@ def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:
         return
     if cs.ca_cert is not None:
         s.write("Certificate server 'no shut' event has been queued for processing.")
-        yield from router.run_signal(cs, CsSignal.NO_SHUT)
+        yield from router.server_host.run_signal(cs, CsSignal.NO_SHUT)
         return
     s.write("%Some server settings cannot be changed after CA certificate generation.")
-    if router.keys.get(cs.name) is not None:
-        yield from router.run_signal(cs, CsSignal.NO_SHUT)
+    if router.running.keys.get(cs.name) is not None:
+        yield from router.server_host.run_signal(cs, CsSignal.NO_SHUT)
         return
     yield from _no_shut_with_passphrase(s, cs)
 
@@ -515,16 +502,16 @@ def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> Generator[Any
         s.write("% Aborted.")
         cs.configure(shutdown=True)
         return
-    with router.cs_lock.request() as turn:
+    with router.server_host.lock.request() as turn:
         yield turn
-        yield from router.apply(cs, cs.enter(CsSignal.NO_SHUT))
+        yield from router.server_host.apply(cs, cs.enter(CsSignal.NO_SHUT))
         again = yield from s.ask("Re-enter password:", secret=True)
         if again != first:
             s.write("% Passwords do not match.")
             cs.configure(shutdown=True)
-            yield from router.apply(cs, cs.abort_no_shut())
+            yield from router.server_host.apply(cs, cs.abort_no_shut())
             return
-        yield from router.apply(cs, cs.complete(router.cs_context(cs, first)))
+        yield from router.server_host.apply(cs, cs.complete(router.server_host.context(cs, first)))
 
 
 CS_COMMANDS = GLOBAL_EXITS + [

@@ -32,7 +32,7 @@ def _disable(s: Session, m: Match) -> None:
 def _logout(s: Session, m: Match) -> None:
     s.mode = Mode.USER_EXEC
     s.write("")
-    s.write(f"{s.router.hostname} con0 is now available")
+    s.write(f"{s.router.running.hostname} con0 is now available")
     s.write("")
     s.write("Press RETURN to get started.")
 
@@ -49,15 +49,15 @@ def _debug(s: Session, m: Match) -> None:
     flag = DEBUG_FLAGS[m.keywords[-1]]
     title = show.DEBUG_TITLES[flag]
     if m.negated:
-        s.router.debug.discard(flag)
+        s.router.running.debug.discard(flag)
         s.write(f"{title} debugging is off")
     else:
-        s.router.debug.add(flag)
+        s.router.running.debug.add(flag)
         s.write(f"{title} debugging is on")
 
 
 def _undebug_all(s: Session, m: Match) -> None:
-    s.router.debug.clear()
+    s.router.running.debug.clear()
     s.write("All possible debugging has been turned off")
 
 
@@ -68,7 +68,7 @@ def _debug_all(s: Session, m: Match) -> Generator[Any, Any, None]:
     answer = yield from s.ask("This may severely impact network performance. "
                               "Continue? (yes/[no]):")
     if answer.strip().lower() in ("y", "ye", "yes"):
-        s.router.debug.update(DEBUG_FLAGS.values())
+        s.router.running.debug.update(DEBUG_FLAGS.values())
         s.write("All possible debugging has been turned on")
 
 

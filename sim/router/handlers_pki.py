@@ -9,6 +9,7 @@ from typing import Any
 
 from cryptography import x509
 
+from sim.kernel.clock import format_ios_timer
 from sim.pki import cs_desk, scep_policy, x509util
 from sim.pki.ca_requests import RequestState, render_requests
 from sim.pki.cs_server import CertificateServer
@@ -39,7 +40,7 @@ def not_run_at_boot(s: Session) -> bool:
 
 
 def _trustpoint(s: Session, name: str) -> Any:
-    tp = s.router.trustpoints.get(name)
+    tp = s.router.running.trustpoints.get(name)
     if tp is None:
         s.write(f"% Certificate Authority (trustpoint) {name} is unknown")
     return tp
@@ -102,7 +103,7 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
     tp = _trustpoint(s, str(m.args["tp"]))
     if tp is None:
         return
-    if tp.name in router.servers:
+    if tp.name in router.running.servers:
         # pkilab's wording: the server's own trustpoint holds its CA certificate, which the
         # server makes (root) or enrolls for itself at `no shutdown` (sub-cs); a router
         # certificate enrolled over it would replace the sub-CA's signing certificate.
@@ -143,7 +144,7 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
         return
     if tp.subject_name:
         s.write(f"% The subject name in the certificate will include: {tp.subject_name}")
-    s.write(f"% The subject name in the certificate will include: {router.fqdn}")
+    s.write(f"% The subject name in the certificate will include: {router.running.fqdn}")
     yield from s.ask_yes_no("% Include the router serial number in the subject name? "
                             "[yes/no]:")
     answer = (yield from s.ask("% Include an IP address in the subject name? [no]:")).strip()
@@ -181,7 +182,7 @@ def crypto_pki_crl_request(s: Session, m: Match) -> Generator[Any, Any, None]:
 
 # -- the certificate server's request desk --------------------------------------------
 def _server(s: Session, name: str) -> CertificateServer | None:
-    cs = s.router.servers.get(name)
+    cs = s.router.running.servers.get(name)
     if cs is None:
         s.write(f"Certificate server '{name}' is not known")
     return cs
@@ -203,7 +204,7 @@ def cs_request_operation(s: Session, m: Match) -> Generator[Any, Any, None]:
         if req_id not in cs.requests:
             s.write(f"% Enrollment request {req_id} not found.")
             continue
-        pair = router.keys.get(cs.name)
+        pair = router.running.keys.get(cs.name)
         try:
             if verb == "grant":
                 effects = cs_desk.grant(cs, req_id, router.clock.now(),
@@ -219,7 +220,7 @@ def cs_request_operation(s: Session, m: Match) -> Generator[Any, Any, None]:
             s.write(f"% Enrollment request {req_id}: {unusable}.")
             continue
         router.emit("cs", f"request.{verb}", server=cs.name, req_id=req_id)
-        yield from router.apply(cs, effects)
+        yield from router.server_host.apply(cs, effects)
 
 
 def cs_revoke(s: Session, m: Match) -> Generator[Any, Any, None]:
@@ -234,21 +235,19 @@ def cs_revoke(s: Session, m: Match) -> Generator[Any, Any, None]:
     except ValueError:
         s.write(f"% Invalid serial number {m.args['serial']}")
         return
-    pair = router.keys.get(cs.name)
+    pair = router.running.keys.get(cs.name)
     try:
         effects = cs_desk.revoke(cs, serial, router.clock.now(), pair.key if pair else None)
     except cs_desk.DeskError as refused:
         s.write(str(refused))
         return
     router.emit("cs", "revoked", server=cs.name, serial=serial)
-    yield from router.apply(cs, effects)
+    yield from router.server_host.apply(cs, effects)
     s.write(f"% Certificate {serial:02X} succesfully revoked.")  # sic: IOS's spelling
 
 
 def cs_info_crl(s: Session, m: Match) -> None:
     """`crypto pki server NAME info crl` (12.3T) / `show crypto pki server NAME crl`."""
-    from sim.kernel.clock import format_ios_timer
-
     cs = _server(s, str(m.args["name"]))
     if cs is None:
         return
@@ -303,14 +302,14 @@ def cs_request_pkcs10(s: Session, m: Match) -> Generator[Any, Any, None]:
         # wording after the colon is pkilab's.
         s.write(f"% Invalid PKCS10 request: {checked.text}.")
         return
-    pair = router.keys.get(cs.name)
+    pair = router.running.keys.get(cs.name)
     try:
         entry, effects = cs_desk.submit(cs, x509util.csr_der(csr), None, "terminal",
                                         router.clock.now(), pair.key if pair else None)
     except (ValueError, cs_desk.DeskError) as refused:
         s.write(f"% {refused}")
         return
-    yield from router.apply(cs, effects)
+    yield from router.server_host.apply(cs, effects)
     entry = cs.requests.get(entry.req_id)
     if entry.state is RequestState.GRANTED and entry.certificate_der is not None:
         s.write("% Granted certificate:")

@@ -53,10 +53,10 @@ def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpRespo
     path = request.path.rstrip("/")
     if not path.endswith("pkiclient.exe") and path not in ("/scep", "/cgi-bin"):
         return _plain(router, 404, "Not Found", b"")
-    cs = next((s for s in router.servers.values() if s.scep_running), None)
+    cs = next((s for s in router.running.servers.values() if s.scep_running), None)
     if cs is None or cs.ca_cert is None:
         return _plain(router, 404, "Not Found", b"")
-    service = router.scep_service(cs)
+    service = router.server_host.scep_service(cs)
     params = query_parameters(request.query)
     operation = params.get("operation", "")
     router.emit("scep", "serve", server=cs.name, operation=operation, method=request.method)
@@ -71,12 +71,12 @@ def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpRespo
                         reason=problem)
             return _plain(router, 400, "Bad Request", problem.encode())
         router.record_scep(der, _message_name(der), sent=False)
-        pair = router.keys.get(cs.name)
+        pair = router.running.keys.get(cs.name)
         if pair is None:  # the server's key pair is gone: there is no CA to answer as
             return _plain(router, 404, "Not Found", b"")
         reply, effects = service.pki_operation(der, router.clock.now(), pair.key,
                                                router.random_bytes)
-        yield from router.apply(cs, effects)
+        yield from router.server_host.apply(cs, effects)
         router.record_scep(reply.body, f"CertRep-{reply.pki_status}", sent=True)
     else:
         return _plain(router, 400, "Bad Request", f"unknown operation {operation!r}".encode())

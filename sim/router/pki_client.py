@@ -9,29 +9,37 @@ failure was never captured, the choice is marked in `FAILURE_LINES`.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sim.kernel.clock import format_ios_timer
 from sim.net.http import HttpFailure, HttpRequest, HttpResponse, HttpResult
 from sim.net.resolver import resolve
 from sim.pki import scep, x509util
+from sim.pki.cs_fsm import CsSignal
+from sim.pki.cs_server import CertificateServer
 from sim.pki.scep_client import (
     IOS_USER_AGENT,
+    CertRepOutcome,
+    CrlFetch,
     Enrollment,
     ScepEndpoint,
     ca_certificates,
     scep_endpoint,
 )
 from sim.router import pki_storage
+from sim.router.keystore import KeyPair
+from sim.router.state import Trustpoint
 
 if TYPE_CHECKING:
     from sim.router.console import Session
-    from sim.router.router import Router, Trustpoint
+    from sim.router.router import Router
 
 HTTP_TIMEOUT = 30.0
 """How long the IOS PKI client waits for the CA's answer before giving up on a try."""
@@ -75,7 +83,7 @@ def _debug(router: Router, text: str) -> None:
 
 
 def _debug_block(router: Router, first: str, rest: list[str]) -> None:
-    if "pki-transactions" in router.debug:
+    if "pki-transactions" in router.running.debug:
         router.log(first, kind="debug")
         for line in rest:
             router.console_line(line)
@@ -93,12 +101,12 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, request: HttpRequest,
             _debug(router, text)
 
     started = router.env.now
-    resolution = resolve(endpoint.host, router.hosts)
+    resolution = resolve(endpoint.host, router.running.hosts)
     if resolution.literal or not resolution.resolved:
         # IOS tries name resolution even for an address literal (seed transcript).
         say("CRYPTO_PKI: can not resolve server name/IP address")
     if not resolution.resolved:
-        if router.domain_lookup:
+        if router.running.domain_lookup:
             yield router.env.timeout(DNS_TIMEOUT)
         router.emit("pki", "scep.unresolved", host=endpoint.host, operation=operation)
         return Exchange(None, f"can not resolve {endpoint.host}", None, started, "unresolved")
@@ -223,7 +231,7 @@ def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint
 
 
 def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
-                   endpoint: ScepEndpoint, on_granted: Any = None
+                   endpoint: ScepEndpoint
                    ) -> Generator[Any, Any, x509.Certificate | None]:
     """PKCSReq, then GetCertInitial polls every retry period until granted or given up."""
     env = router.env
@@ -260,7 +268,7 @@ def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
                            f"by Certificate Authority for Trustpoint {tp.name}")
                 router.emit("pki", "enroll.rejected", trustpoint=tp.name)
                 tp.pending = None
-                pki_storage.drop_pending(router, tp.name)
+                pki_storage.drop_pending(router.nvram, tp.name)
                 return None
             _debug(router, "CRYPTO_PKI: status = 102: certificate request pending")
         else:
@@ -270,7 +278,7 @@ def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
             router.log("%PKI-6-CERTFAIL: Certificate enrollment failed.")
             router.emit("pki", "enroll.gave_up", trustpoint=tp.name, attempts=attempts)
             tp.pending = None
-            pki_storage.drop_pending(router, tp.name)
+            pki_storage.drop_pending(router.nvram, tp.name)
             return None
         delay = FIRST_POLL_DELAY if (outcome is not None and attempts == 1) else period
         yield env.timeout(delay)
@@ -281,7 +289,7 @@ def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
 
 
 def _read_reply(router: Router, enrollment: Enrollment, exchange: Exchange
-                ) -> Any:
+                ) -> CertRepOutcome | None:
     if exchange.response is None:
         return None
     try:
@@ -297,8 +305,6 @@ def _read_reply(router: Router, enrollment: Enrollment, exchange: Exchange
 
 
 def _granted(router: Router, tp: Trustpoint, cert: x509.Certificate) -> x509.Certificate:
-    from sim.kernel.clock import format_ios_timer
-
     _debug(router, "CRYPTO_PKI: status = 100: certificate is granted")
     _debug(router, "The PKCS #7 message contains 1 certs and 0 crls.")
     _debug(router, f"Newly-issued Router Cert: issuer={x509util.format_dn_ios(cert.issuer)} "
@@ -311,7 +317,7 @@ def _granted(router: Router, tp: Trustpoint, cert: x509.Certificate) -> x509.Cer
     saved_in_step = router.nvram.exists("startup-config") and not router.config_modified()
     tp.id_cert = cert
     tp.pending = None
-    pki_storage.drop_pending(router, tp.name)
+    pki_storage.drop_pending(router.nvram, tp.name)
     router.record_artifact(f"{tp.name}.cert.pem", x509util.cert_pem(cert))
     schedule_renewal(router, tp)
     router.log("%PKI-6-CERTRET: Certificate received from Certificate Authority")
@@ -332,13 +338,18 @@ def request_subject(router: Router, tp: Trustpoint) -> x509.Name:
     unstructuredName (`hostname=r2,cn=r2` in IOS's printing)."""
     base = x509util.parse_dn(tp.subject_name) if tp.subject_name else x509.Name([])
     host = x509.RelativeDistinguishedName(
-        [x509.NameAttribute(x509util.UNSTRUCTURED_NAME, router.fqdn)])
+        [x509.NameAttribute(x509util.UNSTRUCTURED_NAME, router.running.fqdn)])
     return x509.Name([*base.rdns, host])
 
 
-def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.Name,
+OnGranted = Callable[[x509.Certificate], Generator[Any, Any, None]]
+"""What the enrollment's owner does with the certificate (a sub-CS: `cert configured`)."""
+
+
+def start_enrollment(router: Router, tp: Trustpoint, *, key: rsa.RSAPrivateKey,
+                     subject: x509.Name,
                      ca_request: bool, challenge: str | None = None,
-                     on_granted: Any = None, after_server_checks: bool = False,
+                     on_granted: OnGranted | None = None, after_server_checks: bool = False,
                      renew: x509.Certificate | None = None, resume: bool = False) -> bool:
     """Send the PKCSReq in the background and keep polling, as IOS does after
     `% Certificate request sent to Certificate Authority`.
@@ -350,8 +361,6 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.
     logged, when the trustpoint cannot enroll (no CA certificate, no usable URL): the
     console commands check this first; an `auto-enroll` renewal can still meet it after
     `no enrollment url`."""
-    from sim.pki.scep_client import Enrollment
-
     ca_cert = tp.ca_cert
     try:
         endpoint = scep_endpoint(tp.enrollment_url or "")
@@ -367,7 +376,7 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.
     if why is not None or ca_cert is None or endpoint is None:
         _cannot_enroll(router, tp, why or "")
         return False
-    saved = pki_storage.load_pending(router, tp.name) if resume and renew is None else None
+    saved = pki_storage.load_pending(router.nvram, tp.name) if resume and renew is None else None
     if saved is not None and (saved.subject != subject or not _same_key(saved, key)):
         saved = None
 
@@ -375,7 +384,7 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.
         if after_server_checks:
             # The server's own `no shutdown` finishes first (seed: the CRL is published and
             # the FSM exits before `transaction PKCSReq completed`).
-            with router.cs_lock.request() as turn:
+            with router.server_host.lock.request() as turn:
                 yield turn
         profile = yield from caps_profile(router, endpoint, tp)
         short = _key_too_short(key, profile.digest)
@@ -389,7 +398,7 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.
             router.emit("pki", "enroll.resumed", trustpoint=tp.name,
                         transaction=enrollment.transaction_id)
         tp.pending = enrollment
-        pki_storage.save_pending(router, tp.name, enrollment.csr)
+        pki_storage.save_pending(router.write_nvram, tp.name, enrollment.csr)
         router.record_artifact(f"{tp.name}.csr.pem", x509util.csr_pem(enrollment.csr))
         md5, sha1 = enrollment.fingerprints()
         _debug(router, "CRYPTO_PKI: transaction PKCSReq completed")
@@ -404,7 +413,7 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: Any, subject: x509.
     return True
 
 
-def _key_too_short(key: Any, digest: str) -> str | None:
+def _key_too_short(key: rsa.RSAPrivateKey, digest: str) -> str | None:
     """Why `key` cannot sign a request with `digest` (PKCS#1 v1.5 needs room for the
     DigestInfo), or None."""
     need = x509util.min_signing_bits(digest)
@@ -419,7 +428,8 @@ def _cannot_enroll(router: Router, tp: Trustpoint, why: str) -> None:
     router.emit("pki", "enroll.impossible", trustpoint=tp.name, reason=why)
 
 
-def _same_key(holder: x509.CertificateSigningRequest | x509.Certificate, key: Any) -> bool:
+def _same_key(holder: x509.CertificateSigningRequest | x509.Certificate,
+              key: rsa.RSAPrivateKey) -> bool:
     """Whether the request or certificate carries the public half of `key`."""
     public = holder.public_key()
     return (isinstance(public, rsa.RSAPublicKey)
@@ -429,26 +439,24 @@ def _same_key(holder: x509.CertificateSigningRequest | x509.Certificate, key: An
 def resume_pending(router: Router) -> None:
     """At boot: a trustpoint whose request was pending when the power went sends it
     again (a certificate server's own trustpoint does so from its enabling checks)."""
-    for tp in router.trustpoints.values():
-        if tp.name in router.servers or tp.id_cert is not None or tp.ca_cert is None:
+    for tp in router.running.trustpoints.values():
+        if tp.name in router.running.servers or tp.id_cert is not None or tp.ca_cert is None:
             continue
-        saved = pki_storage.load_pending(router, tp.name)
+        saved = pki_storage.load_pending(router.nvram, tp.name)
         if saved is None:
             continue
-        pair = router.keys.get(tp.rsakeypair or router.fqdn)
+        pair = router.running.keys.get(tp.rsakeypair or router.running.fqdn)
         if pair is None or not _same_key(saved, pair.key):
             continue  # the key it was made with was never saved
         start_enrollment(router, tp, key=pair.key, subject=saved.subject,
                          ca_request=False, resume=True)
 
 
-def enroll_server_trustpoint(router: Router, session: Session | None, cs: Any, tp_name: str
-                             ) -> Generator[Any, Any, None]:
+def enroll_server_trustpoint(router: Router, session: Session | None, cs: CertificateServer,
+                             tp_name: str) -> Generator[Any, Any, None]:
     """A subordinate CS's first `no shutdown`: authenticate the parent (if the trustpoint
     has no CA certificate yet), then enroll for the server's own CA certificate."""
-    from sim.pki.cs_fsm import CsSignal
-
-    tp = router.trustpoints.get(tp_name)
+    tp = router.running.trustpoints.get(tp_name)
     if tp is None:
         return
     if tp.ca_cert is None:
@@ -457,7 +465,7 @@ def enroll_server_trustpoint(router: Router, session: Session | None, cs: Any, t
             return
     router.console_line("% Certificate request sent to Certificate Authority")
     router.console_line("% Enrollment in progress...")
-    pair = router.keys.get(cs.name)
+    pair = router.running.keys.get(cs.name)
     if pair is None:
         return
     subject = x509util.parse_dn(cs.config.effective_issuer_name)
@@ -465,7 +473,7 @@ def enroll_server_trustpoint(router: Router, session: Session | None, cs: Any, t
     def granted(cert: x509.Certificate) -> Generator[Any, Any, None]:
         router.emit("pki", "server.certificate", server=cs.name, serial=cert.serial_number,
                     sha1=x509util.fingerprint_hex(x509util.cert_der(cert), "sha1"))
-        yield from router.run_signal(cs, CsSignal.CERT_CONFIGURED)
+        yield from router.server_host.run_signal(cs, CsSignal.CERT_CONFIGURED)
 
     start_enrollment(router, tp, key=pair.key, subject=subject, ca_request=True,
                      on_granted=granted, after_server_checks=True, resume=True)
@@ -477,28 +485,22 @@ ENROLL_KEY_BITS = 1024
 pkilab generates 1024 bits so that openssl's default security level accepts the chain."""
 
 
-def trustpoint_key(router: Router, tp: Trustpoint) -> Any:
+def trustpoint_key(router: Router, tp: Trustpoint) -> rsa.RSAPrivateKey:
     """The trustpoint's key pair (`rsakeypair`, else the router's default label), made on
     first use as IOS does."""
-    from sim.router.keystore import KeyPair
-
-    label = tp.rsakeypair or router.fqdn
-    pair = router.keys.get(label)
+    label = tp.rsakeypair or router.running.fqdn
+    pair = router.running.keys.get(label)
     if pair is not None:
         return pair.key
     bits = tp.rsakeypair_bits or ENROLL_KEY_BITS
     key = router.generate_key(label, bits)
-    router.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
+    router.running.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
     router.log(f"%CRYPTO-6-AUTOGEN: Generated new {bits} bit key pair")
     return key
 
 
 def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
     """`crypto pki crl request TP`: GetCRL over SCEP, the CRL kept with the trustpoint."""
-    from datetime import timedelta
-
-    from sim.pki.scep_client import CrlFetch
-
     if tp.ca_cert is None or not tp.enrollment_url:
         return False
     try:

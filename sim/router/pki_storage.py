@@ -28,16 +28,17 @@ nvram's flat namespace: only letters, digits, `.`, `_` and `-` survive.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from sim.pki import x509util
+from sim.router.nvram import Nvram
+from sim.router.state import Trustpoint
 
-if TYPE_CHECKING:
-    from sim.router.router import Router, Trustpoint
+Writer = Callable[[str, bytes], bool]
+"""Writes one nvram file; False when nvram is full (the router says so on its console)."""
 
 SUFFIX = ".cer"
 MAX_CHAIN = 8
@@ -64,26 +65,26 @@ def trustpoint_files(trustpoints: Iterable[Trustpoint]) -> dict[str, bytes]:
     return files
 
 
-def save(router: Router) -> bool:
+def save(nvram: Nvram, trustpoints: Iterable[Trustpoint], write: Writer) -> bool:
     """Write the trustpoints' certificates; drop the files of certificates no trustpoint
-    holds any more. False if nvram ran out of space (the router said so)."""
-    wanted = trustpoint_files(router.trustpoints.values())
-    for name in [n for n in router.nvram if n.endswith(SUFFIX) and n not in wanted]:
-        router.nvram.delete(name)
+    holds any more. False if nvram ran out of space."""
+    wanted = trustpoint_files(trustpoints)
+    for name in [n for n in nvram if n.endswith(SUFFIX) and n not in wanted]:
+        nvram.delete(name)
     ok = True
     for name, data in wanted.items():
-        if router.nvram.read(name) != data:
-            ok = router.write_nvram(name, data) and ok
+        if nvram.read(name) != data:
+            ok = write(name, data) and ok
     return ok
 
 
-def stored_ca_certificates(router: Router) -> list[x509.Certificate]:
+def stored_ca_certificates(nvram: Nvram) -> list[x509.Certificate]:
     certs = []
-    for name in router.nvram:
+    for name in nvram:
         if not name.endswith(f"CA{SUFFIX}"):
             continue
         try:
-            certs.append(x509util.load_cert(router.nvram.read(name) or b""))
+            certs.append(x509util.load_cert(nvram.read(name) or b""))
         except ValueError:
             continue  # a damaged file: the chain stops where it was
     return certs
@@ -106,14 +107,14 @@ def chain_from(cert: x509.Certificate, candidates: list[x509.Certificate]
     return tuple(chain)
 
 
-def restore_chains(router: Router) -> None:
+def restore_chains(nvram: Nvram, trustpoints: Iterable[Trustpoint]) -> None:
     """At boot: give each authenticated trustpoint its CA chain back."""
     candidates: list[x509.Certificate] | None = None
-    for tp in router.trustpoints.values():
+    for tp in trustpoints:
         if tp.ca_cert is None or tp.ca_chain:
             continue
         if candidates is None:
-            candidates = stored_ca_certificates(router)
+            candidates = stored_ca_certificates(nvram)
         tp.ca_chain = chain_from(tp.ca_cert, candidates)
 
 
@@ -122,18 +123,18 @@ def pending_file(trustpoint: str) -> str:
     return f"{trustpoint}.req"
 
 
-def save_pending(router: Router, trustpoint: str, csr: x509.CertificateSigningRequest
+def save_pending(write: Writer, trustpoint: str, csr: x509.CertificateSigningRequest
                  ) -> None:
-    router.write_nvram(pending_file(trustpoint), x509util.csr_pem(csr))
+    write(pending_file(trustpoint), x509util.csr_pem(csr))
 
 
-def drop_pending(router: Router, trustpoint: str) -> None:
-    router.nvram.delete(pending_file(trustpoint))
+def drop_pending(nvram: Nvram, trustpoint: str) -> None:
+    nvram.delete(pending_file(trustpoint))
 
 
-def load_pending(router: Router, trustpoint: str) -> x509.CertificateSigningRequest | None:
+def load_pending(nvram: Nvram, trustpoint: str) -> x509.CertificateSigningRequest | None:
     """The saved request of `trustpoint`, or None (none saved, or unreadable)."""
-    data = router.nvram.read(pending_file(trustpoint))
+    data = nvram.read(pending_file(trustpoint))
     if data is None:
         return None
     try:

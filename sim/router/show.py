@@ -16,9 +16,10 @@ from sim.kernel.clock import format_ios_timer
 from sim.pki import x509util
 from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer, CsConfig
 from sim.pki.scep_client import scep_endpoint
+from sim.router.state import Trustpoint
 
 if TYPE_CHECKING:
-    from sim.router.router import Router, Trustpoint
+    from sim.router.router import Router
 
 
 def show_clock(router: Router) -> list[str]:
@@ -27,7 +28,7 @@ def show_clock(router: Router) -> list[str]:
 
 def show_crypto_pki_server(router: Router, name: str | None = None) -> list[str]:
     """The seed's "Show Output for a Subordinate Certificate Server" layout (12.3T)."""
-    servers = [s for s in router.servers.values() if name is None or s.name == name]
+    servers = [s for s in router.running.servers.values() if name is None or s.name == name]
     lines: list[str] = []
     for cs in servers:
         lines += _server_block(cs)
@@ -65,7 +66,7 @@ def _server_block(cs: CertificateServer) -> list[str]:
 
 def show_crypto_pki_trustpoints(router: Router, name: str | None = None) -> list[str]:
     lines: list[str] = []
-    for tp in router.trustpoints.values():
+    for tp in router.running.trustpoints.values():
         if name is not None and tp.name != name:
             continue
         lines.append(f"Trustpoint {tp.name}:")
@@ -93,7 +94,7 @@ def _scep_url(url: str) -> str:
 
 def show_crypto_pki_certificates(router: Router, name: str | None = None) -> list[str]:
     lines: list[str] = []
-    for tp in router.trustpoints.values():
+    for tp in router.running.trustpoints.values():
         if name is not None and tp.name != name:
             continue
         if tp.pending is not None and tp.id_cert is None:
@@ -105,6 +106,8 @@ def show_crypto_pki_certificates(router: Router, name: str | None = None) -> lis
 
 def _pending_block(tp: Trustpoint) -> list[str]:
     """A request still waiting for its certificate (cisco-cs.md 15: `Status: Pending`)."""
+    if tp.pending is None:
+        return []
     md5, sha1 = tp.pending.fingerprints()
     return [
         "Certificate",
@@ -147,7 +150,7 @@ def _cert_block(title: str, cert: x509.Certificate, tp: Trustpoint) -> list[str]
 
 def show_crypto_pki_crls(router: Router) -> list[str]:
     lines: list[str] = []
-    for tp in router.trustpoints.values():
+    for tp in router.running.trustpoints.values():
         if tp.crl is None:
             continue
         crl = tp.crl
@@ -174,9 +177,9 @@ def show_crypto_pki_crls(router: Router) -> list[str]:
 
 def show_debugging(router: Router) -> list[str]:
     lines = []
-    if router.debug:
+    if router.running.debug:
         lines.append("Crypto PKI:")
-        for flag in sorted(router.debug):
+        for flag in sorted(router.running.debug):
             lines.append(f"  {DEBUG_TITLES[flag]} debugging is on")
     return lines
 
@@ -189,7 +192,7 @@ DEBUG_TITLES = {
 
 def show_ip_http_server_status(router: Router) -> list[str]:
     return [
-        f"HTTP server status: {'Enabled' if router.http_server else 'Disabled'}",
+        f"HTTP server status: {'Enabled' if router.running.http_server else 'Disabled'}",
         "HTTP server port: 80",
     ]
 
@@ -210,8 +213,8 @@ def show_rsa_keys(router: Router, label: str | None = None) -> list[str]:
     `generated at` line.
     """
     lines: list[str] = []
-    for name in router.keys.labels():
-        pair = router.keys.get(name)
+    for name in router.running.keys.labels():
+        pair = router.running.keys.get(name)
         if pair is None or (label is not None and name != label):
             continue
         if pair.generated_at is not None:
@@ -252,23 +255,23 @@ def running_config(router: Router) -> list[str]:
         "service timestamps debug datetime msec",
         "service timestamps log datetime msec",
         "!",
-        f"hostname {router.hostname}",
+        f"hostname {router.running.hostname}",
         "!",
     ]
-    if router.domain_name:
-        lines.append(f"ip domain name {router.domain_name}")
-    if not router.domain_lookup:
+    if router.running.domain_name:
+        lines.append(f"ip domain name {router.running.domain_name}")
+    if not router.running.domain_lookup:
         lines.append("no ip domain lookup")
-    for host, address in router.hosts:
+    for host, address in router.running.hosts:
         lines.append(f"ip host {host} {address}")
     lines.append("!")
-    for tp in router.trustpoints.values():
+    for tp in router.running.trustpoints.values():
         lines += _trustpoint_config(tp)
-    for tp in router.trustpoints.values():
+    for tp in router.running.trustpoints.values():
         lines += _chain_config(tp)
-    for cs in router.servers.values():
+    for cs in router.running.servers.values():
         lines += _server_config(cs.config)
-    lines.append("ip http server" if router.http_server else "no ip http server")
+    lines.append("ip http server" if router.running.http_server else "no ip http server")
     lines += ["!", "end"]
     return lines
 

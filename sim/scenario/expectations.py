@@ -82,7 +82,8 @@ def _server_state(router: Router, e: ServerStateExpect, now: float) -> Expectati
     if state is None:
         who = f"certificate server {e.server}" if e.server else "certificate server"
         return ExpectationResult(e, False, f"{router.name} has no {who}", now)
-    cs = router.servers.get(e.server) if e.server else next(iter(router.servers.values()))
+    servers = router.running.servers
+    cs = servers.get(e.server) if e.server else next(iter(servers.values()))
     observed = f"state {state.value}" + (f" (Status: {cs.status()})" if cs else "")
     return ExpectationResult(e, state is e.state, observed, now)
 
@@ -118,8 +119,8 @@ def _certificate(router: Router, e: CertificateVerifiesExpect, now: float
     """The CA certificate of a server or trustpoint verifies up its chain to a self-signed
     root; a trustpoint's enrolled certificate, if any, verifies under that CA; a server's
     certificate matches its key pair and signs its CRL."""
-    cs = router.servers.get(e.name)
-    tp = router.trustpoints.get(e.name)
+    cs = router.running.servers.get(e.name)
+    tp = router.running.trustpoints.get(e.name)
     cert = cs.ca_cert if cs and cs.ca_cert else (tp.ca_cert if tp else None)
     if cert is None:
         return ExpectationResult(e, False, f"no CA certificate under {e.name!r}", now)
@@ -141,7 +142,7 @@ def _certificate(router: Router, e: CertificateVerifiesExpect, now: float
         if not member.not_valid_before_utc <= wall <= member.not_valid_after_utc:
             problems.append(f"{x509util.format_dn_ios(member.subject)} is not valid at the "
                             f"router's time {wall:%Y-%m-%d %H:%M:%S}")
-    key = router.keys.get(e.name)
+    key = router.running.keys.get(e.name)
     if cs is not None and key is not None:
         public = key.key.public_key()
         assert isinstance(public, rsa.RSAPublicKey)

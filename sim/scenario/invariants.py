@@ -160,17 +160,17 @@ def check_certified(world: World) -> tuple[list[str], str]:
         if event.data.get("operation") == "PKCSReq" and event.router is not None:
             started.setdefault((event.router, str(event.data.get("trustpoint"))), event.t)
     roots = {x509util.cert_der(cs.ca_cert) for router in world.routers.values()
-             for cs in router.servers.values()
+             for cs in router.running.servers.values()
              if cs.config.mode != "sub-cs" and cs.ca_cert is not None}
     violations: list[str] = []
     count = 0
     for router in world.routers.values():
-        for tp in router.trustpoints.values():
+        for tp in router.running.trustpoints.values():
             since = started.get((router.name, tp.name))
             if not tp.enrollment_url or since is None:
                 continue
             count += 1
-            cs = router.servers.get(tp.name)
+            cs = router.running.servers.get(tp.name)
             cert = cs.ca_cert if cs is not None else tp.id_cert
             where = f"{router.name}: trustpoint {tp.name}"
             if cert is None:
@@ -303,7 +303,7 @@ def _lost_before_saved(world: World, item: Issuance) -> bool:
 
 
 def _database(router: Router, server: str) -> tuple[RequestDatabase | None, str]:
-    cs = router.servers.get(server)
+    cs = router.running.servers.get(server)
     if cs is not None:
         return cs.requests, ""
     saved = router.nvram.read(request_db_file(server))
@@ -323,7 +323,7 @@ def _expired(world: World, router: Router, item: Issuance) -> bool:
         return True
     if item.certificate is None:
         return False
-    cs = router.servers.get(item.server)
+    cs = router.running.servers.get(item.server)
     minutes = (cs.config if cs is not None else CsConfig(item.server)
                ).lifetime_enrollment_request_minutes
     granted = item.certificate.not_valid_before_utc

@@ -102,12 +102,12 @@ def _write_artifacts(result: RunResult, writer: ConfinedWriter) -> list[str]:
     written: list[str] = []
     for name, router in result.world.routers.items():
         files: dict[str, bytes] = {}
-        for cs in router.servers.values():
+        for cs in router.running.servers.values():
             if cs.ca_cert is not None:
                 files[f"{cs.name}.ca.pem"] = x509util.cert_pem(cs.ca_cert)
             if cs.crl_der is not None:
                 files[f"{cs.name}.crl.pem"] = x509util.crl_pem(x509util.load_crl(cs.crl_der))
-        for tp in router.trustpoints.values():
+        for tp in router.running.trustpoints.values():
             if tp.ca_cert is not None and f"{tp.name}.ca.pem" not in files:
                 files[f"{tp.name}.ca.pem"] = x509util.cert_pem(tp.ca_cert)
             if tp.ca_chain:
@@ -172,7 +172,7 @@ def certificate_facts(result: RunResult) -> list[dict[str, Any]]:
     fingerprint: the PKI hierarchy a report draws."""
     crls: dict[str, x509.CertificateRevocationList] = {}
     for router in result.world.routers.values():
-        for cs in router.servers.values():
+        for cs in router.running.servers.values():
             if cs.ca_cert is not None and cs.crl is not None:
                 crls[_fingerprint(cs.ca_cert)] = cs.crl
     facts: list[dict[str, Any]] = []
@@ -202,21 +202,21 @@ def certificate_facts(result: RunResult) -> list[dict[str, Any]]:
         })
 
     for router in result.world.routers.values():
-        for cs in router.servers.values():
+        for cs in router.running.servers.values():
             if cs.ca_cert is None:
                 continue
             role = "sub-ca" if cs.config.mode == "sub-cs" else "root"
             add(router, cs.name, role, cs.ca_cert, cs.upper_ca_cert)
     for router in result.world.routers.values():
-        for tp in router.trustpoints.values():
-            if tp.id_cert is not None and tp.name not in router.servers:
+        for tp in router.running.trustpoints.values():
+            if tp.id_cert is not None and tp.name not in router.running.servers:
                 add(router, tp.name, "router", tp.id_cert, tp.ca_cert)
     return facts
 
 
 def _router_state(router: Router) -> dict[str, Any]:
     servers = {}
-    for cs in router.servers.values():
+    for cs in router.running.servers.values():
         servers[cs.name] = {
             "state": cs.state.value,
             "status": cs.status(),
@@ -228,12 +228,12 @@ def _router_state(router: Router) -> dict[str, Any]:
         }
     return {
         "address": router.address,
-        "hostname": router.hostname,
+        "hostname": router.running.hostname,
         "running": router.up,
         "clock": router.clock.timestamp(),
         "clock_set": router.clock.is_set,
-        "http_server": router.http_server,
+        "http_server": router.running.http_server,
         "servers": servers,
-        "trustpoints": sorted(router.trustpoints),
+        "trustpoints": sorted(router.running.trustpoints),
         "nvram": {name: len(router.nvram.read(name) or b"") for name in router.nvram},
     }

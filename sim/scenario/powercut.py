@@ -82,8 +82,8 @@ def enrolled_trustpoints(world: World) -> set[tuple[str, str]]:
     """(router, trustpoint) pairs holding a certificate (a CS: its CA certificate)."""
     held = set()
     for router in world.routers.values():
-        for tp in router.trustpoints.values():
-            cs = router.servers.get(tp.name)
+        for tp in router.running.trustpoints.values():
+            cs = router.running.servers.get(tp.name)
             cert = cs.ca_cert if cs is not None else tp.id_cert
             if cert is not None and tp.enrollment_url:
                 held.add((router.name, tp.name))
@@ -138,7 +138,7 @@ def authentications(baseline: RunResult) -> list[Authentication]:
         found.append(Authentication(
             event.router, trustpoint, float(event.data.get("started", event.t)), event.t,
             frozenset(path) - {event.router},
-            trustpoint in world.routers[event.router].servers))
+            trustpoint in world.routers[event.router].running.servers))
     return found
 
 
@@ -176,7 +176,7 @@ def operator_retries(cut: Cut, hidden: list[Authentication]) -> Callable[[World]
 def _retry(world: World, auth: Authentication, at: float) -> Generator[Any, Any, None]:
     yield world.env.timeout(at - world.env.now)
     router = world.routers[auth.router]
-    tp = router.trustpoints.get(auth.trustpoint)
+    tp = router.running.trustpoints.get(auth.trustpoint)
     if tp is None or tp.ca_cert is not None:
         return
     if auth.for_server:
@@ -222,10 +222,10 @@ def ca_identity_problems(world: World) -> list[str]:
                              str(event.data["sha1"]))
     problems = []
     for router in world.routers.values():
-        for cs in router.servers.values():
+        for cs in router.running.servers.values():
             if cs.ca_cert is None:
                 continue
-            pair = router.keys.get(cs.name)
+            pair = router.running.keys.get(cs.name)
             if pair is None or pair.key.public_key().public_numbers() != \
                     cs.ca_cert.public_key().public_numbers():  # type: ignore[union-attr]
                 problems.append(f"{router.name}: CS {cs.name}: its CA certificate does not "
@@ -242,8 +242,8 @@ def own_chain_problem(world: World, router_name: str, tp_name: str) -> str | Non
     """Why the certificate of `tp_name` does not chain to a self-signed root using only
     what this router holds (its trustpoint's CA chain), or None."""
     router = world.routers[router_name]
-    tp = router.trustpoints[tp_name]
-    cs = router.servers.get(tp_name)
+    tp = router.running.trustpoints[tp_name]
+    cs = router.running.servers.get(tp_name)
     cert = cs.ca_cert if cs is not None else tp.id_cert
     if cert is None:
         return "no certificate"

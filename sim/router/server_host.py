@@ -1,0 +1,176 @@
+"""The router side of its certificate servers: the shell around the sans-IO CS core.
+
+The core (`sim.pki.cs_server`, `sim.pki.cs_desk`) takes signals and a context and returns
+effects. This module builds the context from the router (its clock's time, its keys,
+nvram, the trustpoint named like the server), serialises signals as IOS queues them,
+applies the effects in order (printing, writing nvram, spending simulated time, starting
+the server's own enrollment) and drives the server's timers (request expiry, CRL
+republication) with a `TimerDriver`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sim.kernel.timers import TimerDriver
+from sim.pki import cs_effects as fx
+from sim.pki import x509util
+from sim.pki.cs_desk import ServerTimers
+from sim.pki.cs_fsm import CsSignal
+from sim.pki.cs_server import CertificateServer
+from sim.pki.scep_service import ScepService
+from sim.router.keystore import KeyPair
+from sim.router.pki_client import enroll_server_trustpoint
+from sim.router.state import Trustpoint
+
+if TYPE_CHECKING:
+    from sim.router.router import Router
+
+
+class ServerHost:
+    """Runs a router's certificate servers; one per router, renewed at every boot."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.lock = simpy.Resource(router.env.sim, capacity=1)
+        """IOS processes one server event at a time: signals and requests queue here."""
+        self._timers: dict[str, TimerDriver] = {}
+        self._scep: dict[str, ScepService] = {}
+
+    def stop(self) -> None:
+        """Power loss or reload: the timers die with the running state."""
+        for driver in self._timers.values():
+            driver.stop()
+        self._timers.clear()
+
+    def forget(self, name: str) -> None:
+        """`no crypto pki server NAME`: its timers stop, its SCEP service goes."""
+        driver = self._timers.pop(name, None)
+        if driver is not None:
+            driver.stop()
+        self._scep.pop(name, None)
+
+    # -- signals ---------------------------------------------------------------------------
+    def context(self, cs: CertificateServer, passphrase: str | None = None) -> fx.CsContext:
+        router = self.router
+        pair = router.running.keys.get(cs.name)
+        tp = router.running.trustpoints.get(cs.name)
+        return fx.CsContext(
+            now=router.clock.now(),
+            clock_set=router.clock.is_set,
+            http_on=router.running.http_server,
+            key=pair.key if pair else None,
+            trustpoint=tp.view() if tp else None,
+            storage=router.nvram.files(),
+            generate_key=router.generate_key,
+            passphrase=passphrase,
+        )
+
+    def run_signal(self, cs: CertificateServer, signal: CsSignal,
+                   passphrase: str | None = None) -> Generator[Any, Any, None]:
+        """Process one FSM signal end to end (serialised per router, as IOS queues them)."""
+        with self.lock.request() as turn:
+            yield turn
+            yield from self.apply(cs, cs.enter(signal))
+            yield from self.apply(cs, cs.complete(self.context(cs, passphrase)))
+
+    def signal_all(self, signal: CsSignal) -> None:
+        """Queue a signal for every certificate server (clock or HTTP server changed)."""
+        for cs in list(self.router.running.servers.values()):
+            self.router.spawn(self.run_signal(cs, signal))
+
+    def start_timers(self, cs: CertificateServer) -> None:
+        """Start the server's timers: request expiry and CRL republication."""
+        router = self.router
+
+        def key() -> rsa.RSAPrivateKey | None:
+            pair = router.running.keys.get(cs.name)
+            return pair.key if pair else None
+
+        def run_effects(effects: list[fx.Effect]) -> None:
+            router.spawn(self.apply(cs, effects))
+
+        if cs.name not in self._timers:
+            self._timers[cs.name] = TimerDriver(router.env, router.clock,
+                                                ServerTimers(cs, key), run_effects)
+
+    # -- effects ---------------------------------------------------------------------------
+    def apply(self, cs: CertificateServer, effects: list[fx.Effect]
+              ) -> Generator[Any, Any, None]:
+        yield from self._apply(cs, effects)
+        driver = self._timers.get(cs.name)
+        if driver is not None:
+            driver.poke()
+
+    def _apply(self, cs: CertificateServer, effects: list[fx.Effect]
+               ) -> Generator[Any, Any, None]:
+        router = self.router
+        running = router.running
+        for effect in effects:
+            match effect:
+                case fx.Debug(text=text):
+                    router.debug_line("pki-server", f"CRYPTO_CS: {text}")
+                case fx.Console(text=text, inline=True):
+                    router.console_inline(text)
+                case fx.Console(text=text):
+                    router.console_line(text)
+                case fx.Syslog(text=text):
+                    router.log(text)
+                case fx.Elapse(seconds=seconds, reason=reason):
+                    router.emit("cs", "busy", server=cs.name, seconds=seconds, reason=reason)
+                    yield router.env.timeout(seconds)
+                case fx.KeyGenerated(label=label, key=key, bits=bits):
+                    running.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
+                    router.emit("pki", "key.generated", label=label, bits=bits)
+                case fx.TrustpointCreated(name=name, rsakeypair=keypair,
+                                          revocation_check=check):
+                    running.trustpoints.setdefault(
+                        name, Trustpoint(name, revocation_check=check, rsakeypair=keypair))
+                case fx.WriteFile(name=name, data=data):
+                    router.write_nvram(name, data)
+                    if name.endswith(".crl"):
+                        router.record_artifact(name + ".pem", x509util.crl_pem(
+                            x509util.load_crl(data)))
+                case fx.CertificateIssued(req_id=req_id, certificate=cert):
+                    router.record_artifact(
+                        f"{cs.name}-issued-{cert.serial_number:X}.cert.pem",
+                        x509util.cert_pem(cert))
+                    router.emit("cs", "issued", server=cs.name, req_id=req_id,
+                                serial=cert.serial_number,
+                                subject=x509util.format_dn_ios(cert.subject))
+                case fx.CaCertificateInstalled(trustpoint=tp_name, certificate=cert):
+                    tp = running.trustpoints.setdefault(tp_name, Trustpoint(tp_name))
+                    tp.ca_cert = cert
+                    router.emit("pki", "ca.certificate", server=cs.name,
+                                serial=cert.serial_number,
+                                subject=cert.subject.rfc4514_string(),
+                                sha1=x509util.fingerprint_hex(x509util.cert_der(cert),
+                                                              "sha1"))
+                case fx.ScepService(running=on):
+                    router.emit("cs", "scep", server=cs.name, running=on)
+                case fx.StateChanged(old=old, new=new, signal=signal, reason=reason):
+                    router.emit("fsm", "transition", server=cs.name, old=old.value,
+                                new=new.value, signal=signal.value, reason=reason)
+                case fx.EnrollTrustpoint(trustpoint=tp_name):
+                    yield from enroll_server_trustpoint(router, router.session, cs, tp_name)
+
+    # -- SCEP ------------------------------------------------------------------------------
+    def scep_service(self, cs: CertificateServer) -> ScepService:
+        """The server's SCEP service, with the chain it answers GetCACert with."""
+        service = self._scep.get(cs.name)
+        tp = self.router.running.trustpoints.get(cs.name)
+        chain: tuple[x509.Certificate, ...] = ()
+        if tp is not None and cs.config.mode == "sub-cs":
+            # What GetCACert returned when the trustpoint was authenticated; at least the
+            # issuing CA when that was never known (a chain pasted by hand).
+            upper = cs.upper_ca_cert or tp.ca_cert
+            chain = tp.ca_chain or ((upper,) if upper is not None else ())
+        if service is None or service.cs is not cs:
+            service = self._scep[cs.name] = ScepService(cs, chain)
+        service.chain = chain
+        return service
