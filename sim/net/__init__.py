@@ -3,6 +3,7 @@
 May import only `sim.kernel`, networkx, simpy and the standard library.
 """
 
+from sim.net.bridge import Bridge, LoopbackUrl, parse_loopback_url
 from sim.net.http import (
     Headers,
     HttpFailure,
@@ -21,6 +22,7 @@ from sim.net.transport import INITIAL_RTO, Segment
 
 __all__ = [
     "INITIAL_RTO",
+    "Bridge",
     "CarryOutcome",
     "Headers",
     "HostTable",
@@ -30,11 +32,13 @@ __all__ = [
     "HttpResponse",
     "HttpResult",
     "Link",
+    "LoopbackUrl",
     "Network",
     "Resolution",
     "RouteTable",
     "Segment",
     "normalise_address",
+    "parse_loopback_url",
     "parse_request",
     "parse_response",
     "resolve",

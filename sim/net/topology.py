@@ -16,6 +16,7 @@ import networkx as nx
 import simpy
 
 from sim.kernel.env import SimEnv
+from sim.net.bridge import DEFAULT_TIMEOUT, Bridge, LoopbackUrl, parse_loopback_url
 from sim.net.http import HttpHandler, HttpRequest
 from sim.net.link import Link
 from sim.net.routing import DEFAULT_TREE_BUDGET, Path, RouteTable, link_weight
@@ -39,6 +40,7 @@ class Network:
         self._by_address: dict[str, str] = {}
         self._order: dict[str, int] = {}
         self._listeners: dict[tuple[str, int], HttpHandler] = {}
+        self._bridges: dict[tuple[str, int], Bridge] = {}
         self._tree_budget = tree_budget
         self._routes: RouteTable | None = None
         self._generation = 0
@@ -70,6 +72,20 @@ class Network:
         self._graph.add_edge(a, b, link=link, weight=link_weight(a, b, link.latency))
         self._invalidate()
         return link
+
+    def add_bridge(self, name: str, address: str, url: str | LoopbackUrl, *, port: int = 80,
+                   timeout: float = DEFAULT_TIMEOUT) -> Bridge:
+        """Add a pseudo-node whose HTTP on `port` is answered by the real server at `url`.
+
+        The node is linked like any router (`add_link`); `url` must name a loopback
+        address (`sim.net.bridge`). ValueError for a bad URL, name, address or port."""
+        target = url if isinstance(url, LoopbackUrl) else parse_loopback_url(url)
+        if not 0 < port < 65536:
+            raise ValueError(f"bridge {name!r}: port {port} is not a TCP port")
+        bridge = Bridge(self.env, name, port, target, timeout)
+        self.add_node(name, address)
+        self._bridges[(name, port)] = bridge
+        return bridge
 
     # -- looking up ------------------------------------------------------------------
     @property
@@ -190,6 +206,9 @@ class Network:
         self._require(node)
         if (node, port) in self._listeners:
             raise ValueError(f"{node} already listens on port {port}")
+        if (node, port) in self._bridges:
+            url = self._bridges[node, port].url.text
+            raise ValueError(f"{node} port {port} is bridged to {url}")
         self._listeners[(node, port)] = handler
 
     def unlisten(self, node: str, port: int) -> None:
@@ -198,6 +217,14 @@ class Network:
 
     def listener(self, node: str, port: int) -> HttpHandler | None:
         return self._listeners.get((node, port))
+
+    def bridge_at(self, node: str, port: int) -> Bridge | None:
+        """The bridge answering `node:port` from a real server, if there is one."""
+        return self._bridges.get((node, port))
+
+    @property
+    def bridges(self) -> list[Bridge]:
+        return list(self._bridges.values())
 
     def http(
         self,

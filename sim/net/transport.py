@@ -19,6 +19,10 @@ is powered off when it arrives. A destination address that belongs to no router,
 powered-off router, is a black hole: only the deadline ends the exchange. NO_ROUTE is
 reported only when the client has no path to a powered-on destination when connecting.
 
+A destination that is a bridge node (`sim.net.bridge`) answers from a real server on
+loopback: its SYN-ACK or RST is the real server's accept or refusal, its response the real
+answer; the simulated segments still cross the simulated links both ways.
+
 Not modelled: TCP state surviving a reboot, FIN/close, segmentation of large bodies
 (a body is one segment whatever its size), bandwidth and queueing.
 """
@@ -33,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.kernel.env import SimEnv
+from sim.net.bridge import BridgeConnection, ConnectOutcome
 from sim.net.http import HttpFailure, HttpHandler, HttpRequest, HttpResponse, HttpResult
 from sim.net.link import CarryOutcome
 
@@ -79,6 +84,7 @@ class Exchange:
         self.deadline = self.start + timeout
         self._timeout = timeout
         self.closed = False
+        self._bridged: BridgeConnection | None = None
 
     # -- the client's view -----------------------------------------------------------
     def run(self) -> Generator[simpy.Event, Any, HttpResult]:
@@ -109,7 +115,7 @@ class Exchange:
             return self._fail(HttpFailure.TIMEOUT)
         if reply.value is None:
             return self._fail(HttpFailure.REFUSED)
-        handler: HttpHandler = reply.value
+        handler: HttpHandler | BridgeConnection = reply.value
         connected_after = env.now - self.start
         env.emit(self.src, "net", "http.connected", conn=self.conn_id, elapsed=connected_after)
 
@@ -124,7 +130,7 @@ class Exchange:
         response = response_arrived.value
         if not isinstance(response, HttpResponse):
             return self._fail(HttpFailure.TIMEOUT, connected_after)
-        self.closed = True
+        self._close()
         elapsed = env.now - self.start
         env.emit(
             self.src,
@@ -138,26 +144,47 @@ class Exchange:
         return HttpResult(response, None, elapsed, connected_after)
 
     def _fail(self, kind: HttpFailure, connected_after: float | None = None) -> HttpResult:
-        self.closed = True
+        self._close()
         elapsed = self._env.now - self.start
         self._env.emit(
             self.src, "net", "http.failure", conn=self.conn_id, kind=kind.value, elapsed=elapsed
         )
         return HttpResult(None, kind, elapsed, connected_after)
 
+    def _close(self) -> None:
+        """The exchange is over: stop retransmitting, release a real bridged connection."""
+        self.closed = True
+        if self._bridged is not None:
+            self._bridged.close()
+
     # -- the server's view -----------------------------------------------------------
     def _accept(
         self, syn_arrived: simpy.Event, reply: simpy.Event
     ) -> Generator[simpy.Event, Any, None]:
-        """On the first SYN: answer SYN-ACK if a handler listens at that moment, else RST."""
+        """On the first SYN: answer SYN-ACK if a handler listens at that moment, else RST.
+
+        At a bridge node the real server decides: accepted, refused, or no answer at all."""
         yield syn_arrived
         assert self.server is not None  # a SYN only arrives at a real router
-        handler = self._net.listener(self.server, self.port)
+        handler: HttpHandler | BridgeConnection | None = self._net.listener(
+            self.server, self.port)
+        bridge = self._net.bridge_at(self.server, self.port)
+        if bridge is not None:
+            outcome, handler = bridge.connect(self.conn_id)
+            if outcome is ConnectOutcome.NO_ANSWER:
+                return
+            self._bridged = handler
+            if self.closed:  # the client's deadline fell at this very instant
+                self._close()
+                return
         kind = Segment.RST if handler is None else Segment.SYN_ACK
         yield from self._send(self.server, self.src, kind, SEGMENT_OVERHEAD, reply, handler)
 
     def _serve(
-        self, handler: HttpHandler, request_arrived: simpy.Event, response_arrived: simpy.Event
+        self,
+        handler: HttpHandler | BridgeConnection,
+        request_arrived: simpy.Event,
+        response_arrived: simpy.Event,
     ) -> Generator[simpy.Event, Any, None]:
         yield request_arrived
         assert self.server is not None
@@ -171,6 +198,15 @@ class Exchange:
             method=self.request.method,
             target=self.request.target,
         )
+        if isinstance(handler, BridgeConnection):
+            answer = handler.exchange(self.request)
+            if answer is None:
+                return  # no usable real answer (traced): the client's deadline ends it
+            yield from self._send(
+                self.server, self.src, Segment.RESPONSE, len(answer.to_bytes()),
+                response_arrived, answer,
+            )
+            return
         outcome = handler(self.request)
         if isinstance(outcome, HttpResponse):
             response = outcome

@@ -1,12 +1,13 @@
 """Pass 3 of scenario loading: what the schema cannot judge, and the typed model.
 
 Cross-references and values a JSON Schema cannot check: unique addresses, links between
-known and distinct routers, events and checks on known routers and within the run,
-parseable times, and router clocks that stay within the dates X.509 can carry
-(`sim.scenario.clock_range`). The frozen model (`sim.scenario.model`) is built in the same
-pass, so a value is checked exactly where it is used. Soak faults (`sim.scenario.soak`) are
-drawn here too, so a loaded scenario's events already hold them, and `invariants:` becomes four
-end-of-run checks appended to the expectations. `golden:` is checked against the routers
+known and distinct routers (or bridges), bridge URLs that stay on loopback, events and
+checks on known routers and within the run, parseable times, and router clocks that stay
+within the dates X.509 can carry (`sim.scenario.clock_range`). The frozen model
+(`sim.scenario.model`) is built in the same pass, so a value is checked exactly where it
+is used. Soak faults (`sim.scenario.soak`) are drawn here too, so a loaded scenario's
+events already hold them, and `invariants:` becomes four end-of-run checks appended to the
+expectations. `golden:` is checked against the routers
 by `sim.scenario.golden`, which owns the golden-file format.
 
 Every failure is a `ScenarioError` with the file and line on it (`Errors.fail` for a path;
@@ -21,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.net.bridge import MAX_TIMEOUT as MAX_BRIDGE_TIMEOUT
+from sim.net.bridge import parse_loopback_url
 from sim.pki.cs_fsm import CsState
 from sim.scenario import clock_range, golden, soak
 from sim.scenario import model as m
@@ -38,6 +41,7 @@ class Builder:
         self.fail = errors.fail
         self.duration = 0.0
         self.routers: dict[str, m.RouterSpec] = {}
+        self.bridges: dict[str, m.BridgeSpec] = {}
         self.links: dict[frozenset[str], m.LinkSpec] = {}
 
     def scenario(self, data: dict[str, Any], source: Path | None, *, variant: str = "",
@@ -48,6 +52,8 @@ class Builder:
             self.fail(("duration",), "must be longer than 0s")
         for name, spec in data["routers"].items():
             self.router(name, spec, ("routers", name))
+        for name, spec in data.get("bridge", {}).items():
+            self.bridge(name, spec, ("bridge", name))
         for index, spec in enumerate(data.get("links", [])):
             self.link(spec, ("links", index))
         events = [self.event(spec, ("events", i)) for i, spec in enumerate(data.get("events", []))]
@@ -78,6 +84,7 @@ class Builder:
             soak=spec,
             invariants=invariants,
             golden=pinned,
+            bridges=tuple(self.bridges.values()),
         )
         problem = clock_range.clock_problem(scenario)
         if problem:
@@ -105,11 +112,34 @@ class Builder:
         return value
 
     def known_router(self, name: str, path: JsonPath, what: str = "router") -> str:
+        if name in self.bridges:
+            self.fail(
+                path[:2],
+                f"'{name}' is a bridge to a real server (line {self.bridges[name].line}), not "
+                "a simulated router: it has no console, clock or configuration",
+                line_path=path,
+            )
         if name not in self.routers:
             hint = did_you_mean(name, self.routers)
             self.fail(
                 path[:2],
                 f"unknown {what} '{name}'{hint} (routers are: {', '.join(self.routers)})",
+                line_path=path,
+            )
+        return name
+
+    def known_node(self, name: str, path: JsonPath) -> str:
+        """A link endpoint: a router or a bridge."""
+        if name in self.bridges:
+            return name
+        if not self.bridges:
+            return self.known_router(name, path)
+        if name not in self.routers:
+            nodes = [*self.routers, *self.bridges]
+            hint = did_you_mean(name, nodes)
+            self.fail(
+                path[:2],
+                f"unknown router or bridge '{name}'{hint} (they are: {', '.join(nodes)})",
                 line_path=path,
             )
         return name
@@ -135,19 +165,56 @@ class Builder:
                     f"router names must differ in more than letter case "
                     f"('{known}' exists; report files would collide)",
                 )
-        address = self.address(spec["address"], path + ("address",))
-        for other in self.routers.values():
-            if other.address == address:
-                self.fail(
-                    path + ("address",),
-                    f"{address} is already the address of router {other.name} (line {other.line})",
-                )
+        address = self.unique_address(spec["address"], path + ("address",))
         self.routers[name] = m.RouterSpec(
             name=name,
             address=address,
             clock=self.clock(spec.get("clock", {}), path + ("clock",)),
             config=_lines(spec.get("config", "")),
             release=spec.get("release", m.DEFAULT_RELEASE),
+            line=self.errors.line(path),
+        )
+
+    def unique_address(self, text: str, path: JsonPath) -> str:
+        address = self.address(text, path)
+        nodes: list[m.RouterSpec | m.BridgeSpec] = [*self.routers.values(),
+                                                    *self.bridges.values()]
+        for other in nodes:
+            if other.address == address:
+                kind = "router" if isinstance(other, m.RouterSpec) else "bridge"
+                self.fail(
+                    path,
+                    f"{address} is already the address of {kind} {other.name} (line {other.line})",
+                )
+        return address
+
+    def bridge(self, name: str, spec: dict[str, Any], path: JsonPath) -> None:
+        """A `bridge:` entry: a pseudo-node whose HTTP a real server on loopback answers."""
+        for known in [*self.routers, *self.bridges]:
+            if known.lower() == name.lower():
+                self.fail(
+                    path,
+                    f"'{name}' is already the name of a router or bridge ('{known}'); "
+                    "links name bridges like routers, so names must differ in more than "
+                    "letter case",
+                )
+        address = self.unique_address(spec["address"], path + ("address",))
+        try:
+            url = parse_loopback_url(spec["url"]).text
+        except ValueError as exc:
+            self.fail(path + ("url",), str(exc))
+        timeout = self.seconds(spec.get("timeout", m.DEFAULT_BRIDGE_TIMEOUT),
+                               path + ("timeout",))
+        if not 0 < timeout <= MAX_BRIDGE_TIMEOUT:
+            self.fail(path + ("timeout",),
+                      f"must be above 0s and at most {format_duration(MAX_BRIDGE_TIMEOUT)} "
+                      "(the simulation stands still while a bridge waits)")
+        self.bridges[name] = m.BridgeSpec(
+            name=name,
+            address=address,
+            url=url,
+            port=int(spec.get("port", 80)),
+            timeout=timeout,
             line=self.errors.line(path),
         )
 
@@ -189,8 +256,8 @@ class Builder:
     def link(self, spec: dict[str, Any], path: JsonPath) -> None:
         a, b = spec["endpoints"]
         endpoints = path + ("endpoints",)
-        self.known_router(a, endpoints + (0,))
-        self.known_router(b, endpoints + (1,))
+        self.known_node(a, endpoints + (0,))
+        self.known_node(b, endpoints + (1,))
         if a == b:
             self.fail(
                 path, f"a link needs two different routers, not {a} twice", line_path=endpoints
@@ -221,8 +288,8 @@ class Builder:
         value = spec[action]
         if action in ("link_down", "link_up"):
             a, b = value
-            self.known_router(a, path + (action, 0))
-            self.known_router(b, path + (action, 1))
+            self.known_node(a, path + (action, 0))
+            self.known_node(b, path + (action, 1))
             if frozenset((a, b)) not in self.links:
                 self.fail(
                     path,
@@ -232,8 +299,8 @@ class Builder:
             return m.LinkEvent(at=at, a=a, b=b, up=action == "link_up", line=line)
         if action == "link_change":
             a, b = value["endpoints"]
-            self.known_router(a, path + (action, "endpoints", 0))
-            self.known_router(b, path + (action, "endpoints", 1))
+            self.known_node(a, path + (action, "endpoints", 0))
+            self.known_node(b, path + (action, "endpoints", 1))
             if frozenset((a, b)) not in self.links:
                 self.fail(path, f"there is no link between {a} and {b} (see 'links')",
                           line_path=path + (action,))

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.net.bridge import DEFAULT_TIMEOUT as DEFAULT_BRIDGE_TIMEOUT
 from sim.pki.cs_fsm import CsState
 from sim.scenario.durations import format_duration
 
@@ -108,6 +109,23 @@ class LinkSpec:
     def endpoints(self) -> frozenset[str]:
         """The link's identity: links are undirected, so `[r1, r2]` is `[r2, r1]`."""
         return frozenset((self.a, self.b))
+
+
+@dataclass(frozen=True)
+class BridgeSpec:
+    """A pseudo-node at simulated `address` whose HTTP on `port` a real server answers.
+
+    `url` is the real server, on this host's loopback (`sim.net.bridge` checks it and
+    says how paths map); `timeout` is host seconds to connect, and again for the answer.
+    The node is linked like a router, but has no console, clock or configuration.
+    """
+
+    name: str
+    address: str
+    url: str
+    port: int = 80
+    timeout: float = DEFAULT_BRIDGE_TIMEOUT
+    line: int = 0
 
 
 # -- events ------------------------------------------------------------------------------
@@ -414,6 +432,8 @@ class Scenario:
     """Whether the end-of-run invariants are among `expectations`."""
     golden: GoldenSpec | None = None
     """The transcripts and show output compared byte for byte (`sim.scenario.golden`)."""
+    bridges: tuple[BridgeSpec, ...] = ()
+    """Simulated addresses answered by real servers on loopback (`bridge:`)."""
 
     @property
     def full_name(self) -> str:

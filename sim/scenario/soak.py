@@ -145,8 +145,8 @@ def _links(spec: dict[str, Any], path: JsonPath, builder: Builder
     targets: list[tuple[str, ...]] = []
     for index, (a, b) in enumerate(spec["links"]):
         where = path + ("links", index)
-        builder.known_router(a, where + (0,))
-        builder.known_router(b, where + (1,))
+        builder.known_node(a, where + (0,))
+        builder.known_node(b, where + (1,))
         if frozenset((a, b)) not in builder.links:
             builder.fail(where, f"there is no link between {a} and {b} (see 'links')")
         if any(frozenset(t) == frozenset((a, b)) for t in targets):

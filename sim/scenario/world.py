@@ -1,4 +1,7 @@
-"""Build the simulated world of a scenario: environment, network, routers."""
+"""Build the simulated world of a scenario: environment, network, routers, bridges.
+
+A bridge (`bridge:`) is a network node without a `Router`: it lives in `World.net` only,
+and what answers at its address is the real server of `sim.net.bridge`."""
 
 from __future__ import annotations
 
@@ -32,10 +35,13 @@ def build_world(scenario: Scenario, seed: int, key_cache: Path | None = None) ->
             net,
             spec.name,
             spec.address,
-            _clock(env, spec),
+            make_clock(env, spec),
             keysource,
             startup_config=list(spec.config),
         )
+    for bridge in scenario.bridges:
+        net.add_bridge(bridge.name, bridge.address, bridge.url, port=bridge.port,
+                       timeout=bridge.timeout)
     for link in scenario.links:
         net.add_link(link.a, link.b, latency=link.latency, loss=link.loss)
     for router in routers.values():
@@ -43,7 +49,8 @@ def build_world(scenario: Scenario, seed: int, key_cache: Path | None = None) ->
     return World(env, net, routers)
 
 
-def _clock(env: SimEnv, spec: RouterSpec) -> RouterClock:
+def make_clock(env: SimEnv, spec: RouterSpec) -> RouterClock:
+    """The router clock a `RouterSpec`'s `clock:` describes."""
     c = spec.clock
     return RouterClock(
         env,

@@ -56,6 +56,7 @@ _TEXT_PATH_SPECS = " ".join(
     (
         "name description",
         "routers.*.address routers.*.config routers.*.config.* routers.*.release",
+        "bridge.*.address bridge.*.url",
         "links.*.endpoints.*",
         "events.*.router events.*.cli events.*.cli.* events.*.input events.*.input.*",
         "events.*.link_down.* events.*.link_up.* events.*.link_change.endpoints.*",
