@@ -161,6 +161,11 @@ def _missing() -> str | None:
                                 ("scepserver", SCEPSERVER, "scep")):
         if path is None:
             return f"{tool} is not installed (Debian package `{package}`; .ci/run installs it)"
+    probe = subprocess.run([str(UNSHARE), "--net", "true"], capture_output=True, text=True,
+                           timeout=30, check=False)
+    if probe.returncode != 0:
+        # scepserver binds every interface: without a namespace of its own it must not run.
+        return f"this machine cannot make a network namespace: {probe.stderr.strip()}"
     return None
 
 
