@@ -19,10 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import sim
+from sim import serve as serving
 from sim.report import write_report
 from sim.report.write import missing_inputs
 from sim.scenario import clock_range, golden, soak
 from sim.scenario import fuzz as fuzz_types
+from sim.scenario.durations import parse_duration
 from sim.scenario.golden import GoldenFile
 from sim.scenario.loader import ScenarioError, load_scenarios
 from sim.scenario.model import Scenario
@@ -109,6 +111,80 @@ def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Pat
             console.print(f"replay: {result.replay}", markup=False)
         passed = passed and result.passed
     sys.exit(EXIT_OK if passed else EXIT_FAILED)
+
+
+@main.command()
+@click.argument("scenario_file", type=click.Path(path_type=Path))
+@click.option("--router", "routers", multiple=True,
+              help="Serve this router (repeatable; default: every router with "
+                   "'ip http server' in its startup-config).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="First port; the routers take consecutive ports (0: any free ports).")
+@click.option("--speed", type=click.FloatRange(min=0.001), default=1.0, show_default=True,
+              help="Simulated seconds per host second.")
+@click.option("--scenario-start", is_flag=True,
+              help="Start at the scenario's own 'start' instead of the host's time "
+                   "(certificates then carry the scenario's dates).")
+@click.option("--warm-up", "warm_up", default=None,
+              help="Play the scenario's first part at once (e.g. 10m, to build a "
+                   "hierarchy); simulated time meets the host clock at its end.")
+@click.option("--for", "duration", default=None,
+              help="Stop after this long (host time, e.g. 90s, 10m); default: until Ctrl-C.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Output folder (default: reports/<scenario-name>/).")
+@click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None)
+def serve(scenario_file: Path, routers: tuple[str, ...], port: int, speed: float,
+          scenario_start: bool, warm_up: str | None, duration: str | None,
+          out_dir: Path | None, key_cache: Path | None) -> None:
+    """Serve a scenario's routers on 127.0.0.1 for real SCEP clients, in host time."""
+    seconds = _duration_or_exit(duration, "--for")
+    warm_seconds = _duration_or_exit(warm_up, "--warm-up") or 0.0
+    runs = _load_or_exit(scenario_file)
+    if len(runs) > 1:
+        click.echo(f"error: {scenario_file}: a matrix file has {len(runs)} runs; serve "
+                   "one of them from a file of its own", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    scenario = runs[0]
+    out = out_dir or Path("reports") / run_folder(scenario)
+    lab = serving.live_lab(scenario, scenario_start=scenario_start, warm_up=warm_seconds,
+                           key_cache=key_cache)
+    try:
+        names = serving.routers_to_serve(lab, list(routers))
+        output = serving.LiveOutput(lab.world, out)
+    except (serving.LabError, OSError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    serving.warm(lab, warm_seconds)
+    lab.go_live(speed=speed)
+    console = _console()
+    try:
+        with serving.serving(lab, names, port) as served:
+            table = Table("router", "simulated address", "URL (127.0.0.1 only)")
+            for item in served:
+                table.add_row(item.router, item.address, item.url)
+            console.print(table)
+            console.print(f"simulated time follows the host clock ({speed:g}x); "
+                          f"output: {out}/ (written as it goes); Ctrl-C stops")
+            try:
+                serving.wait(lab, seconds)
+            except KeyboardInterrupt:
+                console.print("stopping")
+    except OSError as error:  # a port in use
+        lab.stop()
+        click.echo(f"error: cannot listen on 127.0.0.1: {error.strerror or error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    serving.finish(lab, output, out)
+    console.print(f"output folder: {out}/ (report: {out / 'report.html'})")
+
+
+def _duration_or_exit(text: str | None, option: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        click.echo(f"error: {option}: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _print_result(console: Console, result: RunResult, out: Path) -> None:
@@ -280,7 +356,6 @@ def fuzz_scenarios(count: int, seed: int, start: int, folder: Path, run_limit: s
     import time
 
     from sim.scenario import fuzz, mutants
-    from sim.scenario.durations import parse_duration
 
     try:
         limit = None if run_limit is None else parse_duration(run_limit)

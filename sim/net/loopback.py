@@ -65,7 +65,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import simpy
+
 from sim.kernel.env import SimEnv
+from sim.kernel.live import LiveClock
 from sim.net.http import HttpRequest, HttpResponse
 
 LOOPBACK = "127.0.0.1"
@@ -162,11 +165,15 @@ class LoopbackServer:
     """
 
     def __init__(self, env: SimEnv, handler: SimHandler, port: int = 0,
-                 limits: ServerLimits | None = None) -> None:
+                 limits: ServerLimits | None = None, live: LiveClock | None = None) -> None:
         self._env = env
         self._handler = handler
         self.limits = limits or ServerLimits()
-        self._sim_lock = threading.Lock()
+        self._live = live
+        """With a live clock, a request's simulated time passes in host time too: the
+        client waits as long as the router would take (see `sim.kernel.live`)."""
+        self._sim_lock: threading.Lock | threading.RLock = (
+            live.lock if live is not None else threading.Lock())
         self._state = threading.Condition()
         self._active = 0
         self._closing = False
@@ -214,11 +221,35 @@ class LoopbackServer:
     def serve(self, request: HttpRequest) -> HttpResponse:
         """Run one request through the simulation and return its response (500, 503 or
         504 when the simulation cannot answer; never raises)."""
+        if self._live is not None:
+            return self._serve_live(self._live, request)
         with self._sim_lock:
             if self._closing:
                 return _text(HTTPStatus.SERVICE_UNAVAILABLE, "server closing")
             try:
                 return self._step(request)
+            except Exception as error:  # a bug or a crashed simulated process: answer 500
+                self._env.emit(None, "loopback", "handler.error", method=request.method,
+                               target=request.target[:200], error=repr(error)[:500])
+                return _text(HTTPStatus.INTERNAL_SERVER_ERROR,
+                             "the simulated server failed to answer")
+
+    def _serve_live(self, live: LiveClock, request: HttpRequest) -> HttpResponse:
+        """The request's process runs as the live clock moves; this thread waits for it
+        without holding the simulation."""
+        with self._sim_lock:
+            if self._closing:
+                return _text(HTTPStatus.SERVICE_UNAVAILABLE, "server closing")
+            outcome = self._handler(request)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            # A failure must end this request, not the clock thread that runs the process.
+            process = self._env.process(_failure_as_value(outcome))
+        host_deadline = self.limits.simulated_deadline / live.speed + 1.0
+        answered = live.wait(process, host_deadline)
+        with self._sim_lock:
+            try:
+                return self._result(request, process, answered)
             except Exception as error:  # a bug or a crashed simulated process: answer 500
                 self._env.emit(None, "loopback", "handler.error", method=request.method,
                                target=request.target[:200], error=repr(error)[:500])
@@ -236,14 +267,21 @@ class LoopbackServer:
         limit = self._env.now + self.limits.simulated_deadline
         while not process.triggered and sim.peek() <= limit:
             sim.step()
-        if process.triggered and not process.ok:
+        return self._result(request, process, process.triggered)
+
+    def _result(self, request: HttpRequest, process: simpy.Process, answered: bool
+                ) -> HttpResponse:
+        """The response `process` produced, or 504 when it did not answer in time."""
+        if answered and process.triggered and not process.ok:
             process.defused = True  # raised here, not again when simpy processes it
             error = process.value
             raise error if isinstance(error, BaseException) else RuntimeError(repr(error))
-        if not process.triggered:
+        if not (answered and process.triggered):
             self._env.emit(None, "loopback", "handler.late", method=request.method,
                            target=request.target[:200])
             return _text(HTTPStatus.GATEWAY_TIMEOUT, "the simulated server did not answer")
+        if isinstance(process.value, Exception):
+            raise process.value
         if not isinstance(process.value, HttpResponse):
             raise TypeError(f"handler returned {type(process.value).__name__}, "
                             "not an HttpResponse")
@@ -473,6 +511,14 @@ class _Httpd(ThreadingHTTPServer):
         """socketserver prints a traceback here; record the failure instead."""
         error = sys.exc_info()[1]
         self.owner._record("error", error=repr(error)[:500])
+
+
+def _failure_as_value(outcome: Generator[Any, Any, HttpResponse]
+                      ) -> Generator[Any, Any, HttpResponse | Exception]:
+    try:
+        return (yield from outcome)
+    except Exception as error:
+        return error
 
 
 def _refuse_busy(sock: socket.socket) -> None:

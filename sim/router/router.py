@@ -152,6 +152,7 @@ class Router:
         self.running = RunningState()
         self.session = None
         self.server_host = ServerHost(self)
+        self._typing = simpy.Store(self.env.sim)  # typeahead dies with the power
 
     def spawn(self, generator: Generator[Any, Any, Any]) -> simpy.Process:
         """Run a background task of this router; a power loss or reload ends it."""
@@ -167,7 +168,6 @@ class Router:
             # At t=0 the scenario's clock spec describes the running router; later boots
             # lose the time unless the router has a hardware calendar.
             self.clock.boot()
-        self._typing = simpy.Store(self.env.sim)
         yield self.env.timeout(boot_seconds)
         self.net.set_node_up(self.name, True)
         self.running.keys = KeyStore.from_private_config(self.nvram.read("private-config"))
@@ -178,7 +178,7 @@ class Router:
         if self.running.http_server:
             self.net.listen(self.name, HTTP_PORT, self.http_handler)
         self.session = Session(self)
-        self.spawn(self._console_worker(self.session))
+        self.spawn(self._console_worker(self.session, self._typing))
         self.console_line("")
         self.console_line("Press RETURN to get started!")
         self.console_line("")
@@ -203,9 +203,13 @@ class Router:
         """Everything typed has run: the console waits at its prompt for more."""
         return not self._typing.items and bool(self._typing.get_queue)
 
-    def _console_worker(self, session: Session) -> Generator[Any, Any, None]:
-        while True:
-            typed: TypedLines = yield self._typing.get()
+    def _console_worker(self, session: Session, typing: simpy.Store
+                        ) -> Generator[Any, Any, None]:
+        """Runs what is typed at this boot's console. A `reload` typed here ends the boot
+        while this process still runs the command: it then finds itself replaced and
+        stops, leaving the next boot's console to its own worker."""
+        while self.session is session:
+            typed: TypedLines = yield typing.get()
             yield from commands.run_lines(session, *typed)
 
     def observe(self, command: str) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.kernel.live import LiveClock
 from sim.net.loopback import LoopbackServer, ServerLimits
 from sim.router.artifact_log import FolderSpill
 
@@ -33,9 +34,11 @@ KEEP_TRACE = 10_000
 def serve_router(router: Router, *, port: int = 0, limits: ServerLimits | None = None,
                  keep_artifacts: int | None = KEEP_ARTIFACTS,
                  keep_trace: int | None = KEEP_TRACE,
-                 spill_dir: Path | None = None) -> LoopbackServer:
+                 spill_dir: Path | None = None, live: LiveClock | None = None
+                 ) -> LoopbackServer:
     """A `LoopbackServer` for `router`'s HTTP server, its artifacts and the lab's trace
-    bounded to the last `keep_artifacts` / `keep_trace` (None keeps all)."""
+    bounded to the last `keep_artifacts` / `keep_trace` (None keeps all). With a `live`
+    clock, requests take the router's simulated time in host time too."""
     router.artifacts.retain(keep_artifacts, FolderSpill(spill_dir) if spill_dir else None)
     router.env.trace.retain(keep_trace)
-    return LoopbackServer(router.env, router.http_handler, port, limits)
+    return LoopbackServer(router.env, router.http_handler, port, limits, live=live)

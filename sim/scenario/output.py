@@ -73,8 +73,8 @@ class ConfinedWriter:
         return True
 
 
-def write_output(result: RunResult, out_dir: Path) -> list[str]:
-    """Write the folder; return the artifact paths (relative to `out_dir`)."""
+def clear_owned(out_dir: Path) -> None:
+    """Remove what an earlier run wrote into `out_dir` (and nothing else)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in OWNED:
         path = out_dir / name
@@ -82,23 +82,45 @@ def write_output(result: RunResult, out_dir: Path) -> list[str]:
             path.unlink()  # a link is removed, never followed
         elif path.is_dir():
             shutil.rmtree(path)
+
+
+def write_output(result: RunResult, out_dir: Path) -> list[str]:
+    """Write the folder; return the artifact paths (relative to `out_dir`)."""
+    clear_owned(out_dir)
     writer = ConfinedWriter(out_dir)
     trace = result.world.env.trace
     writer.write("trace.jsonl", trace.to_jsonl().encode("utf-8"))
     (out_dir / "transcripts").mkdir()
     for name in result.world.routers:
         writer.write(f"transcripts/{name}.txt", transcript_text(trace, name).encode("utf-8"))
-    artifacts = _write_artifacts(result, writer)
+    return finish_output(result, writer, streamed_artifacts=False)
+
+
+def finish_output(result: RunResult, writer: ConfinedWriter, *,
+                  streamed_artifacts: bool) -> list[str]:
+    """The final certificates and CRLs, the run's artifacts (unless they were written as
+    the run went: a live lab) and `summary.json`; returns the artifact paths."""
+    artifacts = _write_artifacts(result, writer, run_files=not streamed_artifacts)
+    if streamed_artifacts:
+        artifacts = sorted({*artifacts, *_files_under(writer.root, "artifacts")})
     summary = build_summary(result, artifacts)
     if writer.refused:
         summary["refused_paths"] = sorted(writer.refused)
-    (out_dir / "summary.json").write_text(
+    (writer.root / "summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     return artifacts
 
 
-def _write_artifacts(result: RunResult, writer: ConfinedWriter) -> list[str]:
+def _files_under(root: Path, folder: str) -> list[str]:
+    base = root / folder
+    if not base.is_dir():
+        return []
+    return [path.relative_to(root).as_posix() for path in base.rglob("*") if path.is_file()]
+
+
+def _write_artifacts(result: RunResult, writer: ConfinedWriter, *, run_files: bool
+                     ) -> list[str]:
     written: list[str] = []
     for name, router in result.world.routers.items():
         files: dict[str, bytes] = {}
@@ -115,8 +137,9 @@ def _write_artifacts(result: RunResult, writer: ConfinedWriter) -> list[str]:
                                                          for c in tp.ca_chain)
             if tp.id_cert is not None:
                 files[f"{tp.name}.cert.pem"] = x509util.cert_pem(tp.id_cert)
-        for name_, data in router.artifacts:
-            files[f"run/{name_}"] = data
+        if run_files:
+            for name_, data in router.artifacts:
+                files[f"run/{name_}"] = data
         for filename in sorted(files):
             relative = f"artifacts/{name}/{filename}"
             if writer.write(relative, files[filename]):

@@ -8,7 +8,7 @@ End-of-run invariants (`InvariantExpect`) are judged by `sim.scenario.invariants
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,8 +74,7 @@ def run_scenario(
         start=scenario.start.isoformat(),
         duration=scenario.duration,
     )
-    for event in scenario.events:
-        env.process(_at(world, event.at, lambda e=event: _apply(world, e)))
+    schedule_events(world, scenario.events)
     timed: list[ExpectationResult] = []
     for expectation in scenario.expectations:
         if expectation.at is not None:
@@ -88,6 +87,12 @@ def run_scenario(
     results = sorted(timed + final, key=lambda r: order[id(r.expectation)])
     env.emit(None, "scenario", "end", passed=all(r.passed for r in results))
     return RunResult(scenario, seed, world, results)
+
+
+def schedule_events(world: World, events: Iterable[Event]) -> None:
+    """Play each event at its time (simulated seconds since the start)."""
+    for event in events:
+        world.env.process(_at(world, event.at, lambda e=event: apply_event(world, e)))
 
 
 def _at(world: World, when: float, action: Any) -> Generator[Any, Any, None]:
@@ -111,7 +116,8 @@ def _check(world: World, expectation: Expectation) -> ExpectationResult:
     return result
 
 
-def _apply(world: World, event: Event) -> None:
+def apply_event(world: World, event: Event) -> None:
+    """Do what a scenario event says, now."""
     env = world.env
     env.emit(
         getattr(event, "router", None), "scenario", "event", what=event.describe(), line=event.line
