@@ -33,7 +33,7 @@ from sim.router.cli_grammar import (
     compile_pattern,
 )
 
-__all__ = ["Empty", "Grammar", "Match", "ParseError"]
+__all__ = ["Empty", "Grammar", "Match", "NextToken", "ParseError", "Position"]
 
 NO_KEYWORD = "no"
 
@@ -102,6 +102,34 @@ class ParseError:
         start = len(self.line) - len(self.line.lstrip())
         typed = self.line[start : self.column + len(self.token)]
         return [f'% Ambiguous command:  "{typed}"']
+
+
+@dataclass(frozen=True, slots=True)
+class NextToken:
+    """A token that may come next: a `keyword`, or an argument `arg_name` of `arg_type`.
+
+    `path` is the full keywords typed before it (a leading `no` included), which is what
+    `?` help looks its description up by.
+    """
+
+    path: tuple[str, ...]
+    keyword: str | None = None
+    arg_name: str | None = None
+    arg_type: ArgType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """What may follow a line's tokens, read from the trie `parse` walks (see `position`).
+
+    `complete`: the line is a command as typed (`?` help's `<cr>`). `open_lines`: LINE
+    arguments that took the rest of the line, as (keyword path, argument name, column
+    where the argument starts).
+    """
+
+    tokens: tuple[NextToken, ...]
+    complete: bool
+    open_lines: tuple[tuple[tuple[str, ...], str, int], ...]
 
 
 class _Terminal(NamedTuple):
@@ -255,6 +283,30 @@ class Grammar:
         if tokens and can_end:
             placeholders.append("<cr>")
         return words + placeholders
+
+    def position(self, line: str) -> Position | ParseError:
+        """Every token that may follow all of `line`'s words, or the error at one of them.
+
+        The same walk as `parse`, so `?` help built on it lists exactly what parses:
+        each keyword once per keyword path, arguments in declaration order.
+        """
+        tokens = [(m.start(), m.group()) for m in _TOKEN_RE.finditer(line)]
+        walk = self._walk(line, tokens)
+        if walk.error is not None:
+            return walk.error
+        found: dict[NextToken, None] = {}
+        for node, _args, words in walk.states:
+            for word in node.keywords:
+                found[NextToken(words, keyword=word)] = None
+            for name, arg_type, _child in node.args:
+                found[NextToken(words, arg_name=name, arg_type=arg_type)] = None
+        end = len(line.rstrip())
+        open_lines = {
+            (words, args[-1][0], end - len(str(args[-1][1]))): None
+            for _node, args, words in walk.rest
+        }
+        complete = any(state[0].terminal is not None for state in (*walk.states, *walk.rest))
+        return Position(tuple(found), bool(tokens) and complete, tuple(open_lines))
 
     # --- internals ---------------------------------------------------------------------
 

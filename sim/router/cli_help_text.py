@@ -1,0 +1,326 @@
+"""The one-line descriptions `?` help prints beside each keyword and argument.
+
+IOS prints `  crypto  Encryption module`: the token, then what it does. pkilab keeps those
+texts here, apart from the grammar, keyed by CLI mode and by *keyword path*: the full
+keywords typed before the token, then the token itself (an argument as `<name>`, its
+pattern name). A leading `no` is not part of the key: IOS describes `no hostname` with
+`hostname`'s text. A key may also be a tail of the path, down to the token alone, which
+then describes the token wherever the path ends that way, unless a longer key says
+otherwise (arguments are not keywords, so `crypto pki server CA grant` is keyed
+`crypto pki server grant`, or `grant`):
+
+    "crypto pki server"  EXEC `crypto pki server ?` (the request desk)
+    "show crypto pki server"  `show crypto pki server ?`, not the request desk
+    "pkcs10 terminal"    `terminal` after `... request pkcs10`
+    "modulus"            `modulus` after any mix of `crypto key generate rsa` options
+
+Provenance. No help text was ever captured in pkilab's reference notes (the feature guide
+quotes no `?` output), so every text here is recalled, not checked against a router:
+`ios(...)` marks IOS's own wording as it is widely printed in Cisco documentation and lab
+transcripts (`show  Show running system information`); `guess(...)` marks pkilab's
+wording in IOS's style where the real text is not known. tests/test_cli_help.py lists
+the guessed ones, so replacing one with a verified text shows up in review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.router.console import Mode
+
+__all__ = ["HEADERS", "TEXTS", "HelpText", "generic_text", "lookup", "lookup_key"]
+
+
+@dataclass(frozen=True, slots=True)
+class HelpText:
+    """A description, and whether it is IOS's own wording (`ios`) or pkilab's (`guess`)."""
+
+    text: str
+    ios: bool
+
+
+def ios(text: str) -> HelpText:
+    """IOS's wording, as recalled from Cisco documentation and router transcripts."""
+    return HelpText(text, True)
+
+
+def guess(text: str) -> HelpText:
+    """pkilab's wording where IOS's is not known."""
+    return HelpText(text, False)
+
+
+HEADERS: dict[Mode, HelpText] = {
+    Mode.USER_EXEC: ios("Exec commands:"),
+    Mode.EXEC: ios("Exec commands:"),
+    Mode.CONFIG: ios("Configure commands:"),
+    Mode.TRUSTPOINT: guess("CA trustpoint configuration commands:"),
+    Mode.CS_SERVER: guess("Certificate server configuration commands:"),
+    Mode.CERT_CHAIN: guess("Certificate chain configuration commands:"),
+}
+"""The line IOS prints above the list when `?` is typed at an empty prompt."""
+
+
+_EXEC: dict[str, HelpText] = {
+    # top level
+    "clock": ios("Manage the system clock"),
+    "configure": ios("Enter configuration mode"),
+    "copy": ios("Copy from one file to another"),
+    "crypto": ios("Encryption related commands."),
+    "debug": ios("Debugging functions (see also 'undebug')"),
+    "dir": ios("List files on a filesystem"),
+    "disable": ios("Turn off privileged commands"),
+    "enable": ios("Turn on privileged commands"),
+    "erase": ios("Erase a filesystem"),
+    "exit": ios("Exit from the EXEC"),
+    "logout": ios("Exit from the EXEC"),
+    "no": ios("Disable debugging functions"),
+    "reload": ios("Halt and perform a cold restart"),
+    "show": ios("Show running system information"),
+    "undebug": ios("Disable debugging functions (see also 'debug')"),
+    "write": ios("Write running configuration to memory, network, or terminal"),
+    # clock, configure, copy, dir, erase, write
+    "clock set": ios("Set the time and date"),
+    "clock set <time>": ios("Current Time"),
+    "clock set <day>": ios("Day of the month"),
+    "clock set <month>": ios("Month of the year"),
+    "clock set <year>": ios("Year"),
+    "configure terminal": ios("Configure from the terminal"),
+    "copy running-config": ios("Copy from current system configuration"),
+    "copy running-config startup-config": ios("Copy to startup configuration"),
+    "dir <fs>": guess("Filesystem to list (nvram:)"),
+    "erase <fs>": guess("Filesystem to erase (nvram: or startup-config)"),
+    "write erase": ios("Erase NV memory"),
+    "write memory": ios("Write to NV memory"),
+    # debug
+    "debug all": ios("Enable all debugging"),
+    "debug crypto": guess("Cryptographic subsystem"),
+    "debug crypto pki": guess("Public Key Infrastructure debugging"),
+    "debug crypto pki server": guess("Certificate Server debugging"),
+    "debug crypto pki transactions": guess("PKI transaction debugging"),
+    "undebug all": ios("Disable all debugging"),
+    # show
+    "show clock": ios("Display the system clock"),
+    "show crypto": ios("Encryption module"),
+    "show crypto key": ios("Show long term public keys"),
+    "show crypto key mypubkey": ios("Show public keys associated with this router"),
+    "show crypto key mypubkey rsa": ios("Show RSA public keys"),
+    "show crypto key mypubkey rsa <label>": guess("Key pair label"),
+    "show crypto pki": guess("Show PKI"),
+    "show crypto pki certificates": guess("Show certificates"),
+    "show crypto pki certificates <name>": guess("Trustpoint Name"),
+    "show crypto pki crls": guess("Show Certificate Revocation Lists"),
+    "show crypto pki server": guess("Show Certificate Server status"),
+    "show crypto pki server <name>": guess("Certificate Server name"),
+    "show crypto pki server crl": guess("Show the Certificate Server's current CRL"),
+    "show crypto pki server requests": guess("Show the enrollment request database"),
+    "show crypto pki trustpoints": guess("Show trustpoints"),
+    "show crypto pki trustpoints <name>": guess("Trustpoint Name"),
+    "show debugging": ios("State of each debugging option"),
+    "show ip": ios("IP information"),
+    "show ip http": ios("HTTP information"),
+    "show ip http server": guess("HTTP server information"),
+    "show ip http server status": guess("HTTP server status information"),
+    "show running-config": ios("Current operating configuration"),
+    "show startup-config": ios("Contents of startup configuration"),
+    # the certificate server's request desk
+    "crypto pki": guess("Public Key components"),
+    "crypto pki server": guess("Certificate Server operations"),
+    "crypto pki server <name>": guess("Certificate Server name"),
+    "grant": guess("Grant enrollment requests"),
+    "reject": guess("Reject enrollment requests"),
+    "remove": guess("Remove enrollment requests"),
+    "all": guess("All pending enrollment requests"),
+    "<id>": guess("Enrollment request ID"),
+    "info": guess("Display Certificate Server information"),
+    "info crl": guess("Display the current CRL"),
+    "info requests": guess("Display the enrollment request database"),
+    "revoke": guess("Revoke a certificate"),
+    "revoke <serial>": guess("Serial number of the certificate (hex, 0x optional)"),
+    "request": guess("Enter an enrollment request by hand"),
+    "request pkcs10": guess("PKCS10 enrollment request"),
+    "pkcs10 terminal": guess("Paste the request at the terminal"),
+    "terminal pem": guess("PEM formatted request"),
+    "terminal base64": guess("Base64 encoded request"),
+}
+
+_CONFIG_EXITS: dict[str, HelpText] = {
+    "do": ios("To run exec commands in config mode"),
+    "do <line>": ios("Exec Command"),
+    "end": ios("Exit from configure mode"),
+    "no": ios("Negate a command or set its defaults"),
+}
+
+_CONFIG: dict[str, HelpText] = {
+    **_CONFIG_EXITS,
+    "exit": ios("Exit from configure mode"),
+    "hostname": ios("Set system's network name"),
+    "hostname <name>": ios("This system's network name"),
+    "version": guess("Version of the software that saved this configuration"),
+    "version <version>": guess("Version number"),
+    "service": ios("Modify use of network based services"),
+    "service timestamps": ios("Timestamp debug/log messages"),
+    "service timestamps debug": ios("Timestamp debug messages"),
+    "service timestamps log": ios("Timestamp log messages"),
+    "datetime": ios("Timestamp with date and time"),
+    "msec": ios("Include milliseconds in timestamp"),
+    # ip
+    "ip": ios("Global IP configuration subcommands"),
+    "ip domain": ios("IP DNS Resolver"),
+    "ip domain lookup": ios("Enable IP Domain Name System hostname translation"),
+    "ip domain name": ios("Define the default domain name"),
+    "ip domain name <name>": ios("Default domain name"),
+    "ip domain-lookup": ios("Enable IP Domain Name System hostname translation"),
+    "ip domain-name": ios("Define the default domain name"),
+    "ip domain-name <name>": ios("Default domain name"),
+    "ip host": ios("Add an entry to the ip hostname table"),
+    "ip host <host>": ios("Name of host"),
+    "ip host <addr>": ios("Host IP address"),
+    "ip http": ios("HTTP server configuration"),
+    "ip http server": ios("Enable HTTP server"),
+    # crypto pki
+    "crypto": ios("Encryption module"),
+    "crypto pki": ios("Public Key components"),
+    "crypto pki authenticate": ios("Get the certificate authority certificate"),
+    "crypto pki authenticate <tp>": guess("Trustpoint Name"),
+    "crypto pki certificate": guess("Actions on certificates"),
+    "crypto pki certificate chain": guess("Enter a trustpoint's certificate chain"),
+    "crypto pki certificate chain <name>": guess("Trustpoint Name"),
+    "crypto pki crl": guess("Certificate Revocation List"),
+    "crypto pki crl request": guess("Request a CRL from the CA"),
+    "crypto pki crl request <tp>": guess("Trustpoint Name"),
+    "crypto pki enroll": ios("Request a certificate from a CA"),
+    "crypto pki enroll <tp>": guess("Trustpoint Name"),
+    "crypto pki server": ios("Enable IOS Certificate Server"),
+    "crypto pki server <name>": guess("Certificate Server name"),
+    "crypto pki trustpoint": ios("Define a CA trustpoint"),
+    "crypto pki trustpoint <name>": ios("Trustpoint Name"),
+    # crypto key generate rsa [general-keys] [label L] [exportable] [modulus N]
+    "crypto key": ios("Long term key operations"),
+    "crypto key generate": ios("Generate new keys"),
+    "crypto key generate rsa": ios("Generate RSA keys"),
+    "general-keys": ios("Generate a general purpose RSA key pair for signing and encryption"),
+    "label": ios("Provide a label"),
+    "<label>": guess("RSA key pair label"),
+    "exportable": ios("Allow the key to be exported"),
+    "modulus": ios("Provide number of modulus bits on the command line"),
+    "<bits>": guess("Size of the key modulus"),
+}
+
+_TRUSTPOINT: dict[str, HelpText] = {
+    **_CONFIG_EXITS,
+    "exit": guess("Exit from ca-trustpoint configuration mode"),
+    "auto-enroll": guess("Renew the certificate automatically"),
+    "auto-enroll <percent>": guess("Percentage of the certificate's lifetime to renew at"),
+    "enrollment": guess("Enrollment parameters"),
+    "enrollment retry": guess("Polling parameters"),
+    "enrollment retry count": guess("Number of times to poll"),
+    "enrollment retry count <count>": guess("Number of polls"),
+    "enrollment retry period": guess("Time between polls"),
+    "enrollment retry period <minutes>": guess("Minutes between polls"),
+    "enrollment url": guess("CA server enrollment URL"),
+    "enrollment url <url>": guess("http://CA-name[:port][/path]"),
+    "revocation-check": guess("Revocation checking options"),
+    "revocation-check crl": guess("Check revocation with a CRL"),
+    "revocation-check none": guess("Ignore revocation status"),
+    "revocation-check ocsp": guess("Check revocation with OCSP"),
+    "rsakeypair": guess("Specify the key pair"),
+    "rsakeypair <label>": guess("Key pair label"),
+    "rsakeypair <bits>": guess("Size of the key modulus if the key is generated"),
+    "subject-name": guess("Subject name to request"),
+    "subject-name <dn>": guess("Distinguished name, e.g. CN=router.lab,O=Lab"),
+}
+
+_CS_SERVER: dict[str, HelpText] = {
+    **_CONFIG_EXITS,
+    "exit": guess("Exit from certificate server configuration mode"),
+    "database": guess("Certificate Server database options"),
+    "database archive": guess("Archive the CA key and certificate"),
+    "database archive pem": guess("Archive in PEM format"),
+    "database archive pkcs12": guess("Archive in PKCS12 format"),
+    "database level": guess("What the database stores about each certificate"),
+    "database level complete": guess("Each issued certificate in full"),
+    "database level minimum": guess("Only what is needed to issue unique serial numbers"),
+    "database level names": guess("Serial number and subject name"),
+    "database url": guess("Where the database files are kept"),
+    "database url <url>": guess("Database location (nvram:)"),
+    "grant": guess("Enrollment request grant options"),
+    "grant auto": guess("Grant all requests automatically"),
+    "grant none": guess("Reject all requests automatically"),
+    "hash": guess("Hash algorithm to sign with"),
+    "hash md5": guess("MD5"),
+    "hash sha1": guess("SHA-1"),
+    "hash sha256": guess("SHA-256"),
+    "hash sha384": guess("SHA-384"),
+    "hash sha512": guess("SHA-512"),
+    "issuer-name": guess("The CA's distinguished name"),
+    "issuer-name <dn>": guess("Distinguished name, e.g. CN=Lab CA,O=Lab"),
+    "lifetime": guess("Lifetimes of certificates, CRLs and requests"),
+    "lifetime ca-certificate": guess("Lifetime of the CA certificate"),
+    "lifetime ca-certificate <days>": guess("Days"),
+    "lifetime certificate": guess("Lifetime of issued certificates"),
+    "lifetime certificate <days>": guess("Days"),
+    "lifetime crl": guess("Lifetime of the CRL"),
+    "lifetime enrollment-request": guess("How long a request is kept"),
+    "<hours>": guess("Hours"),
+    "<minutes>": guess("Minutes"),
+    "mode": guess("Certificate Server mode"),
+    "mode sub-cs": guess("Subordinate certificate server"),
+    "shutdown": guess("Shut down the certificate server"),
+}
+
+_CERT_CHAIN: dict[str, HelpText] = {
+    "certificate": guess("A certificate, in hex, up to 'quit'"),
+    "certificate ca": guess("The CA certificate"),
+    "<serial>": guess("Certificate serial number (hex)"),
+    "exit": guess("Exit from certificate chain configuration mode"),
+}
+
+TEXTS: dict[Mode, dict[str, HelpText]] = {
+    Mode.USER_EXEC: _EXEC,
+    Mode.EXEC: _EXEC,
+    Mode.CONFIG: _CONFIG,
+    Mode.TRUSTPOINT: _TRUSTPOINT,
+    Mode.CS_SERVER: _CS_SERVER,
+    Mode.CERT_CHAIN: _CERT_CHAIN,
+}
+
+
+def lookup_key(mode: Mode, path: tuple[str, ...], token: str) -> str | None:
+    """The key of `mode`'s table that describes `token` (a keyword, or `<name>` for an
+    argument) after `path`: the longest one that ends the path; None when none does."""
+    table = TEXTS.get(mode, {})
+    if path[:1] == ("no",):
+        path = path[1:]
+    for start in range(len(path) + 1):
+        key = " ".join((*path[start:], token))
+        if key in table:
+            return key
+    return None
+
+
+def lookup(mode: Mode, path: tuple[str, ...], token: str) -> HelpText | None:
+    """The text for `token` after `path` (see `lookup_key`)."""
+    key = lookup_key(mode, path, token)
+    return None if key is None else TEXTS[mode][key]
+
+
+_GENERIC_ARGUMENTS = {
+    "WORD": "Name",
+    "LINE": "Text",
+    "A.B.C.D": "IP address",
+    "hh:mm:ss": "Time",
+    "MONTH": "Month",
+}
+
+
+def generic_text(token: str, shown: str | None = None) -> str:
+    """A plain description for a token the tables do not know (a command added later).
+
+    `shown` is how an argument is displayed (`WORD`, `<1-100>`); keywords pass None.
+    tests/test_cli_help.py fails while any command of pkilab's grammar falls back here.
+    """
+    if shown is None:
+        return token.replace("-", " ").capitalize()
+    if shown.startswith("<"):
+        return "Number"
+    return _GENERIC_ARGUMENTS.get(shown, "Value")
