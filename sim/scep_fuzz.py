@@ -38,8 +38,8 @@ from sim.net.http import HttpRequest, HttpResponse
 from sim.net.topology import Network
 from sim.pki.ca_requests import RequestState
 from sim.pki.keys import KeySource, default_cache_dir
-from sim.pki.scep_client import IOS_USER_AGENT
 from sim.pki.scep_fuzz import Answer, ServiceTarget, Tally, Target, fuzz
+from sim.pki.scep_http import IOS_USER_AGENT
 from sim.pki.scep_mutants import Sample
 from sim.router.router import Router
 

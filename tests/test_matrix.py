@@ -110,7 +110,7 @@ events:
     assert (change.at, change.loss) == (60.0, 0.0)
     assert isinstance(change.loss, int | float) and http.on is True
     assert cli.lines == ("ip http on # loss 0 at 1m, literal ${start}",)
-    assert cli.input == ("on",)  # free text gets the value as written, not YAML's True
+    assert cli.input == (m.Answer("on"),)  # free text gets the value as written, not YAML's True
     last = runs[-1]
     assert last.variant == "start=90,loss=0.25,http=off"
     assert (last.events[0].at, last.events[0].loss) == (90.0, 0.25)

@@ -131,7 +131,7 @@ def test_valid_event_fields(scenario: m.Scenario) -> None:
     )
     assert ev[2].lines[-2:] == (" mode sub-cs", " no shutdown")
     # `yes` is an answer to "[yes/no]:", not YAML's boolean True.
-    assert ev[2].input == ("cisco123", "cisco123", "yes")
+    assert ev[2].input == tuple(map(m.Answer, ("cisco123", "cisco123", "yes")))
     assert ev[1] == m.ClockSetEvent(60.0, "sub", datetime(2005, 1, 6, 20, 56, tzinfo=UTC), 52)
     assert ev[3] == m.LinkEvent(120.0, "sub", "root", False, 53)
     assert ev[4].up is True

@@ -52,6 +52,9 @@ class RouterClock:
         self._base_wall = _utc(value)
         self._base_t = env.now
         self._listeners: list[ClockListener] = []
+        self.last_step = timedelta(0)
+        """How far the latest discontinuity moved the reading (a listener's way to keep
+        an interval timer's wait unchanged across `clock set` or a jump)."""
 
     # -- reading -------------------------------------------------------------------
     def now(self) -> datetime:
@@ -108,6 +111,7 @@ class RouterClock:
             self._notify("boot")
 
     def _rebase(self, wall: datetime) -> None:
+        self.last_step = wall - self.now()
         self._base_wall = wall
         self._base_t = self._env.now
 

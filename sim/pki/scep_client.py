@@ -19,10 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from sim.pki import scep, x509util
+from sim.pki.scep_http import SCEP_PATH
 
-SCEP_PATH = "/cgi-bin/pkiclient.exe"
-"""IOS appends `/cgi-bin/pkiclient.exe` to the trustpoint's enrollment URL."""
-IOS_USER_AGENT = "Mozilla/4.0 (compatible; MSIE 5.0; Cisco PKI)"
 SIGNER_BACKDATE = timedelta(minutes=5)
 """Peers check signingTime against the signer's validity (scep.md P8): backdate it."""
 
@@ -40,22 +38,9 @@ def scep_endpoint(enrollment_url: str) -> ScepEndpoint:
     if parts.scheme.lower() != "http" or not parts.hostname:
         raise ValueError(f"{enrollment_url} is not an http:// enrollment URL")
     base = parts.path.rstrip("/")
-    if base.endswith("/cgi-bin/pkiclient.exe"):
-        base = base[: -len("/cgi-bin/pkiclient.exe")]
+    if base.endswith(SCEP_PATH):
+        base = base[: -len(SCEP_PATH)]
     return ScepEndpoint(parts.hostname, parts.port or 80, base + SCEP_PATH)
-
-
-def ca_certificates(content_type: str, body: bytes) -> list[x509.Certificate]:
-    """A GetCACert answer: one DER certificate, or a degenerate PKCS#7 chain (CA first)."""
-    kind = content_type.split(";")[0].strip().lower()
-    if kind == scep.CONTENT_TYPES["ca"]:
-        return [x509util.load_cert(body)]
-    if kind in (scep.CONTENT_TYPES["ca_ra"], "application/x-x509-ra-ca-certs"):
-        certs, _crls = scep.parse_degenerate(body)
-        if not certs:
-            raise ValueError("the CA/RA certificate chain is empty")
-        return certs
-    raise ValueError(f"unexpected Content-Type {content_type!r} for a CA certificate")
 
 
 @dataclass(frozen=True)

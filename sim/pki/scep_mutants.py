@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from asn1crypto import parser
 
 from sim.pki import scep
-
-SCEP_PATH = "/cgi-bin/pkiclient.exe"
+from sim.pki.scep_http import SCEP_PATH, pki_operation_request
 
 FAIL_NAMES = {
     scep.FailInfo.BAD_ALG: "badAlg",
@@ -53,12 +52,9 @@ class Sample:
 
     def target(self) -> str:
         """The request target (`path?query`) an HTTP client would send."""
-        query = self.query
-        if query is None:
-            query = "operation=PKIOperation"
-            if self.method != "POST":
-                query += "&message=" + scep.encode_get_message(self.der)
-        return f"{self.path}?{query}"
+        if self.query is not None:
+            return f"{self.path}?{self.query}"
+        return pki_operation_request(self.path, self.der, post=self.method == "POST").target
 
 
 @dataclass(frozen=True)

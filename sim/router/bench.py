@@ -37,10 +37,17 @@ from sim.net.topology import Network
 from sim.pki import scep
 from sim.pki.keys import KeySource, default_cache_dir
 from sim.pki.scep_client import Enrollment
+from sim.pki.scep_http import (
+    GET_CA_CAPS,
+    GET_CA_CERT,
+    SCEP_PATH,
+    ScepHttpRequest,
+    get_request,
+    pki_operation_request,
+)
 from sim.router.router import Router
 from sim.router.serving import serve_router
 
-SCEP_PATH = "/cgi-bin/pkiclient.exe"
 START = datetime(2005, 1, 6, 21, tzinfo=UTC)
 ENABLE_CA = ("enable", "configure terminal", "crypto pki server ca", "grant auto",
              "no shutdown", "end")
@@ -72,28 +79,28 @@ def enabled_ca() -> Router:
 
 
 def _requests(ca_cert: x509.Certificate, pool: int, keysource: KeySource, now: datetime
-              ) -> list[tuple[str, str, bytes]]:
-    """The request cycle: (method, target, body)."""
+              ) -> list[ScepHttpRequest]:
+    """The request cycle: GetCACert, GetCACaps and a POSTed PKCSReq per enrollment."""
     rng = random.Random(7)
-    cycle: list[tuple[str, str, bytes]] = []
+    cycle: list[ScepHttpRequest] = []
     for index in range(pool):
         key = keysource.get(f"bench-client-{index}", 1024)
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"c{index}.lab")])
         enrollment = Enrollment("tp", key, subject, ca_cert, scep.RFC_8894, rng.randbytes, now)
-        cycle += [("GET", f"{SCEP_PATH}?operation=GetCACert&message=ca", b""),
-                  ("GET", f"{SCEP_PATH}?operation=GetCACaps&message=ca", b""),
-                  ("POST", f"{SCEP_PATH}?operation=PKIOperation", enrollment.pkcs_req(now))]
+        cycle += [get_request(SCEP_PATH, GET_CA_CERT, "ca"),
+                  get_request(SCEP_PATH, GET_CA_CAPS, "ca"),
+                  pki_operation_request(SCEP_PATH, enrollment.pkcs_req(now), post=True)]
     return cycle
 
 
-def _client(port: int, work: list[tuple[str, str, bytes]], statuses: Counter[str],
+def _client(port: int, work: list[ScepHttpRequest], statuses: Counter[str],
             lock: threading.Lock) -> None:
     seen: Counter[str] = Counter()
-    for method, target, body in work:
+    for request in work:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
-            headers = {"Content-Type": scep.CONTENT_TYPES["pki"]} if body else {}
-            connection.request(method, target, body=body or None, headers=headers)
+            connection.request(request.method, request.target, body=request.body or None,
+                               headers=dict(request.headers))
             reply = connection.getresponse()
             reply.read()
             seen[str(reply.status)] += 1

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any, cast
 from sim.pki import x509util
 from sim.pki.cs_server import CertificateServer
 from sim.router.cli_parser import Empty, Grammar, Match, ParseError
-from sim.router.console import COMMAND_GAP, SUBMODES, AbortCommand, Mode, Session
+from sim.router.console import (
+    COMMAND_GAP,
+    SUBMODES,
+    AbortCommand,
+    Answer,
+    Mode,
+    Session,
+)
 from sim.router.handlers_config import CONFIG_COMMANDS, CS_COMMANDS, TRUSTPOINT_COMMANDS
 from sim.router.handlers_exec import EXEC_COMMANDS, USER_EXEC_COMMANDS
 from sim.router.handlers_pki import not_run_at_boot
@@ -164,18 +171,27 @@ def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
 
 
 # -- running lines -------------------------------------------------------------------------
-def run_lines(s: Session, lines: Iterable[str], answers: Iterable[str] = ()
-              ) -> Generator[Any, Any, None]:
-    """An operator types `lines`, `COMMAND_GAP` apart; `answers` wait for the prompts."""
+def run_lines(s: Session, lines: Iterable[str], answers: Iterable[Answer] = (),
+              batch: int | None = None) -> Generator[Any, Any, None]:
+    """An operator types `lines`, `COMMAND_GAP` apart; `answers` wait for the prompts.
+
+    `batch` numbers the lines when a live console records them (`console/typed`): the
+    questions they raise may then wait for the keyboard, and the answers name the batch.
+    """
     s.answers.extend(answers)
-    first = True
-    for line in lines:
-        if not first:
-            yield s.router.env.timeout(COMMAND_GAP)
-        first = False
-        yield from run_line(s, line)
+    s.batch = batch
+    try:
+        first = True
+        for line in lines:
+            if not first:
+                yield s.router.env.timeout(COMMAND_GAP)
+            first = False
+            yield from run_line(s, line)
+    finally:
+        s.batch = None
     if s.answers:
-        s.router.emit("console", "input.unused", answers=list(s.answers))
+        s.router.emit("console", "input.unused",
+                      answers=["^C" if a.ctrl_c else a.text for a in s.answers])
         s.answers.clear()
 
 

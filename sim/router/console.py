@@ -7,18 +7,29 @@ an invisible observer). `sim.router.commands` reads each line into it and runs t
 handler. Handlers may be simpy generators: they ask interactive questions through
 `ask()` (answered from the scenario's `input`) and spend simulated time.
 
-Answers and missing answers: an answer arrives `ANSWER_DELAY` after its prompt. When the
-scenario has no answer left, the operator is taken to press Return (an empty answer), and
-the trace records `input.missing`, so a scenario that forgot an answer shows IOS's own
-reaction to an empty one (`% Aborted.`, `% Please answer 'yes' or 'no'.`, the default).
+Answers and missing answers: an answer arrives `after` seconds after its prompt
+(`Answer.after`), `ANSWER_DELAY` when it does not say. When the scenario has no answer
+left, the operator is taken to press Return (an empty answer), and the trace records
+`input.missing`, so a scenario that forgot an answer shows IOS's own reaction to an empty
+one (`% Aborted.`, `% Please answer 'yes' or 'no'.`, the default).
+
+A live console (`Router.set_live_console`) has a person at the keyboard instead: a
+question with no scenario answer left waits, while simulated time runs, until the person
+answers (`Router.answer`) or presses Ctrl-C (`Router.interrupt_question`); the trace
+records each such answer (`console/answer`, with how long it took) so that the session
+replays (`sim.scenario.session_record`).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Generator, Iterable
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
+
+import simpy
 
 from sim.router.cli_parser import ParseError
 
@@ -28,7 +39,9 @@ if TYPE_CHECKING:
 COMMAND_GAP = 1.0
 """Seconds between two typed command lines."""
 ANSWER_DELAY = 2.0
-"""Seconds a person takes to answer a prompt."""
+"""Seconds a person takes to answer a prompt, unless the answer says (`Answer.after`)."""
+PASTE_GAP = 0.05
+"""Seconds between two pasted lines (a terminal pasting text line by line)."""
 
 
 class Mode(Enum):
@@ -48,6 +61,84 @@ class AbortCommand(Exception):
     """The operator gave up on a prompt; the command ends with nothing more done."""
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What the operator types at one prompt: a scenario `input` item, or a live answer.
+
+    `text` is the line typed ("" is a bare Return). `after` is how many seconds after the
+    prompt it is typed; None means `ANSWER_DELAY` at a question and, for a pasted line, at
+    once. `ctrl_c` is Ctrl-C pressed instead of a line (`text` is then ""): the command
+    is abandoned.
+    """
+
+    text: str = ""
+    after: float | None = None
+    ctrl_c: bool = False
+
+    def __post_init__(self) -> None:
+        # A malformed answer would stall or rewind the console; the loader already checks
+        # what a file says, this guards the model built by code (a lab, a recorder).
+        if self.after is not None and not (math.isfinite(self.after) and self.after >= 0):
+            raise ValueError(f"an answer's delay must be 0 or more seconds, not {self.after}")
+        if self.ctrl_c and self.text:
+            raise ValueError("a Ctrl-C answer has no text")
+
+    @classmethod
+    def of(cls, item: Answer | str) -> Answer:
+        """`item` as an Answer: a plain string is typed `ANSWER_DELAY` after its prompt."""
+        return item if isinstance(item, Answer) else cls(item)
+
+    def record(self) -> dict[str, Any]:
+        """This answer as the trace records it: `text`, then `after` and `ctrl_c` when
+        they are not the defaults."""
+        record: dict[str, Any] = {"text": self.text}
+        if self.after is not None:
+            record["after"] = self.after
+        if self.ctrl_c:
+            record["ctrl_c"] = True
+        return record
+
+    def delay(self, default: float) -> float:
+        """Seconds from the prompt to this answer: `after`, else `default`."""
+        return default if self.after is None else self.after
+
+
+@dataclass(frozen=True)
+class ConsoleQuestion:
+    """A live console waiting for the person at the keyboard (`Router.console_question`).
+
+    `text` is the prompt as printed ("" for a line of a paste, such as a PKCS#10 request
+    after `crypto pki server NAME request pkcs10 terminal`); `secret` says IOS does not
+    echo what is typed (passwords), so a terminal should not show it either; `since` is
+    the simulated time the question was asked.
+    """
+
+    text: str
+    secret: bool
+    paste: bool
+    since: float
+
+
+@dataclass
+class _Waiting:
+    question: ConsoleQuestion
+    event: simpy.Event
+    """Succeeds with the typed line, or None for Ctrl-C."""
+
+
+def elapsed(since: float, now: float) -> float:
+    """`now - since` as the shortest decimal that, added to `since`, gives `now` back.
+
+    A recorded answer is replayed `after` seconds after its question, so that sum must be
+    exactly the instant it was typed at; a plain difference of floats (13.370000000000001)
+    is exact only by luck, and reads badly in a saved scenario file.
+    """
+    exact = now - since
+    candidates = [round(exact, digits) for digits in range(17)]
+    candidates += [exact, math.nextafter(exact, math.inf), math.nextafter(exact, -math.inf)]
+    return next((c for c in candidates if c >= 0 and since + c == now), exact)
+
+
 class Session:
     def __init__(self, router: Router, *, observer: bool = False) -> None:
         self.router = router
@@ -57,7 +148,11 @@ class Session:
         self.cert_serial: int | None = None
         self.cert_hex: list[str] = []
         self.cert_is_ca = False
-        self.answers: deque[str] = deque()
+        self.answers: deque[Answer] = deque()
+        self.batch: int | None = None
+        """The number of the live-recorded batch of typed lines running now (`console/typed`
+        in the trace), which its keyboard answers name; None when not recording."""
+        self._waiting: _Waiting | None = None
         self.observer = observer
         self.output: list[str] = []
         self.booting = False
@@ -80,27 +175,99 @@ class Session:
 
     # -- input -------------------------------------------------------------------------------
     def ask(self, prompt: str, *, secret: bool = False) -> Generator[Any, Any, str]:
-        """Show `prompt`, wait for the operator's answer and return it (may be "")."""
+        """Show `prompt`, wait for the operator's answer and return it (may be "").
+
+        Ctrl-C instead of an answer echoes `^C` and raises `AbortCommand`.
+        """
         self.write(prompt)
-        yield self.router.env.timeout(ANSWER_DELAY)
+        answer = yield from self._answer(prompt, secret)
+        if answer.ctrl_c:
+            self.router.console_inline("^C")
+            raise AbortCommand
+        if answer.text and not secret:
+            self.router.console_inline(" " + answer.text)
+        return answer.text
+
+    def _answer(self, prompt: str, secret: bool) -> Generator[Any, Any, Answer]:
+        env = self.router.env
+        if self.answers and self.answers[0].after is not None:
+            given = self.answers.popleft()
+            yield env.timeout(given.delay(ANSWER_DELAY))
+            return given
+        if not self.answers and self._keyboard():
+            return (yield from self._from_keyboard(prompt, secret=secret, paste=False))
+        # An answer without a delay: ANSWER_DELAY, then whatever answer is first in line.
+        yield env.timeout(ANSWER_DELAY)
         if self.answers:
-            answer = self.answers.popleft()
-        else:
-            answer = ""
-            self.router.emit("console", "input.missing", prompt=prompt)
-        if answer and not secret:
-            self.router.console_inline(" " + answer)
-        return answer
+            return self.answers.popleft()
+        self.router.emit("console", "input.missing", prompt=prompt)
+        return Answer("")
 
     def read_pasted_line(self) -> Generator[Any, Any, str | None]:
         """One line of text pasted at a prompt that has no prompt text (a PKCS#10 paste);
-        None when the operator has nothing more to paste."""
-        if not self.answers:
+        None when the operator has nothing more to paste. At a live console the person
+        types (or pastes) each line; Ctrl-C abandons the command."""
+        env = self.router.env
+        if self.answers:
+            given = self.answers.popleft()
+            if given.after is None and not given.ctrl_c:
+                self.write(given.text)
+                yield env.timeout(PASTE_GAP)
+                return given.text
+            yield env.timeout(given.delay(PASTE_GAP))
+        elif self._keyboard():
+            given = yield from self._from_keyboard("", secret=False, paste=True)
+        else:
             return None
-        line = self.answers.popleft()
-        self.write(line)
-        yield self.router.env.timeout(0.05)
-        return line
+        if given.ctrl_c:
+            self.write("^C")
+            raise AbortCommand
+        self.write(given.text)
+        return given.text
+
+    # -- the keyboard of a live console ------------------------------------------------------
+    @property
+    def question(self) -> ConsoleQuestion | None:
+        """The question waiting for the keyboard, if any (see `Router.console_question`)."""
+        waiting = self._waiting
+        if waiting is None or waiting.event.triggered:
+            return None
+        return waiting.question
+
+    def deliver(self, typed: str | None) -> bool:
+        """The keyboard answers the waiting question: a line, or None for Ctrl-C. False
+        when no question waits."""
+        waiting = self._waiting
+        if waiting is None or waiting.event.triggered:
+            return False
+        waiting.event.succeed(typed)
+        return True
+
+    def _keyboard(self) -> bool:
+        """Whether a question goes to the person at the keyboard: the console is live, a
+        recorded batch is running (so the answer can be saved with it), and no other
+        question already waits."""
+        return (self.router.live_console and not self.observer and self.batch is not None
+                and self._waiting is None)
+
+    def _from_keyboard(self, prompt: str, *, secret: bool, paste: bool
+                       ) -> Generator[Any, Any, Answer]:
+        env = self.router.env
+        waiting = _Waiting(ConsoleQuestion(prompt, secret, paste, env.now), env.event())
+        self._waiting = waiting
+        try:
+            typed = yield waiting.event
+        finally:
+            if self._waiting is waiting:
+                self._waiting = None
+        answer = Answer("" if typed is None else typed, elapsed(waiting.question.since, env.now),
+                        ctrl_c=typed is None)
+        # The text is recorded in clear, secret or not: replaying the session needs it, as
+        # a scenario file's `input` holds passwords in clear. `secret` lets a reader mask it.
+        self.router.emit("console", "answer", batch=self.batch, prompt=prompt,
+                         text=answer.text, after=answer.after, secret=secret, paste=paste,
+                         ctrl_c=answer.ctrl_c)
+        return answer
 
     def ask_yes_no(self, prompt: str) -> Generator[Any, Any, bool]:
         """IOS's `[yes/no]:` question: anything else is refused once, then the command ends."""

@@ -19,7 +19,7 @@ from sim.pki.cs_server import (
 from sim.pki.keys import ios_keygen_seconds
 from sim.pki.x509util import min_signing_bits, parse_dn
 from sim.router.cli_parser import Match, ParseError
-from sim.router.console import Mode, Session
+from sim.router.console import AbortCommand, Mode, Session
 from sim.router.handlers_pki import CONFIG_PKI_COMMANDS
 from sim.router.keystore import KeyPair
 from sim.router.state import Trustpoint
@@ -497,7 +497,10 @@ def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> Generator[Any
     router = s.router
     s.write("% Please enter a passphrase to protect the private key")
     s.write("% or type Return to exit")
-    first = yield from s.ask("Password:", secret=True)
+    try:
+        first = yield from s.ask("Password:", secret=True)
+    except AbortCommand:  # Ctrl-C at a live console: like Return, the server stays shut
+        first = ""
     if not first:
         s.write("% Aborted.")
         cs.configure(shutdown=True)
@@ -505,9 +508,12 @@ def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> Generator[Any
     with router.server_host.lock.request() as turn:
         yield turn
         yield from router.server_host.apply(cs, cs.enter(CsSignal.NO_SHUT))
-        again = yield from s.ask("Re-enter password:", secret=True)
+        try:
+            again: str | None = yield from s.ask("Re-enter password:", secret=True)
+        except AbortCommand:  # Ctrl-C: the entered `no shut` must be dropped all the same
+            again = None
         if again != first:
-            s.write("% Passwords do not match.")
+            s.write("% Aborted." if again is None else "% Passwords do not match.")
             cs.configure(shutdown=True)
             yield from router.server_host.apply(cs, cs.abort_no_shut())
             return

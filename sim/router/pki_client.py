@@ -1,154 +1,80 @@
-"""The router shell of the PKI enrollment client: HTTP over the simulated network,
-IOS's console and debug output, prompts, retries and polling timers.
+"""The router shell of the PKI enrollment client: IOS's console and debug output, nvram and
+artifacts, and the timers of the sans-IO client core.
 
-Protocol work (requests, replies, certificates) is `sim.pki.scep_client`'s; this module
-moves its bytes across the network and prints what IOS prints while doing so. Lines come
-from the seed's `debug crypto pki transactions` transcript; where IOS's wording for a
-failure was never captured, the choice is marked in `FAILURE_LINES`.
+What to send when, what IOS prints about it, when to give up and when to renew is the
+core's business (`sim.pki.enroll_client`); the messages themselves are
+`sim.pki.scep_client`'s, their HTTP form `sim.pki.scep_http`'s, and crossing the network
+`sim.router.pki_http`'s. This module moves inputs and effects around, as `ServerHost` does
+for the certificate server:
+
+- `EnrollHost` (one per router) feeds each enrollment transaction's `EnrollmentClient` the
+  router clock's `now`, the CA's answers and transport failures, applies the effects in
+  the order returned (console and syslog lines, artifacts, nvram, trace events), and runs
+  the clients' poll timers and the trustpoints' `auto-enroll` renewal timers with one
+  `TimerDriver`;
+- `authenticate` (GetCACert) and `fetch_crl` (GetCRL) are one exchange each, with no
+  timer, and stay whole here;
+- `start_enrollment`, `resume_pending`, `enroll_server_trustpoint` and `schedule_renewal`
+  are what the console, the boot and the certificate server call.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sim.kernel.clock import format_ios_timer
-from sim.net.http import HttpFailure, HttpRequest, HttpResponse, HttpResult
-from sim.net.resolver import resolve
+from sim.kernel.clock import RouterClock
+from sim.kernel.timers import TimerDriver
+from sim.net.http import HttpFailure
 from sim.pki import scep, x509util
 from sim.pki.cs_fsm import CsSignal
 from sim.pki.cs_server import CertificateServer
-from sim.pki.scep_client import (
+from sim.pki.enroll_client import (
+    EnrollmentClient,
+    RenewalTimer,
+    renewal_request,
+    same_key,
+)
+from sim.pki.enroll_effects import (
+    Debug,
+    Effect,
+    EnrollmentRequest,
+    Exchanged,
+    Finished,
+    Granted,
+    Outcome,
+    ProbeCaps,
+    Renew,
+    RequestMade,
+    RetryPolicy,
+    Send,
+    Syslog,
+)
+from sim.pki.scep_client import CrlFetch, ScepEndpoint, scep_endpoint
+from sim.pki.scep_http import (
+    GET_CA_CAPS,
+    GET_CA_CERT,
     IOS_USER_AGENT,
-    CertRepOutcome,
-    CrlFetch,
-    Enrollment,
-    ScepEndpoint,
     ca_certificates,
-    scep_endpoint,
+    get_request,
+    pki_operation_request,
 )
 from sim.router import pki_storage
 from sim.router.keystore import KeyPair
+from sim.router.pki_http import Exchange, debug, debug_block, http_exchange, note_exchange
 from sim.router.state import Trustpoint
 
 if TYPE_CHECKING:
     from sim.router.console import Session
     from sim.router.router import Router
 
-HTTP_TIMEOUT = 30.0
-"""How long the IOS PKI client waits for the CA's answer before giving up on a try."""
-DNS_TIMEOUT = 5.0
-"""An unknown name with `ip domain lookup` on: the broadcast lookup times out."""
-FIRST_POLL_DELAY = 1.5
-"""The seed polls once right after the first PENDING, then every retry period."""
-
-FAILURE_LINES = {
-    # pkilab's wording: IOS's debug text for these failures was never captured.
-    HttpFailure.REFUSED: "CRYPTO_PKI: connect to the CA failed: connection refused",
-    HttpFailure.TIMEOUT: "CRYPTO_PKI: connect to the CA failed: timed out",
-    HttpFailure.NO_ROUTE: "CRYPTO_PKI: connect to the CA failed: no route to host",
-}
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One HTTP exchange with the CA as the client saw it."""
-
-    response: HttpResponse | None
-    problem: str | None
-    address: str | None = None
-    started: float = 0.0
-    failure: str | None = None
-    """Why no answer came: "unresolved", "refused", "timeout", "no-route", "http 404"..."""
-
-
-def note_exchange(router: Router, tp: Trustpoint, exchange: Exchange, operation: str,
-                  message: str | None, result: str, transaction: str | None = None) -> None:
-    """One `scep/exchange` trace event per client exchange: reports draw the sequence
-    diagram from these."""
-    server = router.net.node_for_address(exchange.address) if exchange.address else None
-    router.emit("scep", "exchange", trustpoint=tp.name, server=server,
-                address=exchange.address, operation=operation, message=message, result=result,
-                started=round(exchange.started, 6), transaction=transaction)
-
-
-def _debug(router: Router, text: str) -> None:
-    router.debug_line("pki-transactions", text)
-
-
-def _debug_block(router: Router, first: str, rest: list[str]) -> None:
-    if "pki-transactions" in router.running.debug:
-        router.log(first, kind="debug")
-        for line in rest:
-            router.console_line(line)
-
-
-def http_exchange(router: Router, endpoint: ScepEndpoint, request: HttpRequest,
-                  operation: str, *, quiet: bool = False) -> Generator[Any, Any, Exchange]:
-    """Resolve the CA's name, cross the network, log like IOS; never raises.
-
-    `quiet` exchanges (the GetCACaps probe, which IOS 12.3's debug output never shows)
-    are traced but print nothing on the console."""
-
-    def say(text: str) -> None:
-        if not quiet:
-            _debug(router, text)
-
-    started = router.env.now
-    resolution = resolve(endpoint.host, router.running.hosts)
-    if resolution.literal or not resolution.resolved:
-        # IOS tries name resolution even for an address literal (seed transcript).
-        say("CRYPTO_PKI: can not resolve server name/IP address")
-    if not resolution.resolved:
-        if router.running.domain_lookup:
-            yield router.env.timeout(DNS_TIMEOUT)
-        router.emit("pki", "scep.unresolved", host=endpoint.host, operation=operation)
-        return Exchange(None, f"can not resolve {endpoint.host}", None, started, "unresolved")
-    address = resolution.address
-    assert address is not None
-    if resolution.literal:
-        say(f"CRYPTO_PKI: Using unresolved IP Address {address}")
-    process = router.net.http(router.name, address, endpoint.port, request,
-                              timeout=HTTP_TIMEOUT)
-    result: HttpResult = yield process
-    if result.response is None:
-        failure = result.failure or HttpFailure.TIMEOUT
-        say(FAILURE_LINES[failure])
-        return Exchange(None, failure.value, address, started, failure.value)
-    say("CRYPTO_PKI: http connection opened")
-    response = result.response
-    if operation != "GetCACert":
-        say(f"CRYPTO_PKI: received msg of {len(response.body)} bytes")
-    if not quiet:
-        header = [f"    {response.version} {response.status} {response.reason}"]
-        header += [f"    {name}: {value}" for name, value in response.headers]
-        _debug_block(router, "CRYPTO_PKI: HTTP response header:", header + [""])
-    if response.status != 200:
-        return Exchange(None, f"HTTP {response.status} {response.reason}", address, started,
-                        f"http {response.status}")
-    return Exchange(response, None, address, started)
-
-
-def scep_get(endpoint: ScepEndpoint, operation: str, message: str) -> HttpRequest:
-    target = f"{endpoint.path}?operation={operation}&message={message}"
-    return HttpRequest.from_target("GET", target, (("User-Agent", IOS_USER_AGENT),))
-
-
-def pki_operation_request(endpoint: ScepEndpoint, profile: scep.Profile, der: bytes
-                          ) -> HttpRequest:
-    if profile.post:
-        return HttpRequest.from_target(
-            "POST", f"{endpoint.path}?operation=PKIOperation",
-            (("User-Agent", IOS_USER_AGENT), ("Content-Type", "application/x-pki-message")),
-            der)
-    return scep_get(endpoint, "PKIOperation", quote(scep.encode_get_message(der, "ios"),
-                                                    safe="%"))
+AUTOSAVE = "%PKI-6-AUTOSAVE: Running configuration saved to NVRAM"
 
 
 # -- authenticate ------------------------------------------------------------------------
@@ -164,14 +90,14 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
     except ValueError as bad:
         session.write(f"% {bad}")
         return False
-    request = scep_get(endpoint, "GetCACert", tp.name)
-    _debug_block(router, "CRYPTO_PKI: Sending CA Certificate Request:",
+    request = get_request(endpoint.path, GET_CA_CERT, tp.name)
+    debug_block(router, "CRYPTO_PKI: Sending CA Certificate Request:",
                  [f"GET {request.target} HTTP/1.0", f"User-Agent: {IOS_USER_AGENT}", ""])
-    router.emit("pki", "scep.request", trustpoint=tp.name, operation="GetCACert",
+    router.emit("pki", "scep.request", trustpoint=tp.name, operation=GET_CA_CERT,
                 url=tp.enrollment_url)
-    exchange = yield from http_exchange(router, endpoint, request, "GetCACert")
+    exchange = yield from http_exchange(router, endpoint, request, GET_CA_CERT)
     certs = _ca_certs(router, exchange)
-    note_exchange(router, tp, exchange, "GetCACert", None,
+    note_exchange(router, tp, exchange, GET_CA_CERT, None,
                   exchange.failure or ("CA certificate" if certs else "bad answer"))
     if not certs:
         session.write("% Error in receiving Certificate Authority certificate: status = FAIL, "
@@ -180,11 +106,11 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
         return False
     ca = certs[0]
     der = x509util.cert_der(ca)
-    _debug(router, f"Received {len(der)} bytes from server as CA certificate:")
-    _debug(router, "CRYPTO_PKI: transaction GetCACert completed")
-    _debug(router, "CRYPTO_PKI: CA certificate received.")
-    _debug(router, "CRYPTO_PKI: crypto_pki_authenticate_tp_cert()")
-    _debug(router, f"CRYPTO_PKI: trustpoint {tp.name} authentication status = 0")
+    debug(router, f"Received {len(der)} bytes from server as CA certificate:")
+    debug(router, "CRYPTO_PKI: transaction GetCACert completed")
+    debug(router, "CRYPTO_PKI: CA certificate received.")
+    debug(router, "CRYPTO_PKI: crypto_pki_authenticate_tp_cert()")
+    debug(router, f"CRYPTO_PKI: trustpoint {tp.name} authentication status = 0")
     session.write("Certificate has the following attributes:")
     session.write(f"    Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
     session.write(f"    Fingerprint SHA1: {x509util.fingerprint(der, 'sha1')}")
@@ -208,131 +134,287 @@ def _ca_certs(router: Router, exchange: Exchange) -> list[x509.Certificate]:
     try:
         certs = ca_certificates(content_type, exchange.response.body)
     except ValueError as bad:
-        _debug(router, f"CRYPTO_PKI: {bad}")
+        debug(router, f"CRYPTO_PKI: {bad}")
         return []
     if content_type.startswith("application/x-x509-ca-cert"):
-        _debug(router, "Content-Type indicates we have received a CA certificate.")
+        debug(router, "Content-Type indicates we have received a CA certificate.")
     else:
-        _debug(router, "Content-Type indicates we have received CA and RA certificates.")
+        debug(router, "Content-Type indicates we have received CA and RA certificates.")
     return certs
 
 
-# -- enrollment --------------------------------------------------------------------------
-def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint
-                 ) -> Generator[Any, Any, scep.Profile]:
-    """GetCACaps decides the algorithm profile; no answer means IOS 12.3's."""
-    exchange = yield from http_exchange(router, endpoint,
-                                        scep_get(endpoint, "GetCACaps", tp.name), "GetCACaps",
-                                        quiet=True)
-    note_exchange(router, tp, exchange, "GetCACaps", None, exchange.failure or "capabilities")
-    if exchange.response is None:
-        return scep.IOS_12_3
-    return scep.profile_from_caps(scep.parse_caps(exchange.response.body.decode("latin-1")))
+# -- enrollment: the shell around the client core -------------------------------------------
+OnGranted = Callable[[x509.Certificate], Generator[Any, Any, None]]
+"""What the enrollment's owner does with the certificate (a sub-CS: `cert configured`)."""
 
 
-def run_enrollment(router: Router, tp: Trustpoint, enrollment: Enrollment,
-                   endpoint: ScepEndpoint
-                   ) -> Generator[Any, Any, x509.Certificate | None]:
-    """PKCSReq, then GetCertInitial polls every retry period until granted or given up."""
-    env = router.env
-    period = tp.retry_period_minutes * 60.0
-    attempts = 0
-    sent_request = False
-    while True:
-        now = router.clock.now()
-        if sent_request:
-            der = enrollment.get_cert_initial(now)
-            operation = "GetCertInitial"
-        else:
-            der = enrollment.pkcs_req(now)
-            operation = "PKCSReq"
-        router.record_scep(der, operation, sent=True)
+@dataclass(eq=False)
+class _Transaction:
+    """One enrollment in progress: the core and what the shell keeps beside it."""
+
+    tp: Trustpoint
+    client: EnrollmentClient
+    on_granted: OnGranted | None
+    exchange: Exchange | None = None
+    """The latest exchange with the CA (its `scep/exchange` event is noted from it)."""
+    saved_in_step: bool = False
+    """The saved configuration was in step with the running one when the certificate came."""
+    granted: x509.Certificate | None = None
+    armed: int = 0
+    """When its poll was armed (the order of two polls due at once)."""
+
+    def deadline(self) -> datetime | None:
+        return self.client.next_deadline()
+
+
+@dataclass(eq=False)
+class _Renewal:
+    """A trustpoint's `auto-enroll` timer, with the trustpoint it renews."""
+
+    tp: Trustpoint
+    timer: RenewalTimer
+    armed: int = 0
+
+    def deadline(self) -> datetime | None:
+        return self.timer.next_deadline()
+
+
+class EnrollHost:
+    """Runs a router's enrollment clients and renewal timers; one per router.
+
+    Its timers are one `TimerDriver` over all of them (`next_deadline`, `on_timer`). Polls
+    and renewals are countdowns of the router's own time: a step of the router clock moves
+    the armed deadlines by the same amount (`on_clock_step`), so the waits are unchanged."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self._transactions: list[_Transaction] = []
+        self._renewals: dict[str, _Renewal] = {}
+        self._armed = 0
+        self._driver: TimerDriver | None = None
+        router.clock.subscribe(self._on_clock_step)
+
+    def halt(self) -> None:
+        """Power loss or reload: transactions and timers die with the running state (what
+        nvram keeps of a pending request is sent again after the boot)."""
+        self._transactions.clear()
+        self._renewals.clear()
+
+    # -- starting ----------------------------------------------------------------------------
+    def start(self, tp: Trustpoint, request: EnrollmentRequest, *,
+              on_granted: OnGranted | None = None, after_server_checks: bool = False) -> bool:
+        """Begin a transaction; False (the reason logged at once) when it cannot enroll."""
+        router = self.router
+        client = EnrollmentClient(request, self._policy(tp), router.random_bytes)
+        txn = _Transaction(tp, client, on_granted)
+        effects = client.start(router.clock.now())
+        if client.finished:
+            for effect in effects:
+                self._apply(txn, effect)
+            return False
+        self._transactions.append(txn)
+        router.spawn(self._begin(txn, effects, after_server_checks))
+        return True
+
+    def _begin(self, txn: _Transaction, effects: list[Effect], after_server_checks: bool
+               ) -> Generator[Any, Any, None]:
+        if after_server_checks:
+            # The server's own `no shutdown` finishes first (seed: the CRL is published and
+            # the FSM exits before `transaction PKCSReq completed`).
+            with self.router.server_host.lock.request() as turn:
+                yield turn
+        yield from self._drive(txn, effects)
+
+    @staticmethod
+    def _policy(tp: Trustpoint) -> RetryPolicy:
+        return RetryPolicy(tp.retry_period_minutes, tp.retry_count)
+
+    # -- effects -------------------------------------------------------------------------------
+    def _drive(self, txn: _Transaction, effects: list[Effect]) -> Generator[Any, Any, None]:
+        """Apply effects in order; a message to the CA is sent, and its answer fed back,
+        where it stands among them."""
+        todo = deque(effects)
+        while todo:
+            effect = todo.popleft()
+            if isinstance(effect, ProbeCaps | Send):
+                txn.exchange = yield from self._send(txn, effect)
+                todo.extend(self._answer(txn, txn.exchange))
+            else:
+                self._apply(txn, effect)
+        if txn.deadline() is not None:
+            self._armed += 1
+            txn.armed = self._armed
+            self._poke()
+        if txn.granted is not None and txn.on_granted is not None:
+            yield from txn.on_granted(txn.granted)
+
+    def _send(self, txn: _Transaction, effect: ProbeCaps | Send
+              ) -> Generator[Any, Any, Exchange]:
+        router = self.router
+        tp = txn.tp
+        if isinstance(effect, ProbeCaps):
+            probe = get_request(effect.endpoint.path, GET_CA_CAPS, tp.name)
+            return (yield from http_exchange(router, effect.endpoint, probe, GET_CA_CAPS,
+                                             quiet=True))
+        operation = effect.operation.value
+        router.record_scep(effect.der, operation, sent=True)
         router.emit("pki", "scep.request", trustpoint=tp.name, operation=operation,
-                    transaction=enrollment.transaction_id, attempt=attempts)
-        request = pki_operation_request(endpoint, enrollment.profile, der)
-        exchange = yield from http_exchange(router, endpoint, request, operation)
-        outcome = _read_reply(router, enrollment, exchange)
-        note_exchange(router, tp, exchange, "PKIOperation", operation,
-                      outcome.status.name if outcome is not None
-                      else exchange.failure or "bad reply", enrollment.transaction_id)
-        if outcome is not None:
-            router.record_scep(exchange.response.body,  # type: ignore[union-attr]
-                               f"CertRep-{outcome.status.name}", sent=False)
-            sent_request = True
-            if outcome.status is scep.PkiStatus.SUCCESS and outcome.certificate is not None:
-                return _granted(router, tp, outcome.certificate)
-            if outcome.status is scep.PkiStatus.FAILURE:
-                _debug(router, f"CRYPTO_PKI: status = 1: failInfo = "
-                               f"{outcome.fail_info.value if outcome.fail_info else '?'}")
-                router.log("%PKI-6-CERTREJECT: Certificate enrollment request was rejected "
-                           f"by Certificate Authority for Trustpoint {tp.name}")
+                    transaction=effect.transaction, attempt=effect.attempt)
+        request = pki_operation_request(effect.endpoint.path, effect.der,
+                                        post=effect.profile.post)
+        return (yield from http_exchange(router, effect.endpoint, request, operation))
+
+    def _answer(self, txn: _Transaction, exchange: Exchange) -> list[Effect]:
+        """Feed the core what came back. The trustpoint's `enrollment retry period|count`
+        as they are now decide the next wait and the give-up."""
+        now = self.router.clock.now()
+        txn.client.reconfigure(self._policy(txn.tp))
+        if exchange.response is None:
+            return txn.client.on_failure(now, exchange.failure or HttpFailure.TIMEOUT.value)
+        return txn.client.on_reply(now, exchange.response.body)
+
+    def _apply(self, txn: _Transaction, effect: Effect) -> None:
+        router = self.router
+        tp = txn.tp
+        match effect:
+            case Debug(text=text):
+                debug(router, text)
+            case Syslog(text=text):
+                router.log(text)
+            case Exchanged(operation=operation, message=message, result=result,
+                           transaction=transaction, reply=reply):
+                if txn.exchange is not None:
+                    note_exchange(router, tp, txn.exchange, operation, message, result,
+                                  transaction)
+                if reply is not None:
+                    router.record_scep(reply, f"CertRep-{result}", sent=False)
+            case RequestMade(enrollment=enrollment, resumed=resumed):
+                if resumed:
+                    router.emit("pki", "enroll.resumed", trustpoint=tp.name,
+                                transaction=enrollment.transaction_id)
+                tp.pending = enrollment
+                pki_storage.save_pending(router.write_nvram, tp.name, enrollment.csr)
+                router.record_artifact(f"{tp.name}.csr.pem", x509util.csr_pem(enrollment.csr))
+            case Granted(certificate=cert):
+                txn.saved_in_step = (router.nvram.exists("startup-config")
+                                     and not router.config_modified())
+                tp.id_cert = cert
+                _forget_pending(router, tp)
+                router.record_artifact(f"{tp.name}.cert.pem", x509util.cert_pem(cert))
+                self.arm_renewal(tp)
+            case Finished():
+                self._finish(txn, effect)
+            case _:
+                raise TypeError(f"the enrollment client returned {effect!r} out of place")
+
+    def _finish(self, txn: _Transaction, finished: Finished) -> None:
+        router = self.router
+        tp = txn.tp
+        if txn in self._transactions:
+            self._transactions.remove(txn)
+        match finished.outcome:
+            case Outcome.GRANTED:
+                cert = finished.certificate
+                if cert is None:
+                    raise TypeError("a granted enrollment without its certificate")
+                router.emit("pki", "enroll.granted", trustpoint=tp.name,
+                            serial=cert.serial_number,
+                            subject=x509util.format_dn_ios(cert.subject))
+                if txn.saved_in_step and router.write_memory():
+                    # IOS saves a certificate that arrives on its own (enrollment completing
+                    # in the background, auto-enroll) when the configuration was saved before
+                    # it came: `%PKI-6-AUTOSAVE` (IOS message catalogue, recalled). Changes the
+                    # operator has not saved are never written behind their back.
+                    router.log(AUTOSAVE)
+                txn.granted = cert
+            case Outcome.REJECTED:
                 router.emit("pki", "enroll.rejected", trustpoint=tp.name)
-                tp.pending = None
-                pki_storage.drop_pending(router.nvram, tp.name)
-                return None
-            _debug(router, "CRYPTO_PKI: status = 102: certificate request pending")
+                _forget_pending(router, tp)
+            case Outcome.GAVE_UP:
+                router.emit("pki", "enroll.gave_up", trustpoint=tp.name,
+                            attempts=finished.attempts)
+                _forget_pending(router, tp)
+            case Outcome.CANNOT_ENROLL:
+                # Nothing was sent: a request saved in nvram stays for a later try.
+                router.emit("pki", "enroll.impossible", trustpoint=tp.name,
+                            reason=finished.reason)
+
+    # -- renewal ---------------------------------------------------------------------------------
+    def arm_renewal(self, tp: Trustpoint) -> None:
+        """`auto-enroll PERCENT`: time the renewal of the certificate the trustpoint holds
+        (IOS's `RENEW <tp>` timer); nothing without `auto-enroll` or past the point."""
+        timer = RenewalTimer(tp.name, lambda: tp.id_cert, lambda: tp.pending is not None)
+        if timer.arm(self.router.clock.now(), tp.id_cert, tp.auto_enroll_percent) is None:
+            return
+        self._armed += 1
+        self._renewals[tp.name] = _Renewal(tp, timer, self._armed)
+        self._poke()
+
+    def _renew(self, renewal: _Renewal, effects: list[Effect]) -> None:
+        router = self.router
+        tp = renewal.tp
+        for effect in effects:
+            match effect:
+                case Syslog(text=text):
+                    router.log(text)
+                case Renew(certificate=current):
+                    router.emit("pki", "renew", trustpoint=tp.name,
+                                serial=current.serial_number)
+                    key = trustpoint_key(router, tp)
+                    self.start(tp, renewal_request(effect, key, tp.ca_cert, tp.enrollment_url))
+                case _:
+                    raise TypeError(f"the renewal timer returned {effect!r}")
+
+    # -- timers ------------------------------------------------------------------------------------
+    def next_deadline(self) -> datetime | None:
+        """The earliest poll or renewal, on the router clock."""
+        deadlines = [d for item in self._timed() if (d := item.deadline()) is not None]
+        return min(deadlines, default=None)
+
+    def on_timer(self, now: datetime) -> list[tuple[_Transaction | _Renewal, list[Effect]]]:
+        """Fire what is due, earliest first (two at once: in the order they were armed)."""
+        due: list[tuple[datetime, int, _Transaction | _Renewal]] = []
+        for item in self._timed():
+            deadline = item.deadline()
+            if deadline is not None and deadline <= now:
+                due.append((deadline, item.armed, item))
+        due.sort(key=lambda entry: entry[:2])
+        return [(item, item.client.on_timer(now) if isinstance(item, _Transaction)
+                 else item.timer.on_timer(now)) for _deadline, _armed, item in due]
+
+    def _timed(self) -> list[_Transaction | _Renewal]:
+        return [*self._transactions, *self._renewals.values()]
+
+    def _on_timer_effects(self, fired: list[tuple[_Transaction | _Renewal, list[Effect]]]
+                          ) -> None:
+        for item, effects in fired:
+            if isinstance(item, _Transaction):
+                self.router.spawn(self._drive(item, effects))
+            else:
+                self._renew(item, effects)
+
+    def _poke(self) -> None:
+        if self._driver is None:
+            router = self.router
+            self._driver = TimerDriver(router.env, router.clock, self, self._on_timer_effects)
         else:
-            router.log("%PKI-3-SOCKETSEND: Failed to send out message to CA server.")
-        attempts += 1
-        if attempts > tp.retry_count:
-            router.log("%PKI-6-CERTFAIL: Certificate enrollment failed.")
-            router.emit("pki", "enroll.gave_up", trustpoint=tp.name, attempts=attempts)
-            tp.pending = None
-            pki_storage.drop_pending(router.nvram, tp.name)
-            return None
-        delay = FIRST_POLL_DELAY if (outcome is not None and attempts == 1) else period
-        yield env.timeout(delay)
-        if sent_request:
-            _debug(router, f"CRYPTO_PKI: resend GetCertInitial, {attempts}")
-        else:
-            _debug(router, f"CRYPTO_PKI: resend PKCSReq, {attempts}")
+            self._driver.poke()
+
+    def _on_clock_step(self, clock: RouterClock, _reason: str) -> None:
+        """Polls and renewals keep the wait they had left (the driver then re-arms)."""
+        if clock.last_step:
+            for txn in self._transactions:
+                txn.client.on_clock_step(clock.last_step)
+            for renewal in self._renewals.values():
+                renewal.timer.on_clock_step(clock.last_step)
 
 
-def _read_reply(router: Router, enrollment: Enrollment, exchange: Exchange
-                ) -> CertRepOutcome | None:
-    if exchange.response is None:
-        return None
-    try:
-        outcome = enrollment.on_cert_rep(exchange.response.body)
-    except scep.ScepError as bad:
-        _debug(router, f"CRYPTO_PKI: bad reply from the CA: {bad}")
-        return None
-    if outcome.verified:
-        _debug(router, "The PKCS #7 message has 1 verified signers.")
-    _debug(router, f"signing cert: issuer={outcome.signer_issuer}")
-    _debug(router, "Signed Attributes:")
-    return outcome
-
-
-def _granted(router: Router, tp: Trustpoint, cert: x509.Certificate) -> x509.Certificate:
-    _debug(router, "CRYPTO_PKI: status = 100: certificate is granted")
-    _debug(router, "The PKCS #7 message contains 1 certs and 0 crls.")
-    _debug(router, f"Newly-issued Router Cert: issuer={x509util.format_dn_ios(cert.issuer)} "
-                   f"serial={cert.serial_number:X}")
-    _debug(router, f"start date: {format_ios_timer(cert.not_valid_before_utc)}")
-    _debug(router, f"end date: {format_ios_timer(cert.not_valid_after_utc)}")
-    _debug(router, f"Router date: {format_ios_timer(router.clock.now())}")
-    _debug(router, "Received router cert from CA")
-    _debug(router, f"CRYPTO_PKI: All enrollment requests completed for trustpoint {tp.name}.")
-    saved_in_step = router.nvram.exists("startup-config") and not router.config_modified()
-    tp.id_cert = cert
+def _forget_pending(router: Router, tp: Trustpoint) -> None:
     tp.pending = None
     pki_storage.drop_pending(router.nvram, tp.name)
-    router.record_artifact(f"{tp.name}.cert.pem", x509util.cert_pem(cert))
-    schedule_renewal(router, tp)
-    router.log("%PKI-6-CERTRET: Certificate received from Certificate Authority")
-    router.emit("pki", "enroll.granted", trustpoint=tp.name, serial=cert.serial_number,
-                subject=x509util.format_dn_ios(cert.subject))
-    if saved_in_step and router.write_memory():
-        # IOS saves a certificate that arrives on its own (enrollment completing in the
-        # background, auto-enroll) when the configuration was saved before it came:
-        # `%PKI-6-AUTOSAVE` (IOS message catalogue, recalled). Changes the operator has
-        # not saved are never written behind their back.
-        router.log("%PKI-6-AUTOSAVE: Running configuration saved to NVRAM")
-    return cert
 
 
-# -- the flows the console and the certificate server start ------------------------------
+# -- the flows the console, the boot and the certificate server start ----------------------
 def request_subject(router: Router, tp: Trustpoint) -> x509.Name:
     """What a router asks to be called: `subject-name` plus its hostname as
     unstructuredName (`hostname=r2,cn=r2` in IOS's printing)."""
@@ -340,10 +422,6 @@ def request_subject(router: Router, tp: Trustpoint) -> x509.Name:
     host = x509.RelativeDistinguishedName(
         [x509.NameAttribute(x509util.UNSTRUCTURED_NAME, router.running.fqdn)])
     return x509.Name([*base.rdns, host])
-
-
-OnGranted = Callable[[x509.Certificate], Generator[Any, Any, None]]
-"""What the enrollment's owner does with the certificate (a sub-CS: `cert configured`)."""
 
 
 def start_enrollment(router: Router, tp: Trustpoint, *, key: rsa.RSAPrivateKey,
@@ -361,79 +439,14 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: rsa.RSAPrivateKey,
     logged, when the trustpoint cannot enroll (no CA certificate, no usable URL): the
     console commands check this first; an `auto-enroll` renewal can still meet it after
     `no enrollment url`."""
-    ca_cert = tp.ca_cert
-    try:
-        endpoint = scep_endpoint(tp.enrollment_url or "")
-    except ValueError:
-        endpoint = None
-    why = None
-    if ca_cert is None:
-        why = "no CA certificate"
-    elif endpoint is None:
-        why = f"no usable enrollment URL ({tp.enrollment_url or 'none'})"
-    else:
-        why = _key_too_short(key, "sha256")
-    if why is not None or ca_cert is None or endpoint is None:
-        _cannot_enroll(router, tp, why or "")
-        return False
     saved = pki_storage.load_pending(router.nvram, tp.name) if resume and renew is None else None
-    if saved is not None and (saved.subject != subject or not _same_key(saved, key)):
+    if saved is not None and (saved.subject != subject or not same_key(saved, key)):
         saved = None
-
-    def flow() -> Generator[Any, Any, None]:
-        if after_server_checks:
-            # The server's own `no shutdown` finishes first (seed: the CRL is published and
-            # the FSM exits before `transaction PKCSReq completed`).
-            with router.server_host.lock.request() as turn:
-                yield turn
-        profile = yield from caps_profile(router, endpoint, tp)
-        short = _key_too_short(key, profile.digest)
-        if short is not None:
-            _cannot_enroll(router, tp, short)  # the CA asks for a digest this key cannot sign
-            return
-        enrollment = Enrollment(tp.name, key, subject, ca_cert, profile,
-                                router.random_bytes, router.clock.now(), ca_request=ca_request,
-                                challenge=challenge, renew=renew, saved_csr=saved)
-        if saved is not None:
-            router.emit("pki", "enroll.resumed", trustpoint=tp.name,
-                        transaction=enrollment.transaction_id)
-        tp.pending = enrollment
-        pki_storage.save_pending(router.write_nvram, tp.name, enrollment.csr)
-        router.record_artifact(f"{tp.name}.csr.pem", x509util.csr_pem(enrollment.csr))
-        md5, sha1 = enrollment.fingerprints()
-        _debug(router, "CRYPTO_PKI: transaction PKCSReq completed")
-        _debug(router, "CRYPTO_PKI: status:")
-        router.log(f"CRYPTO_PKI:  Certificate Request Fingerprint MD5: {md5}")
-        router.log(f"CRYPTO_PKI:  Certificate Request Fingerprint SHA1: {sha1}")
-        cert = yield from run_enrollment(router, tp, enrollment, endpoint)
-        if cert is not None and on_granted is not None:
-            yield from on_granted(cert)
-
-    router.spawn(flow())
-    return True
-
-
-def _key_too_short(key: rsa.RSAPrivateKey, digest: str) -> str | None:
-    """Why `key` cannot sign a request with `digest` (PKCS#1 v1.5 needs room for the
-    DigestInfo), or None."""
-    need = x509util.min_signing_bits(digest)
-    if key.key_size < need:
-        return f"its key has {key.key_size} bits; a request signed with {digest} needs {need}"
-    return None
-
-
-def _cannot_enroll(router: Router, tp: Trustpoint, why: str) -> None:
-    _debug(router, f"CRYPTO_PKI: trustpoint {tp.name} cannot enroll: {why}")
-    router.log("%PKI-6-CERTFAIL: Certificate enrollment failed.")
-    router.emit("pki", "enroll.impossible", trustpoint=tp.name, reason=why)
-
-
-def _same_key(holder: x509.CertificateSigningRequest | x509.Certificate,
-              key: rsa.RSAPrivateKey) -> bool:
-    """Whether the request or certificate carries the public half of `key`."""
-    public = holder.public_key()
-    return (isinstance(public, rsa.RSAPublicKey)
-            and public.public_numbers() == key.public_key().public_numbers())
+    request = EnrollmentRequest(tp.name, key, subject, tp.ca_cert, tp.enrollment_url,
+                                ca_request=ca_request, challenge=challenge, renew=renew,
+                                saved_csr=saved)
+    return router.enroll_host.start(tp, request, on_granted=on_granted,
+                                    after_server_checks=after_server_checks)
 
 
 def resume_pending(router: Router) -> None:
@@ -446,7 +459,7 @@ def resume_pending(router: Router) -> None:
         if saved is None:
             continue
         pair = router.running.keys.get(tp.rsakeypair or router.running.fqdn)
-        if pair is None or not _same_key(saved, pair.key):
+        if pair is None or not same_key(saved, pair.key):
             continue  # the key it was made with was never saved
         start_enrollment(router, tp, key=pair.key, subject=saved.subject,
                          ca_request=False, resume=True)
@@ -479,7 +492,13 @@ def enroll_server_trustpoint(router: Router, session: Session | None, cs: Certif
                      on_granted=granted, after_server_checks=True, resume=True)
 
 
-# -- keys, CRLs and renewal ----------------------------------------------------------------
+def schedule_renewal(router: Router, tp: Trustpoint) -> None:
+    """`auto-enroll PERCENT`: re-enroll with the same key when the certificate has lived
+    PERCENT of its validity (IOS's `RENEW <tp>` timer; IOS re-arms it at boot)."""
+    router.enroll_host.arm_renewal(tp)
+
+
+# -- keys and CRLs ---------------------------------------------------------------------------
 ENROLL_KEY_BITS = 1024
 """IOS auto-generates a 512-bit key for a trustpoint without keys (`%CRYPTO-6-AUTOGEN`);
 pkilab generates 1024 bits so that openssl's default security level accepts the chain."""
@@ -499,6 +518,18 @@ def trustpoint_key(router: Router, tp: Trustpoint) -> rsa.RSAPrivateKey:
     return key
 
 
+def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint
+                 ) -> Generator[Any, Any, scep.Profile]:
+    """GetCACaps decides the algorithm profile; no answer means IOS 12.3's."""
+    exchange = yield from http_exchange(router, endpoint,
+                                        get_request(endpoint.path, GET_CA_CAPS, tp.name),
+                                        GET_CA_CAPS, quiet=True)
+    note_exchange(router, tp, exchange, GET_CA_CAPS, None, exchange.failure or "capabilities")
+    if exchange.response is None:
+        return scep.IOS_12_3
+    return scep.profile_from_caps(scep.parse_caps(exchange.response.body.decode("latin-1")))
+
+
 def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
     """`crypto pki crl request TP`: GetCRL over SCEP, the CRL kept with the trustpoint."""
     if tp.ca_cert is None or not tp.enrollment_url:
@@ -506,11 +537,11 @@ def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
     try:
         endpoint = scep_endpoint(tp.enrollment_url)
     except ValueError as bad:
-        _debug(router, f"CRYPTO_PKI: {bad}")
+        debug(router, f"CRYPTO_PKI: {bad}")
         return False
     key = trustpoint_key(router, tp)
     signer = tp.id_cert
-    if signer is None or not _same_key(signer, key):
+    if signer is None or not same_key(signer, key):
         start = router.clock.now().replace(microsecond=0) - timedelta(minutes=5)
         signer = scep.self_signed_signer(key, request_subject(router, tp),
                                          scep.transaction_id_for(key.public_key()), start,
@@ -519,53 +550,23 @@ def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
     fetch = CrlFetch(key, signer, tp.ca_cert, profile, router.random_bytes)
     der = fetch.request(router.clock.now())
     router.record_scep(der, "GetCRL", sent=True)
-    exchange = yield from http_exchange(router, endpoint,
-                                        pki_operation_request(endpoint, profile, der), "GetCRL")
+    exchange = yield from http_exchange(
+        router, endpoint, pki_operation_request(endpoint.path, der, post=profile.post),
+        "GetCRL")
     crl = None
     if exchange.response is not None:
         try:
             crl = fetch.on_reply(exchange.response.body)
         except scep.ScepError as bad:
-            _debug(router, f"CRYPTO_PKI: bad reply from the CA: {bad}")
+            debug(router, f"CRYPTO_PKI: bad reply from the CA: {bad}")
         router.record_scep(exchange.response.body, "CertRep-CRL", sent=False)
     note_exchange(router, tp, exchange, "PKIOperation", "GetCRL",
                   exchange.failure or ("SUCCESS" if crl is not None else "bad reply"))
     if crl is None:
         return False
-    _debug(router, "CRYPTO_PKI: transaction GetCRL completed")
+    debug(router, "CRYPTO_PKI: transaction GetCRL completed")
     tp.crl = crl
     tp.crl_fetched = router.clock.timestamp()
     router.record_artifact(f"{tp.name}.crl.pem", x509util.crl_pem(crl))
     router.emit("pki", "crl.received", trustpoint=tp.name, entries=len(list(crl)))
     return True
-
-
-def schedule_renewal(router: Router, tp: Trustpoint) -> None:
-    """`auto-enroll PERCENT`: re-enroll with the same key when the certificate has lived
-    PERCENT of its validity (IOS's `RENEW <tp>` timer)."""
-    cert = tp.id_cert
-    if cert is None or tp.auto_enroll_percent is None:
-        return
-    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
-    when = start + (end - start) * (tp.auto_enroll_percent / 100)
-    serial = cert.serial_number
-    if when <= router.clock.now():
-        # Already past its renewal point (e.g. capped at the CA's expiry): renewing again
-        # would only bring back the same dates.
-        return
-
-    def renew() -> Generator[Any, Any, None]:
-        yield router.env.timeout(router.clock.seconds_until(when))
-        if tp.id_cert is None or tp.id_cert.serial_number != serial or tp.pending:
-            return
-        # pkilab's wording: IOS-XE logs this as %PKI-6-CERTRENEWAUTO.
-        router.log(f"%PKI-6-CERTRENEWAUTO: Renewing the router certificate for trustpoint "
-                   f"{tp.name}")
-        router.emit("pki", "renew", trustpoint=tp.name, serial=serial)
-        key = trustpoint_key(router, tp)
-        current = tp.id_cert
-        same_key = _same_key(current, key)
-        start_enrollment(router, tp, key=key, subject=cert.subject, ca_request=False,
-                         renew=current if same_key else None)
-
-    router.spawn(renew())

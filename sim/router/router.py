@@ -21,7 +21,8 @@ both.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +36,10 @@ from sim.pki.cs_fsm import CsSignal, CsState
 from sim.pki.keys import KeySource
 from sim.router import commands, http_service, pki_storage
 from sim.router.artifact_log import ArtifactLog
-from sim.router.console import Session
+from sim.router.console import Answer, ConsoleQuestion, Session
 from sim.router.keystore import KeyStore
 from sim.router.nvram import Nvram, NvramFull
-from sim.router.pki_client import resume_pending, schedule_renewal
+from sim.router.pki_client import EnrollHost, resume_pending, schedule_renewal
 from sim.router.server_host import ServerHost
 from sim.router.show import running_config
 from sim.router.state import RunningState
@@ -51,8 +52,15 @@ BOOT_SECONDS = 45.0
 
 HTTP_PORT = 80
 
-TypedLines = tuple[list[str], list[str]]
-"""What an operator types at once: the lines, and the answers for the prompts."""
+
+@dataclass(frozen=True)
+class TypedLines:
+    """What an operator types at once: the lines, the answers for the prompts they raise,
+    and the batch number a live console recorded them under (None when not recording)."""
+
+    lines: tuple[str, ...]
+    answers: tuple[Answer, ...]
+    batch: int | None = None
 
 
 class Router:
@@ -85,9 +93,12 @@ class Router:
         self.session: Session | None = None
         """The operator's console session, from the end of the boot."""
         self.server_host = ServerHost(self)
+        self.enroll_host = EnrollHost(self)
         self._key_generations: dict[str, int] = {}
         self._processes: list[simpy.Process] = []
         self._typing: simpy.Store = simpy.Store(env.sim)
+        self._live_console = False
+        self._batches = 0
         clock.subscribe(self._on_clock_change)
 
     @property
@@ -142,6 +153,7 @@ class Router:
 
     def _halt(self) -> None:
         self.server_host.stop()
+        self.enroll_host.halt()
         self.net.unlisten(self.name, HTTP_PORT)
         self.net.set_node_up(self.name, False)
         for process in self._processes:
@@ -191,17 +203,64 @@ class Router:
             yield from self.server_host.run_signal(cs, CsSignal.NO_SHUT)
 
     # -- console ---------------------------------------------------------------------------
-    def type_lines(self, lines: list[str], answers: list[str]) -> None:
-        """An operator types these lines at the console (queued behind earlier ones)."""
+    def type_lines(self, lines: Sequence[str], answers: Iterable[Answer | str] = ()) -> None:
+        """An operator types these lines at the console (queued behind earlier ones);
+        `answers` answer the prompts they raise, in order (a string arrives
+        `ANSWER_DELAY` after its prompt). At a live console the batch is recorded in the
+        trace (`console/typed`) so that the answers typed live can be saved with it."""
         if not self.up:
-            self.emit("console", "dropped", lines=lines, reason="router is not running")
+            self.emit("console", "dropped", lines=list(lines), reason="router is not running")
             return
-        self._typing.put((lines, answers))
+        given = tuple(Answer.of(answer) for answer in answers)
+        batch = None
+        if self._live_console:
+            self._batches += 1
+            batch = self._batches
+            self.emit("console", "typed", batch=batch, lines=list(lines),
+                      answers=[answer.record() for answer in given])
+        self._typing.put(TypedLines(tuple(lines), given, batch))
 
     @property
     def console_idle(self) -> bool:
-        """Everything typed has run: the console waits at its prompt for more."""
-        return not self._typing.items and bool(self._typing.get_queue)
+        """Everything typed has run: the console waits at its prompt for more, or (live)
+        at a question for the person at the keyboard, with nothing queued behind it."""
+        if self._typing.items:
+            return False
+        return bool(self._typing.get_queue) or self.console_question is not None
+
+    # -- a live console: a person at the keyboard ----------------------------------------------
+    @property
+    def live_console(self) -> bool:
+        return self._live_console
+
+    def set_live_console(self, on: bool) -> None:
+        """With `on`, a person sits at this console: questions raised by what is typed from
+        now on, when the typed lines bring no answer for them, wait for `answer` (or
+        `interrupt_question`) instead of taking an empty answer after `ANSWER_DELAY`,
+        and typed lines and answers are recorded in the trace (`console/typed`,
+        `console/answer`) for `sim.scenario.session_record`. Turning it off answers a
+        waiting question with a bare Return, as if the person had left."""
+        self._live_console = on
+        if not on and self.session is not None:
+            self.session.deliver("")
+
+    @property
+    def console_question(self) -> ConsoleQuestion | None:
+        """The question the live console waits on (prompt text, whether it is a password,
+        whether it takes a pasted line), or None when no question waits."""
+        return self.session.question if self.session is not None else None
+
+    def answer(self, text: str) -> bool:
+        """The person answers the waiting question with `text` (Return pressed; "" is a bare
+        Return). False when no question waits: the line is then a command, for
+        `type_lines`."""
+        return self.session is not None and self.session.deliver(text)
+
+    def interrupt_question(self) -> bool:
+        """Ctrl-C at the waiting question: the console echoes `^C` and the command is
+        abandoned (a `no shutdown` passphrase dialogue says `% Aborted.`, as for Return).
+        False when no question waits."""
+        return self.session is not None and self.session.deliver(None)
 
     def _console_worker(self, session: Session, typing: simpy.Store
                         ) -> Generator[Any, Any, None]:
@@ -210,7 +269,7 @@ class Router:
         stops, leaving the next boot's console to its own worker."""
         while self.session is session:
             typed: TypedLines = yield typing.get()
-            yield from commands.run_lines(session, *typed)
+            yield from commands.run_lines(session, typed.lines, typed.answers, typed.batch)
 
     def observe(self, command: str) -> list[str]:
         """Run an EXEC command as an invisible observer and return its output lines.

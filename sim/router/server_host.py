@@ -41,6 +41,10 @@ class ServerHost:
         """IOS processes one server event at a time: signals and requests queue here."""
         self._timers: dict[str, TimerDriver] = {}
         self._scep: dict[str, ScepService] = {}
+        self._scep_up: set[str] = set()
+        """Servers whose SCEP service has started, as the router has played it out: the
+        core decides at once, but its key generation and checks take simulated time, and
+        a client must not be answered by a CA still generating its key."""
 
     def stop(self) -> None:
         """Power loss or reload: the timers die with the running state."""
@@ -152,6 +156,7 @@ class ServerHost:
                                 sha1=x509util.fingerprint_hex(x509util.cert_der(cert),
                                                               "sha1"))
                 case fx.ScepService(running=on):
+                    (self._scep_up.add if on else self._scep_up.discard)(cs.name)
                     router.emit("cs", "scep", server=cs.name, running=on)
                 case fx.StateChanged(old=old, new=new, signal=signal, reason=reason):
                     router.emit("fsm", "transition", server=cs.name, old=old.value,
@@ -160,6 +165,10 @@ class ServerHost:
                     yield from enroll_server_trustpoint(router, router.session, cs, tp_name)
 
     # -- SCEP ------------------------------------------------------------------------------
+    def scep_started(self, cs: CertificateServer) -> bool:
+        """`cs` answers SCEP now: its core says so and the start has been played out."""
+        return cs.scep_running and cs.name in self._scep_up
+
     def scep_service(self, cs: CertificateServer) -> ScepService:
         """The server's SCEP service, with the chain it answers GetCACert with."""
         service = self._scep.get(cs.name)

@@ -316,8 +316,7 @@ class Builder:
                 lines = _lines(value)
                 if not lines:
                     self.fail(path + ("cli",), "has no commands")
-                answers = spec.get("input", ())
-                answers = (answers,) if isinstance(answers, str) else tuple(answers)
+                answers = self.answers(spec.get("input", ()), path + ("input",))
                 return m.CliEvent(at=at, router=router, lines=lines, input=answers, line=line)
             case "clock_set":
                 wall = None if value == "now" else self.timestamp(value, path + (action,))
@@ -333,6 +332,21 @@ class Builder:
                 return m.ReloadEvent(at=at, router=router, line=line)
             case _:
                 return m.PowerEvent(at=at, router=router, on=_on(value), line=line)
+
+    def answers(self, value: str | list[str | dict[str, Any]], path: JsonPath
+                ) -> tuple[m.Answer, ...]:
+        """A `cli` event's `input`: one answer as text, or a list of answers, each text (typed
+        `ANSWER_DELAY` after its prompt), `{text, after}` or `{ctrl_c: true, after}`."""
+        items = [value] if isinstance(value, str) else value
+        answers = []
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                answers.append(m.Answer(item))
+                continue
+            where = path + (index,)
+            after = self.seconds(item["after"], where + ("after",)) if "after" in item else None
+            answers.append(m.Answer(item.get("text", ""), after, ctrl_c="ctrl_c" in item))
+        return tuple(answers)
 
     def expect(self, spec: dict[str, Any], path: JsonPath) -> m.Expectation:
         at = self.when(spec, path)

@@ -19,6 +19,7 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from sim.net.bridge import DEFAULT_TIMEOUT as DEFAULT_BRIDGE_TIMEOUT
 from sim.pki.cs_fsm import CsState
+from sim.router.console import Answer as Answer  # a `CliEvent`'s answers, re-exported
 from sim.scenario.durations import format_duration
 
 if TYPE_CHECKING:
@@ -131,23 +133,38 @@ class BridgeSpec:
 # -- events ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class CliEvent:
     """Commands typed at a router's console, with answers for the prompts they raise.
 
     `lines` are typed in order; an empty line is a bare Return. `input` answers interactive
-    prompts (passwords, "[yes/no]:") in order; "" is a bare Return.
+    prompts (passwords, "[yes/no]:", lines of a paste) in order, each an `Answer`: its
+    text ("" is a bare Return), how long after its prompt it is typed (`after`, None for
+    the console's usual `ANSWER_DELAY`), or Ctrl-C instead of a line. A plain string given
+    to the constructor is `Answer(text)`, as the file's short form is.
     """
 
     at: float
     router: str
     lines: tuple[str, ...]
-    input: tuple[str, ...] = ()
-    line: int = 0
+    input: tuple[Answer, ...]
+    line: int
+
+    def __init__(self, at: float, router: str, lines: tuple[str, ...],
+                 input: Iterable[Answer | str] = (), line: int = 0) -> None:
+        # A hand-written __init__ so that the answers are always `Answer`s while code that
+        # builds events (a lab, tests) may still pass strings; `replace()` comes here too.
+        object.__setattr__(self, "at", at)
+        object.__setattr__(self, "router", router)
+        object.__setattr__(self, "lines", tuple(lines))
+        object.__setattr__(self, "input", tuple(Answer.of(item) for item in input))
+        object.__setattr__(self, "line", line)
 
     def describe(self) -> str:
         more = f" (+{len(self.lines) - 1} more)" if len(self.lines) > 1 else ""
         answers = f", {len(self.input)} prompt answer(s)" if self.input else ""
+        if any(answer.ctrl_c for answer in self.input):
+            answers += " with Ctrl-C"
         first = self.lines[0] if self.lines else ""
         return f"{self.router}: type {_short(first)}{more}{answers}{_when(self.at)}"
 

@@ -127,7 +127,7 @@ _KEYS = ["", " ", "x-a", "<<", "?", "${x}", "when", "at", "matrix", "soak", "rou
          "golden", "latency", "loss", "clock", "offset", "drift_ppm", "input"]
 
 _DURATION_KEYS = {"duration", "at", "latency", "offset", "clock_jump", "mtbf", "mttr", "max",
-                  "quiet_before", "quiet_after"}
+                  "quiet_before", "quiet_after", "after"}
 _NUMBER_KEYS = {"loss", "drift_ppm", "seed"}
 _TIMESTAMP_KEYS = {"start", "value", "clock_set"}
 _INVALID_UTF8 = [b"\xff", b"\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xc0\xaf",
@@ -422,7 +422,8 @@ def _cli_lines(rng: random.Random, data: dict[str, Any]) -> None:
     lines = [rng.choice(_IOS_LINES) for _ in range(rng.randint(1, 8))]
     events.append({"at": rng.choice(["1s", "1m", "5m", 0]), "router": rng.choice(names),
                    "cli": "\n".join(["enable", "configure terminal", *lines, "end"]),
-                   "input": ["cisco123", "cisco123", "yes", ""]})
+                   "input": ["cisco123", {"text": "cisco123", "after": "7.5s"}, "yes",
+                             {"ctrl_c": True, "after": "1s"}]})
 
 
 # -- text mutations ------------------------------------------------------------------------

@@ -124,7 +124,7 @@ def apply_event(world: World, event: Event) -> None:
     )
     match event:
         case CliEvent():
-            world.routers[event.router].type_lines(list(event.lines), list(event.input))
+            world.routers[event.router].type_lines(event.lines, event.input)
         case LinkEvent():
             world.net.set_link_up(event.a, event.b, event.up)
         case LinkChangeEvent():

@@ -7,7 +7,9 @@ both end as a `sim.scenario.model.Scenario`; `scenario_yaml` turns one into the 
 only when it is not the default, `config` as a `|` block), `bridge`, `links` one flow line
 each, `events` by time, `expect`. Short events and checks take one flow line
 (`{at: 2m, link_down: [core, r2]}`); longer ones, and every multi-line console text, a
-block. How each value is spelled (quoting, `|2`, exact durations, `$${`) is
+block. A prompt answer is text, or `{text: ..., after: 7.5s}` / `{ctrl_c: true, after: 3s}`
+when it has a delay of its own or is Ctrl-C (a live console session's answers). How
+each value is spelled (quoting, `|2`, exact durations, `$${`) is
 `sim.scenario.yaml_scalars`'s job.
 
 The promise: for a scenario the loader accepts, loading the written text gives an equal
@@ -88,13 +90,14 @@ class _Token:
 class _Seq:
     """A list; `block` asks for one item per line even when the list would fit a line."""
 
-    items: tuple[_Text | _Token, ...]
+    items: tuple[_Text | _Token | _Map, ...]
     block: bool = False
 
 
 @dataclass(frozen=True)
 class _Map:
-    """A small mapping always written in flow style (`clock`, `link_change`)."""
+    """A small mapping always written in flow style (`clock`, `link_change`, an answer
+    with a delay)."""
 
     fields: tuple[tuple[str, _Value], ...]
 
@@ -156,7 +159,9 @@ def _field(key: str, value: _Value, indent: int) -> list[str]:
     return [f"{pad}{name}: {_flow(value)}"]
 
 
-def _item(value: _Text | _Token) -> str:
+def _item(value: _Text | _Token | _Map) -> str:
+    if isinstance(value, _Map):
+        return str(_flow(value))
     return scalar(value.text, flow=False) if isinstance(value, _Text) else value.text
 
 
@@ -299,6 +304,23 @@ class _Writer:
     def texts(self, values: Iterable[str], path: JsonPath, *, block: bool = False) -> _Seq:
         return _Seq(tuple(_Text(self.text(v, path)) for v in values), block)
 
+    def answers(self, answers: tuple[m.Answer, ...], path: JsonPath) -> _Seq:
+        """A `cli` event's `input`: each answer as text when it has neither a delay nor
+        Ctrl-C (the short form, typed `ANSWER_DELAY` after its prompt), else as
+        `{text: TEXT, after: DURATION}` or `{ctrl_c: true, after: DURATION}`."""
+        items: list[_Text | _Token | _Map] = []
+        for answer in answers:
+            text = _Text(self.text(answer.text, path))
+            if answer.after is None and not answer.ctrl_c:
+                items.append(text)
+                continue
+            fields: list[tuple[str, _Value]] = [("ctrl_c", _bool(True)) if answer.ctrl_c
+                                                else ("text", text)]
+            if answer.after is not None:
+                fields.append(("after", _at(answer.after)))
+            items.append(_Map(tuple(fields)))
+        return _Seq(tuple(items))
+
     def matches(self, values: tuple[str, ...], path: JsonPath) -> _Value:
         """Lines to look for: one as text, several as a list, one per line."""
         if len(values) == 1:
@@ -371,7 +393,7 @@ class _Writer:
                 fields.append(("cli", self.console(event.lines, path + ("cli",),
                                                    one_line=True)))
                 if event.input:
-                    fields.append(("input", self.texts(event.input, path + ("input",))))
+                    fields.append(("input", self.answers(event.input, path + ("input",))))
             case m.LinkEvent():
                 action = "link_up" if event.up else "link_down"
                 fields.append((action, self.pair(event.a, event.b, path + (action,))))

@@ -59,6 +59,7 @@ _TEXT_PATH_SPECS = " ".join(
         "bridge.*.address bridge.*.url",
         "links.*.endpoints.*",
         "events.*.router events.*.cli events.*.cli.* events.*.input events.*.input.*",
+        "events.*.input.*.text",
         "events.*.link_down.* events.*.link_up.* events.*.link_change.endpoints.*",
         "expect.*.router expect.*.server expect.*.show expect.*.nvram_file",
         "expect.*.certificate_verifies",
