@@ -151,6 +151,10 @@ Authority for Trustpoint realca"
       - "% Certificate request sent to Certificate Authority"
       - "CRYPTO_PKI: status = 100: certificate is granted"
       - "%PKI-6-CERTRET: Certificate received from Certificate Authority"
+      # scepserver signs every request as an end entity's: a subordinate CA cannot
+      # sign with that, and says so rather than issue certificates nobody accepts.
+      - "is not a CA certificate (it lacks BasicConstraints CA:TRUE or keyCertSign)"
+  - {{router: sub, server_state: check failed}}
 """
 
 

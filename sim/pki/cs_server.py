@@ -266,6 +266,16 @@ class CertificateServer:
             self._set(CsState.CHECK_FAILED, "Storage not accessible", fx)
             return
         self._check_serial_file(ctx, fx)
+        if self.ca_cert is None and self._granted_end_entity(ctx, key):
+            # A CA that signed the request as a router's (micromdm's scepserver does)
+            # gave a certificate that cannot sign: enabling would issue certificates
+            # no verifier accepts, and enrolling again would get the same.
+            # IOS's wording for this was never captured; this is pkilab's.
+            fx.append(Console(f"% The certificate granted to trustpoint '{name}' is not a "
+                              "CA certificate (it lacks BasicConstraints CA:TRUE or "
+                              "keyCertSign): the server cannot sign with it."))
+            self._set(CsState.CHECK_FAILED, "Granted certificate is not a CA certificate", fx)
+            return
         if self.ca_cert is None and not self._adopt_existing_ca_cert(ctx, key):
             if self.config.mode == "sub-cs":
                 if not self._start_enrollment(ctx, fx):
@@ -345,6 +355,19 @@ class CertificateServer:
         if sub:
             self.upper_ca_cert = tp.ca_certificate
         return True
+
+    def _granted_end_entity(self, ctx: CsContext, key: rsa.RSAPrivateKey) -> bool:
+        """A subordinate's trustpoint holds its granted certificate, for its own key, but
+        the certificate is not a CA's (BasicConstraints CA:TRUE and keyCertSign)."""
+        tp = ctx.trustpoint
+        if self.config.mode != "sub-cs" or tp is None or tp.certificate is None:
+            return False
+        cert = tp.certificate
+        public = cert.public_key()
+        if not isinstance(public, rsa.RSAPublicKey) or \
+                public.public_numbers() != key.public_key().public_numbers():
+            return False
+        return not x509util.can_sign_certificates(cert)
 
     def _generate_ca_cert(self, ctx: CsContext, key: rsa.RSAPrivateKey, fx: list[Effect]) -> None:
         subject = x509util.parse_dn(self.config.effective_issuer_name)

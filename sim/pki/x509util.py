@@ -600,3 +600,19 @@ def load_key_pem(data: bytes) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("not an RSA private key")
     return key
+
+
+def can_sign_certificates(cert: x509.Certificate) -> bool:
+    """RFC 5280 4.2.1.9/4.2.1.3: a certificate that signs others has BasicConstraints
+    CA:TRUE and, when it has a KeyUsage, keyCertSign in it."""
+    try:
+        basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return False
+    if not basic.ca:
+        return False
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return usage.key_cert_sign
