@@ -9,6 +9,7 @@ mutated files.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -20,6 +21,9 @@ from rich.table import Table
 
 import sim
 from sim import serve as serving
+from sim.console.app import run_console
+from sim.console.controller import ConsoleController
+from sim.lab import Lab, LabError
 from sim.report import write_report
 from sim.report.write import missing_inputs
 from sim.scenario import clock_range, golden, soak
@@ -132,10 +136,13 @@ def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Pat
               help="Stop after this long (host time, e.g. 90s, 10m); default: until Ctrl-C.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="Output folder (default: reports/<scenario-name>/).")
+@click.option("--console", "with_console", is_flag=True,
+              help="An IOS console on the served network in this terminal (grant, reject "
+                   "and revoke while real clients poll); :quit stops.")
 @click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None)
 def serve(scenario_file: Path, routers: tuple[str, ...], port: int, speed: float,
           scenario_start: bool, warm_up: str | None, duration: str | None,
-          out_dir: Path | None, key_cache: Path | None) -> None:
+          out_dir: Path | None, with_console: bool, key_cache: Path | None) -> None:
     """Serve a scenario's routers on 127.0.0.1 for real SCEP clients, in host time."""
     seconds = _duration_or_exit(duration, "--for")
     warm_seconds = _duration_or_exit(warm_up, "--warm-up") or 0.0
@@ -163,10 +170,16 @@ def serve(scenario_file: Path, routers: tuple[str, ...], port: int, speed: float
             for item in served:
                 table.add_row(item.router, item.address, item.url)
             console.print(table)
+            stops = ":quit stops" if with_console else "Ctrl-C stops"
             console.print(f"simulated time follows the host clock ({speed:g}x); "
-                          f"output: {out}/ (written as it goes); Ctrl-C stops")
+                          f"output: {out}/ (written as it goes); {stops}")
             try:
-                serving.wait(lab, seconds)
+                if with_console:
+                    # `:write` snapshots beside the folder the serving streams into.
+                    snapshot = out.with_name(out.name + "-snapshot")
+                    run_console(ConsoleController(lab, out=snapshot))
+                else:
+                    serving.wait(lab, seconds)
             except KeyboardInterrupt:
                 console.print("stopping")
     except OSError as error:  # a port in use
@@ -175,6 +188,52 @@ def serve(scenario_file: Path, routers: tuple[str, ...], port: int, speed: float
         sys.exit(EXIT_BAD_INPUT)
     serving.finish(lab, output, out)
     console.print(f"output folder: {out}/ (report: {out / 'report.html'})")
+
+
+@main.command(name="console")
+@click.argument("scenario_file", required=False, type=click.Path(path_type=Path))
+@click.option("--router", "watched", default=None,
+              help="The router whose console comes first (default: the first one).")
+@click.option("--speed", type=click.FloatRange(min=0.001, max=100000), default=1.0,
+              show_default=True, help="Simulated seconds per host second.")
+@click.option("--host-time", is_flag=True,
+              help="Start at the host's time instead of the scenario's 'start'.")
+@click.option("--no-events", is_flag=True,
+              help="Only the scenario's routers and links: its events do not play.")
+@click.option("--seed", type=int, default=None, help="RNG seed (default: the scenario's).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Output folder written at :quit and by :write "
+                                 "(default: reports/<name>-console/).")
+@click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None)
+def console_command(scenario_file: Path | None, watched: str | None, speed: float,
+                    host_time: bool, no_events: bool, seed: int | None,
+                    out_dir: Path | None, key_cache: Path | None) -> None:
+    """An interactive IOS console on a scenario's network (or an empty lab)."""
+    if scenario_file is None:
+        lab = Lab(name="console", seed=1 if seed is None else seed, key_cache=key_cache,
+                  start=datetime.now(UTC).replace(microsecond=0) if host_time else None)
+    else:
+        runs = _load_or_exit(scenario_file)
+        if len(runs) > 1:
+            click.echo(f"error: {scenario_file}: a matrix file has {len(runs)} runs; open "
+                       "one of them from a file of its own", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        start = datetime.now(UTC).replace(microsecond=0) if host_time else None
+        lab = Lab.from_scenario(runs[0], seed=seed, start=start, key_cache=key_cache,
+                                play_events=not no_events)
+    out = out_dir or Path("reports") / f"{run_folder(lab.scenario())}-console"
+    try:
+        controller = ConsoleController(lab, watched=watched, out=out)
+    except LabError as error:
+        click.echo(f"error: --router: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    lab.go_live(speed=speed)
+    try:
+        run_console(controller)
+    finally:
+        lab.stop()
+    lab.write_output(out)
+    click.echo(f"output folder: {out}/ (report: {out / 'report.html'})")
 
 
 def _duration_or_exit(text: str | None, option: str) -> float | None:

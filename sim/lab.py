@@ -66,6 +66,7 @@ from sim.scenario.model import (
 )
 from sim.scenario.output import write_output
 from sim.scenario.runner import RunResult, apply_event, schedule_events
+from sim.scenario.session_record import SessionRecorder
 from sim.scenario.world import World, build_world, make_clock
 
 DEFAULT_START = datetime(2005, 1, 6, 21, 0, 0, tzinfo=UTC)
@@ -120,6 +121,12 @@ class Lab:
         self._link_specs = list(links)
         self._events = list(events)
         self.live: LiveClock | None = None
+        self._live_consoles = False
+        self.late_routers: dict[str, float] = {}
+        """Routers added after the start, and when: a scenario file racks every router
+        at t=0, so `scenario()` replays them as there from the start."""
+        self._recorder = SessionRecorder(world.env.trace)
+        """The answers typed at live consoles, for `scenario()`."""
 
     # -- the network -----------------------------------------------------------------------
     @property
@@ -159,10 +166,13 @@ class Lab:
             self.net.add_node(name, normal)
             router = Router(self.env, self.net, name, normal,
                             make_clock(self.env, spec), self.keysource, lines)
+            router.set_live_console(self._live_consoles)
             router.start()
             self.world.routers[name] = router
             self._settle()
         self._router_specs.append(spec)
+        if self.now > 0:
+            self.late_routers[name] = self.now
         return router
 
     def link(self, a: str, b: str, *, latency: float = DEFAULT_LATENCY,
@@ -183,7 +193,8 @@ class Lab:
         if self.live is not None:
             self.live.warp(seconds)
             return
-        self.env.run(until=self.env.now + max(0.0, seconds))
+        if seconds > 0:  # simpy refuses to run until the present
+            self.env.run(until=self.env.now + seconds)
 
     def run_until_quiet(self, *, quiet: float = QUIET_SECONDS, limit: float = 3600.0) -> float:
         """Run until every console has finished what was typed and nothing was printed
@@ -235,6 +246,25 @@ class Lab:
         else:
             self._wait_live(self.router(router))
         return self.transcript(router)[before:]
+
+    def live_consoles(self, on: bool = True) -> None:
+        """A person at every console: a question that the typed lines bring no answer for
+        waits (simulated time running) for `answer` instead of taking a bare Return."""
+        self._live_consoles = on
+        with self._simulation():
+            for router in self.routers.values():
+                router.set_live_console(on)
+
+    def answer(self, router: str, line: str) -> bool:
+        """Answer the question `router`'s console waits on (False: none waits). How long
+        it took is recorded, so `scenario()` replays it at the same moment."""
+        with self._simulation():
+            return self.router(router).answer(line)
+
+    def interrupt(self, router: str) -> bool:
+        """Ctrl-C at the question `router`'s console waits on (False: none waits)."""
+        with self._simulation():
+            return self.router(router).interrupt_question()
 
     def _wait_live(self, router: Router, timeout: float = 600.0) -> None:
         deadline = time.monotonic() + timeout
@@ -307,7 +337,11 @@ class Lab:
     # -- what happened ---------------------------------------------------------------------
     def scenario(self, *, name: str | None = None, description: str | None = None
                  ) -> Scenario:
-        """Everything done through this lab so far, as a scenario that replays it."""
+        """Everything done through this lab so far, as a scenario that replays it: the
+        routers and links, and the events that have happened (a scenario's later events
+        are left out), with the answers typed at live consoles and when."""
+        happened = [event for event in self._events if event.at <= self.now]
+        events = self._recorder.with_answers(sorted(happened, key=lambda e: e.at))
         return Scenario(
             name=name or self.name,
             description=description if description is not None else (
@@ -317,7 +351,7 @@ class Lab:
             duration=max(self.now, 1.0),
             routers=tuple(self._router_specs),
             links=tuple(self._link_specs),
-            events=tuple(sorted(self._events, key=lambda e: e.at)),
+            events=tuple(events),
         )
 
     def write_output(self, folder: Path | str, *, report: bool = True) -> Path:
@@ -336,6 +370,11 @@ class Lab:
         sim = self.env.sim
         while sim.peek() <= sim.now:
             sim.step()
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """`with lab.locked():` reads or changes routers directly while the lab is live
+        (the live clock runs the simulation from a thread of its own)."""
+        return self._simulation()
 
     @contextlib.contextmanager
     def _simulation(self) -> Iterator[None]:

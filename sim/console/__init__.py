@@ -1,0 +1,1 @@
+"""`pkilab console`: an interactive IOS console on a simulated network."""

@@ -1,0 +1,174 @@
+"""`pkilab console`'s logic without a terminal: lab commands, `?`, Tab, what is printed,
+and a session saved as a scenario that replays with the same transcript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.console import lab_commands
+from sim.console.controller import ConsoleController, ConsoleQuit, Prompt
+from sim.console.lab_commands import LabCommandError
+from sim.kernel.transcript import transcript_lines
+from sim.lab import Lab
+from sim.scenario.loader import load_scenario
+from sim.scenario.runner import run_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SUB_CA = ROOT / "scenarios" / "enrollment" / "sub-ca-enrollment.yaml"
+
+
+def _lab() -> Lab:
+    lab = Lab(seed=3)
+    lab.add_router("ca", "10.0.0.1", "ip http server")
+    lab.add_router("r1", "10.0.0.2")
+    lab.link("ca", "r1")
+    return lab
+
+
+def _enter(console: ConsoleController, *lines: str) -> list[str]:
+    """Type lines one by one, each when the console is ready, and return what it printed."""
+    printed: list[str] = []
+    for line in lines:
+        printed += console.enter(line)
+        console.lab.run_until_quiet(quiet=3.0)
+        printed += console.take_output()
+    return printed
+
+
+# -- lab commands ---------------------------------------------------------------------------
+@pytest.mark.parametrize("line, name, words", [
+    (":+10m", "+", ()),
+    (":wait 90s", "+", ()),
+    (":link_down ca r1", "link_down", ("ca", "r1")),
+    (":power r1 off", "power", ("r1",)),
+    (":power off", "power", ()),
+    (":clock_set r1 2005-01-06T21:00:00Z", "clock_set", ("r1",)),
+    (":clock_set now", "clock_set", ()),
+    (":connect r1", "r", ("r1",)),
+    (":exit", "quit", ()),
+])
+def test_lab_commands_read_like_the_scenario_files_events(line: str, name: str,
+                                                          words: tuple[str, ...]) -> None:
+    command = lab_commands.parse(line)
+    assert (command.name, command.words) == (name, words)
+
+
+@pytest.mark.parametrize("line, message", [
+    (":", "a lab command follows"),
+    (":frobnicate", "unknown lab command ':frobnicate'"),
+    (":+10 parsecs", "not a duration"),
+    (":power r1 sideways", "'sideways' is not on or off"),
+    (":speed fast", "'fast' is not a number"),
+    (":speed 0", "is not a number from 0.001"),
+    (":link_change ca r1", "needs latency=D or loss=P"),
+    (":link_change ca r1 loss=2", "not a probability"),
+    (":clock_set r1 2005-13-45T00:00:00", "is not a time"),
+    (":clock_jump r1 99999999w", "10 years"),
+    (":help me", "takes nothing more"),
+])
+def test_a_bad_lab_command_says_which_word_is_wrong(line: str, message: str) -> None:
+    with pytest.raises(LabCommandError, match=message):
+        lab_commands.parse(line)
+
+
+def test_a_lab_command_error_is_printed_not_raised() -> None:
+    console = ConsoleController(_lab())
+    assert console.enter(":power nowhere off") == [
+        "% no router named 'nowhere' (routers: ca, r1)"]
+    assert console.enter(":link_down ca nowhere")[0].startswith("% no router named")
+    with pytest.raises(ConsoleQuit):
+        console.enter(":quit")
+
+
+# -- the IOS console ------------------------------------------------------------------------
+def test_typed_lines_print_the_routers_output_but_not_their_own_echo() -> None:
+    console = ConsoleController(_lab(), watched="ca")
+    _enter(console)
+    printed = _enter(console, "enable", "show clock")
+    assert "ca>enable" not in printed and "ca#show clock" not in printed
+    assert any("UTC" in line for line in printed)  # show clock's answer
+    assert console.prompt().text == "ca#"
+    assert "ca#show clock" in console.lab.transcript("ca")  # the transcript keeps it
+
+
+def test_question_mark_gives_ios_help_in_the_routers_current_mode() -> None:
+    console = ConsoleController(_lab(), watched="ca")
+    _enter(console, "enable")
+    help_lines = console.help("show crypto pki ")
+    assert any(line.split()[:1] == ["server"] for line in help_lines)
+    assert console.help("sh cry pk ") == help_lines
+    assert console.help("frob ") == ["% Unrecognized command"]
+    _enter(console, "configure terminal")
+    assert any(line.split()[:1] == ["crypto"] for line in console.help(""))
+    assert console.complete("cry") == "crypto "
+    assert console.help(":")[0].split()[0] == ":help"
+
+
+def test_ctrl_z_leaves_configuration_mode() -> None:
+    console = ConsoleController(_lab(), watched="ca")
+    _enter(console, "enable", "configure terminal", "crypto pki trustpoint t")
+    assert console.prompt().text == "ca(ca-trustpoint)#"
+    console.suspend()
+    console.lab.run_until_quiet(quiet=3.0)
+    assert console.prompt().text == "ca#"
+
+
+def test_scenario_events_and_other_routers_output_are_kept_apart() -> None:
+    console = ConsoleController(_lab(), watched="r1")
+    _enter(console)
+    _enter(console, ":r ca")
+    printed = _enter(console, "enable", ":r r1")
+    assert printed[-1].startswith("r1>") or printed[0].startswith("[r1 10.0.0.2")
+
+
+def test_faults_from_the_console_are_the_scenario_files_events() -> None:
+    console = ConsoleController(_lab(), watched="r1")
+    assert console.enter(":power off")[0].startswith("power at +")
+    assert console.prompt().text == ""
+    assert not console.lab.router("r1").powered
+    events = console.lab.scenario().events
+    assert [type(e).__name__ for e in events] == ["PowerEvent"]
+
+
+def test_a_saved_session_replays_with_the_same_transcripts(tmp_path: Path) -> None:
+    console = ConsoleController(Lab.from_scenario(SUB_CA), watched="root1")
+    _enter(console, ":+30s", "enable", "show crypto pki server", ":+2m", ":link_down root1 sub",
+           ":+1m", ":link_up root1 sub", ":quiet")
+    saved = tmp_path / "session.yaml"
+    assert console.enter(f":save {saved}")[0].startswith(f"saved as {saved}")
+    live = {name: console.lab.transcript(name) for name in console.lab.routers}
+    replayed = run_scenario(load_scenario(saved), key_cache=None)
+    for name, lines in live.items():
+        assert transcript_lines(replayed.world.env.trace, name) == lines, name
+
+
+def test_questions_wait_for_the_person_and_replay_with_their_delays(tmp_path: Path) -> None:
+    console = ConsoleController(_lab(), watched="ca")
+    _enter(console, "enable", "configure terminal", "crypto pki server ca", "no shutdown")
+    assert console.prompt() == Prompt("Password:", secret=True, question=True)
+    console.lab.run(40)  # the person thinks; the question still waits
+    assert console.prompt().text == "Password:"
+    _enter(console, "capass123")
+    assert console.prompt().text == "Re-enter password:"
+    printed = _enter(console, "capass123")
+    assert "% Certificate Server enabled." in printed
+    assert not [line for line in printed if "capass123" in line]
+    _enter(console, "end", "crypto pki server ca grant all")
+    # Ctrl-C at a question abandons the command.
+    _enter(console, "configure terminal", "crypto key generate rsa general-keys label k1")
+    question = console.prompt()
+    assert question.question and "modulus" in question.text
+    console.interrupt("")
+    console.lab.run_until_quiet(quiet=3.0)
+    assert console.prompt().text == "ca(config)#"
+
+    saved = tmp_path / "session.yaml"
+    console.enter(f":save {saved}")
+    text = saved.read_text()
+    assert "after:" in text and "ctrl_c: true" in text
+    replayed = run_scenario(load_scenario(saved), key_cache=None)
+    for name in console.lab.routers:
+        assert (transcript_lines(replayed.world.env.trace, name)
+                == console.lab.transcript(name)), name
