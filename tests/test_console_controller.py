@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.console import lab_commands
+from sim.console.app import _History
 from sim.console.controller import ConsoleController, ConsoleQuit, Prompt
 from sim.console.lab_commands import LabCommandError
 from sim.kernel.transcript import transcript_lines
@@ -110,8 +111,17 @@ def test_ctrl_z_leaves_configuration_mode() -> None:
     console = ConsoleController(_lab(), watched="ca")
     _enter(console, "enable", "configure terminal", "crypto pki trustpoint t")
     assert console.prompt().text == "ca(ca-trustpoint)#"
-    console.suspend()
+    assert console.suspend()
     console.lab.run_until_quiet(quiet=3.0)
+    assert console.prompt().text == "ca#"
+    transcript = console.lab.transcript("ca")
+    assert transcript[-2] == "ca(ca-trustpoint)#^Z", transcript  # as IOS echoes it
+    assert transcript[-1].endswith("%SYS-5-CONFIG_I: Configured from console by console")
+    assert not console.suspend()  # nothing to leave in EXEC
+    _enter(console, "configure terminal")
+    console.interrupt()
+    console.lab.run_until_quiet(quiet=3.0)
+    assert console.lab.transcript("ca")[-2:][0] == "ca(config)#^C"
     assert console.prompt().text == "ca#"
 
 
@@ -160,7 +170,7 @@ def test_questions_wait_for_the_person_and_replay_with_their_delays(tmp_path: Pa
     _enter(console, "configure terminal", "crypto key generate rsa general-keys label k1")
     question = console.prompt()
     assert question.question and "modulus" in question.text
-    console.interrupt("")
+    console.interrupt()
     console.lab.run_until_quiet(quiet=3.0)
     assert console.prompt().text == "ca(config)#"
 
@@ -172,3 +182,12 @@ def test_questions_wait_for_the_person_and_replay_with_their_delays(tmp_path: Pa
     for name in console.lab.routers:
         assert (transcript_lines(replayed.world.env.trace, name)
                 == console.lab.transcript(name)), name
+
+
+def test_history_keeps_commands_not_passwords() -> None:
+    secret = [False]
+    history = _History(lambda: secret[0])
+    history.append_string("show clock")
+    secret[0] = True
+    history.append_string("capass123")
+    assert list(history.get_strings()) == ["show clock"]

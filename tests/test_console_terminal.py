@@ -44,7 +44,7 @@ def test_a_console_session_builds_a_hierarchy_and_saves_a_replayable_scenario(
     term.line("enable", "root1#")
     term.type("show crypto pki ?")
     term.wait_for(r"^  server +.*$")
-    assert term.cursor_line() == "root1#show crypto pki"  # the typed line is back
+    term.wait_prompt("root1#show crypto pki")  # the typed line is back (trailing space)
     term.type("\x15")  # Ctrl-U clears it
     term.type("sh cry ?")
     term.wait_for(r"root1#sh cry \?")
@@ -55,7 +55,7 @@ def test_a_console_session_builds_a_hierarchy_and_saves_a_replayable_scenario(
 
     # Tab completes; the CA comes up after two hidden passwords.
     term.type("conf\t")
-    assert term.cursor_line() == "root1#configure"
+    term.wait_prompt("root1#configure")
     term.line(" terminal", "root1(config)#")
     term.line("crypto pki server root1", "root1(cs-server)#")
     term.line("no shutdown")
@@ -103,6 +103,9 @@ def test_a_console_session_builds_a_hierarchy_and_saves_a_replayable_scenario(
     term.wait_for(r"^quiet after")
     term.line("show crypto pki server", "sub#")
     term.wait_for(r"^  Status: enabled", on_screen=False)
+    term.type("\x1b[A")  # Up: the history gives the last command back
+    term.wait_prompt("sub#show crypto pki server")
+    term.type("\x15")
 
     # Time stands still while the session is saved and written, so both hold the same.
     term.line(":pause")

@@ -87,7 +87,7 @@ def test_a_manual_grant_at_the_console_while_scepclient_polls(tmp_path: Path) ->
             cwd=folder, capture_output=True, text=True, timeout=30)
         assert verified.stdout.strip() == "client.pem: OK", verified.stdout + verified.stderr
         term.line(":quit")
-        term.child.expect("output folder", timeout=120)
+        term.wait_for(r"^output folder: ", timeout=120, on_screen=False)
         issued = [p.name for p in (tmp_path / "out" / "artifacts" / "root").rglob("*")
                   if "-issued-" in p.name]
         assert len(issued) == 1, issued

@@ -137,18 +137,17 @@ def _keys(controller: ConsoleController) -> KeyBindings:
 
     @keys.add("c-z")
     def _suspend(event: KeyPressEvent) -> None:
-        shown = controller.prompt().text + event.current_buffer.text + "^Z"
+        shown = controller.prompt().text + "^Z"
         event.current_buffer.reset()
-        lines = controller.suspend()
-        run_in_terminal(lambda: _print_all([shown, *lines]))
+        if controller.suspend():
+            run_in_terminal(lambda: _say(shown))
 
     @keys.add("c-c")
     def _interrupt(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
         shown = controller.prompt().text + buffer.text + "^C"
-        typed = buffer.text
         buffer.reset()
-        lines = controller.interrupt(typed)
+        lines = controller.interrupt()
         run_in_terminal(lambda: _print_all([shown, *lines]))
 
     return keys

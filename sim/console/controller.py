@@ -27,6 +27,7 @@ from sim.console.feed import ConsoleFeed
 from sim.console.lab_commands import LabCommand, LabCommandError
 from sim.lab import Lab, LabError
 from sim.router.cli_help import help_for
+from sim.router.commands import CTRL_C, CTRL_Z
 from sim.router.console import Mode
 from sim.router.router import Router
 from sim.scenario.durations import format_duration
@@ -165,7 +166,7 @@ class ConsoleController:
             self.lab.type(router.name, line, wait=False)
             return []
 
-    def interrupt(self, typed: str) -> list[str]:
+    def interrupt(self) -> list[str]:
         """Ctrl-C. At a question IOS abandons the command; in a configuration mode it
         goes back to privileged EXEC like Ctrl-Z; elsewhere the typed text is dropped."""
         with self.lab.locked():
@@ -176,13 +177,18 @@ class ConsoleController:
                 self.feed.answered_here(router.name, echoed=True)  # the terminal shows ^C
                 self.lab.interrupt(router.name)
                 return []
-        return self.suspend() if self._in_configuration() else []
+        if self._in_configuration():
+            self.enter(CTRL_C)
+        return []
 
-    def suspend(self) -> list[str]:
-        """Ctrl-Z: from any configuration mode back to privileged EXEC (`end`)."""
-        if not self._in_configuration():
-            return []
-        return self.enter("end")
+    def suspend(self) -> bool:
+        """Ctrl-Z: from any configuration mode back to privileged EXEC; IOS echoes `^Z`
+        (typed as the line `^Z`, which is how a scenario file writes it too). False
+        where Ctrl-Z does nothing (EXEC, a question)."""
+        if not self._in_configuration() or self.prompt().question:
+            return False
+        self.enter(CTRL_Z)
+        return True
 
     def _in_configuration(self) -> bool:
         mode = self._mode()

@@ -24,7 +24,12 @@ from sim.router.console import (
     Mode,
     Session,
 )
-from sim.router.handlers_config import CONFIG_COMMANDS, CS_COMMANDS, TRUSTPOINT_COMMANDS
+from sim.router.handlers_config import (
+    CONFIG_COMMANDS,
+    CS_COMMANDS,
+    TRUSTPOINT_COMMANDS,
+    leave_configuration,
+)
 from sim.router.handlers_exec import EXEC_COMMANDS, USER_EXEC_COMMANDS
 from sim.router.handlers_pki import not_run_at_boot
 
@@ -195,10 +200,20 @@ def run_lines(s: Session, lines: Iterable[str], answers: Iterable[Answer] = (),
         s.answers.clear()
 
 
+CTRL_Z, CTRL_C = "^Z", "^C"
+"""Ctrl-Z and Ctrl-C at the prompt, as typed lines: IOS echoes them as `^Z` and `^C`
+(and a transcript shows them so), so a scenario's `cli` writes them the same way. No IOS
+command starts with `^`. In a configuration mode both go back to privileged EXEC."""
+
+
 def run_line(s: Session, line: str) -> Generator[Any, Any, None]:
     s.current_line = line
     s.router.emit("cli", "command", mode=s.mode.name, line=line)
     s.write(s.prompt + line)
+    if line.strip() in (CTRL_Z, CTRL_C):
+        if s.mode not in (Mode.USER_EXEC, Mode.EXEC):
+            leave_configuration(s)
+        return
     if s.mode is Mode.CERT_DATA:
         certificate_data(s, line)
         return

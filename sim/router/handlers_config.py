@@ -31,9 +31,14 @@ FROZEN_MESSAGE = "% This setting cannot be changed after CA certificate generati
 
 
 # -- leaving modes -----------------------------------------------------------------------
-def _end(s: Session, m: Match) -> None:
+def leave_configuration(s: Session) -> None:
+    """`end` or Ctrl-Z: back to privileged EXEC, and the syslog IOS writes for it."""
     s.mode, s.context = Mode.EXEC, None
     s.router.log("%SYS-5-CONFIG_I: Configured from console by console")
+
+
+def _end(s: Session, m: Match) -> None:
+    leave_configuration(s)
 
 
 def _exit_config(s: Session, m: Match) -> None:
