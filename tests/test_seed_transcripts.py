@@ -39,7 +39,8 @@ def _expected(name: str) -> list[str]:
 @pytest.mark.parametrize("name", ["seed-sub-cs-transactions.txt", "seed-root-cs-server.txt"])
 def test_fixture_lines_are_the_seeds_words(name: str) -> None:
     if not SEED.exists():
-        pytest.skip("the seed document is not beside this checkout")
+        pytest.skip("Cisco's Subordinate Certificate Server feature guide (IOS 12.3(14)T) "
+                    "is not beside this checkout")
     seed = _norm(SEED.read_text())
     for line in _expected(name):
         # The PDF wraps long lines; compare with whitespace folded.

@@ -132,6 +132,12 @@ def _unescape_trim(raw: str) -> str:
     return "".join(c for c, _ in chars)
 
 
+def name_attribute(oid: ObjectIdentifier, value: str) -> x509.NameAttribute:
+    """An attribute with the string type IOS gives it (IA5 for hostname, else Printable
+    when it can be)."""
+    return x509.NameAttribute(oid, value, _string_type(oid, value))
+
+
 def _string_type(oid: ObjectIdentifier, value: str) -> _ASN1Type:
     if oid in _IA5_OIDS and value.isascii():
         return _ASN1Type.IA5String
@@ -184,11 +190,22 @@ def format_dn_ios(name: x509.Name) -> str:
     rdns = []
     for rdn in reversed(name.rdns):
         avas = []
-        for attr in rdn:
+        for attr in sorted(rdn, key=_ios_rdn_rank):
             short = _DISPLAY.get(attr.oid, (attr.oid.dotted_string, ""))[0]
             avas.append(f"{short}={_attr_value(attr)}")
         rdns.append("+".join(avas))
     return ",".join(rdns)
+
+
+_IOS_RDN_ORDER = (NameOID.SERIAL_NUMBER, UNSTRUCTURED_ADDRESS, UNSTRUCTURED_NAME)
+
+
+def _ios_rdn_rank(attr: x509.NameAttribute) -> int:
+    """IOS lists a router's multi-valued RDN as `serialNumber=..+ipaddress=..+hostname=..`
+    (cisco-cs.md section 7), whatever order DER's SET OF sorting gave it; other attributes
+    keep theirs, after these."""
+    oid = attr.oid
+    return _IOS_RDN_ORDER.index(oid) if oid in _IOS_RDN_ORDER else len(_IOS_RDN_ORDER)
 
 
 def _escape_typed(value: str) -> str:
@@ -209,7 +226,7 @@ def format_dn_typed(name: x509.Name) -> str:
     rdns = []
     for rdn in reversed(name.rdns):
         avas = []
-        for attr in rdn:
+        for attr in sorted(rdn, key=_ios_rdn_rank):
             key = _DISPLAY.get(attr.oid, ("", attr.oid.dotted_string))[1]
             avas.append(f"{key}={_escape_typed(_attr_value(attr))}")
         rdns.append("+".join(avas))

@@ -4,12 +4,14 @@ request desk (`crypto pki server NAME grant|reject|remove|info requests|request 
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Generator
 from typing import Any
 
 from cryptography import x509
 
 from sim.kernel.clock import format_ios_timer
+from sim.net.topology import normalise_address
 from sim.pki import cs_desk, scep_policy, x509util
 from sim.pki.ca_requests import RequestState, render_requests
 from sim.pki.cs_server import CertificateServer
@@ -138,18 +140,20 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
         return
     s.write("")
     try:
-        subject = request_subject(router, tp)
+        request_subject(router, tp)
     except ValueError as bad:  # a subject-name that predates its check when typed
         s.write(f"% {bad}")
         return
     if tp.subject_name:
         s.write(f"% The subject name in the certificate will include: {tp.subject_name}")
     s.write(f"% The subject name in the certificate will include: {router.running.fqdn}")
-    yield from s.ask_yes_no("% Include the router serial number in the subject name? "
-                            "[yes/no]:")
-    answer = (yield from s.ask("% Include an IP address in the subject name? [no]:")).strip()
-    if answer.lower().startswith("y"):
-        s.write("% Bad interface or address. Try again.")
+    serial = None
+    if (yield from s.ask_yes_no("% Include the router serial number in the subject name? "
+                                "[yes/no]:")):
+        serial = router.serial_number
+        s.write(f"% The serial number in the certificate will be: {serial}")
+    ip_address = yield from _ask_ip_address(s)
+    subject = request_subject(router, tp, serial=serial, ip_address=ip_address)
     if not (yield from s.ask_yes_no("Request certificate from CA? [yes/no]:")):
         return
     key = trustpoint_key(router, tp)
@@ -160,6 +164,35 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
             "fingerprint.")
     start_enrollment(router, tp, key=key, subject=subject, ca_request=False,
                      challenge=challenge or None)
+
+
+IP_ADDRESS_TRIES = 3
+"""How often `Enter Interface name or IP Address[]:` is asked again after a bad answer
+before the request goes without an address (pkilab's bound: IOS repeats the question,
+and a scenario that ran out of answers must not loop)."""
+
+
+def _ask_ip_address(s: Session) -> Generator[Any, Any, str | None]:
+    """`% Include an IP address in the subject name? [no]:`; on yes, the address (or an
+    interface: this router's own address, as it models one interface) goes into the
+    request, as IOS's `ipaddress=` (cisco-cs.md section 7 and the dialogue in section 16)."""
+    answer = (yield from s.ask("% Include an IP address in the subject name? [no]:")).strip()
+    if not answer.lower().startswith("y"):
+        return None
+    for _try in range(IP_ADDRESS_TRIES):
+        given = (yield from s.ask("Enter Interface name or IP Address[]:")).strip()
+        address = normalise_address(given)
+        if address is not None:
+            return address
+        if given and _looks_like_interface(given):
+            return s.router.address
+        s.write("% Bad interface or address. Try again.")
+    return None
+
+
+def _looks_like_interface(name: str) -> bool:
+    """An IOS interface name such as `Ethernet0/0`, `GigabitEthernet1`, `Loopback0`."""
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z-]*\d+(?:/\d+)*(?:\.\d+)?", name))
 
 
 def crypto_pki_crl_request(s: Session, m: Match) -> Generator[Any, Any, None]:

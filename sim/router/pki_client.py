@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from sim.kernel.clock import RouterClock
 from sim.kernel.timers import TimerDriver
@@ -415,12 +416,20 @@ def _forget_pending(router: Router, tp: Trustpoint) -> None:
 
 
 # -- the flows the console, the boot and the certificate server start ----------------------
-def request_subject(router: Router, tp: Trustpoint) -> x509.Name:
+def request_subject(router: Router, tp: Trustpoint, *, serial: str | None = None,
+                    ip_address: str | None = None) -> x509.Name:
     """What a router asks to be called: `subject-name` plus its hostname as
-    unstructuredName (`hostname=r2,cn=r2` in IOS's printing)."""
+    unstructuredName (`hostname=r2,cn=r2` in IOS's printing), and the serial number and IP
+    address the enroll dialogue added, in the hostname's RDN, as IOS's requests carry them
+    (`serialNumber=67109104+hostname=R15.otus.ru`, cisco-cs.md section 7)."""
     base = x509util.parse_dn(tp.subject_name) if tp.subject_name else x509.Name([])
+    extra = []
+    if serial is not None:
+        extra.append(x509util.name_attribute(NameOID.SERIAL_NUMBER, serial))
+    if ip_address is not None:
+        extra.append(x509util.name_attribute(x509util.UNSTRUCTURED_ADDRESS, ip_address))
     host = x509.RelativeDistinguishedName(
-        [x509.NameAttribute(x509util.UNSTRUCTURED_NAME, router.running.fqdn)])
+        [*extra, x509.NameAttribute(x509util.UNSTRUCTURED_NAME, router.running.fqdn)])
     return x509.Name([*base.rdns, host])
 
 

@@ -21,6 +21,7 @@ both.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,6 +101,13 @@ class Router:
         self._live_console = False
         self._batches = 0
         clock.subscribe(self._on_clock_change)
+
+    @property
+    def serial_number(self) -> str:
+        """The chassis serial number the enroll dialogue offers to put in a request: eight
+        digits, as IOL prints them (`67109104`, cisco-cs.md section 7), fixed by the
+        router's name so that runs repeat (pkilab's choice: it models no chassis)."""
+        return str(10_000_000 + zlib.crc32(self.name.encode()) % 90_000_000)
 
     @property
     def up(self) -> bool:
