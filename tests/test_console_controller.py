@@ -3,6 +3,7 @@ and a session saved as a scenario that replays with the same transcript."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,24 @@ def test_history_keeps_commands_not_passwords() -> None:
     secret[0] = True
     history.append_string("capass123")
     assert list(history.get_strings()) == ["show clock"]
+
+
+def test_a_failed_simulation_is_reported_once() -> None:
+    lab = _lab()
+    console = ConsoleController(lab, watched="ca")
+    live = lab.go_live(speed=1.0)
+    try:
+        def broken():  # a bug inside the simulation
+            yield lab.env.timeout(0)
+            raise RuntimeError("boom")
+
+        live.submit(broken())
+        for _tick in range(100):
+            if live.error is not None:
+                break
+            time.sleep(0.05)
+        printed = console.take_output()
+        assert printed[-1].startswith("% the simulation stopped: RuntimeError('boom')")
+        assert not [line for line in console.take_output() if "stopped" in line]
+    finally:
+        lab.stop()

@@ -74,6 +74,7 @@ class ConsoleController:
         self.out = out or Path("reports") / f"{lab.name}-console"
         self.feed = ConsoleFeed(lab.env.trace)
         lab.live_consoles(True)  # a person answers the questions, however long it takes
+        self._failure_shown = False
 
     # -- what the terminal shows -------------------------------------------------------------
     def prompt(self) -> Prompt:
@@ -93,7 +94,14 @@ class ConsoleController:
         with self.lab.locked():
             router = self._watched_router()
             question = router.console_question if router is not None else None
-            return self.feed.take(self.watched, question.text if question else None)
+            lines = self.feed.take(self.watched, question.text if question else None)
+        live = self.lab.live
+        if live is not None and live.error is not None and not self._failure_shown:
+            # A bug in the simulation ends the clock thread; say so rather than sit still.
+            self._failure_shown = True
+            lines.append(f"% the simulation stopped: {live.error!r}; :write keeps what "
+                         "happened so far, :quit leaves")
+        return lines
 
     def settled(self) -> bool:
         """The watched console has run everything typed, or waits on a question."""
