@@ -141,8 +141,9 @@ def test_arguments_show_as_ios_names_them_and_sort_before_keywords() -> None:
         "  <1-2147483647>  Enrollment request ID",
         "  all             All pending enrollment requests",
     ]
-    assert screen(Mode.EXEC, "show crypto pki server ")[1:3] == [
+    assert screen(Mode.EXEC, "show crypto pki server ")[1:4] == [
         "  WORD  Certificate Server name",
+        "  |     Output modifiers",
         "  <cr>",
     ]
     assert screen(Mode.CONFIG, "ip host r1 ")[1] == "  A.B.C.D  Host IP address"
@@ -323,7 +324,11 @@ def test_help_lists_exactly_what_the_parser_accepts(mode: Mode) -> None:
             assert expected in listed, f"{where} does not list {expected}"
         # `<cr>` (or `LINE  <cr>` inside free text) exactly when Return would run it.
         ends = CR in listed or listed.get("LINE") == CR
-        assert ends == isinstance(grammar.parse(typed), Match), where
+        parsed = grammar.parse(typed)
+        assert ends == isinstance(parsed, Match), where
+        # A complete show command takes an output modifier after `|` (test_output_filters).
+        is_show = isinstance(parsed, Match) and parsed.keywords[:1] == ("show",)
+        assert ("|" in listed) == is_show, where
         position = grammar.position(typed)
         assert not isinstance(position, ParseError)
         keywords = {t.keyword for t in position.tokens if t.keyword is not None}
@@ -331,7 +336,7 @@ def test_help_lists_exactly_what_the_parser_accepts(mode: Mode) -> None:
         placeholders = {shown_as(a) for a in arguments}
         if position.open_lines:
             placeholders.add("LINE")
-        assert set(listed) - {CR} == keywords | placeholders, where
+        assert set(listed) - {CR, "|"} == keywords | placeholders, where
         for keyword in keywords:
             assert parses_further(grammar, typed + keyword), \
                 f"{where} lists {keyword!r}, which the parser refuses there"

@@ -28,6 +28,9 @@ output, so the details marked *chosen* are pkilab's reading, not verified):
   A word that abbreviates several keywords: `% Ambiguous command:  "s"`.
 * Inside a LINE argument (`subject-name CN=r1 ?`) IOS shows `LINE  <cr>` (*recalled*).
 * `do ?` describes the LINE it takes; `do sh ?` is help for EXEC's `show`, as IOS gives.
+* After a complete `show` command IOS offers `|  Output modifiers`; after the `|`, the
+  modifiers (`show clock | ?`), then `LINE  Regular Expression`: help there is the
+  filters' own (`sim.router.output_filter`), as the dispatcher parses them.
 * Tab: a word that the parser would read as exactly one keyword (typed in full, or a
   prefix of only one) is replaced by that keyword and a space; otherwise the line comes
   back unchanged (IOS re-displays it). Completion writes the keyword as the grammar
@@ -43,10 +46,11 @@ from dataclasses import dataclass
 from functools import cache
 
 from sim.router.cli_grammar import REJECT, ArgType
-from sim.router.cli_help_text import HEADERS, generic_text, lookup
-from sim.router.cli_parser import Grammar, NextToken, ParseError, Position
+from sim.router.cli_help_text import FILTER_TEXTS, HEADERS, generic_text, lookup
+from sim.router.cli_parser import Grammar, Match, NextToken, ParseError, Position
 from sim.router.commands import grammar_for
 from sim.router.console import Mode
+from sim.router.output_filter import PIPE, SHOW, filter_grammar, show_before_pipe
 
 __all__ = [
     "CR",
@@ -138,20 +142,31 @@ class CommandHelp:
         *,
         header: str | None = None,
         delegates: Mapping[tuple[str, ...], CommandHelp] | None = None,
+        filters: CommandHelp | None = None,
     ) -> None:
         """`describe` gives each token its text (None: a generic one is made up);
         `header` is printed above `?` at an empty prompt; `delegates` maps the keyword
         path of a LINE argument to the help of the commands that LINE holds (such a LINE
-        must be the only token after its keywords, as `do <line>` is)."""
+        must be the only token after its keywords, as `do <line>` is); `filters` is the
+        help of the output modifiers a `show` command takes after a `|`."""
         self.grammar = grammar
         self._describe = describe
         self._header = header
         self._delegates = dict(delegates or {})
+        self._filters = filters
 
     # --- `?` --------------------------------------------------------------------------
 
     def help(self, typed: str, width: int = TERMINAL_WIDTH) -> HelpScreen:
         """The screen for `?` typed after `typed` (the text before the cursor)."""
+        piped = self._after_pipe(typed)
+        if piped is not None:
+            column, helper = piped
+            if column == len(typed):
+                # `show clock |?`: the pipe is the word being completed.
+                return HelpScreen((PIPE, ""), (HelpEntry(PIPE, ""),), typed)
+            screen = helper.help(typed[column:], width)
+            return HelpScreen(screen.lines, screen.entries, typed)
         base, word = _split(typed)
         position = self.grammar.position(base)
         if isinstance(position, ParseError):
@@ -162,7 +177,7 @@ class CommandHelp:
             screen = helper.help(typed[column:], width)
             return HelpScreen(screen.lines, screen.entries, typed)
         if word is None:
-            entries = self._entries(position)
+            entries = self._entries(position, pipe=self._takes_pipe(base))
             if not entries:
                 return HelpScreen((UNRECOGNIZED,), (), typed)
             lines = _columns(entries, width)
@@ -175,12 +190,15 @@ class CommandHelp:
         return HelpScreen((*_words([e.shown for e in entries], width), ""),
                           tuple(entries), typed)
 
-    def _entries(self, position: Position) -> list[HelpEntry]:
+    def _entries(self, position: Position, *, pipe: bool = False) -> list[HelpEntry]:
         found: dict[str, str] = {}
         for token in position.tokens:
             shown = self._shown(token)
             if shown not in found:
                 found[shown] = self._text(token, shown)
+        if pipe:
+            # ASCII order puts `|` after the keywords and arguments, before `<cr>`, as IOS.
+            found[PIPE] = FILTER_TEXTS[PIPE].text
         entries = self._sorted(found)
         if position.open_lines:
             # Inside a LINE argument: more text, or Return.
@@ -222,6 +240,11 @@ class CommandHelp:
 
     def complete(self, typed: str) -> Completion:
         """Tab after `typed`: the word being typed, completed if it names one keyword."""
+        piped = self._after_pipe(typed)
+        if piped is not None:
+            column, helper = piped
+            done = helper.complete(typed[column:])
+            return Completion(typed[:column] + done.line, done.completed)
         base, word = _split(typed)
         if word is None:
             return Completion(typed, False)
@@ -242,6 +265,25 @@ class CommandHelp:
                 return Completion(typed, False)
             low = prefixed[0]
         return Completion(f"{base}{low} ", True)
+
+    # --- output modifiers after a show command's `|` -------------------------------------
+
+    def _takes_pipe(self, base: str) -> bool:
+        """`base` is a complete `show` command, so `|` may follow it."""
+        if self._filters is None:
+            return False
+        result = self.grammar.parse(base)
+        return isinstance(result, Match) and result.keywords[:1] == (SHOW,)
+
+    def _after_pipe(self, typed: str) -> tuple[int, CommandHelp] | None:
+        """(column just after the `|`, the filters' help) when `typed` is a show command
+        and its pipe: what follows is the modifier, parsed as the dispatcher parses it."""
+        if self._filters is None:
+            return None
+        piped = show_before_pipe(self.grammar, typed)
+        if piped is None:
+            return None
+        return piped[1] + 1, self._filters
 
     # --- LINE arguments that hold another mode's command ---------------------------------
 
@@ -321,4 +363,15 @@ def help_for(mode: Mode) -> CommandHelp:
         return found.text if found is not None else None
 
     return CommandHelp(grammar, describe, header=header.text if header else None,
-                       delegates=delegates)
+                       delegates=delegates, filters=_filter_help())
+
+
+@cache
+def _filter_help() -> CommandHelp:
+    """Help after a show command's `|`: the output modifiers and their expression."""
+
+    def describe(path: tuple[str, ...], token: str) -> str | None:
+        found = FILTER_TEXTS.get(token)
+        return found.text if found is not None else None
+
+    return CommandHelp(filter_grammar(), describe)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from sim.router.console import Mode
 
-__all__ = ["HEADERS", "TEXTS", "HelpText", "generic_text", "lookup", "lookup_key"]
+__all__ = ["FILTER_TEXTS", "HEADERS", "TEXTS", "HelpText", "generic_text", "lookup", "lookup_key"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +283,18 @@ TEXTS: dict[Mode, dict[str, HelpText]] = {
     Mode.CS_SERVER: _CS_SERVER,
     Mode.CERT_CHAIN: _CERT_CHAIN,
 }
+
+
+FILTER_TEXTS: dict[str, HelpText] = {
+    "|": ios("Output modifiers"),
+    "begin": ios("Begin with the line that matches"),
+    "exclude": ios("Exclude lines that match"),
+    "include": ios("Include lines that match"),
+    "section": ios("Filter a section of output"),
+    "<regex>": ios("Regular Expression"),
+}
+"""Help after a complete `show` command: its `|`, then the output modifiers pkilab
+implements (`sim.router.output_filter`; IOS also lists append, count, redirect, tee)."""
 
 
 def lookup_key(mode: Mode, path: tuple[str, ...], token: str) -> str | None:

@@ -32,6 +32,7 @@ from sim.router.handlers_config import (
 )
 from sim.router.handlers_exec import EXEC_COMMANDS, USER_EXEC_COMMANDS
 from sim.router.handlers_pki import not_run_at_boot
+from sim.router.output_filter import BadRegex, parse_filter, show_before_pipe
 
 if TYPE_CHECKING:
     from sim.router.router import Router
@@ -117,6 +118,10 @@ def grammar_for(mode: Mode) -> Grammar:
 
 def dispatch(s: Session, line: str) -> Generator[Any, Any, None]:
     mode = s.mode
+    piped = show_before_pipe(grammar_for(mode), line)
+    if piped is not None:
+        yield from _run_filtered(s, _TABLES[mode], line, *piped)
+        return
     result = grammar_for(mode).parse(line)
     if isinstance(result, Empty):
         return
@@ -141,6 +146,10 @@ def dispatch(s: Session, line: str) -> Generator[Any, Any, None]:
 
 def run_exec_line(s: Session, line: str, column_offset: int) -> Generator[Any, Any, None]:
     """`do <exec command>` from a configuration mode."""
+    piped = show_before_pipe(grammar_for(Mode.EXEC), line)
+    if piped is not None:
+        yield from _run_filtered(s, EXEC_COMMANDS, line, *piped, column_offset)
+        return
     result = grammar_for(Mode.EXEC).parse(line)
     if isinstance(result, Empty):
         return
@@ -150,6 +159,26 @@ def run_exec_line(s: Session, line: str, column_offset: int) -> Generator[Any, A
     outcome = EXEC_COMMANDS[cast(int, result.key)][1](s, result)
     if outcome is not None:
         yield from outcome
+
+
+def _run_filtered(s: Session, table: CommandTable, line: str, match: Match, bar: int,
+                  column_offset: int = 0) -> Generator[Any, Any, None]:
+    """A `show` command with an output modifier after its `|`: the filter is read first
+    (a bad one runs nothing), then the command runs with its writes going through it."""
+    chosen = parse_filter(line, bar)
+    if isinstance(chosen, ParseError):
+        s.render_error(chosen, column_offset)
+        return
+    if isinstance(chosen, BadRegex):
+        s.write(chosen.message)
+        return
+    s.output_filter = chosen
+    try:
+        outcome = table[cast(int, match.key)][1](s, match)
+        if outcome is not None:
+            yield from outcome
+    finally:
+        s.output_filter = None
 
 
 DNS_TIMEOUT_SECONDS = 5.0

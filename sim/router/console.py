@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.router.cli_parser import ParseError
+from sim.router.output_filter import OutputFilter
 
 if TYPE_CHECKING:
     from sim.router.router import Router
@@ -157,6 +158,9 @@ class Session:
         self.output: list[str] = []
         self.booting = False
         self.current_line = ""
+        self.output_filter: OutputFilter | None = None
+        """The `| include ...` of the show command running now: what it writes goes
+        through it (its echoed line, other sessions and syslog lines do not)."""
 
     # -- output --------------------------------------------------------------------------
     @property
@@ -164,6 +168,8 @@ class Session:
         return self.router.running.hostname + self.mode.value
 
     def write(self, text: str = "") -> None:
+        if self.output_filter is not None and not self.output_filter.passes(text):
+            return
         if self.observer:
             self.output.append(text)
         else:
