@@ -50,6 +50,8 @@ from sim.scenario import soak
 from sim.scenario.loader import load_scenario
 from sim.scenario.model import (
     DEFAULT_LATENCY,
+    DEFAULT_RELEASE,
+    SUPPORTED_RELEASES,
     CliEvent,
     ClockJumpEvent,
     ClockSetEvent,
@@ -149,9 +151,13 @@ class Lab:
         return router
 
     def add_router(self, name: str, address: str, config: str | Iterable[str] = "", *,
-                   clock: ClockSpec | None = None) -> Router:
+                   clock: ClockSpec | None = None, release: str = DEFAULT_RELEASE) -> Router:
         """A router, booted and running now, with `config` as its startup-config (a
-        `hostname NAME` line comes first unless the config names the host itself)."""
+        `hostname NAME` line comes first unless the config names the host itself),
+        behaving as IOS `release` (`12.3(14)T`, `15.x` or `XE`)."""
+        if release not in SUPPORTED_RELEASES:
+            raise LabError(f"{release!r} is not a supported release "
+                           f"(choose one of: {', '.join(SUPPORTED_RELEASES)})")
         if name in self.world.routers:
             raise LabError(f"there is already a router named {name!r}")
         normal = normalise_address(address)
@@ -161,11 +167,11 @@ class Lab:
                                            else config) if line.strip()]
         if not any(line.split()[0] == "hostname" for line in lines):
             lines.insert(0, f"hostname {name}")
-        spec = RouterSpec(name, normal, clock or ClockSpec(), tuple(lines))
+        spec = RouterSpec(name, normal, clock or ClockSpec(), tuple(lines), release)
         with self._simulation():
             self.net.add_node(name, normal)
             router = Router(self.env, self.net, name, normal,
-                            make_clock(self.env, spec), self.keysource, lines)
+                            make_clock(self.env, spec), self.keysource, lines, release)
             router.set_live_console(self._live_consoles)
             router.start()
             self.world.routers[name] = router

@@ -10,6 +10,7 @@ failure names the exact line to retype.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -58,15 +59,23 @@ def _valid(element: Argument, server: str | None) -> str:
         return server
     if label in SAMPLE_BY_TYPE:
         return SAMPLES.get(element.name, SAMPLE_BY_TYPE[label])
-    return label.split("-")[0]  # the low end of a range
+    return str(_range(label)[0])  # the low end of a range
 
 
 def _odd(element: Argument) -> list[str]:
     label = element.type.label
     if label in ODD_BY_TYPE:
         return ODD_BY_TYPE[label]
-    low, high = (int(n) for n in label.split("-"))
+    low, high = _range(label)
     return [str(low - 1), str(high + 1), *ODD_NUMBERS]
+
+
+def _range(label: str) -> tuple[int, int]:
+    """`1-31` or a signed `-23-23`."""
+    found = re.fullmatch(r"(-?\d+)-(-?\d+)", label)
+    if found is None:
+        raise ValueError(f"not a range: {label}")
+    return int(found.group(1)), int(found.group(2))
 
 
 def _words(pattern: str, seq: tuple[Element, ...], server: str) -> list[str]:

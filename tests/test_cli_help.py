@@ -47,6 +47,7 @@ def test_question_mark_at_an_empty_exec_prompt_lists_every_command() -> None:
         "  no         Disable debugging functions",
         "  reload     Halt and perform a cold restart",
         "  show       Show running system information",
+        "  terminal   Set terminal line parameters",
         "  undebug    Disable debugging functions (see also 'debug')",
         "  write      Write running configuration to memory, network, or terminal",
         "",
@@ -73,6 +74,7 @@ def test_show_crypto_pki_question_mark() -> None:
         "  certificates  Show certificates",
         "  crls          Show Certificate Revocation Lists",
         "  server        Show Certificate Server status",
+        "  timers        Show PKI Timers",
         "  trustpoints   Show trustpoints",
         "",
         "Router#show crypto pki ",
@@ -151,6 +153,7 @@ def test_arguments_show_as_ios_names_them_and_sort_before_keywords() -> None:
 
 def test_no_lists_only_commands_that_have_a_no_form() -> None:
     assert screen(Mode.CONFIG, "no ")[1:-2] == [
+        "  clock     Configure time-of-day clock",
         "  crypto    Encryption module",
         "  hostname  Set system's network name",
         "  ip        Global IP configuration subcommands",
@@ -276,8 +279,9 @@ SAMPLES = {
 
 def sample(arg_type: ArgType) -> str:
     """A value the argument accepts."""
-    if re.fullmatch(r"\d+-\d+", arg_type.label):
-        return arg_type.label.split("-")[0]
+    found = re.fullmatch(r"(-?\d+)-(-?\d+)", arg_type.label)
+    if found:
+        return found.group(1)
     return SAMPLES[arg_type.label]
 
 
@@ -395,9 +399,12 @@ GUESSED = {
         erase_<fs> grant info info_crl info_requests pkcs10_terminal reject remove request
         request_pkcs10 revoke revoke_<serial> show_crypto_key_mypubkey_rsa_<label>
         show_crypto_pki show_crypto_pki_certificates show_crypto_pki_certificates_<name>
+        show_crypto_pki_certificates_verbose show_crypto_pki_certificates_verbose_<name>
         show_crypto_pki_crls show_crypto_pki_server show_crypto_pki_server_<name>
-        show_crypto_pki_server_crl show_crypto_pki_server_requests show_crypto_pki_trustpoints
-        show_crypto_pki_trustpoints_<name> show_ip_http_server show_ip_http_server_status
+        show_crypto_pki_server_certificates show_crypto_pki_server_crl
+        show_crypto_pki_server_requests show_crypto_pki_timers show_crypto_pki_timers_detail
+        show_crypto_pki_trustpoints show_crypto_pki_trustpoints_<name>
+        show_crypto_pki_trustpoints_status show_ip_http_server show_ip_http_server_status
         terminal_base64 terminal_pem""",
     "CONFIG": """<bits> <label> crypto_pki_authenticate_<tp> crypto_pki_certificate
         crypto_pki_certificate_chain crypto_pki_certificate_chain_<name> crypto_pki_crl
@@ -414,7 +421,7 @@ GUESSED = {
         hash hash_md5 hash_sha1 hash_sha256 hash_sha384 hash_sha512 issuer-name
         issuer-name_<dn> lifetime lifetime_ca-certificate lifetime_ca-certificate_<days>
         lifetime_certificate lifetime_certificate_<days> lifetime_crl
-        lifetime_enrollment-request mode mode_sub-cs shutdown""",
+        lifetime_enrollment-request mode mode_sub-cs show shutdown""",
     "CERT_CHAIN": "<serial> certificate certificate_ca exit",
 }
 """Descriptions in pkilab's words because IOS's are not known (cli_help_text's `guess`):

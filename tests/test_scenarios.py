@@ -52,7 +52,7 @@ def test_the_scenario_library_is_grouped_by_theme() -> None:
     assert {"root-ca", "clock-not-set", "http-server-off", "root-reload"} <= names
     themes = {p.parent.name for p in SCENARIOS}
     assert themes == {"bring-up", "enrollment", "hierarchy", "clock", "reachability",
-                      "persistence", "lifecycle", "revocation", "labs"}
+                      "persistence", "lifecycle", "revocation", "labs", "releases"}
     assert len(SCENARIOS) >= 25
     for path in SCENARIOS:
         text = path.read_text()

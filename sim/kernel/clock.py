@@ -70,12 +70,12 @@ class RouterClock:
         """IOS `service timestamps ... datetime msec` stamp, without the trailing colon."""
         return ("" if self.authoritative else "*") + format_ios_datetime(self.now())
 
-    def show_clock(self) -> str:
-        """`show clock` output line."""
-        w = self.now()
+    def show_clock(self, zone: str = "UTC", offset: timedelta = timedelta(0)) -> str:
+        """`show clock` output line, in the zone `clock timezone` names (UTC by default)."""
+        w = self.now() + offset
         star = "" if self.authoritative else "*"
         return (
-            f"{star}{w:%H:%M:%S}.{w.microsecond // 1000:03d} UTC "
+            f"{star}{w:%H:%M:%S}.{w.microsecond // 1000:03d} {zone} "
             f"{_DAYS[w.weekday()]} {_MONTHS[w.month - 1]} {w.day} {w.year}"
         )
 

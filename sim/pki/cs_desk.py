@@ -163,6 +163,17 @@ class ServerTimers:
                                  self._expiry_deadline()) if d]
         return min(deadlines, default=None)
 
+    def armed(self) -> list[tuple[str, datetime]]:
+        """Every armed timer under IOS's name, for `show crypto pki timers` (cisco-cs.md
+        17): `CS CRL UPDATE`, `CS CERT EXPIRE`, `ER EXPIRE <reqid>`."""
+        named = [(f"ER EXPIRE {entry.req_id}", entry.expires) for entry in self.cs.requests]
+        crl, expiry = self._crl_deadline(), self._expiry_deadline()
+        if crl is not None:
+            named.append(("CS CRL UPDATE", crl))
+        if expiry is not None:
+            named.append(("CS CERT EXPIRE", expiry))
+        return named
+
     def on_timer(self, now: datetime) -> list[Effect]:
         effects = expire(self.cs, now)
         expiry = self._expiry_deadline()

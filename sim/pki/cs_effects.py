@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.pki.cs_fsm import CsSignal, CsState
+from sim.pki.keys import ios_keygen_seconds
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,26 @@ class TrustpointView:
     """The certificate of the CA the trustpoint authenticated (a sub-CS's parent)."""
     certificate: x509.Certificate | None = None
     """The certificate the trustpoint enrolled for (a sub-CS's own CA certificate)."""
+
+
+@dataclass(frozen=True)
+class KeygenStyle:
+    """How long an RSA key generation takes and how the router words it, as plain values.
+
+    `start` takes `{bits}` and `{exportable}` (`exportable`/`non-exportable`); `done` takes
+    `{seconds}`. The defaults are 12.3(14)T's (`% Generating 1024 bit RSA keys ...`, then
+    `[OK]` continuing the line, 5.5 s for 1024 bits); the router's release profile
+    supplies later releases'.
+    """
+
+    start: str = "% Generating {bits} bit RSA keys ..."
+    done: str = "[OK]"
+    done_inline: bool = True
+    seconds_1024: float = 5.5
+    """Seconds for a 1024-bit key (`ios_keygen_seconds` scales it to other sizes)."""
+
+    def seconds(self, bits: int) -> float:
+        return ios_keygen_seconds(bits, self.seconds_1024)
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,8 @@ class CsContext:
     """Files in the server's database location (nvram:), by name."""
     generate_key: Callable[[str, int], rsa.RSAPrivateKey]
     passphrase: str | None = None
+    keygen: KeygenStyle = KeygenStyle()
+    """The release's key-generation wording (the router's release profile chooses it)."""
 
 
 # -- effects -------------------------------------------------------------------------------

@@ -49,7 +49,6 @@ from sim.pki.cs_effects import (
     WriteFile,
 )
 from sim.pki.cs_fsm import LOCKED_STATES, CsAction, CsSignal, CsState, transition
-from sim.pki.keys import ios_keygen_seconds
 
 DEFAULT_KEY_BITS = 1024
 """`% Generating 1024 bit RSA keys ...`: the CS key size when none exists (seed)."""
@@ -238,9 +237,11 @@ class CertificateServer:
                     announcements: list[Effect]) -> None:
         name = self.name
         key = ctx.key
+        keygen_seconds = ctx.keygen.seconds(DEFAULT_KEY_BITS)
         if key is None:
-            fx.append(Console(f"% Generating {DEFAULT_KEY_BITS} bit RSA keys ..."))
-            self._elapse(fx, ios_keygen_seconds(DEFAULT_KEY_BITS), "RSA key generation")
+            fx.append(Console(ctx.keygen.start.format(bits=DEFAULT_KEY_BITS,
+                                                      exportable="non-exportable")))
+            self._elapse(fx, keygen_seconds, "RSA key generation")
             key = ctx.generate_key(name, DEFAULT_KEY_BITS)
         fx.append(Debug("starting enabling checks"))
         if ctx.trustpoint is None:
@@ -250,7 +251,8 @@ class CertificateServer:
         if ctx.key is None:
             fx.append(KeyGenerated(name, key, DEFAULT_KEY_BITS))
             fx.append(Debug(f"key '{name}' does not exist; generated automatically"))
-            fx.append(Console("[OK]", inline=True))
+            fx.append(Console(ctx.keygen.done.format(seconds=int(keygen_seconds)),
+                              inline=ctx.keygen.done_inline))
             fx.append(Console(""))
         if self.ca_cert is None and self.config.mode != "sub-cs":
             # A saved CA certificate is configuration, not a check: `show` reports it even

@@ -79,6 +79,33 @@ REQUEST_DIGEST = "sha256"
 CERTFAIL = "%PKI-6-CERTFAIL: Certificate enrollment failed."
 SOCKETSEND = "%PKI-3-SOCKETSEND: Failed to send out message to CA server."
 CERTRET = "%PKI-6-CERTRET: Certificate received from Certificate Authority"
+
+
+def cert_install_syslog(trustpoint: str, cert: x509.Certificate) -> str:
+    """IOS-XE's announcement of an installed ID certificate (cisco-cs.md 15 [V]: the first
+    line verbatim, then indented Trustpoint/Issuer-name/Subject-name/Serial-number/End-date
+    lines). chosen: one space of indent, `name : value` with the colons as XE aligns them,
+    the names lower-case as `show crypto pki certificates` prints them, the end date in
+    ISO 8601 UTC."""
+    return "\n".join([
+        "%PKI-6-CERT_INSTALL: An ID certificate has been installed under",
+        f" Trustpoint : {trustpoint}",
+        f" Issuer-name : {x509util.format_dn_ios(cert.issuer)}",
+        f" Subject-name : {x509util.format_dn_ios(cert.subject)}",
+        f" Serial-number: {cert.serial_number:02X}",
+        f" End-date : {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ}",
+    ])
+
+
+def csr_fingerprint_syslog(md5: str, sha1: str) -> str:
+    """IOS-XE's `%PKI-6-CSR_FINGERPRINT`, multi-line (cisco-cs.md 15 [V] names it only).
+    chosen: the two fingerprints on their own lines, unspaced as the request database
+    prints them, labelled like the 15.x `CRYPTO_PKI:` lines."""
+    return "\n".join([
+        "%PKI-6-CSR_FINGERPRINT: ",
+        f"CSR Fingerprint MD5 : {md5.replace(' ', '')}",
+        f"CSR Fingerprint SHA1: {sha1.replace(' ', '')}",
+    ])
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -128,7 +155,14 @@ class EnrollmentClient:
     """One enrollment transaction of a trustpoint, from the GetCACaps probe to its end."""
 
     def __init__(self, request: EnrollmentRequest, policy: RetryPolicy,
-                 random_bytes: Callable[[int], bytes]) -> None:
+                 random_bytes: Callable[[int], bytes], *, install_syslog: bool = False,
+                 csr_fingerprint: bool = False) -> None:
+        """`install_syslog`: announce the certificate with `%PKI-6-CERT_INSTALL` instead of
+        `%PKI-6-CERTRET`; `csr_fingerprint`: also log `%PKI-6-CSR_FINGERPRINT` when the
+        request is made (both IOS-XE's, cisco-cs.md 15 and 19; the router's release
+        profile says which)."""
+        self.install_syslog = install_syslog
+        self.csr_fingerprint = csr_fingerprint
         self.request = request
         self.policy = policy
         self._random_bytes = random_bytes
@@ -236,11 +270,15 @@ class EnrollmentClient:
             self._random_bytes, now, ca_request=request.ca_request,
             challenge=request.challenge, renew=request.renew, saved_csr=request.saved_csr)
         md5, sha1 = self.enrollment.fingerprints()
+        logged: list[Effect] = [
+            Syslog(f"CRYPTO_PKI:  Certificate Request Fingerprint MD5: {md5}"),
+            Syslog(f"CRYPTO_PKI:  Certificate Request Fingerprint SHA1: {sha1}")]
+        if self.csr_fingerprint:
+            logged.append(Syslog(csr_fingerprint_syslog(md5, sha1)))
         return [RequestMade(self.enrollment, request.saved_csr is not None),
                 Debug("CRYPTO_PKI: transaction PKCSReq completed"),
                 Debug("CRYPTO_PKI: status:"),
-                Syslog(f"CRYPTO_PKI:  Certificate Request Fingerprint MD5: {md5}"),
-                Syslog(f"CRYPTO_PKI:  Certificate Request Fingerprint SHA1: {sha1}"),
+                *logged,
                 self._send(now)]
 
     def _in_flight(self) -> tuple[Enrollment, ScepEndpoint]:
@@ -311,7 +349,7 @@ class EnrollmentClient:
             Debug("Received router cert from CA"),
             Debug(f"CRYPTO_PKI: All enrollment requests completed for trustpoint {tp}."),
             Granted(cert),
-            Syslog(CERTRET),
+            Syslog(cert_install_syslog(tp, cert) if self.install_syslog else CERTRET),
             Finished(Outcome.GRANTED, self.attempts, certificate=cert),
         ]
 

@@ -181,17 +181,18 @@ def cache_file_name(seed: int, label: str, bits: int) -> str:
     return f"{GENERATOR_VERSION}-{digest}.pem"
 
 
-def ios_keygen_seconds(bits: int) -> float:
+def ios_keygen_seconds(bits: int, seconds_1024: float = 5.5) -> float:
     """Simulated seconds an IOS 12.3-era router spends in ``crypto key generate rsa``.
 
     A model, not a measurement of the host: RSA key generation cost grows roughly with the cube
     of the modulus size, anchored at about 5.5 s for 1024 bits on a router of that era. So 512
     bits takes ~0.7 s and 2048 bits ~44 s. Real prime search time varies
-    from key to key; the simulator keeps it fixed so runs stay reproducible.
+    from key to key; the simulator keeps it fixed so runs stay reproducible. A later
+    release's router passes its own `seconds_1024` anchor.
     """
     if bits <= 0:
         raise ValueError(f"invalid key size {bits}")
-    return 5.5 * (bits / 1024) ** 3
+    return seconds_1024 * (bits / 1024) ** 3
 
 
 class KeySource:

@@ -80,7 +80,8 @@ class CompiledPattern:
 _IPV4_RE = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})", re.ASCII)
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{1,2}):(\d{1,2})", re.ASCII)
 _HEX_RE = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)")
-_RANGE_RE = re.compile(r"(\d+)-(\d+)", re.ASCII)
+_RANGE_RE = re.compile(r"(-?\d+)-(-?\d+)", re.ASCII)
+"""`1-31`, and signed ranges such as `-23-23` (`clock timezone` hours)."""
 
 
 def _word(token: str) -> object:
@@ -151,10 +152,11 @@ def _int_range(low: int, high: int) -> Callable[[str], object]:
     width = len(str(high))
 
     def convert(token: str) -> object:
-        if not (token.isascii() and token.isdigit()):
+        digits = token[1:] if token.startswith("-") and low < 0 else token
+        if not (digits.isascii() and digits.isdigit()):
             return REJECT
         # Bound the digit count first: int() of a huge string is slow (or refused).
-        if len(token.lstrip("0")) > width:
+        if len(digits.lstrip("0")) > width:
             return REJECT
         value = int(token)
         return value if low <= value <= high else REJECT

@@ -73,7 +73,7 @@ EXEC_LINE_PATH = ("do",)
 """`do <line>` in configuration modes hands its LINE to EXEC (`commands.run_exec_line`),
 so help for it is EXEC's help."""
 
-_RANGE_RE = re.compile(r"\d+-\d+")
+_RANGE_RE = re.compile(r"-?\d+--?\d+")
 _SHOWN = {"LABEL": "WORD", "HEX": "WORD", "HH:MM:SS": "hh:mm:ss"}
 _GAP = "  "
 

@@ -14,15 +14,15 @@ from sim.pki.cs_server import (
     LIFETIME_ENROLLMENT_REQUEST_HOURS,
     LIFETIME_MINUTES,
     CertificateServer,
-    CsConfig,
 )
-from sim.pki.keys import ios_keygen_seconds
 from sim.pki.x509util import min_signing_bits, parse_dn
 from sim.router.cli_parser import Match, ParseError
 from sim.router.console import AbortCommand, Mode, Session
 from sim.router.handlers_pki import CONFIG_PKI_COMMANDS
 from sim.router.keystore import KeyPair
-from sim.router.state import Trustpoint
+from sim.router.server_host import TRUSTPOINT_CREATE
+from sim.router.show_pki import show_cs_settings
+from sim.router.state import TimeZone, Trustpoint
 
 LOCKED_MESSAGE = "% Server's configuration is locked (enter \"shut\" to unlock it)"
 """IOS's wording for editing a locked server was never captured; this mirrors the lock
@@ -70,6 +70,15 @@ def _domain_name(s: Session, m: Match) -> None:
     s.router.running.domain_name = None if m.negated else str(m.args["name"])
 
 
+def _clock_timezone(s: Session, m: Match) -> None:
+    """`clock timezone NAME HOURS [MINUTES]` (cisco-client-docs.md 6; default UTC)."""
+    if m.negated:
+        s.router.running.timezone = None
+        return
+    s.router.running.timezone = TimeZone(str(m.args["zone"]), m.integer("hours"),
+                                         m.integer("minutes", 0))
+
+
 def _domain_lookup(s: Session, m: Match) -> None:
     s.router.running.domain_lookup = not m.negated
 
@@ -98,6 +107,10 @@ def _trustpoint(s: Session, m: Match) -> Generator[Any, Any, None]:
             s.write("% Be sure to ask the CA administrator to revoke your certificates.")
         del router.running.trustpoints[name]
         return
+    if (name not in router.running.trustpoints and router.release.trustpoint_create_syslog
+            and not s.booting):
+        # chosen: logged as the trustpoint is created (entering the mode), not at boot.
+        router.log(TRUSTPOINT_CREATE.format(name=name))
     router.running.trustpoints.setdefault(name, Trustpoint(name))
     s.mode, s.context = Mode.TRUSTPOINT, name
 
@@ -141,7 +154,8 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
             s.write("% Only one certificate server is supported.")
             return
         # A saved server comes back up at boot unless the saved config says `shutdown`.
-        router.running.servers[name] = CertificateServer(CsConfig(name, shutdown=not s.booting))
+        router.running.servers[name] = CertificateServer(
+            router.release.cs_config(name, shutdown=not s.booting))
         router.server_host.start_timers(router.running.servers[name])
         router.emit("cs", "created", server=name)
         if s.booting:
@@ -182,12 +196,18 @@ def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
             s.write("% Invalid modulus size; use a value from 360 to 2048.")
             return
         bits = chosen
-    s.write(f"% Generating {bits} bit RSA keys ...")
-    yield router.env.timeout(ios_keygen_seconds(bits))
+    exportable = "exportable" in m.keywords
+    seconds = router.release.keygen.seconds(bits)
+    s.write(router.release.keygen_start(bits, exportable))
+    yield router.env.timeout(seconds)
     key = router.generate_key(label, bits)
-    router.running.keys.put(KeyPair(label, key, "exportable" in m.keywords, router.clock.now()))
+    router.running.keys.put(KeyPair(label, key, exportable, router.clock.now()))
     router.emit("pki", "key.generated", label=label, bits=bits)
-    router.console_inline("[OK]")
+    done = router.release.keygen_done(seconds)
+    if router.release.keygen.done_inline:
+        router.console_inline(done)
+    else:
+        router.console_line(done)
     if s.booting and label in router.running.servers:
         _hold_if_key_too_short(s, router.running.servers[label])
 
@@ -230,6 +250,8 @@ CONFIG_COMMANDS = GLOBAL_EXITS + CONFIG_PKI_COMMANDS + [
     ("version <version:WORD>", _accepted, {}),
     ("service timestamps {debug|log} datetime msec", _accepted, {"no_form": True}),
     ("hostname <name:WORD>", _hostname, {"no_form": True}),
+    ("clock timezone <zone:WORD> <hours:-23-23> [<minutes:0-59>]", _clock_timezone,
+     {"no_form": True}),
     ("ip http server", _http_server, {"no_form": True}),
     ("ip host <host:WORD> <addr:A.B.C.D>", _ip_host, {"no_form": True}),
     ("ip domain-name <name:WORD>", _domain_name, {"no_form": True}),
@@ -375,7 +397,7 @@ def _lifetime(s: Session, m: Match) -> None:
     kind = m.keywords[1]
     if not _editable(s, cs, frozen_after_cert=kind == "ca-certificate"):
         return
-    defaults = CsConfig(cs.name)
+    defaults = s.router.release.cs_config(cs.name)
     if kind == "ca-certificate":
         days = defaults.lifetime_ca_certificate_days if m.negated else m.args["days"]
         cs.configure(lifetime_ca_certificate_days=days)
@@ -491,7 +513,8 @@ def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:
         yield from router.server_host.run_signal(cs, CsSignal.NO_SHUT)
         return
     s.write("%Some server settings cannot be changed after CA certificate generation.")
-    if router.running.keys.get(cs.name) is not None:
+    if (router.running.keys.get(cs.name) is not None
+            and not router.release.passphrase_with_existing_key):
         yield from router.server_host.run_signal(cs, CsSignal.NO_SHUT)
         return
     yield from _no_shut_with_passphrase(s, cs)
@@ -525,8 +548,14 @@ def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> Generator[Any
         yield from router.server_host.apply(cs, cs.complete(router.server_host.context(cs, first)))
 
 
+def _cs_show(s: Session, m: Match) -> None:
+    """`show` in cs-server mode: the server's settings, defaults included."""
+    s.write_lines(show_cs_settings(_cs(s)))
+
+
 CS_COMMANDS = GLOBAL_EXITS + [
     ("exit", _exit_submode, {}),
+    ("show", _cs_show, {}),
     ("issuer-name <dn:LINE>", _issuer_name, {"no_form": True}),
     ("grant {auto|none}", _grant, {"no_form": True}),
     (f"lifetime ca-certificate <days:{_range(LIFETIME_CA_CERTIFICATE_DAYS)}>", _lifetime,

@@ -6,7 +6,7 @@ from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
-from sim.router import show
+from sim.router import show, show_pki
 from sim.router.cli_parser import Match
 from sim.router.console import Mode, Session
 from sim.router.handlers_pki import EXEC_PKI_COMMANDS
@@ -83,7 +83,14 @@ def _clock_set(s: Session, m: Match) -> None:
     except ValueError:
         s.write("% Invalid date.")
         return
-    s.router.set_clock(value)
+    zone = s.router.running.timezone
+    # `clock set` takes the local time of `clock timezone`.
+    s.router.set_clock(value - zone.offset if zone is not None else value)
+
+
+def _terminal_monitor(s: Session, m: Match) -> None:
+    """`terminal monitor`: copies syslog and debug output to a vty session. The console
+    always gets them, so at the console IOS takes it and nothing changes."""
 
 
 def _write_memory(s: Session, m: Match) -> Generator[Any, Any, None]:
@@ -157,8 +164,20 @@ SHOW_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
      _lines(lambda r, m: show.show_crypto_pki_server(r, m.args.get("name"))), {}),
     ("show crypto pki trustpoints [<name:LABEL>]",
      _lines(lambda r, m: show.show_crypto_pki_trustpoints(r, m.args.get("name"))), {}),
-    ("show crypto pki certificates [<name:LABEL>]",
-     _lines(lambda r, m: show.show_crypto_pki_certificates(r, m.args.get("name"))), {}),
+    ("show crypto pki trustpoints [<name:LABEL>] status",
+     _lines(lambda r, m: show_pki.show_trustpoints_status(r, m.args.get("name"))), {}),
+    ("show crypto pki timers [detail]",
+     _lines(lambda r, m: show_pki.show_crypto_pki_timers(r, "detail" in m.keywords)), {}),
+    ("show crypto pki server <name:LABEL> certificates",
+     _lines(lambda r, m: show_pki.show_cs_certificates(r, str(m.args["name"]))), {}),
+    ("show crypto pki certificates [verbose] [<name:LABEL>]",
+     _lines(lambda r, m: show.show_crypto_pki_certificates(
+         r, m.args.get("name"), "verbose" in m.keywords)), {}),
+    # The 12.3T/15.x command references write `[trustpoint-name [verbose]]`; the enroll's
+    # hint says `show crypto pki certificate verbose <tp>`: both orders are taken.
+    ("show crypto pki certificates <name:LABEL> verbose",
+     _lines(lambda r, m: show.show_crypto_pki_certificates(r, m.args.get("name"), True)),
+     {}),
     ("show crypto key mypubkey rsa [<label:LABEL>]",
      _lines(lambda r, m: show.show_rsa_keys(r, m.args.get("label"))), {}),
     ("show crypto pki crls", _lines(lambda r, m: show.show_crypto_pki_crls(r)), {}),
@@ -181,6 +200,8 @@ EXEC_COMMANDS = SHOW_COMMANDS + EXEC_PKI_COMMANDS + [
     ("exit", _logout, {}),
     ("logout", _logout, {}),
     ("configure terminal", _configure, {}),
+    ("terminal monitor", _terminal_monitor, {}),
+    ("terminal no monitor", _terminal_monitor, {}),
     ("debug crypto pki server", _debug, {"no_form": True}),
     ("debug crypto pki transactions", _debug, {"no_form": True}),
     ("debug all", _debug_all, {"no_form": True}),

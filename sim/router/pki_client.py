@@ -206,7 +206,9 @@ class EnrollHost:
               on_granted: OnGranted | None = None, after_server_checks: bool = False) -> bool:
         """Begin a transaction; False (the reason logged at once) when it cannot enroll."""
         router = self.router
-        client = EnrollmentClient(request, self._policy(tp), router.random_bytes)
+        client = EnrollmentClient(request, self._policy(tp), router.random_bytes,
+                                  install_syslog=router.release.cert_install_syslog,
+                                  csr_fingerprint=router.release.csr_fingerprint_syslog)
         txn = _Transaction(tp, client, on_granted)
         effects = client.start(router.clock.now())
         if client.finished:
@@ -281,7 +283,11 @@ class EnrollHost:
             case Debug(text=text):
                 debug(router, text)
             case Syslog(text=text):
-                router.log(text)
+                # A multi-line message (XE's CERT_INSTALL): stamped once, as IOS prints it.
+                first, *more = text.split("\n")
+                router.log(first)
+                for line in more:
+                    router.console_line(line)
             case Exchanged(operation=operation, message=message, result=result,
                            transaction=transaction, reply=reply):
                 if txn.exchange is not None:
@@ -382,6 +388,15 @@ class EnrollHost:
         due.sort(key=lambda entry: entry[:2])
         return [(item, item.client.on_timer(now) if isinstance(item, _Transaction)
                  else item.timer.on_timer(now)) for _deadline, _armed, item in due]
+
+    def armed(self) -> list[tuple[str, datetime]]:
+        """Every armed timer under IOS's name, for `show crypto pki timers` (cisco-cs.md
+        17): `POLL <tp>` while a request waits, `RENEW <tp>` for `auto-enroll`."""
+        named = [(f"POLL {txn.tp.name}", deadline) for txn in self._transactions
+                 if (deadline := txn.deadline()) is not None]
+        named += [(f"RENEW {renewal.tp.name}", deadline) for renewal in self._renewals.values()
+                  if (deadline := renewal.deadline()) is not None]
+        return named
 
     def _timed(self) -> list[_Transaction | _Renewal]:
         return [*self._transactions, *self._renewals.values()]
@@ -576,6 +591,7 @@ def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
     debug(router, "CRYPTO_PKI: transaction GetCRL completed")
     tp.crl = crl
     tp.crl_fetched = router.clock.timestamp()
+    tp.crl_fetched_at = router.clock.now()
     router.record_artifact(f"{tp.name}.crl.pem", x509util.crl_pem(crl))
     router.emit("pki", "crl.received", trustpoint=tp.name, entries=len(list(crl)))
     return True

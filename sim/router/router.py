@@ -41,6 +41,8 @@ from sim.router.console import Answer, ConsoleQuestion, Session
 from sim.router.keystore import KeyStore
 from sim.router.nvram import Nvram, NvramFull
 from sim.router.pki_client import EnrollHost, resume_pending, schedule_renewal
+from sim.router.release import DEFAULT_RELEASE, ReleaseProfile
+from sim.router.release import profile as release_profile
 from sim.router.server_host import ServerHost
 from sim.router.show import running_config
 from sim.router.state import RunningState
@@ -74,8 +76,11 @@ class Router:
         clock: RouterClock,
         keysource: KeySource,
         startup_config: list[str] | None = None,
+        release: str = DEFAULT_RELEASE,
     ) -> None:
         self.env = env
+        self.release: ReleaseProfile = release_profile(release)
+        """What this router's IOS release does differently (`sim.router.release`)."""
         self.net = net
         self.name = name
         self.address = address

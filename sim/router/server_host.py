@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from sim.router.router import Router
 
 
+TRUSTPOINT_CREATE = "%PKI-6-TRUSTPOINT_CREATE: Trustpoint: {name} created succesfully"
+"""IOS-XE's syslog when a trustpoint is created, typo included (cisco-cs.md 15 [V])."""
+
+
 class ServerHost:
     """Runs a router's certificate servers; one per router, renewed at every boot."""
 
@@ -73,6 +77,7 @@ class ServerHost:
             storage=router.nvram.files(),
             generate_key=router.generate_key,
             passphrase=passphrase,
+            keygen=router.release.keygen,
         )
 
     def run_signal(self, cs: CertificateServer, signal: CsSignal,
@@ -133,6 +138,8 @@ class ServerHost:
                     router.emit("pki", "key.generated", label=label, bits=bits)
                 case fx.TrustpointCreated(name=name, rsakeypair=keypair,
                                           revocation_check=check):
+                    if name not in running.trustpoints and router.release.trustpoint_create_syslog:
+                        router.log(TRUSTPOINT_CREATE.format(name=name))
                     running.trustpoints.setdefault(
                         name, Trustpoint(name, revocation_check=check, rsakeypair=keypair))
                 case fx.WriteFile(name=name, data=data):

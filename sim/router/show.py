@@ -10,11 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from cryptography import x509
-
-from sim.kernel.clock import format_ios_timer
 from sim.pki import x509util
-from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer, CsConfig
+from sim.pki.cs_server import CsConfig
 from sim.pki.scep_client import scep_endpoint
 from sim.router.state import Trustpoint
 
@@ -23,44 +20,18 @@ if TYPE_CHECKING:
 
 
 def show_clock(router: Router) -> list[str]:
-    return [router.clock.show_clock()]
+    zone = router.running.timezone
+    if zone is None:
+        return [router.clock.show_clock()]
+    return [router.clock.show_clock(zone.name, zone.offset)]
 
 
 def show_crypto_pki_server(router: Router, name: str | None = None) -> list[str]:
-    """The seed's "Show Output for a Subordinate Certificate Server" layout (12.3T)."""
+    """Each server's status block, in the layout of the router's release."""
     servers = [s for s in router.running.servers.values() if name is None or s.name == name]
     lines: list[str] = []
     for cs in servers:
-        lines += _server_block(cs)
-    return lines
-
-
-def _server_block(cs: CertificateServer) -> list[str]:
-    cfg = cs.config
-    lines = [f"Certificate Server {cs.name}:", f"  Status: {cs.status()}"]
-    if cs.locked:
-        lines.append("  Server's configuration is locked (enter \"shut\" to unlock it)")
-    lines.append(f"  Issuer name: {cfg.effective_issuer_name}")
-    if cs.ca_cert is not None:
-        lines.append("  CA cert fingerprint: "
-                     + x509util.fingerprint(x509util.cert_der(cs.ca_cert), "md5"))
-    else:
-        lines.append("  CA cert fingerprint: -Not found-")
-    if cfg.mode == "sub-cs":
-        lines.append("  Server configured in subordinate server mode")
-        if cs.upper_ca_cert is not None:
-            lines.append("  Upper CA cert fingerprint: "
-                         + x509util.fingerprint(x509util.cert_der(cs.upper_ca_cert), "md5"))
-    lines.append(f"  Granting mode is: {'auto' if cfg.grant == 'auto' else 'manual'}")
-    lines.append(f"  Last certificate issued serial number: 0x{cs.last_serial:X}")
-    if cs.ca_cert is not None:
-        lines.append("  CA certificate expiration timer: "
-                     + format_ios_timer(cs.ca_cert.not_valid_after_utc))
-    crl = cs.crl
-    if crl is not None and crl.next_update_utc is not None:
-        lines.append("  CRL NextUpdate timer: " + format_ios_timer(crl.next_update_utc))
-    lines.append(f"  Current storage dir: {cfg.database_url}")
-    lines.append(f"  Database Level: {DATABASE_LEVELS[cfg.database_level]}")
+        lines += router.release.server_show(cs)
     return lines
 
 
@@ -92,86 +63,22 @@ def _scep_url(url: str) -> str:
     return f"http://{endpoint.host}:{endpoint.port}{endpoint.path.rsplit('/', 1)[0]}"
 
 
-def show_crypto_pki_certificates(router: Router, name: str | None = None) -> list[str]:
+def show_crypto_pki_certificates(router: Router, name: str | None = None,
+                                 verbose: bool = False) -> list[str]:
+    """Each trustpoint's pending request and certificates, in the router's release's
+    layout (`sim.router.show_certs`)."""
     lines: list[str] = []
     for tp in router.running.trustpoints.values():
-        if name is not None and tp.name != name:
-            continue
-        if tp.pending is not None and tp.id_cert is None:
-            lines += _pending_block(tp)
-        for usage, cert in _certs_of(tp):
-            lines += _cert_block(usage, cert, tp)
+        if name is None or tp.name == name:
+            lines += router.release.certificates_show(tp, verbose, router.running.timezone)
     return lines
 
 
-def _pending_block(tp: Trustpoint) -> list[str]:
-    """A request still waiting for its certificate (cisco-cs.md 15: `Status: Pending`)."""
-    if tp.pending is None:
-        return []
-    md5, sha1 = tp.pending.fingerprints()
-    return [
-        "Certificate",
-        "  Status: Pending",
-        "  Key Usage: General Purpose",
-        f"  Certificate Request Fingerprint MD5: {md5.replace(' ', '')}",
-        f"  Certificate Request Fingerprint SHA1: {sha1.replace(' ', '')}",
-        f"  Associated Trustpoint: {tp.name}",
-        "",
-    ]
-
-
-def _certs_of(tp: Trustpoint) -> list[tuple[str, x509.Certificate]]:
-    certs: list[tuple[str, x509.Certificate]] = []
-    if tp.id_cert is not None:
-        certs.append(("Certificate", tp.id_cert))
-    if tp.ca_cert is not None:
-        certs.append(("CA Certificate", tp.ca_cert))
-    return certs
-
-
-def _cert_block(title: str, cert: x509.Certificate, tp: Trustpoint) -> list[str]:
-    issued = ("Signature" if title == "CA Certificate" else "General Purpose")
-    return [
-        title,
-        "  Status: Available",
-        f"  Certificate Serial Number: {cert.serial_number:02X}",
-        f"  Certificate Usage: {issued}",
-        "  Issuer: ",
-        "    " + x509util.format_dn_ios(cert.issuer),
-        "  Subject: ",
-        "    " + x509util.format_dn_ios(cert.subject),
-        "  Validity Date: ",
-        f"    start date: {format_ios_timer(cert.not_valid_before_utc)}",
-        f"    end   date: {format_ios_timer(cert.not_valid_after_utc)}",
-        f"  Associated Trustpoints: {tp.name} ",
-        "",
-    ]
-
-
 def show_crypto_pki_crls(router: Router) -> list[str]:
+    """The CRL each trustpoint fetched, in the router's release's layout."""
     lines: list[str] = []
     for tp in router.running.trustpoints.values():
-        if tp.crl is None:
-            continue
-        crl = tp.crl
-        lines += [
-            "CRL Issuer Name: ",
-            "    " + x509util.format_dn_ios(crl.issuer),
-            f"    LastUpdate: {format_ios_timer(crl.last_update_utc)}",
-            f"    NextUpdate: {format_ios_timer(crl.next_update_utc)}"
-            if crl.next_update_utc else "    NextUpdate: none",
-            "    Retrieved from CRL Distribution Point: ",
-            "      ** CDP Not Published - Retrieved via SCEP",
-            f"    CRL downloaded at: {tp.crl_fetched}",
-            f"    Associated Trustpoints: {tp.name} ",
-        ]
-        revoked = sorted(crl, key=lambda entry: entry.serial_number)
-        if revoked:
-            lines.append("    Revoked Certificates:")
-        for entry in revoked:
-            lines.append(f"      Serial #: {entry.serial_number:02X}  RevocationDate: "
-                         f"{format_ios_timer(entry.revocation_date_utc)}")
-        lines.append("")
+        lines += router.release.crls_show(tp, router.running.timezone)
     return lines
 
 
@@ -251,13 +158,15 @@ def running_config(router: Router) -> list[str]:
     """`show running-config`, and what `write memory` saves as startup-config."""
     lines = [
         "!",
-        "version 12.3",
+        f"version {router.release.config_version}",
         "service timestamps debug datetime msec",
         "service timestamps log datetime msec",
         "!",
         f"hostname {router.running.hostname}",
         "!",
     ]
+    if router.running.timezone is not None:
+        lines += [router.running.timezone.config_line(), "!"]
     if router.running.domain_name:
         lines.append(f"ip domain name {router.running.domain_name}")
     if not router.running.domain_lookup:
@@ -270,7 +179,8 @@ def running_config(router: Router) -> list[str]:
     for tp in router.running.trustpoints.values():
         lines += _chain_config(tp)
     for cs in router.running.servers.values():
-        lines += _server_config(cs.config)
+        lines += _server_config(cs.config, router.release.cs_config(cs.name),
+                                router.release.archive_line_always)
     lines.append("ip http server" if router.running.http_server else "no ip http server")
     lines += ["!", "end"]
     return lines
@@ -317,14 +227,15 @@ def _chain_config(tp: Trustpoint) -> list[str]:
     return lines
 
 
-def _server_config(cfg: CsConfig) -> list[str]:
-    d = CsConfig(cfg.name)
+def _server_config(cfg: CsConfig, d: CsConfig, archive_always: bool) -> list[str]:
+    """The server's lines: those that differ from the release's defaults `d`, and the
+    archive line even at its default where the release lists it (`archive_always`)."""
     lines = [f"crypto pki server {cfg.name}"]
     if cfg.database_level != d.database_level:
         lines.append(f" database level {cfg.database_level}")
     if cfg.database_url != d.database_url:
         lines.append(f" database url {cfg.database_url}")
-    if cfg.database_archive != d.database_archive:
+    if archive_always or cfg.database_archive != d.database_archive:
         lines.append(" no database archive" if cfg.database_archive is None
                      else f" database archive {cfg.database_archive}")
     if cfg.mode == "sub-cs":

@@ -10,6 +10,7 @@ PKI cores ask; `show` renders it; the console's handlers edit it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from cryptography import x509
 
@@ -45,9 +46,29 @@ class Trustpoint:
     """`auto-enroll PERCENT`: re-enroll when the certificate has lived that share."""
     crl: x509.CertificateRevocationList | None = None
     crl_fetched: str | None = None
+    crl_fetched_at: datetime | None = None
+    """When `crl` was downloaded (UTC), for `show crypto pki crls`' `CRL downloaded at:`."""
 
     def view(self) -> fx.TrustpointView:
         return fx.TrustpointView(self.name, self.enrollment_url, self.ca_cert, self.id_cert)
+
+
+@dataclass(frozen=True)
+class TimeZone:
+    """`clock timezone NAME HOURS [MINUTES]`: the name `show clock` prints and the offset
+    from UTC that `show clock` adds and `clock set` (typed in local time) takes away."""
+
+    name: str
+    hours: int
+    minutes: int = 0
+
+    @property
+    def offset(self) -> timedelta:
+        sign = -1 if self.hours < 0 else 1
+        return timedelta(hours=self.hours, minutes=sign * self.minutes)
+
+    def config_line(self) -> str:
+        return f"clock timezone {self.name} {self.hours} {self.minutes}"
 
 
 @dataclass
@@ -64,6 +85,8 @@ class RunningState:
     keys: KeyStore = field(default_factory=KeyStore)
     debug: set[str] = field(default_factory=set)
     """The `debug` flags that are on (`pki-server`, `pki-transactions`)."""
+    timezone: TimeZone | None = None
+    """`clock timezone NAME HOURS [MINUTES]`; None is IOS's default, UTC."""
 
     @property
     def fqdn(self) -> str:

@@ -50,8 +50,9 @@ class Builder:
         self.duration = self.seconds(data["duration"], ("duration",))
         if self.duration <= 0:
             self.fail(("duration",), "must be longer than 0s")
+        release = str(data.get("release", m.DEFAULT_RELEASE))
         for name, spec in data["routers"].items():
-            self.router(name, spec, ("routers", name))
+            self.router(name, spec, ("routers", name), release)
         for name, spec in data.get("bridge", {}).items():
             self.bridge(name, spec, ("bridge", name))
         for index, spec in enumerate(data.get("links", [])):
@@ -157,7 +158,9 @@ class Builder:
         return at
 
     # -- topology --
-    def router(self, name: str, spec: dict[str, Any], path: JsonPath) -> None:
+    def router(self, name: str, spec: dict[str, Any], path: JsonPath,
+               release: str = m.DEFAULT_RELEASE) -> None:
+        """A `routers:` entry; `release` is the scenario's, for a router naming none."""
         for known in self.routers:
             if known.lower() == name.lower():
                 self.fail(
@@ -171,7 +174,7 @@ class Builder:
             address=address,
             clock=self.clock(spec.get("clock", {}), path + ("clock",)),
             config=_lines(spec.get("config", "")),
-            release=spec.get("release", m.DEFAULT_RELEASE),
+            release=str(spec.get("release", release)),
             line=self.errors.line(path),
         )
 

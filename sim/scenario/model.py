@@ -28,6 +28,11 @@ from typing import TYPE_CHECKING
 from sim.net.bridge import DEFAULT_TIMEOUT as DEFAULT_BRIDGE_TIMEOUT
 from sim.pki.cs_fsm import CsState
 from sim.router.console import Answer as Answer  # a `CliEvent`'s answers, re-exported
+
+# The release a router imitates unless the scenario names one, and every release pkilab
+# imitates (`sim.router.release.PROFILES`; `schema.json` lists the same values).
+from sim.router.release import DEFAULT_RELEASE as DEFAULT_RELEASE
+from sim.router.release import SUPPORTED_RELEASES as SUPPORTED_RELEASES
 from sim.scenario.durations import format_duration
 
 if TYPE_CHECKING:
@@ -37,11 +42,6 @@ if TYPE_CHECKING:
 DEFAULT_START = datetime(2005, 1, 6, 20, 55, 0, tzinfo=UTC)
 """The true time at t=0 unless a scenario says otherwise: the day of the seed's transcripts."""
 
-DEFAULT_RELEASE = "12.3(14)T"
-"""The IOS release every router behaves as unless the scenario says otherwise."""
-
-SUPPORTED_RELEASES = (DEFAULT_RELEASE,)
-"""Releases the simulator can imitate today; `schema.json` lists the same values."""
 
 DEFAULT_LATENCY = 0.001
 """One millisecond: a LAN hop, short next to every IOS timer the scenarios exercise."""

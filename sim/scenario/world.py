@@ -38,6 +38,7 @@ def build_world(scenario: Scenario, seed: int, key_cache: Path | None = None) ->
             make_clock(env, spec),
             keysource,
             startup_config=list(spec.config),
+            release=spec.release,
         )
     for bridge in scenario.bridges:
         net.add_bridge(bridge.name, bridge.address, bridge.url, port=bridge.port,

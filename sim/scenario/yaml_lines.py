@@ -54,7 +54,7 @@ _CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "backspace", 0x0B: "vertical t
 
 _TEXT_PATH_SPECS = " ".join(
     (
-        "name description",
+        "name description release",
         "routers.*.address routers.*.config routers.*.config.* routers.*.release",
         "bridge.*.address bridge.*.url",
         "links.*.endpoints.*",

@@ -1,0 +1,166 @@
+"""Release profiles: every difference between the IOS releases pkilab imitates, in one place.
+
+A scenario gives each router a `release:` (`12.3(14)T`, `15.x` or `XE`); the router holds
+the matching `ReleaseProfile` as `router.release`. Handlers and show renderers read the
+profile's fields; none of them compares release names. The certificate-server core
+(`sim.pki`) never sees a profile: the router passes it plain values (the `CsConfig`
+defaults, the key-generation wording in `CsContext`).
+
+Sources, by field (cisco-cs.md section numbers):
+
+- 12.3(14)T: Cisco's Subordinate Certificate Server feature guide (IOS 12.3(14)T) and the
+  12.3T command reference: CRL lifetime 168 h, `database archive pkcs12` with a passphrase
+  prompt, the short `show crypto pki server` layout, `% Generating 1024 bit RSA keys ...`.
+- 15.x (IOS 15 classic, IOL/IOSv 15.4-15.9) and XE (IOS-XE 16/17), section 19's table:
+  CRL lifetime 6 h [V], `no database archive` shown as the default [V], the full show
+  layout of section 4.1 [V], keygen wording of section 5 step 3 [V]; XE logs
+  `%PKI-6-TRUSTPOINT_CREATE` when a trustpoint is created (section 15) [V], announces an
+  enrolled certificate with `%PKI-6-CERT_INSTALL` where 15.x logs `%PKI-6-CERTRET` and
+  adds `%PKI-6-CSR_FINGERPRINT` to a request (sections 15, 19) [V].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sim.pki.cs_effects import KeygenStyle
+from sim.pki.cs_server import CertificateServer, CsConfig
+from sim.router import show_certs, show_cs
+from sim.router.state import TimeZone, Trustpoint
+
+DEFAULT_RELEASE = "12.3(14)T"
+"""The release of the feature guide pkilab is built from; every shipped scenario and golden
+transcript is in it, so a scenario without `release:` must keep meaning it."""
+
+
+@dataclass(frozen=True)
+class ReleaseProfile:
+    """What one IOS release does differently. One instance per release, in `PROFILES`."""
+
+    name: str
+    """The spelling scenario files use (`release: 15.x`)."""
+    config_version: str
+    """The `version` line of the running configuration."""
+    crl_lifetime_minutes: int
+    """`lifetime crl` default: 168 h on 12.3T (docs), 6 h on 15.x and XE (devices)."""
+    database_archive: str | None
+    """`database archive` default: `pkcs12` on 12.3T, none (`no database archive`) later."""
+    archive_line_always: bool
+    """The running configuration lists `no database archive` even at its default."""
+    server_show: Callable[[CertificateServer], list[str]]
+    """The `show crypto pki server` block of one server."""
+    keygen: KeygenStyle
+    """The `% Generating ... RSA keys` line and what ends it."""
+    passphrase_with_existing_key: bool
+    """The first `no shutdown` asks for the archive passphrase even when a key pair named
+    like the server exists (15.x/XE labs pre-generate the key and are still asked, section
+    5 step 2); 12.3(14)T's feature guide shows the prompt only with the key generation."""
+    trustpoint_create_syslog: bool
+    """`%PKI-6-TRUSTPOINT_CREATE: Trustpoint: <tp> created succesfully` (sic) is logged."""
+    cert_install_syslog: bool
+    """An enrolled certificate is announced by `%PKI-6-CERT_INSTALL` and its details, not
+    `%PKI-6-CERTRET` (section 19's table: XE)."""
+    csr_fingerprint_syslog: bool
+    """A request made also logs `%PKI-6-CSR_FINGERPRINT` (section 15: XE)."""
+    certificates_show: Callable[[Trustpoint, bool, TimeZone | None], list[str]] = (
+        show_certs.entries_12_3)
+    """One trustpoint's entries in `show crypto pki certificates [verbose]`: 12.3T's short
+    layout, or 15.x/XE's with `(hex)`, `Name:`/`IP Address:`/`Serial Number:` and
+    `Storage:` (cisco-client-docs.md 4.1)."""
+    crls_show: Callable[[Trustpoint, TimeZone | None], list[str]] = show_certs.crls_12_3
+    """One fetched CRL in `show crypto pki crls` (cisco-client-docs.md 4.3)."""
+
+    def cs_config(self, name: str, **settings: Any) -> CsConfig:
+        """A new server's configuration, with this release's defaults."""
+        values: dict[str, Any] = {"lifetime_crl_minutes": self.crl_lifetime_minutes,
+                                  "database_archive": self.database_archive}
+        values.update(settings)
+        return CsConfig(name, **values)
+
+    def keygen_start(self, bits: int, exportable: bool) -> str:
+        """The line printed when an RSA key pair starts being generated."""
+        return self.keygen.start.format(
+            bits=bits, exportable="exportable" if exportable else "non-exportable")
+
+    def keygen_done(self, seconds: float) -> str:
+        """What follows when it is done (`[OK]`, or `[OK] (elapsed time was 1 seconds)`)."""
+        return self.keygen.done.format(seconds=keygen_elapsed(seconds))
+
+
+def keygen_elapsed(seconds: float) -> int:
+    """The whole seconds `elapsed time was N seconds` shows. chosen: rounded down, since IOS
+    prints `0 seconds` for a 512-bit key that takes a fraction of a second."""
+    return int(seconds)
+
+
+_LATER_KEYGEN = KeygenStyle(
+    start="% Generating {bits} bit RSA keys, keys will be {exportable}...",
+    done="[OK] (elapsed time was {seconds} seconds)",
+    done_inline=False,
+    # chosen: 1.2 s for 1024 bits, so the done line says `1 seconds` as captures of
+    # IOL/IOSv/CSR1000v do (cisco-cs.md 16 [V]); other sizes scale with the cube.
+    seconds_1024=1.2,
+)
+"""cisco-cs.md 5 step 3 and 16 [V]: the done line stands on its own line."""
+
+PROFILES: dict[str, ReleaseProfile] = {
+    "12.3(14)T": ReleaseProfile(
+        name="12.3(14)T",
+        config_version="12.3",
+        crl_lifetime_minutes=168 * 60,
+        database_archive="pkcs12",
+        archive_line_always=False,
+        server_show=show_cs.server_block_12_3,
+        keygen=KeygenStyle(),
+        passphrase_with_existing_key=False,
+        trustpoint_create_syslog=False,
+        cert_install_syslog=False,
+        csr_fingerprint_syslog=False,
+    ),
+    "15.x": ReleaseProfile(
+        name="15.x",
+        # chosen: 15.7, the IOSv image CML ships (IOSv 15.7(3)M); the family spans 15.4-15.9.
+        config_version="15.7",
+        crl_lifetime_minutes=6 * 60,
+        database_archive=None,
+        archive_line_always=True,
+        server_show=show_cs.server_block_15,
+        keygen=_LATER_KEYGEN,
+        passphrase_with_existing_key=True,
+        trustpoint_create_syslog=False,
+        cert_install_syslog=False,
+        csr_fingerprint_syslog=False,
+        certificates_show=show_certs.entries_15,
+        crls_show=show_certs.crls_15,
+    ),
+    "XE": ReleaseProfile(
+        name="XE",
+        # chosen: 17.3, a long-lived IOS-XE 17 release of CSR1000v / Catalyst 8000V.
+        config_version="17.3",
+        crl_lifetime_minutes=6 * 60,
+        database_archive=None,
+        archive_line_always=True,
+        server_show=show_cs.server_block_15,
+        keygen=_LATER_KEYGEN,
+        passphrase_with_existing_key=True,
+        trustpoint_create_syslog=True,
+        cert_install_syslog=True,
+        csr_fingerprint_syslog=True,
+        certificates_show=show_certs.entries_15,
+        crls_show=show_certs.crls_15,
+    ),
+}
+"""Every release pkilab imitates, by the name scenario files use."""
+
+SUPPORTED_RELEASES: tuple[str, ...] = tuple(PROFILES)
+
+
+def profile(name: str) -> ReleaseProfile:
+    """The profile of release `name`; a ValueError naming the supported ones otherwise."""
+    found = PROFILES.get(name)
+    if found is None:
+        raise ValueError(f"{name!r} is not a supported release "
+                         f"(supported: {', '.join(SUPPORTED_RELEASES)})")
+    return found

@@ -1,0 +1,98 @@
+"""`show crypto pki server`: one server's status block, in each release's layout.
+
+The router's release profile (`sim.router.release`) says which function renders its
+servers; `sim.router.show` calls it for every server the command names.
+"""
+
+from __future__ import annotations
+
+from sim.kernel.clock import format_ios_timer
+from sim.pki import x509util
+from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer
+
+
+def server_block_12_3(cs: CertificateServer) -> list[str]:
+    """The feature guide's "Show Output for a Subordinate Certificate Server" layout (12.3T)."""
+    cfg = cs.config
+    lines = [f"Certificate Server {cs.name}:", f"  Status: {cs.status()}"]
+    if cs.locked:
+        lines.append("  Server's configuration is locked (enter \"shut\" to unlock it)")
+    lines.append(f"  Issuer name: {cfg.effective_issuer_name}")
+    lines.append(f"  CA cert fingerprint: {_ca_fingerprint(cs)}")
+    if cfg.mode == "sub-cs":
+        lines.append("  Server configured in subordinate server mode")
+        if cs.upper_ca_cert is not None:
+            lines.append("  Upper CA cert fingerprint: "
+                         + x509util.fingerprint(x509util.cert_der(cs.upper_ca_cert), "md5"))
+    lines.append(f"  Granting mode is: {'auto' if cfg.grant == 'auto' else 'manual'}")
+    lines.append(f"  Last certificate issued serial number: 0x{cs.last_serial:X}")
+    lines += _timers(cs, "  ")
+    lines.append(f"  Current storage dir: {cfg.database_url}")
+    lines.append(f"  Database Level: {DATABASE_LEVELS[cfg.database_level]}")
+    return lines
+
+
+def server_block_15(cs: CertificateServer) -> list[str]:
+    """The 15.x / IOS-XE layout (cisco-cs.md 4.1 [V]), four-space indent::
+
+        Certificate Server ca:
+            Status: enabled
+            State: enabled
+            Server's configuration is locked  (enter "shut" to unlock it)
+            Issuer name: CN=ca
+            CA cert fingerprint: 6A1C2BA5 ...
+            Granting mode is: manual
+            Last certificate issued serial number (hex): 1
+            CA certificate expiration timer: 21:00:01 UTC Jan 6 2008
+            CRL NextUpdate timer: 03:00:01 UTC Jan 7 2005
+            Current primary storage dir: nvram:
+            Database Level: Minimum - no cert data written to storage
+
+    pkilab has no `auto-rollover` setting yet, so the two rollover lines never appear.
+    """
+    cfg = cs.config
+    pad = "    "
+    # `State:` is the FSM state: `enabled` and `check failed` are captured [V]; chosen: a
+    # server never `no shut` says `initial` and a shut one `disabled`, the FSM's own words
+    # in the feature guide's debug output.
+    lines = [f"Certificate Server {cs.name}:", f"{pad}Status: {cs.status()}",
+             f"{pad}State: {cs.state.value}"]
+    if cs.locked:
+        # Two spaces before the parenthesis on these releases (cisco-cs.md 4.1).
+        lines.append(f"{pad}Server's configuration is locked  (enter \"shut\" to unlock it)")
+    else:
+        # chosen: the unlocked counterpart of the locked line; the reference captured only
+        # servers that had been `no shut`. Spacing as the locked line's.
+        lines.append(f"{pad}Server's configuration is unlocked  (enter \"no shut\" to lock it)")
+    lines.append(f"{pad}Issuer name: {cfg.effective_issuer_name}")
+    # chosen: no trailing space after the fingerprint (some releases print one).
+    lines.append(f"{pad}CA cert fingerprint: {_ca_fingerprint(cs)}")
+    if cfg.mode == "sub-cs" and cs.upper_ca_cert is not None:
+        # chosen: only the Upper CA line marks a subordinate here (Cisco's parser comment
+        # names no "subordinate server mode" line for these releases).
+        lines.append(f"{pad}Upper CA cert fingerprint: "
+                     + x509util.fingerprint(x509util.cert_der(cs.upper_ca_cert), "md5"))
+    lines.append(f"{pad}Granting mode is: {'auto' if cfg.grant == 'auto' else 'manual'}")
+    lines.append(f"{pad}Last certificate issued serial number (hex): {cs.last_serial:X}")
+    lines += _timers(cs, pad)
+    lines.append(f"{pad}Current primary storage dir: {cfg.database_url}")
+    lines.append(f"{pad}Database Level: {DATABASE_LEVELS[cfg.database_level]}")
+    return lines
+
+
+def _ca_fingerprint(cs: CertificateServer) -> str:
+    if cs.ca_cert is None:
+        return "-Not found-"
+    return x509util.fingerprint(x509util.cert_der(cs.ca_cert), "md5")
+
+
+def _timers(cs: CertificateServer, pad: str) -> list[str]:
+    """The CA expiry and CRL timers, once there is a CA certificate and a CRL."""
+    lines = []
+    if cs.ca_cert is not None:
+        lines.append(f"{pad}CA certificate expiration timer: "
+                     + format_ios_timer(cs.ca_cert.not_valid_after_utc))
+    crl = cs.crl
+    if crl is not None and crl.next_update_utc is not None:
+        lines.append(f"{pad}CRL NextUpdate timer: " + format_ios_timer(crl.next_update_utc))
+    return lines

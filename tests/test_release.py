@@ -1,0 +1,132 @@
+"""Release profiles (`release:` 12.3(14)T, 15.x, XE): what a user of each router sees.
+
+The shipped 12.3(14)T golden files (`tests/test_scenarios.py::
+test_shipped_golden_files_match_and_are_byte_stable`) pin the default release byte for
+byte; the first test here pins the 12.3T lines the new profiles change, on a lab that
+names no release.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.lab import Lab, LabError
+from sim.router.release import PROFILES, profile
+from sim.scenario.errors import ScenarioError
+from sim.scenario.loader import load_scenario
+
+BRING_UP = """
+    enable
+    configure terminal
+    crypto pki server CA
+    no shutdown
+    end
+"""
+PASS = ["cisco123", "cisco123"]
+
+
+def _typed(lab: Lab, text: str, answers: list[str] | None = None) -> str:
+    """What the console printed for `text`, as one string (syslog lines carry stamps)."""
+    return "\n".join(lab.type("ca", text, answers=answers or []))
+
+
+def _ca(release: str | None = None) -> Lab:
+    lab = Lab(seed=3)
+    if release is None:
+        lab.add_router("ca", "10.0.0.1", "ip http server")
+    else:
+        lab.add_router("ca", "10.0.0.1", "ip http server", release=release)
+    return lab
+
+
+def test_a_router_without_a_release_keeps_the_12_3_14_t_output() -> None:
+    lab = _ca()
+    out = _typed(lab, BRING_UP, PASS)
+    assert "% Generating 1024 bit RSA keys ..." in out
+    assert "non-exportable" not in out and "elapsed time" not in out
+    show = lab.show("ca", "show crypto pki server")
+    assert show[:2] == ["Certificate Server CA:", "  Status: enabled"]
+    assert "  Last certificate issued serial number: 0x1" in show
+    assert "  Current storage dir: nvram:" in show
+    assert not any("State:" in line for line in show)
+    config = lab.show("ca", "show running-config")
+    assert "version 12.3" in config
+    assert " no database archive" not in config
+
+
+@pytest.mark.parametrize("release", ["15.x", "XE"])
+def test_later_releases_show_the_full_server_layout_and_their_defaults(release: str) -> None:
+    lab = _ca(release)
+    lab.type("ca", "enable\nconfigure terminal\ncrypto pki server CA\nend\n")
+    before = lab.show("ca", "show crypto pki server")
+    assert before[1:4] == ["    Status: disabled", "    State: initial",
+                           "    Server's configuration is unlocked  (enter \"no shut\" to lock it)"]
+    assert "    CA cert fingerprint: -Not found-" in before
+    out = _typed(lab, "configure terminal\ncrypto pki server CA\nno shutdown\nend\n", PASS)
+    assert "% Generating 1024 bit RSA keys, keys will be non-exportable..." in out
+    assert "[OK] (elapsed time was 1 seconds)" in out
+    show = lab.show("ca", "show crypto pki server")
+    assert show[1:4] == ["    Status: enabled", "    State: enabled",
+                         "    Server's configuration is locked  (enter \"shut\" to unlock it)"]
+    assert "    Last certificate issued serial number (hex): 1" in show
+    assert "    Current primary storage dir: nvram:" in show
+    server = lab.router("ca").running.servers["CA"]
+    crl = server.crl
+    assert crl is not None and crl.next_update_utc is not None
+    assert (crl.next_update_utc - crl.last_update_utc).total_seconds() == 6 * 3600
+    config = lab.show("ca", "show running-config")
+    assert f"version {PROFILES[release].config_version}" in config
+    block = config[config.index("crypto pki server CA"):]
+    assert block[:3] == ["crypto pki server CA", " no database archive", "!"]
+
+
+def test_no_lifetime_crl_returns_to_the_release_default() -> None:
+    lab = _ca("15.x")
+    lab.type("ca", "enable\nconfigure terminal\ncrypto pki server CA\nlifetime crl 24\n"
+                   "no lifetime crl\nend\n")
+    assert lab.router("ca").running.servers["CA"].config.lifetime_crl_minutes == 6 * 60
+    assert not any("lifetime crl" in line for line in lab.show("ca", "show running-config"))
+
+
+def test_later_releases_ask_the_passphrase_even_when_the_key_exists() -> None:
+    for release, asked in (("12.3(14)T", False), ("15.x", True)):
+        lab = _ca(release)
+        out = _typed(lab, "enable\nconfigure terminal\n"
+                          "crypto key generate rsa general-keys label CA modulus 1024\n"
+                          "crypto pki server CA\nno shutdown\nend\n", PASS)
+        assert ("% Please enter a passphrase to protect the private key" in out) is asked
+        assert "% Certificate Server enabled." in out
+
+
+def test_only_xe_logs_the_trustpoint_it_creates() -> None:
+    for release, logged in (("15.x", False), ("XE", True)):
+        lab = _ca(release)
+        out = _typed(lab, BRING_UP, PASS)
+        assert ("%PKI-6-TRUSTPOINT_CREATE: Trustpoint: CA created succesfully" in out) is logged
+
+
+def test_a_release_is_named_at_the_top_or_per_router(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ndescription: d\nduration: 1m\nrelease: XE\nrouters:\n"
+                    "  a: {address: 10.0.0.1}\n"
+                    "  b: {address: 10.0.0.2, release: 15.x}\n"
+                    "  c: {address: 10.0.0.3, release: 12.3(14)T}\n")
+    routers = {r.name: r.release for r in load_scenario(path).routers}
+    assert routers == {"a": "XE", "b": "15.x", "c": "12.3(14)T"}
+
+
+def test_an_unknown_release_is_refused_with_the_choices(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\ndescription: d\nduration: 1m\nrouters:\n"
+                    "  a: {address: 10.0.0.1, release: '16.9'}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    message = str(caught.value)
+    assert message.endswith("s.yaml:5: routers.a.release: '16.9' is not a supported "
+                            "release (choose one of: 12.3(14)T, 15.x, XE)")
+    with pytest.raises(LabError, match="not a supported release"):
+        Lab().add_router("a", "10.0.0.1", release="15")
+    with pytest.raises(ValueError, match="supported: 12.3"):
+        profile("xe")
