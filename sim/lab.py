@@ -59,6 +59,7 @@ from sim.scenario.model import (
     ClockUnsetEvent,
     Event,
     HttpServerEvent,
+    LinkChangeEvent,
     LinkEvent,
     LinkSpec,
     PowerEvent,
@@ -297,6 +298,11 @@ class Lab:
         event = replace(event, at=self.now, line=0)
         for name in _routers_of(event):
             self.router(name)
+        if isinstance(event, LinkEvent | LinkChangeEvent):
+            try:
+                self.net.link(event.a, event.b)
+            except KeyError:
+                raise LabError(f"there is no link between {event.a} and {event.b}") from None
         with self._simulation():
             apply_event(self.world, event)
         self._events.append(event)
@@ -393,7 +399,7 @@ class Lab:
 
 
 def _routers_of(event: Event) -> list[str]:
-    if isinstance(event, LinkEvent):
+    if isinstance(event, LinkEvent | LinkChangeEvent):
         return [event.a, event.b]
     router = getattr(event, "router", None)
     return [router] if isinstance(router, str) else []

@@ -3,6 +3,7 @@ and a session saved as a scenario that replays with the same transcript."""
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -213,3 +214,17 @@ def test_a_failed_simulation_is_reported_once() -> None:
         assert not [line for line in console.take_output() if "stopped" in line]
     finally:
         lab.stop()
+
+
+def test_random_lab_commands_answer_with_a_message_never_a_traceback() -> None:
+    words = ["+", "r", "quiet", "speed", "pause", "time", "link_down", "link_up",
+             "link_change", "power", "reload", "clock_set", "clock_unset", "clock_jump",
+             "http_server", "link", "routers", "on", "off", "now", "latency=5ms", "loss=0.5",
+             "loss=x", "latency=-1", "r1", "ca", "zz", "2005-01-01T00:00:00Z", "9999-99-99",
+             "-5m", "1e308", "nan", "\x00", "../x", "ß"]
+    rng = random.Random(5)
+    console = ConsoleController(_lab(), watched="ca")
+    for _line in range(400):
+        line = ":" + " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
+        printed = console.enter(line)
+        assert all(isinstance(text, str) for text in printed), line
