@@ -413,15 +413,19 @@ GUESSED = {
     "TRUSTPOINT": """auto-enroll auto-enroll_<percent> enrollment enrollment_retry
         enrollment_retry_count enrollment_retry_count_<count> enrollment_retry_period
         enrollment_retry_period_<minutes> enrollment_url enrollment_url_<url> exit
+        fingerprint fingerprint_<hex> ip-address ip-address_<where> password password_0
+        password_0_<password> password_7 password_7_<password> password_<password>
         revocation-check revocation-check_crl revocation-check_none revocation-check_ocsp
-        rsakeypair rsakeypair_<bits> rsakeypair_<label> subject-name subject-name_<dn>""",
+        rsakeypair rsakeypair_<bits> rsakeypair_<label> serial-number serial-number_none
+        subject-name subject-name_<dn>""",
     "CS_SERVER": """<hours> <minutes> database database_archive database_archive_pem
         database_archive_pkcs12 database_level database_level_complete database_level_minimum
         database_level_names database_url database_url_<url> exit grant grant_auto grant_none
         hash hash_md5 hash_sha1 hash_sha256 hash_sha384 hash_sha512 issuer-name
         issuer-name_<dn> lifetime lifetime_ca-certificate lifetime_ca-certificate_<days>
         lifetime_certificate lifetime_certificate_<days> lifetime_crl
-        lifetime_enrollment-request mode mode_sub-cs show shutdown""",
+        lifetime_enrollment-request mode mode_sub-cs password password_0 password_0_<password>
+        password_7 password_7_<password> password_<password> show shutdown""",
     "CERT_CHAIN": "<serial> certificate certificate_ca exit",
 }
 """Descriptions in pkilab's words because IOS's are not known (cli_help_text's `guess`):

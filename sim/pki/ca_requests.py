@@ -372,21 +372,34 @@ def request_db_file(cs_name: str) -> str:
     return f"{cs_name}.db"
 
 
-def render_requests(db: RequestDatabase) -> list[str]:
+def render_requests(db: RequestDatabase, width: int | None = None) -> list[str]:
     """`crypto pki server NAME info requests` (12.3T) / `show crypto pki server NAME requests`.
 
     cisco-cs.md section 7: "three fixed sections in this order", each with the header and a
     62-dash rule, a blank line between sections; ReqID left-justified in 7 characters, State in
     11, the fingerprint plus one space, so SubjectName starts at offset 51 (0-based; the 52nd
     character). Rows newest first ("treat order as descending by ReqID").
+
+    With a `width` (the router's terminal width), a row longer than it goes on over as
+    many lines as it needs, each continuation from column 0: IOS prints the row whole and
+    the terminal wraps it, which is what a transcript of a real 80-column session holds.
     """
     out = ["Enrollment Request Database:"]
     for kind, title in SECTIONS:
         out += ["", title, HEADER, RULE]
         for e in sorted(db, key=lambda e: -e.req_id):
             if e.kind is kind:
-                out.append(f"{e.req_id:<7}{e.state.value:<11}{e.fingerprint} {e.subject_text}")
+                row = f"{e.req_id:<7}{e.state.value:<11}{e.fingerprint} {e.subject_text}"
+                out += terminal_wrap(row, width)
     return out
+
+
+def terminal_wrap(line: str, width: int | None) -> list[str]:
+    """`line` as a terminal `width` columns wide shows it: cut every `width` characters,
+    no word boundaries, no indent (a line of exactly `width` stays one line)."""
+    if width is None or width < 1 or len(line) <= width:
+        return [line]
+    return [line[i : i + width] for i in range(0, len(line), width)]
 
 
 # -- per-certificate files ------------------------------------------------------------------

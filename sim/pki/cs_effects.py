@@ -66,6 +66,10 @@ class CsContext:
     passphrase: str | None = None
     keygen: KeygenStyle = KeygenStyle()
     """The release's key-generation wording (the router's release profile chooses it)."""
+    blank_after_export: bool = False
+    """A blank line follows `% Exporting Certificate Server signing certificate and
+    keys...` (IOSv 15.x: cisco-cs.md 5, "Exporting ... -> blank line -> % Certificate
+    Server enabled." [V T-17]); 12.3(14)T's guide shows none."""
 
 
 # -- effects -------------------------------------------------------------------------------

@@ -107,6 +107,9 @@ class CsConfig:
     """12.3 signed with MD5; pkilab defaults to SHA-256 so openssl and Go peers accept the
     chain at their default security level. `hash md5` gives 12.3's algorithm back."""
     shutdown: bool = True
+    database_archive_password: str | None = None
+    """`database archive pkcs12|pem password PW`: the archive is protected with PW and the
+    first `no shutdown` asks no passphrase (cisco-cs.md 3, 5 step 2 [V T-17])."""
 
     def __post_init__(self) -> None:
         _check_range("lifetime ca-certificate", self.lifetime_ca_certificate_days,
@@ -385,6 +388,13 @@ class CertificateServer:
         if fmt and ctx.passphrase:
             # `database archive pkcs12|pem`: the one-time export (see `cs_archive`).
             fx.append(Console("% Exporting Certificate Server signing certificate and keys..."))
+            if ctx.blank_after_export:
+                # chosen: one blank line closes the key generation and the export; with
+                # both in one `no shutdown` it moves below the export line (T-17 shows
+                # it there; no capture has both).
+                if Console("") in fx:
+                    fx.remove(Console(""))
+                fx.append(Console(""))
             self._elapse(fx, ARCHIVE_SECONDS, "archive CA key and certificate")
             fx.append(WriteFile(archive_file(self.name, fmt),
                                 archive_bytes(fmt, self.name, key, cert,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from sim.net.topology import normalise_address
 from sim.pki.ca_requests import request_db_file
 from sim.pki.cs_fsm import CsSignal, CsState
 from sim.pki.cs_server import (
@@ -16,9 +17,10 @@ from sim.pki.cs_server import (
     CertificateServer,
 )
 from sim.pki.x509util import min_signing_bits, parse_dn
+from sim.router import password7
 from sim.router.cli_parser import Match, ParseError
 from sim.router.console import AbortCommand, Mode, Session
-from sim.router.handlers_pki import CONFIG_PKI_COMMANDS
+from sim.router.handlers_pki import CONFIG_PKI_COMMANDS, looks_like_interface
 from sim.router.keystore import KeyPair
 from sim.router.server_host import TRUSTPOINT_CREATE
 from sim.router.show_pki import show_cs_settings
@@ -165,6 +167,12 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
 
 def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
     router = s.router
+    largest = router.release.key_modulus_max
+    if "bits" in m.args and m.integer("bits") > largest:
+        # The release's parser range is `<360-2048>` before 15.1(1)T: a larger size is
+        # invalid input at that number, like any out-of-range argument.
+        _refuse_last_token(s)
+        return
     label = str(m.args.get("label") or router.running.fqdn)
     server = _server_using_key(s, label)
     if server is not None:
@@ -186,14 +194,15 @@ def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
         bits = m.integer("bits")
         s.write(f"% The key modulus size is {bits} bits")
     else:
-        s.write("Choose the size of the key modulus in the range of 360 to 2048 for your")
+        # "On 15.1(1)T+ the range reads `360 to 4096`" (cisco-client-docs.md 1.1).
+        s.write(f"Choose the size of the key modulus in the range of 360 to {largest} for your")
         s.write("  General Purpose Keys. Choosing a key modulus greater than 512 may take")
         s.write("  a few minutes.")
         s.write("")
         answer = (yield from s.ask("How many bits in the modulus [512]:")).strip()
-        chosen = _modulus_answer(answer) if answer else 512
+        chosen = _modulus_answer(answer, largest) if answer else 512
         if chosen is None:
-            s.write("% Invalid modulus size; use a value from 360 to 2048.")
+            s.write(f"% Invalid modulus size; use a value from 360 to {largest}.")
             return
         bits = chosen
     exportable = "exportable" in m.keywords
@@ -212,13 +221,13 @@ def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
         _hold_if_key_too_short(s, router.running.servers[label])
 
 
-def _modulus_answer(answer: str) -> int | None:
+def _modulus_answer(answer: str, largest: int) -> int | None:
     """The size typed at `How many bits in the modulus`, if it is one the prompt offers
-    (360 to 2048); anything else, however long or odd, is None."""
+    (360 to `largest`); anything else, however long or odd, is None."""
     if not (answer.isascii() and answer.isdigit()) or len(answer.lstrip("0")) > 4:
         return None
     bits = int(answer)
-    return bits if 360 <= bits <= 2048 else None
+    return bits if 360 <= bits <= largest else None
 
 
 def _server_using_key(s: Session, label: str) -> str | None:
@@ -319,13 +328,74 @@ def _rsakeypair(s: Session, m: Match) -> None:
     that form is refused as invalid input, like `crypto key generate rsa usage-keys`.
     """
     tp = _tp(s)
-    tp.rsakeypair = None if m.negated else str(m.args["label"])
     bits = m.args.get("bits")
+    if isinstance(bits, int) and not m.negated and bits > s.router.release.key_modulus_max:
+        _refuse_last_token(s)  # above the release's `<360-2048>` (see `_key_generate`)
+        return
+    tp.rsakeypair = None if m.negated else str(m.args["label"])
     tp.rsakeypair_bits = bits if isinstance(bits, int) and not m.negated else None
 
 
 def _revocation_check(s: Session, m: Match) -> None:
     _tp(s).revocation_check = None if m.negated else m.keywords[-1]
+
+
+FINGERPRINT_DIGITS = {32: "MD5", 40: "SHA1"}
+"""The fingerprints `crypto pki authenticate` prints, by hex length (cisco-cs.md 15)."""
+
+
+def _serial_number(s: Session, m: Match) -> None:
+    """`serial-number [none]`: put the router's serial number in every request, or never;
+    either way `crypto pki enroll` stops asking (cisco-cs.md 15)."""
+    _tp(s).serial_number = None if m.negated else "none" not in m.keywords
+
+
+def _ip_address(s: Session, m: Match) -> None:
+    """`ip-address {A.B.C.D | INTERFACE | none}`: the address every request carries (an
+    interface: this router's address, as the dialogue's answer does), or none; either way
+    `crypto pki enroll` stops asking (cisco-cs.md 15)."""
+    if m.negated:
+        _tp(s).ip_address = None
+        return
+    given = str(m.args["where"])
+    address = normalise_address(given)
+    if given.lower() == "none" or address is not None or looks_like_interface(given):
+        _tp(s).ip_address = "none" if given.lower() == "none" else address or given
+        return
+    s.write("% Bad interface or address.")  # the dialogue's wording, without "Try again."
+
+
+def _password(s: Session, m: Match) -> None:
+    """`password [0|7] PW`: the challenge password requests carry; `crypto pki enroll`
+    stops asking for one (cisco-client-docs.md 2). Saved in type 7, as the archive
+    password is."""
+    if m.negated:
+        _tp(s).password = None
+        return
+    password: str | None = str(m.args["password"])
+    if "7" in m.keywords[m.keywords.index("password"):]:
+        password = password7.decode(str(password))
+        if password is None:
+            s.write("% Invalid encrypted password.")
+            return
+    _tp(s).password = password
+
+
+def _fingerprint(s: Session, m: Match) -> None:
+    """`fingerprint HEX`: the CA certificate's fingerprint, checked at authentication
+    instead of the accept question (cisco-client-docs.md 2). The MD5 or SHA-1 digest as
+    `crypto pki authenticate` prints it, with or without its spaces between 8-digit
+    groups; kept upper-case and unspaced (chosen). The refusal's wording is pkilab's."""
+    if m.negated:
+        _tp(s).fingerprint = None
+        return
+    digits = "".join(str(m.args["hex"]).split()).upper()
+    if (len(digits) not in FINGERPRINT_DIGITS
+            or any(c not in "0123456789ABCDEF" for c in digits)):
+        s.write("% A fingerprint is the CA certificate's MD5 (32 hex digits) or SHA1 "
+                "(40 hex digits) fingerprint.")
+        return
+    _tp(s).fingerprint = digits
 
 
 TRUSTPOINT_COMMANDS = GLOBAL_EXITS + [
@@ -339,6 +409,10 @@ TRUSTPOINT_COMMANDS = GLOBAL_EXITS + [
     ("revocation-check {crl|none|ocsp}", _revocation_check, {"no_form": True}),
     ("rsakeypair <label:LABEL> [<bits:360-4096>]", _rsakeypair, {"no_form": True}),
     ("auto-enroll [<percent:1-100>]", _auto_enroll, {"no_form": True}),
+    ("fingerprint <hex:LINE>", _fingerprint, {"no_form": True}),
+    ("serial-number [none]", _serial_number, {"no_form": True}),
+    ("ip-address <where:WORD>", _ip_address, {"no_form": True}),
+    ("password [{0|7}] <password:WORD>", _password, {"no_form": True}),
 ]
 
 
@@ -443,9 +517,25 @@ def _database_url(s: Session, m: Match) -> None:
 
 
 def _database_archive(s: Session, m: Match) -> None:
+    """`database archive {pkcs12|pem} [password [0|7] PW]` (cisco-cs.md 3): with a password
+    the first `no shutdown` asks no passphrase and protects the archive with PW. `7` means
+    PW is the obfuscated form the running configuration shows (`password7`)."""
     cs = _cs(s)
-    if _editable(s, cs):
-        cs.configure(database_archive=None if m.negated else m.keywords[-1])
+    if not _editable(s, cs):
+        return
+    if m.negated:
+        cs.configure(database_archive=None, database_archive_password=None)
+        return
+    fmt = "pem" if "pem" in m.keywords else "pkcs12"
+    password = m.args.get("password")
+    if password is not None and "7" in m.keywords[m.keywords.index("password"):]:
+        password = password7.decode(str(password))
+        if password is None:
+            # chosen: pkilab's wording (IOS's answer to a bad type-7 string was not captured).
+            s.write("% Invalid encrypted password.")
+            return
+    cs.configure(database_archive=fmt,
+                 database_archive_password=None if password is None else str(password))
 
 
 def _hash(s: Session, m: Match) -> None:
@@ -513,6 +603,12 @@ def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:
         yield from router.server_host.run_signal(cs, CsSignal.NO_SHUT)
         return
     s.write("%Some server settings cannot be changed after CA certificate generation.")
+    archive_password = cs.config.database_archive_password
+    if cs.config.database_archive and archive_password:
+        # "with a configured archive password, first `no shutdown` ... does not prompt"
+        # (cisco-cs.md 3 [V T-17, T-13, T-15]).
+        yield from router.server_host.run_signal(cs, CsSignal.NO_SHUT, archive_password)
+        return
     if (router.running.keys.get(cs.name) is not None
             and not router.release.passphrase_with_existing_key):
         yield from router.server_host.run_signal(cs, CsSignal.NO_SHUT)
@@ -568,7 +664,8 @@ CS_COMMANDS = GLOBAL_EXITS + [
      f"[<minutes:{_range(LIFETIME_MINUTES)}>]", _lifetime, {"no_form": True}),
     ("database level {minimum|names|complete}", _database_level, {"no_form": True}),
     ("database url <url:WORD>", _database_url, {"no_form": True}),
-    ("database archive {pkcs12|pem}", _database_archive, {"no_form": True}),
+    ("database archive {pkcs12|pem} [password [{0|7}] <password:WORD>]", _database_archive,
+     {"no_form": True}),
     ("hash {md5|sha1|sha256|sha384|sha512}", _hash, {"no_form": True}),
     ("mode sub-cs", _mode, {"no_form": True}),
     ("shutdown", _shutdown, {"no_form": True}),

@@ -128,16 +128,19 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
             return
     s.write("%")
     s.write("% Start certificate enrollment ..")
-    s.write("% Create a challenge password. You will need to verbally provide this")
-    s.write("   password to the CA Administrator in order to revoke your certificate.")
-    s.write("   For security reasons your password will not be saved in the configuration.")
-    s.write("   Please make a note of it.")
-    s.write("")
-    challenge = yield from s.ask("Password:", secret=True)
-    again = yield from s.ask("Re-enter password:", secret=True)
-    if challenge != again:
-        s.write("% Passwords do not match.")
-        return
+    challenge = tp.password
+    if challenge is None:
+        s.write("% Create a challenge password. You will need to verbally provide this")
+        s.write("   password to the CA Administrator in order to revoke your certificate.")
+        s.write("   For security reasons your password will not be saved in the "
+                "configuration.")
+        s.write("   Please make a note of it.")
+        s.write("")
+        challenge = yield from s.ask("Password:", secret=True)
+        again = yield from s.ask("Re-enter password:", secret=True)
+        if challenge != again:
+            s.write("% Passwords do not match.")
+            return
     s.write("")
     try:
         request_subject(router, tp)
@@ -148,13 +151,22 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
         s.write(f"% The subject name in the certificate will include: {tp.subject_name}")
     s.write(f"% The subject name in the certificate will include: {router.running.fqdn}")
     serial = None
-    if (yield from s.ask_yes_no("% Include the router serial number in the subject name? "
-                                "[yes/no]:")):
+    if tp.serial_number is None:
+        include = yield from s.ask_yes_no("% Include the router serial number in the "
+                                          "subject name? [yes/no]:")
+    else:
+        include = tp.serial_number
+    if include:
         serial = router.serial_number
         s.write(f"% The serial number in the certificate will be: {serial}")
-    ip_address = yield from _ask_ip_address(s)
+    if tp.ip_address is None:
+        ip_address = yield from _ask_ip_address(s)
+    else:
+        ip_address = _configured_ip_address(s, tp.ip_address)
     subject = request_subject(router, tp, serial=serial, ip_address=ip_address)
-    if not (yield from s.ask_yes_no("Request certificate from CA? [yes/no]:")):
+    asked = tp.password is None or tp.serial_number is None or tp.ip_address is None
+    if ((asked or not router.release.quiet_enrollment)
+            and not (yield from s.ask_yes_no("Request certificate from CA? [yes/no]:"))):
         return
     key = trustpoint_key(router, tp)
     if not _key_can_sign(s, tp, key):
@@ -162,6 +174,9 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
     s.write("% Certificate request sent to Certificate Authority")
     s.write(f"% The 'show crypto pki certificate verbose {tp.name}' commandwill show the "
             "fingerprint.")
+    if router.release.enroll_manual_syslog:
+        # chosen: logged as the request leaves, before the client's fingerprint lines.
+        router.log(f"%PKI-6-CERT_ENROLL_MANUAL: Manual enrollment for trustpoint {tp.name}")
     start_enrollment(router, tp, key=key, subject=subject, ca_request=False,
                      challenge=challenge or None)
 
@@ -184,13 +199,22 @@ def _ask_ip_address(s: Session) -> Generator[Any, Any, str | None]:
         address = normalise_address(given)
         if address is not None:
             return address
-        if given and _looks_like_interface(given):
+        if given and looks_like_interface(given):
             return s.router.address
         s.write("% Bad interface or address. Try again.")
     return None
 
 
-def _looks_like_interface(name: str) -> bool:
+def _configured_ip_address(s: Session, configured: str) -> str | None:
+    """The address a trustpoint's `ip-address` puts in the request: none for `none`, this
+    router's own address for an interface (it models one), else the address itself.
+    chosen: nothing is printed about it (the reference gives no line for this case)."""
+    if configured == "none":
+        return None
+    return normalise_address(configured) or s.router.address
+
+
+def looks_like_interface(name: str) -> bool:
     """An IOS interface name such as `Ethernet0/0`, `GigabitEthernet1`, `Loopback0`."""
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z-]*\d+(?:/\d+)*(?:\.\d+)?", name))
 
@@ -308,7 +332,7 @@ def cs_info_crl(s: Session, m: Match) -> None:
 def cs_info_requests(s: Session, m: Match) -> None:
     cs = _server(s, str(m.args["name"]))
     if cs is not None:
-        s.write_lines(render_requests(cs.requests))
+        s.write_lines(render_requests(cs.requests, s.router.release.requests_width))
 
 
 def cs_request_pkcs10(s: Session, m: Match) -> Generator[Any, Any, None]:

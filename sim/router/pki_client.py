@@ -91,6 +91,9 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
     except ValueError as bad:
         session.write(f"% {bad}")
         return False
+    if router.release.fingerprint_required and not tp.fingerprint:
+        session.write(FINGERPRINT_REQUIRED)
+        return False
     request = get_request(endpoint.path, GET_CA_CERT, tp.name)
     debug_block(router, "CRYPTO_PKI: Sending CA Certificate Request:",
                  [f"GET {request.target} HTTP/1.0", f"User-Agent: {IOS_USER_AGENT}", ""])
@@ -115,16 +118,47 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
     session.write("Certificate has the following attributes:")
     session.write(f"    Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
     session.write(f"    Fingerprint SHA1: {x509util.fingerprint(der, 'sha1')}")
-    session.write("")
-    if not (yield from session.ask_yes_no("% Do you accept this certificate? [yes/no]:")):
-        router.emit("pki", "ca.rejected", trustpoint=tp.name)
-        return False
+    if tp.fingerprint:
+        if not _pinned_fingerprint_matches(session, tp.fingerprint, der):
+            router.emit("pki", "ca.rejected", trustpoint=tp.name, reason="fingerprint")
+            return False
+    else:
+        session.write("")
+        if not (yield from session.ask_yes_no("% Do you accept this certificate? [yes/no]:")):
+            router.emit("pki", "ca.rejected", trustpoint=tp.name)
+            return False
     tp.ca_cert = ca
     tp.ca_chain = tuple(certs)
     router.record_artifact(f"{tp.name}.ca.pem", b"".join(x509util.cert_pem(c) for c in certs))
     session.write("Trustpoint CA certificate accepted.")
     router.emit("pki", "ca.accepted", trustpoint=tp.name,
                 fingerprint=x509util.fingerprint_hex(der, "md5"))
+    return True
+
+
+FINGERPRINT_REQUIRED = "Trustpoint fingerprint must be supplied"
+"""XE 26.x's refusal to authenticate a trustpoint without `fingerprint` (cisco-cs.md 15
+[V T-06]); printed only by a profile with `fingerprint_required`."""
+
+FINGERPRINT_MISMATCH = ("% The CA certificate's fingerprint does not match the trustpoint "
+                        "fingerprint; certificate rejected.")
+"""chosen: pkilab's wording. The reference says only that a mismatch is rejected
+(cisco-client-docs.md 2); the CA certificate is not stored and nothing is asked."""
+
+
+def _pinned_fingerprint_matches(session: Session, pinned: str, der: bytes) -> bool:
+    """`fingerprint HEX` configured: IOS checks it instead of asking `% Do you accept this
+    certificate?`, printing `Trustpoint Fingerprint: ...` and, on a match, `Certificate
+    validated - fingerprints matched.` (cisco-cs.md 15 [V]). The configured value is the
+    MD5 (32 digits) or SHA-1 (40) fingerprint; it is shown grouped by 8 like the lines
+    above it (chosen), with no blank line before it (chosen)."""
+    algo = "md5" if len(pinned) == 32 else "sha1"
+    grouped = " ".join(pinned[i : i + 8] for i in range(0, len(pinned), 8))
+    session.write(f"Trustpoint Fingerprint: {grouped}")
+    if x509util.fingerprint_hex(der, algo) != pinned:
+        session.write(FINGERPRINT_MISMATCH)
+        return False
+    session.write("Certificate validated - fingerprints matched.")
     return True
 
 

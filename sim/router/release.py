@@ -71,6 +71,33 @@ class ReleaseProfile:
     `Storage:` (cisco-client-docs.md 4.1)."""
     crls_show: Callable[[Trustpoint, TimeZone | None], list[str]] = show_certs.crls_12_3
     """One fetched CRL in `show crypto pki crls` (cisco-client-docs.md 4.3)."""
+    fingerprint_required: bool = False
+    """`crypto pki authenticate` refuses a trustpoint without `fingerprint`, printing
+    `Trustpoint fingerprint must be supplied` (cisco-cs.md 15 and 19: XE 26.x [V T-06]).
+    chosen: False on every profile, XE included: the XE profile is IOS-XE 16/17, and the
+    reference records the refusal only for 26.x, so 16/17 ask `% Do you accept this
+    certificate?` as classic IOS does (section 19: pinning "optional" before 26.x)."""
+    enroll_manual_syslog: bool = False
+    """`crypto pki enroll` logs `%PKI-6-CERT_ENROLL_MANUAL: Manual enrollment for trustpoint
+    <tp>` (cisco-cs.md 15: "XE adds ...")."""
+    requests_width: int | None = None
+    """The terminal width the request database listing is wrapped at: a row longer than
+    this continues on the next line at column 0, as an 80-column terminal shows a 15.x/XE
+    `show crypto pki server NAME requests` with a long SubjectName. None: rows stand whole,
+    as the 12.3(14)T feature guide prints them."""
+    quiet_enrollment: bool = False
+    """`crypto pki enroll` on a trustpoint whose `password`, `serial-number` and
+    `ip-address` answer every question sends at once, without `Request certificate from
+    CA? [yes/no]:` (cisco-cs.md 15: "XE 26.2 with no prompts configured just prints the
+    `% Start...`, two `subject name` lines and `% Certificate request sent...`" [V T-06]).
+    chosen: True for the XE profile (16/17), since nothing recorded shows 16/17 asking;
+    False for 12.3(14)T and 15.x, whose every recorded dialogue ends with the question."""
+    key_modulus_max: int = 2048
+    """The largest RSA modulus `crypto key generate rsa` and `rsakeypair` take: 2048 on
+    12.x, 4096 from 15.1(1)T and IOS-XE 2.4 (cisco-client-docs.md 1.1, 1.5 [C])."""
+    blank_after_export: bool = False
+    """A blank line follows `% Exporting Certificate Server signing certificate and
+    keys...` (IOSv 15.x, cisco-cs.md 5 [V T-17]; 12.3(14)T's guide shows none)."""
 
     def cs_config(self, name: str, **settings: Any) -> CsConfig:
         """A new server's configuration, with this release's defaults."""
@@ -134,6 +161,9 @@ PROFILES: dict[str, ReleaseProfile] = {
         csr_fingerprint_syslog=False,
         certificates_show=show_certs.entries_15,
         crls_show=show_certs.crls_15,
+        requests_width=80,  # IOS's default `terminal width`
+        key_modulus_max=4096,
+        blank_after_export=True,
     ),
     "XE": ReleaseProfile(
         name="XE",
@@ -150,6 +180,11 @@ PROFILES: dict[str, ReleaseProfile] = {
         csr_fingerprint_syslog=True,
         certificates_show=show_certs.entries_15,
         crls_show=show_certs.crls_15,
+        enroll_manual_syslog=True,
+        quiet_enrollment=True,
+        requests_width=80,  # IOS's default `terminal width`
+        key_modulus_max=4096,
+        blank_after_export=True,
     ),
 }
 """Every release pkilab imitates, by the name scenario files use."""

@@ -78,6 +78,7 @@ class ServerHost:
             generate_key=router.generate_key,
             passphrase=passphrase,
             keygen=router.release.keygen,
+            blank_after_export=router.release.blank_after_export,
         )
 
     def run_signal(self, cs: CertificateServer, signal: CsSignal,

@@ -48,6 +48,17 @@ class Trustpoint:
     crl_fetched: str | None = None
     crl_fetched_at: datetime | None = None
     """When `crl` was downloaded (UTC), for `show crypto pki crls`' `CRL downloaded at:`."""
+    fingerprint: str | None = None
+    """`fingerprint HEX`: the CA certificate's MD5 or SHA-1 fingerprint, upper-case hex
+    without spaces; `crypto pki authenticate` then checks it instead of asking."""
+    serial_number: bool | None = None
+    """`serial-number` (True) / `serial-number none` (False): the enroll dialogue does not
+    ask whether to include the router's serial number; None: it asks."""
+    ip_address: str | None = None
+    """`ip-address ADDRESS|INTERFACE|none`: the enroll dialogue does not ask for an address
+    (`none`: the request carries none); None: it asks."""
+    password: str | None = None
+    """`password PW`: the challenge password, so the enroll dialogue does not ask for one."""
 
     def view(self) -> fx.TrustpointView:
         return fx.TrustpointView(self.name, self.enrollment_url, self.ca_cert, self.id_cert)
