@@ -130,3 +130,39 @@ def test_an_unknown_release_is_refused_with_the_choices(tmp_path: Path) -> None:
         Lab().add_router("a", "10.0.0.1", release="15")
     with pytest.raises(ValueError, match="supported: 12.3"):
         profile("xe")
+
+
+@pytest.mark.parametrize("release, zone_line, gmt", [
+    ("12.3(14)T", None, True), ("15.x", None, False), ("15.x", "clock timezone CET 1", False)])
+def test_server_timers_print_in_the_routers_zone_from_15_on(
+        release: str, zone_line: str | None, gmt: bool) -> None:
+    lab = _ca(release)
+    if zone_line:
+        lab.type("ca", f"enable\nconfigure terminal\n{zone_line}\nend")
+    _typed(lab, BRING_UP, PASS)
+    timers = [line for line in lab.show("ca", "show crypto pki server") if "timer:" in line]
+    assert len(timers) == 2
+    zone = "GMT" if gmt else ("CET" if zone_line else "UTC")
+    assert all(f" {zone} " in line for line in timers), timers
+    if zone_line:  # local time: one hour past the UTC reading
+        utc = _ca("15.x")
+        _typed(utc, BRING_UP, PASS)
+        utc_hour = int([line for line in utc.show("ca", "show crypto pki server")
+                        if "expiration timer:" in line][0].split(": ")[1][:2])
+        assert int(timers[0].split(": ")[1][:2]) == (utc_hour + 1) % 24
+
+
+@pytest.mark.parametrize("release, md5, sha1", [
+    ("12.3(14)T", "    Fingerprint MD5: ", "    Fingerprint SHA1: "),
+    ("XE", "       Fingerprint MD5: ", "      Fingerprint SHA1: ")])
+def test_authenticate_aligns_the_fingerprints_as_the_release_does(
+        release: str, md5: str, sha1: str) -> None:
+    lab = _ca()
+    _typed(lab, BRING_UP, PASS)
+    lab.add_router("r1", "10.0.0.2", release=release)
+    lab.link("ca", "r1")
+    printed = lab.type("r1", "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
+                             "enrollment url http://10.0.0.1\nexit\ncrypto pki authenticate ca",
+                       answers=["yes"])
+    assert [line for line in printed if "Fingerprint MD5:" in line][0].startswith(md5)
+    assert [line for line in printed if "Fingerprint SHA1:" in line][0].startswith(sha1)

@@ -116,8 +116,9 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
     debug(router, "CRYPTO_PKI: crypto_pki_authenticate_tp_cert()")
     debug(router, f"CRYPTO_PKI: trustpoint {tp.name} authentication status = 0")
     session.write("Certificate has the following attributes:")
-    session.write(f"    Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
-    session.write(f"    Fingerprint SHA1: {x509util.fingerprint(der, 'sha1')}")
+    md5_pad, sha1_pad = router.release.fingerprint_indent
+    session.write(f"{md5_pad}Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
+    session.write(f"{sha1_pad}Fingerprint SHA1: {x509util.fingerprint(der, 'sha1')}")
     if tp.fingerprint:
         if not _pinned_fingerprint_matches(session, tp.fingerprint, der):
             router.emit("pki", "ca.rejected", trustpoint=tp.name, reason="fingerprint")

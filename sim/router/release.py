@@ -49,7 +49,7 @@ class ReleaseProfile:
     """`database archive` default: `pkcs12` on 12.3T, none (`no database archive`) later."""
     archive_line_always: bool
     """The running configuration lists `no database archive` even at its default."""
-    server_show: Callable[[CertificateServer], list[str]]
+    server_show: Callable[[CertificateServer, TimeZone | None], list[str]]
     """The `show crypto pki server` block of one server."""
     keygen: KeygenStyle
     """The `% Generating ... RSA keys` line and what ends it."""
@@ -98,6 +98,10 @@ class ReleaseProfile:
     blank_after_export: bool = False
     """A blank line follows `% Exporting Certificate Server signing certificate and
     keys...` (IOSv 15.x, cisco-cs.md 5 [V T-17]; 12.3(14)T's guide shows none)."""
+    fingerprint_indent: tuple[str, str] = ("    ", "    ")
+    """What precedes `Fingerprint MD5:` and `Fingerprint SHA1:` when `crypto pki
+    authenticate` shows the CA certificate: four spaces each in the 12.3(14)T guide; 15.x
+    and XE right-align the colons (seven and six spaces, cisco-cs.md section 16 [V])."""
 
     def cs_config(self, name: str, **settings: Any) -> CsConfig:
         """A new server's configuration, with this release's defaults."""
@@ -164,6 +168,7 @@ PROFILES: dict[str, ReleaseProfile] = {
         requests_width=80,  # IOS's default `terminal width`
         key_modulus_max=4096,
         blank_after_export=True,
+        fingerprint_indent=("       ", "      "),
     ),
     "XE": ReleaseProfile(
         name="XE",
@@ -185,6 +190,7 @@ PROFILES: dict[str, ReleaseProfile] = {
         requests_width=80,  # IOS's default `terminal width`
         key_modulus_max=4096,
         blank_after_export=True,
+        fingerprint_indent=("       ", "      "),
     ),
 }
 """Every release pkilab imitates, by the name scenario files use."""

@@ -32,7 +32,7 @@ def show_crypto_pki_server(router: Router, name: str | None = None) -> list[str]
     servers = [s for s in router.running.servers.values() if name is None or s.name == name]
     lines: list[str] = []
     for cs in servers:
-        lines += router.release.server_show(cs)
+        lines += router.release.server_show(cs, router.running.timezone)
     return lines
 
 

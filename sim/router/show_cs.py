@@ -6,12 +6,15 @@ servers; `sim.router.show` calls it for every server the command names.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sim.kernel.clock import format_ios_timer
 from sim.pki import x509util
 from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer
+from sim.router.state import TimeZone
 
 
-def server_block_12_3(cs: CertificateServer) -> list[str]:
+def server_block_12_3(cs: CertificateServer, zone: TimeZone | None = None) -> list[str]:
     """The feature guide's "Show Output for a Subordinate Certificate Server" layout (12.3T)."""
     cfg = cs.config
     lines = [f"Certificate Server {cs.name}:", f"  Status: {cs.status()}"]
@@ -26,13 +29,13 @@ def server_block_12_3(cs: CertificateServer) -> list[str]:
                          + x509util.fingerprint(x509util.cert_der(cs.upper_ca_cert), "md5"))
     lines.append(f"  Granting mode is: {'auto' if cfg.grant == 'auto' else 'manual'}")
     lines.append(f"  Last certificate issued serial number: 0x{cs.last_serial:X}")
-    lines += _timers(cs, "  ")
+    lines += _timers(cs, "  ", None)  # 12.3(14)T's guide prints GMT
     lines.append(f"  Current storage dir: {cfg.database_url}")
     lines.append(f"  Database Level: {DATABASE_LEVELS[cfg.database_level]}")
     return lines
 
 
-def server_block_15(cs: CertificateServer) -> list[str]:
+def server_block_15(cs: CertificateServer, zone: TimeZone | None = None) -> list[str]:
     """The 15.x / IOS-XE layout (cisco-cs.md 4.1 [V]), four-space indent::
 
         Certificate Server ca:
@@ -74,7 +77,7 @@ def server_block_15(cs: CertificateServer) -> list[str]:
                      + x509util.fingerprint(x509util.cert_der(cs.upper_ca_cert), "md5"))
     lines.append(f"{pad}Granting mode is: {'auto' if cfg.grant == 'auto' else 'manual'}")
     lines.append(f"{pad}Last certificate issued serial number (hex): {cs.last_serial:X}")
-    lines += _timers(cs, pad)
+    lines += _timers(cs, pad, zone or UTC_ZONE)
     lines.append(f"{pad}Current primary storage dir: {cfg.database_url}")
     lines.append(f"{pad}Database Level: {DATABASE_LEVELS[cfg.database_level]}")
     return lines
@@ -86,13 +89,24 @@ def _ca_fingerprint(cs: CertificateServer) -> str:
     return x509util.fingerprint(x509util.cert_der(cs.ca_cert), "md5")
 
 
-def _timers(cs: CertificateServer, pad: str) -> list[str]:
-    """The CA expiry and CRL timers, once there is a CA certificate and a CRL."""
+def _timers(cs: CertificateServer, pad: str, zone: TimeZone | None) -> list[str]:
+    """The CA expiry and CRL timers, once there is a CA certificate and a CRL: in GMT (the
+    12.3(14)T guide), or in the router's `clock timezone` (cisco-cs.md 4.1: `HH:MM:SS TZ`;
+    chosen: UTC when none is set, as 15.x/XE print `show clock`)."""
+    def shown(moment: datetime) -> str:
+        if zone is None:
+            return format_ios_timer(moment)
+        return format_ios_timer(moment + zone.offset).replace(" GMT ", f" {zone.name} ", 1)
+
     lines = []
     if cs.ca_cert is not None:
         lines.append(f"{pad}CA certificate expiration timer: "
-                     + format_ios_timer(cs.ca_cert.not_valid_after_utc))
+                     + shown(cs.ca_cert.not_valid_after_utc))
     crl = cs.crl
     if crl is not None and crl.next_update_utc is not None:
-        lines.append(f"{pad}CRL NextUpdate timer: " + format_ios_timer(crl.next_update_utc))
+        lines.append(f"{pad}CRL NextUpdate timer: " + shown(crl.next_update_utc))
     return lines
+
+
+UTC_ZONE = TimeZone("UTC", 0)
+"""`show clock`'s zone on a router without `clock timezone`."""
