@@ -166,3 +166,14 @@ def test_authenticate_aligns_the_fingerprints_as_the_release_does(
                        answers=["yes"])
     assert [line for line in printed if "Fingerprint MD5:" in line][0].startswith(md5)
     assert [line for line in printed if "Fingerprint SHA1:" in line][0].startswith(sha1)
+
+
+@pytest.mark.parametrize("release, console_line", [("12.3(14)T", True), ("15.x", False)])
+def test_coming_back_enabled_logs_cs_enabled_and_only_12_3_also_prints_it(
+        release: str, console_line: bool) -> None:
+    lab = Lab(seed=3)
+    lab.add_router("ca", "10.0.0.1", release=release)  # no ip http server yet
+    _typed(lab, BRING_UP, PASS)
+    back = lab.type("ca", "configure terminal\nip http server\nend")
+    assert any("%PKI-6-CS_ENABLED" in line for line in back)
+    assert ("% Certificate Server enabled." in back) is console_line

@@ -66,6 +66,10 @@ class CsContext:
     passphrase: str | None = None
     keygen: KeygenStyle = KeygenStyle()
     """The release's key-generation wording (the router's release profile chooses it)."""
+    console_enable_once: bool = False
+    """`% Certificate Server enabled.` is printed only when the server first becomes a CA
+    (its CA certificate made or granted); coming back later (`ip http server`, `no shut`
+    again) logs only `%PKI-6-CS_ENABLED` (15.x/XE: cisco-cs.md 6.3 [V T-05, T-07])."""
     blank_after_export: bool = False
     """A blank line follows `% Exporting Certificate Server signing certificate and
     keys...` (IOSv 15.x: cisco-cs.md 5, "Exporting ... -> blank line -> % Certificate

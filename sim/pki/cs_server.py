@@ -195,8 +195,11 @@ class CertificateServer:
         fx: list[Effect] = []
         announcements: list[Effect] = []
         self._spent = 0.0
+        was_ca = self.ca_cert is not None
         if step.action is CsAction.RUN_CHECKS:
             self._run_checks(ctx, fx, announcements)
+            if ctx.console_enable_once and was_ca:
+                announcements = [a for a in announcements if not isinstance(a, Console)]
         elif step.action is CsAction.DISABLE:
             self._set(CsState.DISABLED, None, fx)
             if old is CsState.ENABLED:

@@ -98,6 +98,9 @@ class ReleaseProfile:
     blank_after_export: bool = False
     """A blank line follows `% Exporting Certificate Server signing certificate and
     keys...` (IOSv 15.x, cisco-cs.md 5 [V T-17]; 12.3(14)T's guide shows none)."""
+    console_enable_once: bool = False
+    """`% Certificate Server enabled.` only at the server's first enabling; later ones log
+    `%PKI-6-CS_ENABLED` alone (15.x/XE, cisco-cs.md 6.3 [V T-05, T-07])."""
     fingerprint_indent: tuple[str, str] = ("    ", "    ")
     """What precedes `Fingerprint MD5:` and `Fingerprint SHA1:` when `crypto pki
     authenticate` shows the CA certificate: four spaces each in the 12.3(14)T guide; 15.x
@@ -169,6 +172,7 @@ PROFILES: dict[str, ReleaseProfile] = {
         key_modulus_max=4096,
         blank_after_export=True,
         fingerprint_indent=("       ", "      "),
+        console_enable_once=True,
     ),
     "XE": ReleaseProfile(
         name="XE",
@@ -191,6 +195,7 @@ PROFILES: dict[str, ReleaseProfile] = {
         key_modulus_max=4096,
         blank_after_export=True,
         fingerprint_indent=("       ", "      "),
+        console_enable_once=True,
     ),
 }
 """Every release pkilab imitates, by the name scenario files use."""

@@ -79,6 +79,7 @@ class ServerHost:
             passphrase=passphrase,
             keygen=router.release.keygen,
             blank_after_export=router.release.blank_after_export,
+            console_enable_once=router.release.console_enable_once,
         )
 
     def run_signal(self, cs: CertificateServer, signal: CsSignal,
