@@ -27,11 +27,11 @@ from sim.report import write_report
 from sim.router.router import Router
 from sim.router.serving import KEEP_TRACE
 from sim.scenario.live_output import LiveOutput
+from sim.scenario.model import Scenario
+from sim.scenario.runner import RunResult
 
 __all__ = ["LabError", "LiveOutput", "Served", "finish", "live_lab", "routers_to_serve",
            "serving", "wait", "warm"]
-from sim.scenario.model import Scenario
-from sim.scenario.runner import RunResult
 
 
 @dataclass(frozen=True)

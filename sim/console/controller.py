@@ -303,13 +303,14 @@ class ConsoleController:
         return lines
 
     def _save(self, path: Path) -> list[str]:
-        text = scenario_yaml(self.lab.scenario())
+        scenario = self.lab.scenario()
+        text = scenario_yaml(scenario)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
         except OSError as error:
             return [f"% cannot write {path}: {error.strerror or error}"]
-        lines = [f"saved as {path} ({len(self.lab.scenario().events)} events up to "
+        lines = [f"saved as {path} ({len(scenario.events)} events up to "
                  f"+{_elapsed(self.lab.now)}); replay: pkilab run {path}"]
         late = ", ".join(f"{name} (+{_elapsed(at)})" for name, at in
                          self.lab.late_routers.items())

@@ -165,7 +165,8 @@ class Exchange:
 
         At a bridge node the real server decides: accepted, refused, or no answer at all."""
         yield syn_arrived
-        assert self.server is not None  # a SYN only arrives at a real router
+        if self.server is None:  # a SYN only arrives at a real router; nothing to answer
+            return
         handler: HttpHandler | BridgeConnection | None = self._net.listener(
             self.server, self.port)
         bridge = self._net.bridge_at(self.server, self.port)
@@ -187,7 +188,8 @@ class Exchange:
         response_arrived: simpy.Event,
     ) -> Generator[simpy.Event, Any, None]:
         yield request_arrived
-        assert self.server is not None
+        if self.server is None:  # as in `_accept`: no router, no one to serve it
+            return
         client = self._net.address_of(self.src)
         self._env.emit(
             self.server,

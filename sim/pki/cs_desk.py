@@ -41,13 +41,16 @@ class DeskError(Exception):
 
 
 def _issuing_ready(cs: CertificateServer, key: rsa.RSAPrivateKey | None,
-                   now: datetime | None = None) -> rsa.RSAPrivateKey:
-    if cs.ca_cert is None or key is None:
+                   now: datetime | None = None
+                   ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """The CA certificate and key to sign with, or why the server cannot."""
+    ca_cert = cs.ca_cert
+    if ca_cert is None or key is None:
         raise DeskError("% Certificate server is not ready to issue certificates")
-    if now is not None and now >= cs.ca_cert.not_valid_after_utc:
+    if now is not None and now >= ca_cert.not_valid_after_utc:
         # IOS: at `CS CERT EXPIRE` the server can no longer issue (cisco-cs.md 6.3).
         raise DeskError("% The certificate server's CA certificate has expired")
-    return key
+    return ca_cert, key
 
 
 def save_database(cs: CertificateServer) -> WriteFile:
@@ -77,12 +80,11 @@ def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivate
     entry = cs.requests.get(req_id)
     if entry.state is not RequestState.PENDING:
         raise DeskError(f"% Request {req_id} is not pending")
-    signing_key = _issuing_ready(cs, key, now)
-    assert cs.ca_cert is not None
+    ca_cert, signing_key = _issuing_ready(cs, key, now)
     fx: list[Effect] = [Debug(line) for line in issuance.grant_debug(entry.kind, req_id)]
     serial = cs.last_serial + 1
     cert = issuance.issue_from_request(
-        entry.csr, ca_cert=cs.ca_cert, ca_key=signing_key, serial=serial, now=now,
+        entry.csr, ca_cert=ca_cert, ca_key=signing_key, serial=serial, now=now,
         lifetime_days=cs.config.lifetime_certificate_days, hash_name=cs.config.hash,
         kind=entry.kind)
     cs.last_serial = serial
@@ -127,7 +129,7 @@ def revoke(cs: CertificateServer, serial: int, now: datetime, key: rsa.RSAPrivat
            ) -> list[Effect]:
     """`crypto pki server NAME revoke SERIAL`: the serial goes on the CRL, and a new CRL is
     published at once. IOS does not need the certificate in its database to revoke it."""
-    signing_key = _issuing_ready(cs, key)
+    _ca_cert, signing_key = _issuing_ready(cs, key)
     if serial < 2 or serial > cs.last_serial:
         raise DeskError(f"% Certificate {serial:02X} was not issued by this server.")
     if serial in cs.revoked:

@@ -22,7 +22,7 @@ Sources, by field (cisco-cs.md section numbers):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sim.pki.cs_effects import KeygenStyle
@@ -139,65 +139,55 @@ _LATER_KEYGEN = KeygenStyle(
 )
 """cisco-cs.md 5 step 3 and 16 [V]: the done line stands on its own line."""
 
+_RELEASE_12_3 = ReleaseProfile(
+    name="12.3(14)T",
+    config_version="12.3",
+    crl_lifetime_minutes=168 * 60,
+    database_archive="pkcs12",
+    archive_line_always=False,
+    server_show=show_cs.server_block_12_3,
+    keygen=KeygenStyle(),
+    passphrase_with_existing_key=False,
+    trustpoint_create_syslog=False,
+    cert_install_syslog=False,
+    csr_fingerprint_syslog=False,
+)
+_RELEASE_15 = ReleaseProfile(
+    name="15.x",
+    # chosen: 15.7, the IOSv image CML ships (IOSv 15.7(3)M); the family spans 15.4-15.9.
+    config_version="15.7",
+    crl_lifetime_minutes=6 * 60,
+    database_archive=None,
+    archive_line_always=True,
+    server_show=show_cs.server_block_15,
+    keygen=_LATER_KEYGEN,
+    passphrase_with_existing_key=True,
+    trustpoint_create_syslog=False,
+    cert_install_syslog=False,
+    csr_fingerprint_syslog=False,
+    certificates_show=show_certs.entries_15,
+    crls_show=show_certs.crls_15,
+    requests_width=80,  # IOS's default `terminal width`
+    key_modulus_max=4096,
+    blank_after_export=True,
+    fingerprint_indent=("       ", "      "),
+    console_enable_once=True,
+)
+# IOS-XE is IOS 15's CLI with more syslog and a quieter enrollment: only these differ.
+_RELEASE_XE = replace(
+    _RELEASE_15,
+    name="XE",
+    # chosen: 17.3, a long-lived IOS-XE 17 release of CSR1000v / Catalyst 8000V.
+    config_version="17.3",
+    trustpoint_create_syslog=True,
+    cert_install_syslog=True,
+    csr_fingerprint_syslog=True,
+    enroll_manual_syslog=True,
+    quiet_enrollment=True,
+)
+
 PROFILES: dict[str, ReleaseProfile] = {
-    "12.3(14)T": ReleaseProfile(
-        name="12.3(14)T",
-        config_version="12.3",
-        crl_lifetime_minutes=168 * 60,
-        database_archive="pkcs12",
-        archive_line_always=False,
-        server_show=show_cs.server_block_12_3,
-        keygen=KeygenStyle(),
-        passphrase_with_existing_key=False,
-        trustpoint_create_syslog=False,
-        cert_install_syslog=False,
-        csr_fingerprint_syslog=False,
-    ),
-    "15.x": ReleaseProfile(
-        name="15.x",
-        # chosen: 15.7, the IOSv image CML ships (IOSv 15.7(3)M); the family spans 15.4-15.9.
-        config_version="15.7",
-        crl_lifetime_minutes=6 * 60,
-        database_archive=None,
-        archive_line_always=True,
-        server_show=show_cs.server_block_15,
-        keygen=_LATER_KEYGEN,
-        passphrase_with_existing_key=True,
-        trustpoint_create_syslog=False,
-        cert_install_syslog=False,
-        csr_fingerprint_syslog=False,
-        certificates_show=show_certs.entries_15,
-        crls_show=show_certs.crls_15,
-        requests_width=80,  # IOS's default `terminal width`
-        key_modulus_max=4096,
-        blank_after_export=True,
-        fingerprint_indent=("       ", "      "),
-        console_enable_once=True,
-    ),
-    "XE": ReleaseProfile(
-        name="XE",
-        # chosen: 17.3, a long-lived IOS-XE 17 release of CSR1000v / Catalyst 8000V.
-        config_version="17.3",
-        crl_lifetime_minutes=6 * 60,
-        database_archive=None,
-        archive_line_always=True,
-        server_show=show_cs.server_block_15,
-        keygen=_LATER_KEYGEN,
-        passphrase_with_existing_key=True,
-        trustpoint_create_syslog=True,
-        cert_install_syslog=True,
-        csr_fingerprint_syslog=True,
-        certificates_show=show_certs.entries_15,
-        crls_show=show_certs.crls_15,
-        enroll_manual_syslog=True,
-        quiet_enrollment=True,
-        requests_width=80,  # IOS's default `terminal width`
-        key_modulus_max=4096,
-        blank_after_export=True,
-        fingerprint_indent=("       ", "      "),
-        console_enable_once=True,
-    ),
-}
+    release.name: release for release in (_RELEASE_12_3, _RELEASE_15, _RELEASE_XE)}
 """Every release pkilab imitates, by the name scenario files use."""
 
 SUPPORTED_RELEASES: tuple[str, ...] = tuple(PROFILES)

@@ -66,7 +66,7 @@ def _ring_order(states: list[str], edges: dict[tuple[str, str], list[str]]) -> l
     chords = {frozenset(pair) for pair in edges if pair[0] != pair[1]}
     if len(states) > MAX_PERMUTED or len(states) < 4:
         return states
-    best: tuple[tuple[int, int], list[str]] | None = None
+    best: tuple[tuple[int, int], list[str]] = ((len(chords) ** 2 + 1, 0), states)
     for rest in itertools.permutations(states[1:]):
         order = [states[0], *rest]
         where = {state: i for i, state in enumerate(order)}
@@ -75,9 +75,8 @@ def _ring_order(states: list[str], edges: dict[tuple[str, str], list[str]]) -> l
                         if len({a, b, c, d}) == 4 and (a < c < b) != (a < d < b))
         length = sum(min(b - a, len(order) - (b - a)) for a, b in spans)
         score = (crossings, length)
-        if best is None or score < best[0]:
+        if score < best[0]:
             best = (score, order)
-    assert best is not None
     return best[1]
 
 

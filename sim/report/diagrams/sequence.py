@@ -177,7 +177,6 @@ def _rows(exchanges: tuple[Exchange, ...], lanes: _Lanes) -> list[_Row]:
     rows: list[_Row] = []
     for run, key in zip(runs, keys, strict=True):
         src, dst = key[0], key[1]
-        assert isinstance(src, int) and (dst is None or isinstance(dst, int))
         if src == group:
             rows.append(_Row(tuple(run), src, dst))
         elif len(run) >= MIN_RUN:
