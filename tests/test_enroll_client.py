@@ -399,6 +399,26 @@ def test_a_clock_step_leaves_the_poll_wait_unchanged() -> None:
         "CRYPTO_PKI: resend GetCertInitial, 2"]
 
 
+def test_on_a_grid_polls_fall_whole_periods_after_the_request() -> None:
+    """15.x/XE (`RetryPolicy.on_grid`): T-08's router requests at 09:55:38 and logs
+    CERTRET at 09:57:39, so polls come at +1 and +2 periods from the request, however
+    long each exchange took; a clock step moves the grid with it."""
+    run = Run(Ca.make(), name="r2", ca_request=False,
+              policy=ee.RetryPolicy(period_minutes=1, count=10, on_grid=True))
+    run.start(at("21:01:00.000"))
+    run.answer(at("21:01:00.020"))  # the probe: the PKCSReq goes out now
+    run.answer(at("21:01:01.620"))  # PENDING
+    assert run.client.next_deadline() == at("21:02:00.020")
+    run.fire()
+    run.answer(at("21:02:04.720"))  # a slow PENDING does not push the grid
+    assert run.client.next_deadline() == at("21:03:00.020")
+    run.client.on_clock_step(timedelta(hours=-2))
+    assert run.client.next_deadline() == at("19:03:00.020")
+    run.fire()
+    run.answer(at("19:04:30.000"))  # an answer later than a whole period skips to the next
+    assert run.client.next_deadline() == at("19:05:00.020")
+
+
 def test_a_clock_step_leaves_the_renewal_wait_unchanged() -> None:
     """`RENEW <tp>` counts down from when it was armed: a clock stepped six hours ahead
     does not bring the renewal six hours closer."""

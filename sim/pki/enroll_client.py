@@ -177,6 +177,8 @@ class EnrollmentClient:
         """A CertRep has come back: polls are GetCertInitial from then on."""
         self._operation = Operation.PKCS_REQ
         self._deadline: datetime | None = None
+        self._requested_at: datetime | None = None
+        """When the PKCSReq first went out: where `RetryPolicy.on_grid` counts from."""
 
     # -- inputs ---------------------------------------------------------------------------
     def start(self, now: datetime) -> list[Effect]:
@@ -231,6 +233,8 @@ class EnrollmentClient:
         the wait it had left."""
         if self._deadline is not None:
             self._deadline += delta
+        if self._requested_at is not None:
+            self._requested_at += delta
 
     def reconfigure(self, policy: RetryPolicy) -> None:
         """`enrollment retry period|count` typed while the request is pending: the new
@@ -295,6 +299,8 @@ class EnrollmentClient:
         else:
             self._operation = Operation.PKCS_REQ
             der = enrollment.pkcs_req(now)
+            if self._requested_at is None:
+                self._requested_at = now
         self.state = State.SENT
         return Send(self._operation, endpoint, der, enrollment.profile, self.attempts,
                     enrollment.transaction_id)
@@ -360,11 +366,18 @@ class EnrollmentClient:
             self.state = State.DONE
             self.outcome = Outcome.GAVE_UP
             return [Syslog(CERTFAIL), Finished(Outcome.GAVE_UP, self.attempts)]
-        if answered and self.attempts == 1:
-            delay = FIRST_POLL_DELAY
+        period = timedelta(minutes=self.policy.period_minutes)
+        if self.policy.on_grid and self._requested_at is not None:
+            # The next whole period after the request that is still ahead; a step of the
+            # clock since then moves the grid with it (`on_clock_step`).
+            due = self._requested_at + period * self.attempts
+            if due <= now:
+                due = self._requested_at + period * ((now - self._requested_at) // period + 1)
+            self._deadline = due
+        elif answered and self.attempts == 1:
+            self._deadline = now + FIRST_POLL_DELAY
         else:
-            delay = timedelta(minutes=self.policy.period_minutes)
-        self._deadline = now + delay
+            self._deadline = now + period
         self.state = State.WAITING
         return []
 

@@ -48,6 +48,12 @@ class RetryPolicy:
 
     period_minutes: int = 1
     count: int = 10
+    on_grid: bool = False
+    """Polls fall on a grid of whole retry periods counted from the request (15.x/XE:
+    cisco-cs.md 15, T-08 requests at 09:55:38 and logs CERTRET at 09:57:39 after a grant
+    at 09:56:57, i.e. polls at +60 s and +120 s [V/I]). False: the first poll comes 1.5 s
+    after the first PENDING and each later one a whole period after the last answer, as
+    the 12.3(14)T feature guide's transcript times them."""
 
     def __post_init__(self) -> None:
         if self.period_minutes < 1:

@@ -263,9 +263,9 @@ class EnrollHost:
                 yield turn
         yield from self._drive(txn, effects)
 
-    @staticmethod
-    def _policy(tp: Trustpoint) -> RetryPolicy:
-        return RetryPolicy(tp.retry_period_minutes, tp.retry_count)
+    def _policy(self, tp: Trustpoint) -> RetryPolicy:
+        return RetryPolicy(tp.retry_period_minutes, tp.retry_count,
+                           on_grid=self.router.release.polls_on_grid)
 
     # -- effects -------------------------------------------------------------------------------
     def _drive(self, txn: _Transaction, effects: list[Effect]) -> Generator[Any, Any, None]:

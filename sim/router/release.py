@@ -106,6 +106,11 @@ class ReleaseProfile:
     authenticate` shows the CA certificate: four spaces each in the 12.3(14)T guide; 15.x
     and XE right-align the colons (seven and six spaces, cisco-cs.md section 16 [V])."""
 
+    polls_on_grid: bool = False
+    """A pending request is polled on a grid of whole retry periods counted from the
+    request (15.x/XE, cisco-cs.md 15 T-08); 12.3(14)T's feature guide polls 1.5 s after the
+    first PENDING and then a period after each answer (`RetryPolicy.on_grid`)."""
+
     def cs_config(self, name: str, **settings: Any) -> CsConfig:
         """A new server's configuration, with this release's defaults."""
         values: dict[str, Any] = {"lifetime_crl_minutes": self.crl_lifetime_minutes,
@@ -172,6 +177,7 @@ _RELEASE_15 = ReleaseProfile(
     blank_after_export=True,
     fingerprint_indent=("       ", "      "),
     console_enable_once=True,
+    polls_on_grid=True,
 )
 # IOS-XE is IOS 15's CLI with more syslog and a quieter enrollment: only these differ.
 _RELEASE_XE = replace(
