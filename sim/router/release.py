@@ -111,6 +111,11 @@ class ReleaseProfile:
     request (15.x/XE, cisco-cs.md 15 T-08); 12.3(14)T's feature guide polls 1.5 s after the
     first PENDING and then a period after each answer (`RetryPolicy.on_grid`)."""
 
+    expiry_alerts: bool = False
+    """The router runs IOS's certificate expiry alerts (`Expiry Alert Timers`: `ID(<tp>)`,
+    `CA(<tp>)`, `CS(<cs>)`, cisco-cs.md 17 [V-cisco T-20]); the 12.3(14)T feature guide
+    shows none (`sim.pki.expiry_alerts`)."""
+
     def cs_config(self, name: str, **settings: Any) -> CsConfig:
         """A new server's configuration, with this release's defaults."""
         values: dict[str, Any] = {"lifetime_crl_minutes": self.crl_lifetime_minutes,
@@ -178,6 +183,7 @@ _RELEASE_15 = ReleaseProfile(
     fingerprint_indent=("       ", "      "),
     console_enable_once=True,
     polls_on_grid=True,
+    expiry_alerts=True,
 )
 # IOS-XE is IOS 15's CLI with more syslog and a quieter enrollment: only these differ.
 _RELEASE_XE = replace(

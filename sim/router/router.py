@@ -36,6 +36,7 @@ from sim.net.http import HttpRequest, HttpResponse
 from sim.pki.cs_fsm import CsSignal, CsState
 from sim.pki.keys import KeySource
 from sim.router import commands, http_service, pki_storage
+from sim.router.alert_host import AlertHost
 from sim.router.artifact_log import ArtifactLog
 from sim.router.console import Answer, ConsoleQuestion, Session
 from sim.router.keystore import KeyStore
@@ -54,6 +55,8 @@ BOOT_SECONDS = 45.0
 """Time from power-on (or reload) to a usable console; a 2600-class router with 12.3."""
 
 HTTP_PORT = 80
+_CERTIFICATE_CATEGORIES = frozenset({"pki", "cs"})
+"""Trace categories of the events that install or remove certificates."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class Router:
         """The operator's console session, from the end of the boot."""
         self.server_host = ServerHost(self)
         self.enroll_host = EnrollHost(self)
+        self.alert_host: AlertHost | None = None
+        """The expiry-alert timers, from the end of a boot on releases that run them."""
         self._key_generations: dict[str, int] = {}
         self._processes: list[simpy.Process] = []
         self._typing: simpy.Store = simpy.Store(env.sim)
@@ -121,6 +126,8 @@ class Router:
     # -- output ----------------------------------------------------------------------------
     def emit(self, category: str, name: str, /, **data: Any) -> None:
         self.env.emit(self.name, category, name, **data)
+        if self.alert_host is not None and category in _CERTIFICATE_CATEGORIES:
+            self.alert_host.poke()  # a certificate may have come or gone
 
     def console_line(self, text: str) -> None:
         self.emit("console", "line", text=text)
@@ -167,6 +174,9 @@ class Router:
     def _halt(self) -> None:
         self.server_host.stop()
         self.enroll_host.halt()
+        if self.alert_host is not None:
+            self.alert_host.stop()
+            self.alert_host = None
         self.net.unlisten(self.name, HTTP_PORT)
         self.net.set_node_up(self.name, False)
         for process in self._processes:
@@ -212,6 +222,8 @@ class Router:
         for tp in self.running.trustpoints.values():
             schedule_renewal(self, tp)  # IOS re-arms `RENEW <tp>` timers at boot
         resume_pending(self)
+        if self.release.expiry_alerts:
+            self.alert_host = AlertHost(self)
         for cs in enable_servers:
             yield from self.server_host.run_signal(cs, CsSignal.NO_SHUT)
 

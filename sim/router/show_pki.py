@@ -45,12 +45,15 @@ def show_crypto_pki_timers(router: Router, detail: bool = False) -> list[str]:
     `  |<remaining>  (<ISO-8601 Z>) <label>`, the ISO time only with `detail` (chosen: the
     reference records the `detail` form only; without it the time in brackets is left out).
     Only the timers the simulator runs are listed: the client's `POLL <tp>` and
-    `RENEW <tp>`, the server's `CS CRL UPDATE`, `CS CERT EXPIRE` and `ER EXPIRE <reqid>`.
-    IOS's `SESSION CLEANUP`, expiry-alert, CRL-cache and trustpool timers have no
-    counterpart in pkilab, and a group without members is not printed (chosen).
+    `RENEW <tp>`, the expiry alerts `ID(<tp>)`, `CA(<tp>)` and `CS(<cs>)` (15.x/XE), the
+    server's `CS CRL UPDATE`, `CS CERT EXPIRE` and `ER EXPIRE <reqid>`. IOS's
+    `SESSION CLEANUP`, CRL-cache and trustpool timers have no counterpart in pkilab, and
+    a group without members is not printed (chosen).
     """
     now = router.clock.now()
+    alerts = router.alert_host.core.armed() if router.alert_host is not None else []
     groups = [("PKI Timers", router.enroll_host.armed()),
+              ("Expiry Alert Timers", alerts),
               ("CS Timers", _server_timers(router))]
     lines: list[str] = []
     for title, timers in groups:
