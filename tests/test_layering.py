@@ -10,7 +10,7 @@ import pytest
 SIM = Path(__file__).resolve().parent.parent / "sim"
 
 ALLOWED_THIRD_PARTY = {
-    "pki": {"cryptography", "asn1crypto"},
+    "pki": {"cryptography", "asn1crypto", "gmpy2"},
     "kernel": {"simpy"},
     "net": {"simpy", "networkx"},
     "router": {"simpy", "cryptography"},

@@ -138,3 +138,26 @@ def test_ios_keygen_time_model() -> None:
     assert ios_keygen_seconds(512) == pytest.approx(0.69, abs=0.01)
     assert ios_keygen_seconds(2048) == pytest.approx(44.0)
     assert ios_keygen_seconds(360) < ios_keygen_seconds(512) < ios_keygen_seconds(4096)
+
+
+def test_gmpy2_and_the_python_prime_test_give_the_same_keys(monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """The fast prime test must not change a single key: every certificate, CRL and golden
+    transcript depends on them (a different key here would change every shipped run)."""
+    fast = [keys._generate_key(3, f"same-{i}", 512).private_numbers() for i in range(4)]
+    monkeypatch.setattr(keys, "gmpy2", None)
+    slow = [keys._generate_key(3, f"same-{i}", 512).private_numbers() for i in range(4)]
+    assert fast == slow
+
+
+@pytest.mark.parametrize("use_gmpy2", [True, False])
+def test_a_base_sharing_a_factor_proves_a_composite(monkeypatch: pytest.MonkeyPatch,
+                                                    use_gmpy2: bool) -> None:
+    class Base:  # a stream that always draws the same base
+        def integer(self, bits: int) -> int:
+            return 1  # a = 2 + 1 % (n - 3) = 3, which divides n = 21
+
+    if not use_gmpy2:
+        monkeypatch.setattr(keys, "gmpy2", None)
+    assert keys._is_probable_prime(21, Base(), 4) is False  # type: ignore[arg-type]
+    assert keys._is_probable_prime(23, Base(), 4) is True  # type: ignore[arg-type]
