@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 
 from asn1crypto import algos as asn1_algos
 from asn1crypto import core as asn1_core
-from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -33,6 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.name import _ASN1Type  # private, but the only way to pick string types
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
+
+from sim.pki import crl_v1
 
 HASH_NAMES = ("md5", "sha1", "sha256", "sha384", "sha512")
 
@@ -279,44 +280,29 @@ def _builder_hash(hash_name: str) -> hashes.SHA224 | hashes.SHA256 | hashes.SHA3
     return _BUILDER_HASHES[hash_name]()
 
 
-def _sign_with_legacy_hash(
-    der: bytes, key: rsa.RSAPrivateKey, hash_name: str, *, is_crl: bool
-) -> bytes:
-    """Re-sign a certificate or CRL built by cryptography, with any hash and CRLs as v1.
+def _sign_with_legacy_hash(der: bytes, key: rsa.RSAPrivateKey, hash_name: str) -> bytes:
+    """Re-sign a certificate built by cryptography with any hash (MD5 and SHA-1 included).
 
-    cryptography 48 raises UnsupportedAlgorithm for MD5/SHA-1 certificate and CRL signatures,
-    and always writes CRL version v2. IOS 12.3 signs with MD5 and its CRL is v1, so the object
-    built by cryptography (signed with SHA-256) is taken apart with asn1crypto: the inner and
-    outer signature algorithm identifiers are replaced (RSA PKCS#1 v1.5, NULL parameters), a
-    CRL's optional version field is removed, and the re-encoded TBS is signed with the raw RSA
-    API, which still accepts MD5 and SHA-1.
+    cryptography 48 raises UnsupportedAlgorithm for MD5/SHA-1 certificate signatures. IOS
+    12.3 signs with MD5, so the certificate built by cryptography (signed with SHA-256) is
+    taken apart with asn1crypto: the inner and outer signature algorithm identifiers are
+    replaced (RSA PKCS#1 v1.5, NULL parameters), and the re-encoded TBS is signed with the
+    raw RSA API, which still accepts MD5 and SHA-1. (CRLs are written directly:
+    `sim.pki.crl_v1`.)
     """
-    outer: asn1_core.Sequence
-    if is_crl:
-        outer = asn1_crl.CertificateList.load(der)
-        tbs_field, sig_field = "tbs_cert_list", "signature"
-    else:
-        outer = asn1_x509.Certificate.load(der)
-        tbs_field, sig_field = "tbs_certificate", "signature_value"
-    tbs = outer[tbs_field]
+    outer = asn1_x509.Certificate.load(der)
+    tbs = outer["tbs_certificate"]
     algorithm = asn1_algos.SignedDigestAlgorithm(
         {"algorithm": f"{hash_name}_rsa", "parameters": asn1_core.Null()}
     )
     tbs["signature"] = algorithm
-    if is_crl:
-        # v1: version absent. Only valid while there are no extensions (RFC 5280 5.1.2.1).
-        if tbs["crl_extensions"].native or any(
-            entry["crl_entry_extensions"].native for entry in tbs["revoked_certificates"]
-        ):
-            raise ValueError("a CRL with extensions must stay v2")
-        tbs["version"] = None
     tbs_der = tbs.dump(force=True)
     signature = key.sign(tbs_der, padding.PKCS1v15(), _hash(hash_name))
-    rebuilt = type(outer)(
+    rebuilt = asn1_x509.Certificate(
         {
-            tbs_field: type(tbs).load(tbs_der),
+            "tbs_certificate": type(tbs).load(tbs_der),
             "signature_algorithm": algorithm,
-            sig_field: signature,
+            "signature_value": signature,
         }
     )
     return rebuilt.dump(force=True)
@@ -328,9 +314,7 @@ def _finish_certificate(
     cert = builder.sign(key, _builder_hash(hash_name))
     if hash_name not in _LEGACY_SIG_ALGOS:
         return cert
-    der = _sign_with_legacy_hash(
-        cert.public_bytes(serialization.Encoding.DER), key, hash_name, is_crl=False
-    )
+    der = _sign_with_legacy_hash(cert.public_bytes(serialization.Encoding.DER), key, hash_name)
     return x509.load_der_x509_certificate(der)
 
 
@@ -472,25 +456,9 @@ def make_crl(
     bytes, plus 2 for the revokedCertificates header with the first one (the 22 bytes of
     cisco-cs.md section 9).
     """
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(ca_cert.subject)
-        .last_update(_utc(this_update))
-        .next_update(_utc(next_update))
-    )
-    for serial, when in revoked:
-        entry = (
-            x509.RevokedCertificateBuilder()
-            .serial_number(serial)
-            .revocation_date(_utc(when))
-            .build()
-        )
-        builder = builder.add_revoked_certificate(entry)
-    built = builder.sign(ca_key, _builder_hash(hash_name))
-    # Always re-signed, even with SHA-256: the version field has to go for the v1 form.
-    der = _sign_with_legacy_hash(
-        built.public_bytes(serialization.Encoding.DER), ca_key, hash_name, is_crl=True
-    )
+    # Written straight to DER and signed once (`sim.pki.crl_v1`): no library writes v1.
+    der = crl_v1.v1_crl_der(ca_key, ca_cert.subject, this_update, next_update, revoked,
+                             hash_name)
     return x509.load_der_x509_crl(der)
 
 
