@@ -49,12 +49,21 @@ class Trace:
 
     Subscribers see every event, retained or not; iteration, `len` and `select` see the
     retained ones.
+
+    While every event is retained, the trace also keeps each router's console events
+    (`console` and `log`) in a list of their own (`console_events`), so that cutting out
+    one router's transcript costs that router's events, not the whole run's: writing the
+    transcripts of a 3,000-router run used to scan the whole trace once per router.
     """
+
+    CONSOLE_CATEGORIES = frozenset({"console", "log"})
 
     def __init__(self) -> None:
         self._events: deque[TraceEvent] = deque()
         self._subscribers: list[Subscriber] = []
         self._emitted = 0
+        self._console: dict[str, list[TraceEvent]] | None = {}
+        """Per-router console events, in order; None once `retain` bounds the trace."""
 
     def emit(
         self, t: float, router: str | None, category: str, name: str, /, **data: Any
@@ -62,6 +71,9 @@ class Trace:
         event = TraceEvent(self._emitted, t, router, category, name, data)
         self._emitted += 1
         self._events.append(event)
+        if self._console is not None and router is not None \
+                and category in self.CONSOLE_CATEGORIES:
+            self._console.setdefault(router, []).append(event)
         for subscriber in self._subscribers:
             subscriber(event)
         return event
@@ -71,6 +83,15 @@ class Trace:
         if limit is not None and limit < 0:
             raise ValueError(f"trace retention must be 0 or more events, not {limit}")
         self._events = deque(self._events, maxlen=limit)
+        if limit is not None:
+            self._console = None  # the index would keep what the limit lets go
+
+    def console_events(self, router: str) -> list[TraceEvent] | None:
+        """`router`'s retained `console` and `log` events in order, from the index; None
+        when the trace is bounded (then scan it)."""
+        if self._console is None:
+            return None
+        return self._console.get(router, [])
 
     @property
     def emitted(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sim.kernel.trace import TraceEvent
+from sim.kernel.trace import Trace, TraceEvent
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,11 @@ class TranscriptLine:
 
 
 def transcript_entries(events: Iterable[TraceEvent], router: str) -> list[TranscriptLine]:
+    """`router`'s console lines. From a `Trace`, only that router's events are read."""
+    if isinstance(events, Trace):
+        indexed = events.console_events(router)
+        if indexed is not None:
+            events = indexed
     lines: list[TranscriptLine] = []
     for event in events:
         if event.router != router:
