@@ -20,6 +20,7 @@ from sim.kernel.trace import TraceEvent
 from sim.router.cli_grammar import Argument, Element, Keyword, compile_pattern
 from sim.router.commands import command_patterns
 from sim.router.console import Mode
+from sim.router.nvram import NVRAM_SIZE
 from sim.router.router import Router
 
 LONG = "L" * 300
@@ -301,27 +302,48 @@ def test_every_setting_followed_by_what_uses_it(settings_lab: Lab, mode: Mode) -
         assert "/" not in file_name and ".." not in file_name
 
 
+def _within_nvram(entries: list[list[str]], tail: list[str]) -> list[list[str]]:
+    """`entries` (a line under its parent) cut into startup-configs that each end with
+    `tail` and fill at most half of nvram, leaving room for what the boot writes."""
+    budget = NVRAM_SIZE // 2
+    configs: list[list[str]] = [[]]
+    size = 0
+    for entry in entries:
+        length = sum(len(line) + 1 for line in entry)
+        if configs[-1] and size + length > budget:
+            configs.append([])
+            size = 0
+        configs[-1] += entry
+        size += length
+    return [config + tail for config in configs]
+
+
 def test_a_startup_config_of_every_odd_line_boots() -> None:
     """The same lines saved as a startup-config (under their parent commands): the router
-    boots, refusing what it must, and brings up what it can."""
+    boots, refusing what it must, and brings up what it can. The lines are shared among
+    as many routers as nvram's size needs."""
     parents = {Mode.CONFIG: [], Mode.TRUSTPOINT: [f"crypto pki trustpoint {TRUSTPOINT}"],
                Mode.CS_SERVER: ["crypto pki server sub"],
                Mode.CERT_CHAIN: [f"crypto pki certificate chain {TRUSTPOINT}"]}
-    config: list[str] = []
+    entries: list[list[str]] = []
     for mode, parent in parents.items():
         for line in lines_for(mode, "sub"):
             if line.split()[0] in ("end", "exit", "do", "no"):
                 continue  # they would leave the parent (or the configuration) early
-            config += [*parent, (" " if parent else "") + line]
+            entries.append([*parent, (" " if parent else "") + line])
     for block in CERT_DATA_LINES:
-        config += [f"crypto pki certificate chain {TRUSTPOINT}", *(" " + b for b in block)]
-    config += ["crypto pki server sub", " no shutdown"]  # enabled at boot, odd settings and all
+        entries.append([f"crypto pki certificate chain {TRUSTPOINT}", *(" " + b for b in block)])
+    server = ["crypto pki server sub", " no shutdown"]  # enabled at boot, odd settings and all
     lab = Lab(seed=10)
-    router = lab.router("r1", "10.0.0.2", "\n".join(config))
-    lab.run(120)
-    assert router.up and lab.env.trace.select(router="r1", category="power", name="booted")
-    assert lab.env.trace.select(router="r1", category="fsm", name="transition")
-    printed = [e.data["text"] for e in lab.env.trace.select(router="r1", category="console")
-               if e.name == "line"]
+    printed: list[str] = []
+    for index, config in enumerate(_within_nvram(entries, server)):
+        name = f"r{index + 1}"
+        router = lab.router(name, f"10.0.0.{index + 2}", "\n".join(config))
+        lab.run(120)
+        assert router.up and lab.env.trace.select(router=name, category="power", name="booted")
+        assert lab.env.trace.select(router=name, category="fsm", name="transition")
+        printed += [e.data["text"] for e in lab.env.trace.select(router=name,
+                                                                 category="console")
+                    if e.name == "line"]
     _check([], printed, carets=False)  # a booting router prints only the `%` lines
     assert "% Invalid input detected at '^' marker." in printed

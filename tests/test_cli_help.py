@@ -33,11 +33,13 @@ def test_question_mark_at_an_empty_exec_prompt_lists_every_command() -> None:
     assert screen(Mode.EXEC, "") == [
         "Router#?",
         "Exec commands:",
+        "  calendar   Manage the hardware calendar",
         "  clock      Manage the system clock",
         "  configure  Enter configuration mode",
         "  copy       Copy from one file to another",
         "  crypto     Encryption related commands.",
         "  debug      Debugging functions (see also 'undebug')",
+        "  delete     Delete a file",
         "  dir        List files on a filesystem",
         "  disable    Turn off privileged commands",
         "  enable     Turn on privileged commands",
@@ -76,6 +78,7 @@ def test_show_crypto_pki_question_mark() -> None:
         "  server        Show Certificate Server status",
         "  timers        Show PKI Timers",
         "  trustpoints   Show trustpoints",
+        "  trustpool     Show the trustpool's CA certificates",
         "",
         "Router#show crypto pki ",
     ]
@@ -94,12 +97,14 @@ def test_abbreviated_words_before_the_question_mark_are_read_as_the_parser_reads
 def test_certificate_server_request_desk_in_exec() -> None:
     assert screen(Mode.EXEC, "crypto pki server ca ") == [
         "Router#crypto pki server ca ?",
-        "  grant    Grant enrollment requests",
-        "  info     Display Certificate Server information",
-        "  reject   Reject enrollment requests",
-        "  remove   Remove enrollment requests",
-        "  request  Enter an enrollment request by hand",
-        "  revoke   Revoke a certificate",
+        "  grant     Grant enrollment requests",
+        "  info      Display Certificate Server information",
+        "  password  One-time enrollment password",
+        "  reject    Reject enrollment requests",
+        "  remove    Remove enrollment requests",
+        "  request   Enter an enrollment request by hand",
+        "  revoke    Revoke a certificate",
+        "  unrevoke  Take a certificate off the CRL",
         "",
         "Router#crypto pki server ca ",
     ]
@@ -112,6 +117,8 @@ def test_crypto_pki_in_configuration_mode() -> None:
         "  certificate   Actions on certificates",
         "  crl           Certificate Revocation List",
         "  enroll        Request a certificate from a CA",
+        "  export        Export certificates and keys",
+        "  import        Import certificates and keys",
         "  server        Enable IOS Certificate Server",
         "  trustpoint    Define a CA trustpoint",
         "",
@@ -127,6 +134,7 @@ def test_long_help_text_wraps_under_its_column_and_cr_comes_last() -> None:
         "                encryption",
         "  label         Provide a label",
         "  modulus       Provide number of modulus bits on the command line",
+        "  usage-keys    Generate separate RSA key pairs for signing and encryption",
         "  <cr>",
         "",
         "Router(config)#crypto key generate rsa ",
@@ -153,11 +161,13 @@ def test_arguments_show_as_ios_names_them_and_sort_before_keywords() -> None:
 
 def test_no_lists_only_commands_that_have_a_no_form() -> None:
     assert screen(Mode.CONFIG, "no ")[1:-2] == [
-        "  clock     Configure time-of-day clock",
-        "  crypto    Encryption module",
-        "  hostname  Set system's network name",
-        "  ip        Global IP configuration subcommands",
-        "  service   Modify use of network based services",
+        "  clock        Configure time-of-day clock",
+        "  crypto       Encryption module",
+        "  hostname     Set system's network name",
+        "  ip           Global IP configuration subcommands",
+        "  ntp          Configure NTP",
+        "  service      Modify use of network based services",
+        "  tftp-server  Provide TFTP service for netload requests",
     ]
     assert screen(Mode.CONFIG, "no hostname ")[1:-2] == [
         "  WORD  This system's network name",
@@ -171,7 +181,7 @@ def test_no_lists_only_commands_that_have_a_no_form() -> None:
 def test_word_then_question_mark_lists_the_keywords_it_begins() -> None:
     assert screen(Mode.EXEC, "cry") == ["Router#cry?", "crypto", "", "Router#cry"]
     assert screen(Mode.EXEC, "c") == [
-        "Router#c?", "clock  configure  copy  crypto", "", "Router#c"]
+        "Router#c?", "calendar  clock  configure  copy  crypto", "", "Router#c"]
     assert screen(Mode.EXEC, "show crypto pki s") == [
         "Router#show crypto pki s?", "server", "", "Router#show crypto pki s"]
     # An exact keyword still lists the longer ones it begins, as IOS does.
@@ -405,11 +415,36 @@ GUESSED = {
         show_crypto_pki_server_requests show_crypto_pki_timers show_crypto_pki_timers_detail
         show_crypto_pki_trustpoints show_crypto_pki_trustpoints_<name>
         show_crypto_pki_trustpoints_status show_ip_http_server show_ip_http_server_status
-        terminal_base64 terminal_pem""",
+        terminal_base64 terminal_pem
+        debug_crypto_pki_callbacks debug_crypto_pki_messages debug_crypto_pki_validation
+        show_crypto_pki_trustpool
+        delete_<url> copy_<src> <dst> crypto_pki_server_unrevoke
+        crypto_pki_server_unrevoke_<serial> crypto_pki_server_password
+        crypto_pki_server_password_generate crypto_pki_server_password_generate_<minutes>
+        crypto_pki_server_request_pkcs10_url crypto_pki_server_request_pkcs10_url_<url>
+        crypto_pki_server_request_pkcs10_url_pem crypto_pki_server_request_pkcs10_url_base64""",
     "CONFIG": """<bits> <label> crypto_pki_authenticate_<tp> crypto_pki_certificate
         crypto_pki_certificate_chain crypto_pki_certificate_chain_<name> crypto_pki_crl
         crypto_pki_crl_request crypto_pki_crl_request_<tp> crypto_pki_enroll_<tp>
-        crypto_pki_server_<name> version version_<version>""",
+        crypto_pki_server_<name> version version_<version>
+        ip_http_port_<port> ip_http_secure-trustpoint ip_http_secure-trustpoint_<tp>
+        crypto_ca crypto_ca_authenticate_<tp> crypto_ca_certificate crypto_ca_certificate_chain
+        crypto_ca_certificate_chain_<name> crypto_ca_crl crypto_ca_crl_request
+        crypto_ca_crl_request_<tp> crypto_ca_enroll_<tp> export export_<tp> export_pem
+        export_pem_terminal import import_<tp> import_certificate export_pem_terminal_des
+        export_pem_terminal_3des terminal_des_password terminal_3des_password
+        <passphrase> crypto_key_export_rsa_pem crypto_key_export_rsa_pem_terminal
+        crypto_key_export_rsa_pem_terminal_3des crypto_key_export_rsa_pem_terminal_des
+        crypto_key_export_rsa_pem_url crypto_key_export_rsa_pem_url_3des
+        crypto_key_export_rsa_pem_url_<url> crypto_key_export_rsa_pem_url_des
+        crypto_key_import_rsa_pem crypto_key_import_rsa_pem_terminal
+        crypto_key_import_rsa_pem_url crypto_key_import_rsa_pem_url_<url>
+        crypto_key_import_rsa_pem_usage-keys import_rsa_pem_usage-keys_terminal
+        import_rsa_pem_usage-keys_url import_rsa_pem_usage-keys_url_<url>
+        tftp-server_<path> crypto_pki_export_pkcs12 crypto_pki_export_pkcs12_<url>
+        crypto_pki_export_pkcs12_password crypto_pki_export_pkcs12_password_<password>
+        crypto_pki_import_pkcs12 crypto_pki_import_pkcs12_<url>
+        crypto_pki_import_pkcs12_password crypto_pki_import_pkcs12_password_<password>""",
     "TRUSTPOINT": """auto-enroll auto-enroll_<percent> enrollment enrollment_retry
         enrollment_retry_count enrollment_retry_count_<count> enrollment_retry_period
         enrollment_retry_period_<minutes> enrollment_url enrollment_url_<url> exit
@@ -417,7 +452,12 @@ GUESSED = {
         password_0_<password> password_7 password_7_<password> password_<password>
         revocation-check revocation-check_crl revocation-check_none revocation-check_ocsp
         rsakeypair rsakeypair_<bits> rsakeypair_<label> serial-number serial-number_none
-        subject-name subject-name_<dn>""",
+        subject-name subject-name_<dn>
+        show auto-enroll_regenerate eku eku_request eku_request_<purposes> enrollment_mode
+        enrollment_mode_ra enrollment_selfsigned enrollment_terminal enrollment_terminal_pem
+        fqdn fqdn_<name> hash hash_md5 hash_sha1 hash_sha256 hash_sha384 hash_sha512 source
+        source_interface source_interface_<interface> subject-alt-name subject-alt-name_<name>
+        usage usage_ike usage_ssl-client usage_ssl-server vrf vrf_<name>""",
     "CS_SERVER": """<hours> <minutes> database database_archive database_archive_pem
         database_archive_pkcs12 database_level database_level_complete database_level_minimum
         database_level_names database_url database_url_<url> exit grant grant_auto grant_none
@@ -425,7 +465,12 @@ GUESSED = {
         issuer-name_<dn> lifetime lifetime_ca-certificate lifetime_ca-certificate_<days>
         lifetime_certificate lifetime_certificate_<days> lifetime_crl
         lifetime_enrollment-request mode mode_sub-cs password password_0 password_0_<password>
-        password_7 password_7_<password> password_<password> show shutdown""",
+        password_7 password_7_<password> password_<password> show shutdown
+        cnm crl crt p12 database_url_pem ser publish <url> database_username
+        database_username_<user> database_username_password database_username_password_0
+        database_username_password_7 database_username_password_<password>
+        database_username_password_0_<password> database_username_password_7_<password>
+        serial-number serial-number_<serial> redundancy""",
     "CERT_CHAIN": "<serial> certificate certificate_ca exit",
 }
 """Descriptions in pkilab's words because IOS's are not known (cli_help_text's `guess`):

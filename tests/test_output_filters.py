@@ -169,7 +169,8 @@ def screen(mode: Mode, typed: str) -> list[str]:
 
 def test_question_mark_after_a_show_command_offers_the_pipe() -> None:
     assert screen(Mode.EXEC, "show clock ") == [
-        "ca#show clock ?", "  |  Output modifiers", "  <cr>", "", "ca#show clock "]
+        "ca#show clock ?", "  detail  Display detailed information", "  |       Output modifiers",
+        "  <cr>", "", "ca#show clock "]
     assert screen(Mode.EXEC, "show clock |") == ["ca#show clock |?", "|", "", "ca#show clock |"]
     # Not after a command that is not a show command.
     assert "|" not in {e.shown for e in help_for(Mode.EXEC).help("write memory ").entries}

@@ -206,7 +206,8 @@ def test_debug_all_asks_first() -> None:
     assert router.running.debug == set()
     out = lab.type(router, "debug all", ("yes",))
     assert out[-1] == "All possible debugging has been turned on"
-    assert router.running.debug == {"pki-server", "pki-transactions"}
+    assert router.running.debug == {"pki-server", "pki-transactions", "pki-messages",
+                                    "pki-validation", "pki-callbacks"}
     lab.type(router, "no debug all")
     assert router.running.debug == set()
 

@@ -52,7 +52,8 @@ def test_the_scenario_library_is_grouped_by_theme() -> None:
     assert {"root-ca", "clock-not-set", "http-server-off", "root-reload"} <= names
     themes = {p.parent.name for p in SCENARIOS}
     assert themes == {"bring-up", "enrollment", "hierarchy", "clock", "reachability",
-                      "persistence", "lifecycle", "revocation", "labs", "releases"}
+                      "persistence", "lifecycle", "revocation", "labs", "releases",
+                      "terminal-enrollment", "backup-restore"}
     assert len(SCENARIOS) >= 25
     for path in SCENARIOS:
         text = path.read_text()

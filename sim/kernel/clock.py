@@ -10,12 +10,19 @@ leading `*` on timestamps while the time is not authoritative, as IOS does:
 Wall time = base_wall + (t - base_t) * (1 + drift_ppm / 1e6), so offsets, drift and jumps
 are all just a new (base_wall, base_t) pair. Listeners are told about every
 discontinuity so timer drivers can re-arm.
+
+The clock also knows where its time came from (`source`, for `show clock detail`) and
+whether NTP, configured on the router, has lost its synchronisation (`ntp_unsynchronized`:
+IOS then marks an authoritative time with a leading `.` instead of `*`). The hardware
+calendar is part of the same object: it follows the software clock until `calendar set`
+or `clock update-calendar` gives it a reading of its own, which a boot then loads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from sim.kernel.env import SimEnv
 
@@ -26,6 +33,16 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 ClockListener = Callable[["RouterClock", str], None]
+
+
+class TimeSource(StrEnum):
+    """Where the software clock's time came from: `show clock detail`'s `Time source is
+    ...` line (cisco-client-docs.md 6)."""
+
+    NONE = "none"
+    USER = "user configuration"
+    NTP = "NTP"
+    CALENDAR = "hardware calendar"
 
 
 class RouterClock:
@@ -52,6 +69,14 @@ class RouterClock:
         self._base_wall = _utc(value)
         self._base_t = env.now
         self._listeners: list[ClockListener] = []
+        # chosen: a clock that is valid at t=0 was loaded from the hardware calendar at
+        # boot when the router has one, else set by someone (`clock set`).
+        self.source = (TimeSource.NONE if not is_set else
+                       TimeSource.CALENDAR if calendar else TimeSource.USER)
+        self.ntp_unsynchronized = False
+        """NTP is configured and not synchronised: an authoritative time shows `.`."""
+        self._calendar_reading: tuple[datetime, float] | None = None
+        """(wall, sim time) of a calendar with its own reading; None: it follows the clock."""
         self.last_step = timedelta(0)
         """How far the latest discontinuity moved the reading (a listener's way to keep
         an interval timer's wait unchanged across `clock set` or a jump)."""
@@ -66,14 +91,22 @@ class RouterClock:
         delta = (_utc(wall) - self.now()).total_seconds()
         return max(0.0, delta / (1.0 + self.drift_ppm / 1e6))
 
+    @property
+    def mark(self) -> str:
+        """What precedes the time in stamps and `show clock`: `*` not authoritative, `.`
+        authoritative but NTP not synchronised, nothing otherwise (cisco-client-docs.md 6)."""
+        if not self.authoritative:
+            return "*"
+        return "." if self.ntp_unsynchronized else ""
+
     def timestamp(self) -> str:
         """IOS `service timestamps ... datetime msec` stamp, without the trailing colon."""
-        return ("" if self.authoritative else "*") + format_ios_datetime(self.now())
+        return self.mark + format_ios_datetime(self.now())
 
     def show_clock(self, zone: str = "UTC", offset: timedelta = timedelta(0)) -> str:
         """`show clock` output line, in the zone `clock timezone` names (UTC by default)."""
         w = self.now() + offset
-        star = "" if self.authoritative else "*"
+        star = self.mark
         return (
             f"{star}{w:%H:%M:%S}.{w.microsecond // 1000:03d} {zone} "
             f"{_DAYS[w.weekday()]} {_MONTHS[w.month - 1]} {w.day} {w.year}"
@@ -83,11 +116,12 @@ class RouterClock:
     def subscribe(self, listener: ClockListener) -> None:
         self._listeners.append(listener)
 
-    def set(self, value: datetime) -> None:
+    def set(self, value: datetime, source: TimeSource = TimeSource.USER) -> None:
         """`clock set` or an NTP sync: the time becomes valid and authoritative."""
         self._rebase(_utc(value))
         self.is_set = True
         self.authoritative = True
+        self.source = source
         self._notify("set")
 
     def unset(self) -> None:
@@ -95,7 +129,23 @@ class RouterClock:
         self._rebase(self.now())
         self.is_set = False
         self.authoritative = False
+        self.source = TimeSource.NONE
         self._notify("unset")
+
+    # -- the hardware calendar ---------------------------------------------------------
+    def calendar_now(self) -> datetime:
+        """What the hardware calendar reads (`show calendar`). chosen: until it is given a
+        reading of its own it follows the software clock, which is how pkilab has always
+        kept a calendar-equipped router's time across a reload."""
+        if self._calendar_reading is None:
+            return self.now()
+        wall, at = self._calendar_reading
+        return wall + timedelta(seconds=self._env.now - at)
+
+    def set_calendar(self, value: datetime) -> None:
+        """`calendar set` / `clock update-calendar`: the calendar reads `value` from now on
+        and runs on true time (the software clock's drift is its own)."""
+        self._calendar_reading = (_utc(value), self._env.now)
 
     def jump(self, seconds: float) -> None:
         """A step of the clock (e.g. a bad NTP server) without changing validity."""
@@ -103,11 +153,20 @@ class RouterClock:
         self._notify("jump")
 
     def boot(self) -> None:
-        """A reload or power-on: without a hardware calendar the time is lost."""
+        """A reload or power-on: without a hardware calendar the time is lost; with one
+        that has a reading of its own, the software clock is loaded from it."""
+        self.ntp_unsynchronized = False
         if not self.calendar:
             self._rebase(IOS_EPOCH)
             self.is_set = False
             self.authoritative = False
+            self.source = TimeSource.NONE
+            self._notify("boot")
+            return
+        if self.is_set:
+            self.source = TimeSource.CALENDAR
+        if self._calendar_reading is not None:
+            self._rebase(self.calendar_now())
             self._notify("boot")
 
     def _rebase(self, wall: datetime) -> None:

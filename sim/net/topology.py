@@ -17,6 +17,7 @@ import simpy
 
 from sim.kernel.env import SimEnv
 from sim.net.bridge import DEFAULT_TIMEOUT, Bridge, LoopbackUrl, parse_loopback_url
+from sim.net.datagram import UdpPorts
 from sim.net.http import HttpHandler, HttpRequest
 from sim.net.link import Link
 from sim.net.routing import DEFAULT_TREE_BUDGET, Path, RouteTable, link_weight
@@ -45,6 +46,8 @@ class Network:
         self._routes: RouteTable | None = None
         self._generation = 0
         self._next_conn = 0
+        self.udp = UdpPorts()
+        """UDP listeners (TFTP servers), for `sim.net.datagram`."""
 
     # -- building ------------------------------------------------------------------
     def add_node(self, name: str, address: str) -> None:

@@ -3,8 +3,9 @@
 12.3(11)T's "Certificate Server Auto Archive": at the first `no shutdown` the server exports
 its signing key and CA certificate once, protected by the passphrase typed at the prompt,
 to `<cs>.p12` (`database archive pkcs12`, the default) or `<cs>.pem` (`database archive
-pem`) in its database location (cisco-cs.md 10). The restore procedure reads the file
-back with `crypto pki import <cs> pkcs12|pem ...`.
+pem`) in its database location (cisco-cs.md 10). The restore procedure reads the PKCS#12
+file back with `crypto pki import <cs> pkcs12 URL password PW` (`read_pkcs12`; importing
+the PEM form is not modelled: IOS reads PEM imports as separate `.ca`/`.prv`/`.crt` files).
 
 The PEM archive is what `crypto pki export TP pem` produces (cisco-client-docs.md 3): the
 CA certificate, then the RSA private key in OpenSSL's traditional encrypted form
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
@@ -52,8 +54,9 @@ def archive_bytes(fmt: str, cs_name: str, key: rsa.RSAPrivateKey, cert: x509.Cer
 
 def _pkcs12(name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate,
             passphrase: str) -> bytes:
-    # PKCS#12 salts are random inside cryptography; the archive stays inside nvram and
-    # only its name and size are ever reported, so runs remain byte-identical.
+    # PKCS#12 salts are random inside cryptography; the archive stays in the simulated
+    # file systems (nvram:, flash:, a TFTP server's flash:) and only its name and size are
+    # ever reported, so runs remain byte-identical.
     return pkcs12.serialize_key_and_certificates(
         name.encode(), key, cert, None, BestAvailableEncryption(passphrase.encode())
     )
@@ -98,3 +101,42 @@ def encrypted_key_pem(key: rsa.RSAPrivateKey, passphrase: str, iv: bytes) -> byt
         "-----END RSA PRIVATE KEY-----",
     ]
     return ("\n".join(lines) + "\n").encode()
+
+
+# -- PKCS#12 for `crypto pki export|import TP pkcs12 URL password PW` ------------------------
+class ArchiveError(ValueError):
+    """A PKCS#12 file that cannot be opened: wrong password, or not PKCS#12 at all."""
+
+
+@dataclass(frozen=True)
+class Pkcs12Contents:
+    """What a PKCS#12 file carries: the key, its certificate and the CA certificates."""
+
+    key: rsa.RSAPrivateKey
+    cert: x509.Certificate
+    ca_certs: tuple[x509.Certificate, ...]
+
+
+def pkcs12_bytes(name: str, key: rsa.RSAPrivateKey, cert: x509.Certificate,
+                 ca_certs: tuple[x509.Certificate, ...], passphrase: str) -> bytes:
+    """A trustpoint's key, certificate and CA certificates, as `crypto pki export TP
+    pkcs12` writes them; encrypted with `passphrase` (openssl pkcs12 reads it)."""
+    return pkcs12.serialize_key_and_certificates(
+        name.encode(), key, cert, list(ca_certs) or None,
+        BestAvailableEncryption(passphrase.encode()))
+
+
+def read_pkcs12(data: bytes, passphrase: str) -> Pkcs12Contents:
+    """Open a PKCS#12 file with an RSA key and its certificate (the server's archive, or
+    what `crypto pki export` or openssl wrote)."""
+    try:
+        key, cert, extra = pkcs12.load_key_and_certificates(data, passphrase.encode())
+    except (ValueError, TypeError) as bad:
+        raise ArchiveError(f"cannot open the PKCS #12 file: {bad}") from bad
+    if not isinstance(key, rsa.RSAPrivateKey) or cert is None:
+        raise ArchiveError("the PKCS #12 file holds no RSA key with its certificate")
+    public = cert.public_key()
+    if not isinstance(public, rsa.RSAPublicKey) or \
+            public.public_numbers() != key.public_key().public_numbers():
+        raise ArchiveError("the PKCS #12 file's certificate is not for its key")
+    return Pkcs12Contents(key, cert, tuple(extra))

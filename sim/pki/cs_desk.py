@@ -14,14 +14,15 @@ power loss can never hand out a serial twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sim.pki import issuance, x509util
+from sim.pki import issuance, scep_policy, x509util
 from sim.pki.ca_requests import (
     EnrollmentRequest,
+    RequestKind,
     RequestState,
     Source,
     level_files,
@@ -66,6 +67,9 @@ def submit(cs: CertificateServer, csr_der: bytes, transaction_id: str | None, so
     fx: list[Effect] = [Debug(line) for line in issuance.new_request_debug(entry.kind,
                                                                            entry.req_id)]
     decision = issuance.GrantPolicy().decide(entry.kind, cs.config.grant)
+    if decision is issuance.Decision.PENDING and _takes_one_time_password(cs, entry, now):
+        fx.append(Debug(f"reqID={entry.req_id} carries the one-time password; granting"))
+        decision = issuance.Decision.GRANT
     if decision is issuance.Decision.GRANT:
         fx += grant(cs, entry.req_id, now, key)
     elif decision is issuance.Decision.REJECT:
@@ -73,6 +77,45 @@ def submit(cs: CertificateServer, csr_der: bytes, transaction_id: str | None, so
     else:
         fx.append(save_database(cs))
     return cs.requests.get(entry.req_id), fx
+
+
+OTP_MINUTES = (1, 1440)
+"""`password generate [MINUTES]`: 1 to 1440 minutes (cisco-cs.md 4 [D])."""
+OTP_DEFAULT_MINUTES = 60
+
+
+def generate_password(cs: CertificateServer, now: datetime, random_bytes: bytes,
+                      minutes: int = OTP_DEFAULT_MINUTES) -> str:
+    """`crypto pki server NAME password generate [MINUTES]`: a new one-time enrollment
+    password; "only the newest OTP is valid" (cisco-cs.md 4). `random_bytes` (8) come from
+    the run's seeded generator, so a rerun prints the same password."""
+    if not OTP_MINUTES[0] <= minutes <= OTP_MINUTES[1]:
+        raise ValueError(f"a one-time password lives {OTP_MINUTES[0]} to {OTP_MINUTES[1]} "
+                         "minutes")
+    password = random_bytes.hex().upper()
+    cs.one_time_password = (password, now + timedelta(minutes=minutes))
+    return password
+
+
+def _takes_one_time_password(cs: CertificateServer, entry: EnrollmentRequest,
+                             now: datetime) -> bool:
+    """A router's request whose challengePassword is the server's one-time password, while
+    that is valid: "a request carrying the current OTP as challengePassword is
+    authenticated by it (intended for auto-granting SCEP clients)" (cisco-cs.md 11). The
+    password is spent by it (one-time). chosen: sub-CA and RA requests still wait for the
+    administrator (the seed: they "must always be manually granted"), and `grant none`
+    still rejects."""
+    otp = cs.one_time_password
+    if otp is None or entry.kind is not RequestKind.ROUTER:
+        return False
+    password, expires = otp
+    if now >= expires:
+        cs.one_time_password = None
+        return False
+    if scep_policy.challenge_password(entry.csr) != password:
+        return False
+    cs.one_time_password = None
+    return True
 
 
 def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivateKey | None
@@ -136,6 +179,18 @@ def revoke(cs: CertificateServer, serial: int, now: datetime, key: rsa.RSAPrivat
         raise DeskError(f"% Certificate {serial:02X} is already revoked.")
     cs.revoked[serial] = now.replace(microsecond=0)
     return [Debug(f"revoking certificate 0x{serial:X}"), *cs.republish_crl(now, signing_key)]
+
+
+def unrevoke(cs: CertificateServer, serial: int, now: datetime, key: rsa.RSAPrivateKey | None
+             ) -> list[Effect]:
+    """`crypto pki server NAME unrevoke SERIAL`: the serial leaves the CRL, and a new CRL
+    is published at once, as after a revocation."""
+    _ca_cert, signing_key = _issuing_ready(cs, key)
+    if serial not in cs.revoked:
+        # chosen: pkilab's wording (IOS's was not captured).
+        raise DeskError(f"% Certificate {serial:02X} is not revoked.")
+    del cs.revoked[serial]
+    return [Debug(f"unrevoking certificate 0x{serial:X}"), *cs.republish_crl(now, signing_key)]
 
 
 class ServerTimers:

@@ -64,6 +64,11 @@ class CsContext:
     """Files in the server's database location (nvram:), by name."""
     generate_key: Callable[[str, int], rsa.RSAPrivateKey]
     passphrase: str | None = None
+    storage_failure: str | None = None
+    """The URL of a critical database location that could not be read (the server then
+    fails its checks with `%PKI-3-CS_CRIT_STORAGE`); None when storage is reachable."""
+    storage_device: str = "nvram"
+    """The device of the database location, for the `CRYPTO_CS: nvram filesystem` line."""
     keygen: KeygenStyle = KeygenStyle()
     """The release's key-generation wording (the router's release profile chooses it)."""
     console_enable_once: bool = False

@@ -49,6 +49,7 @@ from sim.pki.cs_effects import (
     WriteFile,
 )
 from sim.pki.cs_fsm import LOCKED_STATES, CsAction, CsSignal, CsState, transition
+from sim.pki.cs_locations import TypedUrl, primary_url
 
 DEFAULT_KEY_BITS = 1024
 """`% Generating 1024 bit RSA keys ...`: the CS key size when none exists (seed)."""
@@ -110,6 +111,17 @@ class CsConfig:
     database_archive_password: str | None = None
     """`database archive pkcs12|pem password PW`: the archive is protected with PW and the
     first `no shutdown` asks no passphrase (cisco-cs.md 3, 5 step 2 [V T-17])."""
+    database_typed_urls: tuple[TypedUrl, ...] = ()
+    """`database url {cnm|crl|crt|p12|pem|ser} [publish] URL` lines (`cs_locations`)."""
+    database_username: str | None = None
+    database_password: str | None = None
+    """`database username U [password P]`: the login for the database location (cisco-cs.md
+    3: "for FTP/HTTP storage"); TFTP has no login, so pkilab stores and shows it only."""
+    serial_number: int | None = None
+    """`serial-number 0xN`: the last serial issued, for a server restored without its
+    `.ser` file (cisco-cs.md 10); the server never issues at or below it."""
+    redundancy: bool = False
+    """`redundancy`: accepted and shown; pkilab models no standby router to sync with."""
 
     def __post_init__(self) -> None:
         _check_range("lifetime ca-certificate", self.lifetime_ca_certificate_days,
@@ -123,6 +135,10 @@ class CsConfig:
     @property
     def effective_issuer_name(self) -> str:
         return self.issuer_name or f"CN={self.name}"
+
+    def file_url(self, name: str) -> str:
+        """Where the database file `name` is written and read (`cs_locations`)."""
+        return primary_url(self.database_url, self.database_typed_urls, name)
 
 
 def _check_range(setting: str, value: int, bounds: tuple[int, int]) -> None:
@@ -150,6 +166,9 @@ class CertificateServer:
     requests: RequestDatabase = field(default_factory=RequestDatabase)
     revoked: dict[int, datetime] = field(default_factory=dict)
     ca_expired_logged: bool = False
+    one_time_password: tuple[str, datetime] | None = None
+    """`crypto pki server NAME password generate`: the newest one-time password and when
+    it stops being valid (kept in memory only: chosen)."""
     """Revoked serial numbers and when; the CRL in nvram carries them across reloads."""
     _entered: list[CsSignal] = field(default_factory=list)
     _spent: float = 0.0
@@ -268,9 +287,9 @@ class CertificateServer:
             fx.append(Console("% Time has not been set. Cannot start the Certificate server"))
             self._set(CsState.CHECK_FAILED, "Time has not been set", fx)
             return
-        if self.config.database_url.lower() != "nvram:":
+        if ctx.storage_failure is not None:
             fx.append(Syslog(f"%PKI-3-CS_CRIT_STORAGE: Critical certificate server storage, "
-                             f"{self.config.database_url}, is inaccessible, server disabled."))
+                             f"{ctx.storage_failure}, is inaccessible, server disabled."))
             self._set(CsState.CHECK_FAILED, "Storage not accessible", fx)
             return
         self._check_serial_file(ctx, fx)
@@ -312,7 +331,7 @@ class CertificateServer:
             announcements.append(Syslog("%PKI-6-CS_ENABLED: Certificate server now enabled."))
 
     def _check_serial_file(self, ctx: CsContext, fx: list[Effect]) -> None:
-        fx.append(Debug("nvram filesystem"))
+        fx.append(Debug(f"{ctx.storage_device} filesystem"))
         ser_name = f"{self.name}.ser"
         existing = ctx.storage.get(ser_name)
         if existing is not None:
@@ -325,7 +344,13 @@ class CertificateServer:
                 # the server's signing certificate.
                 fx.append(Debug("old router cert flag 0x4"))
                 fx.append(Debug("new router cert flag 0x44"))
-            self.last_serial = max(self.last_serial, parse_serial_file(existing))
+            stored = parse_serial_file(existing)
+            self.last_serial = max(self.last_serial, stored, self.config.serial_number or 0)
+            if self.last_serial > stored:
+                # Serials issued while the file could not be written, or `serial-number`
+                # set above it: the file catches up before anything is issued.
+                fx.append(WriteFile(ser_name, serial_file_bytes(self.last_serial)))
+                fx.append(Debug(f"serial number 0x{self.last_serial:X} written."))
             self._elapse(fx, DB_READ_SECONDS, "read database")
             fx.append(Debug("DB version 1"))
             fx.append(Debug(f"last issued serial number is 0x{self.last_serial:X}"))
@@ -337,8 +362,9 @@ class CertificateServer:
                     fx.append(Debug(f"request database {request_db_file(self.name)} "
                                     "is unreadable; starting empty"))
             return
-        # A new server reserves serial 1 for its own CA certificate before anything else.
-        self.last_serial = max(self.last_serial, 1)
+        # A new server reserves serial 1 for its own CA certificate before anything else;
+        # a restored one without its `.ser` starts after `serial-number 0xN`.
+        self.last_serial = max(self.last_serial, 1, self.config.serial_number or 0)
         self._elapse(fx, SERIAL_WRITE_SECONDS, "write serial file")
         fx.append(WriteFile(ser_name, serial_file_bytes(self.last_serial)))
         fx.append(Debug(f"serial number 0x{self.last_serial:X} written."))
@@ -428,15 +454,24 @@ class CertificateServer:
             fx.append(Debug(f"CRL file {crl_name} exists."))
             self._elapse(fx, FILE_READ_SECONDS, "read CRL file")
             fx.append(Debug(f"Read {len(existing)} bytes from crl file {crl_name}."))
-            self.crl_der = existing
-            for entry in x509util.load_crl(existing):
-                self.revoked.setdefault(entry.serial_number, entry.revocation_date_utc)
-            return
+            stored = {e.serial_number: e.revocation_date_utc
+                      for e in x509util.load_crl(existing)}
+            for serial, when in stored.items():
+                self.revoked.setdefault(serial, when)
+            # A revoked serial was issued: a server restored with a stale `.ser` (or none)
+            # must not hand it out again.
+            self.last_serial = max([self.last_serial, *self.revoked])
+            if set(self.revoked) <= set(stored):
+                self.crl_der = existing
+                return
+            # The stored CRL lacks a revocation this server made while its storage could
+            # not be written: publish one that has it, rather than forget it.
+            fx.append(Debug(f"CRL file {crl_name} lacks revoked serials; republishing."))
         self._elapse(fx, CRL_PUBLISH_SECONDS, "publish CRL")
         self.crl_der = self.issue_crl(self._now(ctx), key)
         fx.append(WriteFile(crl_name, self.crl_der))
         fx.append(Debug(f"Publishing {len(self.crl_der)} bytes to crl file "
-                        f"{self.config.database_url}{crl_name}"))
+                        f"{self.config.file_url(crl_name)}"))
 
     def _crl_matches(self, der: bytes) -> bool:
         if self.ca_cert is None:
@@ -471,7 +506,21 @@ class CertificateServer:
         name = f"{self.name}.crl"
         return [Elapse(CRL_PUBLISH_SECONDS, "publish CRL"), WriteFile(name, self.crl_der),
                 Debug(f"Publishing {len(self.crl_der)} bytes to crl file "
-                      f"{self.config.database_url}{name}")]
+                      f"{self.config.file_url(name)}")]
+
+    def storage_lost(self, url: str) -> list[Effect]:
+        """A critical file (`.ser`, `.crl`) could not be written to `url`: "Critical-storage
+        loss disables the server" (cisco-cs.md 10). The server waits in `check failed`
+        until a signal runs its checks again (`no shutdown`, as after any failed check).
+        chosen: this is not an FSM input of its own (IOS logs none); only the syslog and
+        the state show it."""
+        if self.state is not CsState.ENABLED:
+            return []
+        fx: list[Effect] = [
+            Syslog(f"%PKI-3-CS_CRIT_STORAGE: Critical certificate server storage, {url}, "
+                   "is inaccessible, server disabled.")]
+        self._set(CsState.CHECK_FAILED, "Storage not accessible", fx)
+        return fx
 
 
 _SERIAL_RE = re.compile(rb"last issued serial number 0x([0-9A-Fa-f]+)")

@@ -71,6 +71,11 @@ from sim.pki.enroll_effects import (
 )
 from sim.pki.scep_client import Enrollment, ScepEndpoint, scep_endpoint
 
+EXPIRY_RENEWAL_LEAD = timedelta(minutes=1)
+"""chosen: a renewal "when the old certificate expires" (bare `auto-enroll`, or 100%) is
+sent this long before the end, while the certificate it renews can still sign the
+request (draft-11 App. G); at the very end the CA would take it for a new request of the
+same transaction."""
 FIRST_POLL_DELAY = timedelta(seconds=1.5)
 """The seed polls once right after the first PENDING, then every retry period."""
 REQUEST_DIGEST = "sha256"
@@ -272,7 +277,8 @@ class EnrollmentClient:
         self.enrollment = Enrollment(
             request.trustpoint, request.key, request.subject, request.ca_cert, profile,
             self._random_bytes, now, ca_request=request.ca_request,
-            challenge=request.challenge, renew=request.renew, saved_csr=request.saved_csr)
+            challenge=request.challenge, renew=request.renew, saved_csr=request.saved_csr,
+            extensions=request.extensions, csr_hash=request.csr_hash)
         md5, sha1 = self.enrollment.fingerprints()
         logged: list[Effect] = [
             Syslog(f"CRYPTO_PKI:  Certificate Request Fingerprint MD5: {md5}"),
@@ -413,6 +419,8 @@ class RenewalTimer:
             raise ValueError(f"auto-enroll {percent}: the percentage is 1-100")
         start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
         when = start + (end - start) * (percent / 100)
+        if percent == 100:
+            when -= EXPIRY_RENEWAL_LEAD
         if when <= now:
             # Already past its renewal point (e.g. capped at the CA's expiry): renewing
             # again would only bring back the same dates.

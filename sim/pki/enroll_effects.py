@@ -38,6 +38,10 @@ class EnrollmentRequest:
     """For a renewal with the same key: the certificate that signs the request."""
     saved_csr: x509.CertificateSigningRequest | None = None
     """The request of a transaction resumed after a power loss (sent again unchanged)."""
+    extensions: tuple[x509.ExtensionType, ...] = ()
+    """Extensions the PKCS#10 requests beyond keyUsage (`eku request`, `subject-alt-name`)."""
+    csr_hash: str | None = None
+    """The PKCS#10's signature hash (`hash`); None: the digest the CA's caps choose."""
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,11 @@ class Enrollment:
     saved_csr: x509.CertificateSigningRequest | None = None
     """The request of a transaction resumed after a reboot: the CA must see the same
     PKCS#10 again (a repeated PKCSReq is a poll, draft-11 App. E)."""
+    extensions: tuple[x509.ExtensionType, ...] = ()
+    """Extensions requested in the PKCS#10 beyond keyUsage (a trustpoint's `eku request`,
+    `subject-alt-name`)."""
+    csr_hash: str | None = None
+    """The PKCS#10's signature hash (a trustpoint's `hash`); None: the CA profile's."""
     csr: x509.CertificateSigningRequest = field(init=False)
     signer: x509.Certificate = field(init=False)
     transaction_id: str = field(init=False)
@@ -81,7 +86,7 @@ class Enrollment:
     def __post_init__(self) -> None:
         self.csr = self.saved_csr or scep.make_csr(
             self.key, self.subject, challenge_password=self.challenge, ca=self.ca_request,
-            hash_name=self.profile.digest)
+            hash_name=self.csr_hash or self.profile.digest, extensions=self.extensions)
         self.transaction_id = scep.transaction_id_for(self.key.public_key())
         if self.renew is not None:
             self.signer = self.renew

@@ -46,6 +46,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509.oid import AttributeOID
 
 from sim.pki import scep, x509util
 from sim.pki.scep.bodies import LOAD_ERRORS
@@ -161,3 +162,16 @@ def check_poll(content: bytes, ca_cert: x509.Certificate,
         return Refusal(scep.FailInfo.BAD_CERT_ID,
                        "the poll's issuer and subject do not match the transaction")
     return None
+
+
+def challenge_password(csr: x509.CertificateSigningRequest) -> str | None:
+    """The request's challengePassword attribute (PKCS#9, RFC 2985 5.4.1), if it has one
+    that reads as text: what a one-time enrollment password arrives in."""
+    try:
+        attribute = csr.attributes.get_attribute_for_oid(AttributeOID.CHALLENGE_PASSWORD)
+    except (x509.AttributeNotFound, ValueError):
+        return None
+    try:
+        return attribute.value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None

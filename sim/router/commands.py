@@ -30,8 +30,24 @@ from sim.router.handlers_config import (
     TRUSTPOINT_COMMANDS,
     leave_configuration,
 )
+from sim.router.handlers_cs_storage import (
+    CS_STORAGE_COMMANDS,
+    STORAGE_CONFIG_COMMANDS,
+    STORAGE_EXEC_COMMANDS,
+)
 from sim.router.handlers_exec import EXEC_COMMANDS, USER_EXEC_COMMANDS
+from sim.router.handlers_keys import KEY_CONFIG_COMMANDS
 from sim.router.handlers_pki import not_run_at_boot
+from sim.router.handlers_system import (
+    SYSTEM_CONFIG_COMMANDS,
+    SYSTEM_EXEC_COMMANDS,
+    SYSTEM_SHOW_COMMANDS,
+)
+from sim.router.handlers_time import TIME_CONFIG_COMMANDS, TIME_EXEC_COMMANDS, TIME_SHOW_COMMANDS
+from sim.router.handlers_trustpoint import (
+    TRUSTPOINT_CONFIG_COMMANDS,
+    TRUSTPOINT_OPTION_COMMANDS,
+)
 from sim.router.output_filter import BadRegex, parse_filter, show_before_pipe
 
 if TYPE_CHECKING:
@@ -92,11 +108,12 @@ def _do(s: Session, m: Match) -> Generator[Any, Any, None]:
 _DO: CommandTable = [("do <line:LINE>", _do, {})]
 
 _TABLES: dict[Mode, CommandTable] = {
-    Mode.USER_EXEC: USER_EXEC_COMMANDS,
-    Mode.EXEC: EXEC_COMMANDS,
-    Mode.CONFIG: _DO + CONFIG_COMMANDS,
-    Mode.TRUSTPOINT: _DO + TRUSTPOINT_COMMANDS,
-    Mode.CS_SERVER: _DO + CS_COMMANDS,
+    Mode.USER_EXEC: USER_EXEC_COMMANDS + TIME_SHOW_COMMANDS + SYSTEM_SHOW_COMMANDS,
+    Mode.EXEC: EXEC_COMMANDS + STORAGE_EXEC_COMMANDS + TIME_EXEC_COMMANDS + SYSTEM_EXEC_COMMANDS,
+    Mode.CONFIG: _DO + CONFIG_COMMANDS + KEY_CONFIG_COMMANDS + TRUSTPOINT_CONFIG_COMMANDS
+    + STORAGE_CONFIG_COMMANDS + TIME_CONFIG_COMMANDS + SYSTEM_CONFIG_COMMANDS,
+    Mode.TRUSTPOINT: _DO + TRUSTPOINT_COMMANDS + TRUSTPOINT_OPTION_COMMANDS,
+    Mode.CS_SERVER: _DO + CS_COMMANDS + CS_STORAGE_COMMANDS,
     Mode.CERT_CHAIN: _CHAIN_COMMANDS,
 }
 
@@ -148,7 +165,7 @@ def run_exec_line(s: Session, line: str, column_offset: int) -> Generator[Any, A
     """`do <exec command>` from a configuration mode."""
     piped = show_before_pipe(grammar_for(Mode.EXEC), line)
     if piped is not None:
-        yield from _run_filtered(s, EXEC_COMMANDS, line, *piped, column_offset)
+        yield from _run_filtered(s, _TABLES[Mode.EXEC], line, *piped, column_offset)
         return
     result = grammar_for(Mode.EXEC).parse(line)
     if isinstance(result, Empty):
@@ -156,7 +173,7 @@ def run_exec_line(s: Session, line: str, column_offset: int) -> Generator[Any, A
     if isinstance(result, ParseError):
         s.render_error(result, column_offset)
         return
-    outcome = EXEC_COMMANDS[cast(int, result.key)][1](s, result)
+    outcome = _TABLES[Mode.EXEC][cast(int, result.key)][1](s, result)
     if outcome is not None:
         yield from outcome
 

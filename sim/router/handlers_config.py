@@ -6,7 +6,6 @@ from collections.abc import Generator
 from typing import Any
 
 from sim.net.topology import normalise_address
-from sim.pki.ca_requests import request_db_file
 from sim.pki.cs_fsm import CsSignal, CsState
 from sim.pki.cs_server import (
     LIFETIME_CA_CERTIFICATE_DAYS,
@@ -17,11 +16,10 @@ from sim.pki.cs_server import (
     CertificateServer,
 )
 from sim.pki.x509util import min_signing_bits, parse_dn
-from sim.router import password7
+from sim.router import password7, pki_storage
 from sim.router.cli_parser import Match, ParseError
 from sim.router.console import AbortCommand, Mode, Session
 from sim.router.handlers_pki import CONFIG_PKI_COMMANDS, looks_like_interface
-from sim.router.keystore import KeyPair
 from sim.router.server_host import TRUSTPOINT_CREATE
 from sim.router.show_pki import show_cs_settings
 from sim.router.state import TimeZone, Trustpoint
@@ -107,7 +105,11 @@ def _trustpoint(s: Session, m: Match) -> Generator[Any, Any, None]:
             if not (yield from s.ask_yes_no("Are you sure you want to do this? [yes/no]:")):
                 return
             s.write("% Be sure to ask the CA administrator to revoke your certificates.")
+        # The certificates (and a request saved for a resend after a power loss) go with
+        # the trustpoint; its key pair stays: IOS removes keys only with `crypto key
+        # zeroize rsa` (cisco-client-docs.md 1.2).
         del router.running.trustpoints[name]
+        pki_storage.drop_pending(router.nvram, name)
         return
     if (name not in router.running.trustpoints and router.release.trustpoint_create_syslog
             and not s.booting):
@@ -139,9 +141,7 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
         del router.running.servers[name]
         router.server_host.forget(name)
         router.running.keys.remove(name)
-        for file in (f"{name}.ser", f"{name}.crl", f"{name}.p12", f"{name}.pem",
-                     request_db_file(name)):
-            router.nvram.delete(file)
+        router.server_host.storage.delete_files(cs)
         tp = router.running.trustpoints.get(name)
         if tp is not None:
             tp.ca_cert = None
@@ -163,85 +163,6 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
         if s.booting:
             _hold_if_key_too_short(s, router.running.servers[name])
     s.mode, s.context = Mode.CS_SERVER, name
-
-
-def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
-    router = s.router
-    largest = router.release.key_modulus_max
-    if "bits" in m.args and m.integer("bits") > largest:
-        # The release's parser range is `<360-2048>` before 15.1(1)T: a larger size is
-        # invalid input at that number, like any out-of-range argument.
-        _refuse_last_token(s)
-        return
-    label = str(m.args.get("label") or router.running.fqdn)
-    server = _server_using_key(s, label)
-    if server is not None:
-        # pkilab's wording (IOS's answer here was never captured). A CA must never sign with
-        # a key its own certificate does not carry, so the key is refused, not replaced.
-        s.write(f"% The key pair {label} is in use by the certificate server {server}.")
-        s.write(f"% Remove the certificate server first ('no crypto pki server {server}').")
-        return
-    if router.running.keys.get(label) is not None:
-        if s.booting:
-            # A `crypto key generate` line in a startup-config must not replace, at every
-            # boot, the saved key that the router's certificates carry.
-            return
-        s.write(f"% You already have RSA keys defined named {label}.")
-        if not (yield from s.ask_yes_no("% Do you really want to replace them? [yes/no]:")):
-            return
-    s.write(f"The name for the keys will be: {label}")
-    if "bits" in m.args:
-        bits = m.integer("bits")
-        s.write(f"% The key modulus size is {bits} bits")
-    else:
-        # "On 15.1(1)T+ the range reads `360 to 4096`" (cisco-client-docs.md 1.1).
-        s.write(f"Choose the size of the key modulus in the range of 360 to {largest} for your")
-        s.write("  General Purpose Keys. Choosing a key modulus greater than 512 may take")
-        s.write("  a few minutes.")
-        s.write("")
-        answer = (yield from s.ask("How many bits in the modulus [512]:")).strip()
-        chosen = _modulus_answer(answer, largest) if answer else 512
-        if chosen is None:
-            s.write(f"% Invalid modulus size; use a value from 360 to {largest}.")
-            return
-        bits = chosen
-    exportable = "exportable" in m.keywords
-    seconds = router.release.keygen.seconds(bits)
-    s.write(router.release.keygen_start(bits, exportable))
-    yield router.env.timeout(seconds)
-    key = router.generate_key(label, bits)
-    router.running.keys.put(KeyPair(label, key, exportable, router.clock.now()))
-    router.emit("pki", "key.generated", label=label, bits=bits)
-    done = router.release.keygen_done(seconds)
-    if router.release.keygen.done_inline:
-        router.console_inline(done)
-    else:
-        router.console_line(done)
-    if s.booting and label in router.running.servers:
-        _hold_if_key_too_short(s, router.running.servers[label])
-
-
-def _modulus_answer(answer: str, largest: int) -> int | None:
-    """The size typed at `How many bits in the modulus`, if it is one the prompt offers
-    (360 to `largest`); anything else, however long or odd, is None."""
-    if not (answer.isascii() and answer.isdigit()) or len(answer.lstrip("0")) > 4:
-        return None
-    bits = int(answer)
-    return bits if 360 <= bits <= largest else None
-
-
-def _server_using_key(s: Session, label: str) -> str | None:
-    """The certificate server whose CA key pair is `label`, once the key is committed to it.
-
-    The server's key pair has the server's name. It is bound to the server from the first
-    `no shutdown` (the server locks, then signs its CA certificate or enrolls with the key)
-    until `no crypto pki server`; before that, generating the key is how an administrator
-    chooses its size (cisco-cs.md 2: "Pre-generate the key ... to control it").
-    """
-    cs = s.router.running.servers.get(label)
-    if cs is None or (cs.ca_cert is None and not cs.locked):
-        return None
-    return cs.name
 
 
 GLOBAL_EXITS: list[tuple[str, Any, dict[str, bool]]] = [
@@ -271,8 +192,6 @@ CONFIG_COMMANDS = GLOBAL_EXITS + CONFIG_PKI_COMMANDS + [
      {"no_form": True, "no_requires_args": True}),
     ("crypto pki certificate chain <name:LABEL>", _certificate_chain, {}),
     ("crypto pki server <name:LABEL>", _cs_server, {"no_form": True, "no_requires_args": True}),
-    ("crypto key generate rsa [general-keys] [label <label:LABEL>] [exportable] "
-     "[modulus <bits:360-4096>]", _key_generate, {}),
 ]
 
 
@@ -300,12 +219,6 @@ def _tp_setter(attribute: str, arg: str | None, negated_value: Any = None) -> An
     return handler
 
 
-def _auto_enroll(s: Session, m: Match) -> None:
-    """`auto-enroll [percent]`: renew at that share of the certificate's life (IOS's default
-    when no percent is given is at expiry; pkilab takes 80, the figure Cisco's examples use)."""
-    _tp(s).auto_enroll_percent = None if m.negated else m.integer("percent", 80)
-
-
 def _subject_name(s: Session, m: Match) -> None:
     """`subject-name DN`: checked as it is typed, with the wording IOS-XE uses for a bad
     `issuer-name` ("<name> is not a valid subject name", cisco-cs.md 3), so that the
@@ -324,13 +237,14 @@ def _rsakeypair(s: Session, m: Match) -> None:
     existing key size is used", IOS command reference).
 
     IOS also takes a third number, ENCRYPTION-KEY-SIZE, which asks for special-usage
-    (separate signature and encryption) keys; pkilab models general-purpose keys only, so
-    that form is refused as invalid input, like `crypto key generate rsa usage-keys`.
+    (separate signature and encryption) keys; the keys enrollment generates are
+    general-purpose in pkilab, so that form is refused as invalid input (make usage keys
+    with `crypto key generate rsa usage-keys` and name them here instead).
     """
     tp = _tp(s)
     bits = m.args.get("bits")
     if isinstance(bits, int) and not m.negated and bits > s.router.release.key_modulus_max:
-        _refuse_last_token(s)  # above the release's `<360-2048>` (see `_key_generate`)
+        _refuse_last_token(s)  # above the release's `<360-2048>` (see `handlers_keys`)
         return
     tp.rsakeypair = None if m.negated else str(m.args["label"])
     tp.rsakeypair_bits = bits if isinstance(bits, int) and not m.negated else None
@@ -400,7 +314,6 @@ def _fingerprint(s: Session, m: Match) -> None:
 
 TRUSTPOINT_COMMANDS = GLOBAL_EXITS + [
     ("exit", _exit_submode, {}),
-    ("enrollment url <url:WORD>", _tp_setter("enrollment_url", "url"), {"no_form": True}),
     ("enrollment retry period <minutes:1-60>",
      _tp_setter("retry_period_minutes", "minutes", 1), {"no_form": True}),
     ("enrollment retry count <count:1-100>",
@@ -408,7 +321,6 @@ TRUSTPOINT_COMMANDS = GLOBAL_EXITS + [
     ("subject-name <dn:LINE>", _subject_name, {"no_form": True}),
     ("revocation-check {crl|none|ocsp}", _revocation_check, {"no_form": True}),
     ("rsakeypair <label:LABEL> [<bits:360-4096>]", _rsakeypair, {"no_form": True}),
-    ("auto-enroll [<percent:1-100>]", _auto_enroll, {"no_form": True}),
     ("fingerprint <hex:LINE>", _fingerprint, {"no_form": True}),
     ("serial-number [none]", _serial_number, {"no_form": True}),
     ("ip-address <where:WORD>", _ip_address, {"no_form": True}),
@@ -641,6 +553,7 @@ def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> Generator[Any
             cs.configure(shutdown=True)
             yield from router.server_host.apply(cs, cs.abort_no_shut())
             return
+        yield from router.server_host.storage.prefetch(cs)
         yield from router.server_host.apply(cs, cs.complete(router.server_host.context(cs, first)))
 
 

@@ -6,7 +6,7 @@ from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
-from sim.router import show, show_pki
+from sim.router import handlers_cs_storage, show, show_pki
 from sim.router.cli_parser import Match
 from sim.router.console import Mode, Session
 from sim.router.handlers_pki import EXEC_PKI_COMMANDS
@@ -42,7 +42,9 @@ def _configure(s: Session, m: Match) -> None:
     s.mode = Mode.CONFIG
 
 
-DEBUG_FLAGS = {"server": "pki-server", "transactions": "pki-transactions"}
+DEBUG_FLAGS = {"server": "pki-server", "transactions": "pki-transactions",
+               "messages": "pki-messages", "validation": "pki-validation",
+               "callbacks": "pki-callbacks"}
 
 
 def _debug(s: Session, m: Match) -> None:
@@ -109,6 +111,9 @@ def _copy_run_start(s: Session, m: Match) -> Generator[Any, Any, None]:
 
 def _erase(s: Session, m: Match) -> Generator[Any, Any, None]:
     target = m.args.get("fs", "nvram:")
+    if str(target).lower() == "flash:":
+        yield from handlers_cs_storage.erase_flash(s)
+        return
     if str(target).lower() not in ("nvram:", "startup-config"):
         s.write(f"%Error opening {target} (No such device)")
         return
@@ -138,11 +143,7 @@ def _reload(s: Session, m: Match) -> Generator[Any, Any, None]:
 
 
 def _dir(s: Session, m: Match) -> None:
-    fs = str(m.args.get("fs", "nvram:"))
-    if fs.lower() != "nvram:":
-        s.write(f"%Error opening {fs} (No such device)")
-        return
-    s.write_lines(s.router.nvram.listing())
+    handlers_cs_storage.dir_listing(s, str(m.args.get("fs", "nvram:")))
 
 
 def _show_startup(router: Any, m: Match) -> list[str]:

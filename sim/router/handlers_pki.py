@@ -16,6 +16,7 @@ from sim.pki import cs_desk, scep_policy, x509util
 from sim.pki.ca_requests import RequestState, render_requests
 from sim.pki.cs_server import CertificateServer
 from sim.pki.scep_client import scep_endpoint
+from sim.router import terminal_enroll
 from sim.router.cli_parser import Match
 from sim.router.console import Session
 from sim.router.pki_client import (
@@ -59,6 +60,9 @@ def crypto_pki_authenticate(s: Session, m: Match) -> Generator[Any, Any, None]:
         s.write(f"% You must use 'no crypto pki trustpoint {tp.name}' to delete the CA "
                 "certificate.")
         return
+    if tp.options.enrollment_terminal:
+        yield from terminal_enroll.authenticate_terminal(s, tp)
+        return
     yield from authenticate(s, tp)
 
 
@@ -90,7 +94,8 @@ def _key_can_sign(s: Session, tp: Any, key: Any) -> bool:
     IOS accepts keys from 360 bits because 12.3 signed with MD5; pkilab builds every
     signature with SHA-256 first, which needs 496. pkilab's wording.
     """
-    need = x509util.min_signing_bits(REQUEST_HASH)
+    need = max(x509util.min_signing_bits(REQUEST_HASH),
+               x509util.min_signing_bits(tp.options.hash or REQUEST_HASH))
     if key.key_size >= need:
         return True
     s.write(f"% The key pair of trustpoint {tp.name} has {key.key_size} bits, too few to "
@@ -112,11 +117,13 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
         s.write(f"% Trustpoint {tp.name} is the trustpoint of certificate server {tp.name};")
         s.write("% the server manages its certificate. Enroll another trustpoint instead.")
         return
-    if tp.ca_cert is None:
+    terminal = tp.options.enrollment_terminal is not None
+    selfsigned = tp.options.enrollment_selfsigned
+    if tp.ca_cert is None and not selfsigned:
         s.write("% You must authenticate the Certificate Authority before you can enroll "
                 "with it.")
         return
-    if not _usable_enrollment_url(s, tp, "enroll with it"):
+    if not (terminal or selfsigned) and not _usable_enrollment_url(s, tp, "enroll with it"):
         return
     if tp.id_cert is not None:
         s.write(f"% Trustpoint {tp.name} has already enrolled and has a router cert issued "
@@ -129,7 +136,10 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
     s.write("%")
     s.write("% Start certificate enrollment ..")
     challenge = tp.password
-    if challenge is None:
+    # chosen: cut-and-paste and self-signed enrollment ask no challenge password (the
+    # reference leaves it open; Cisco's cut-and-paste examples show none): the request
+    # carries `password` when one is configured.
+    if challenge is None and not (terminal or selfsigned):
         s.write("% Create a challenge password. You will need to verbally provide this")
         s.write("   password to the CA Administrator in order to revoke your certificate.")
         s.write("   For security reasons your password will not be saved in the "
@@ -149,7 +159,9 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
         return
     if tp.subject_name:
         s.write(f"% The subject name in the certificate will include: {tp.subject_name}")
-    s.write(f"% The subject name in the certificate will include: {router.running.fqdn}")
+    fqdn = tp.request_fqdn(router.running.fqdn)  # `fqdn NAME|none`
+    if fqdn is not None:
+        s.write(f"% The subject name in the certificate will include: {fqdn}")
     serial = None
     if tp.serial_number is None:
         include = yield from s.ask_yes_no("% Include the router serial number in the "
@@ -164,6 +176,23 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
     else:
         ip_address = _configured_ip_address(s, tp.ip_address)
     subject = request_subject(router, tp, serial=serial, ip_address=ip_address)
+    if not subject.rdns:
+        # chosen: pkilab's wording; a request with no name at all (`fqdn none` and nothing
+        # else) is refused before anything is made.
+        s.write("% The request would have an empty subject name; configure subject-name.")
+        return
+    if terminal or selfsigned:
+        key = trustpoint_key(router, tp)
+        if not _key_can_sign(s, tp, key):
+            return
+        if selfsigned:
+            yield from terminal_enroll.enroll_selfsigned(s, tp, key, subject)
+            return
+        if router.release.enroll_manual_syslog:
+            # chosen: XE announces a cut-and-paste enrollment as it does a typed SCEP one.
+            router.log(f"%PKI-6-CERT_ENROLL_MANUAL: Manual enrollment for trustpoint {tp.name}")
+        yield from terminal_enroll.enroll_terminal(s, tp, key, subject, challenge)
+        return
     asked = tp.password is None or tp.serial_number is None or tp.ip_address is None
     if ((asked or not router.release.quiet_enrollment)
             and not (yield from s.ask_yes_no("Request certificate from CA? [yes/no]:"))):

@@ -3,6 +3,11 @@
 IOS keeps key pairs in memory until `write memory` stores them in private-config; a reload
 without saving loses keys generated since. Keys are real RSA keys from the run's seeded
 key source, so the same scenario and seed always yield the same keys.
+
+A label names either one general-purpose pair or, with `usage-keys`, two special-usage
+pairs: "usage-keys = two special-usage pairs (one signature, one encryption)"
+(cisco-client-docs.md 1.1). Both halves share the label, as IOS's `show crypto key
+mypubkey rsa` lists them (`Usage: Signature Key`, `Usage: Encryption Key`).
 """
 
 from __future__ import annotations
@@ -20,18 +25,39 @@ from sim.pki import x509util
 class KeyPair:
     label: str
     key: rsa.RSAPrivateKey
+    """The general-purpose key, or with usage keys the signature key: the one requests
+    and certificates are signed with. chosen: a trustpoint enrolling with a usage-keys
+    label asks for one certificate, over this key (IOS enrolls each key of the pair)."""
     exportable: bool = False
     generated_at: datetime | None = None
     """The router's clock when the pair was made (`% Key pair was generated at:`); IOS
     keeps it with the key, so it is saved in private-config too."""
+    encryption_key: rsa.RSAPrivateKey | None = None
+    """With `usage-keys`, the encryption key; None for a general-purpose pair."""
 
     @property
     def bits(self) -> int:
         return self.key.key_size
 
+    @property
+    def usage_keys(self) -> bool:
+        return self.encryption_key is not None
+
+    def parts(self) -> list[tuple[str, rsa.RSAPrivateKey]]:
+        """(IOS's usage name, key) for each key under the label, in IOS's order."""
+        if self.encryption_key is None:
+            return [(GENERAL, self.key)]
+        return [(SIGNATURE, self.key), (ENCRYPTION, self.encryption_key)]
+
+
+GENERAL, SIGNATURE, ENCRYPTION = "General Purpose", "Signature", "Encryption"
+"""IOS's names for a key's usage (`Usage: General Purpose Key`, cisco-client-docs.md 1.3)."""
+
+_USAGE_FIELD = {SIGNATURE: "signature", ENCRYPTION: "encryption"}
 
 _BLOCK = re.compile(
-    rb"% key (?P<label>\S+) exportable=(?P<exp>[01])(?: generated=(?P<gen>\S+))?\n"
+    rb"% key (?P<label>\S+) exportable=(?P<exp>[01])"
+    rb"(?: usage=(?P<usage>signature|encryption))?(?: generated=(?P<gen>\S+))?\n"
     rb"(?P<pem>-----BEGIN PRIVATE KEY-----\n.*?-----END PRIVATE KEY-----\n)",
     re.S,
 )
@@ -57,26 +83,42 @@ class KeyStore:
         return sorted(self._keys)
 
     def to_private_config(self) -> bytes:
+        """One block per key: `% key LABEL exportable=0|1 [usage=...] [generated=...]`
+        and its PEM. A general-purpose pair's block has no `usage=` (the form saved before
+        usage keys existed, so older nvram images still load)."""
         out = bytearray()
         for label in self.labels():
             pair = self._keys[label]
             generated = (f" generated={pair.generated_at.isoformat()}"
                          if pair.generated_at is not None else "")
-            out += f"% key {label} exportable={int(pair.exportable)}{generated}\n".encode()
-            out += x509util.key_pem(pair.key)
+            for usage, key in pair.parts():
+                field = f" usage={_USAGE_FIELD[usage]}" if usage in _USAGE_FIELD else ""
+                out += (f"% key {label} exportable={int(pair.exportable)}{field}"
+                        f"{generated}\n").encode()
+                out += x509util.key_pem(key)
         return bytes(out)
 
     @classmethod
     def from_private_config(cls, data: bytes | None) -> KeyStore:
         store = cls()
+        halves: dict[str, dict[bytes, rsa.RSAPrivateKey]] = {}
         for match in _BLOCK.finditer(data or b""):
             label = match.group("label").decode()
             try:
                 key = x509util.load_key_pem(match.group("pem"))
             except ValueError:
                 continue  # a damaged block loses that key, not the boot
-            store.put(KeyPair(label, key, match.group("exp") == b"1",
-                              _generated_at(match.group("gen"))))
+            exportable = match.group("exp") == b"1"
+            generated = _generated_at(match.group("gen"))
+            usage = match.group("usage")
+            if usage is None:
+                store.put(KeyPair(label, key, exportable, generated))
+                continue
+            halves.setdefault(label, {})[usage] = key
+            signature = halves[label].get(b"signature")
+            encryption = halves[label].get(b"encryption")
+            if signature is not None and encryption is not None:
+                store.put(KeyPair(label, signature, exportable, generated, encryption))
         return store
 
 

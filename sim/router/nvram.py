@@ -1,7 +1,14 @@
-"""NVRAM as a small filesystem: named files with sizes that survive reload and power loss.
+"""A router's local file systems: NVRAM and flash, named files that survive reload and
+power loss.
 
-The certificate server keeps its critical files here (`<cs>.ser`, `<cs>.crl`), the
-router its `startup-config` and `private-config` (RSA keys). `erase nvram:` wipes it.
+The certificate server keeps its critical files in NVRAM by default (`<cs>.ser`,
+`<cs>.crl`), the router its `startup-config` and `private-config` (RSA keys). `erase
+nvram:` wipes it. Flash is a second, larger device of the same kind (`dir flash:`,
+`erase flash:`, `delete flash:FILE`): what an administrator points `database url flash:`
+at, or copies backups to, so that they outlive `erase nvram:`.
+
+Names are flat strings; on flash a name may hold `/` (`ca/ca.ser`), which `dir` shows as
+a directory (chosen: a directory exists while a file is in it, as `mkdir` is not modelled).
 """
 
 from __future__ import annotations
@@ -10,14 +17,19 @@ from collections.abc import Iterator
 
 NVRAM_SIZE = 196600
 """`196600 bytes total`, the figure `dir nvram:` prints on the 2600/3700 class of router."""
+FLASH_SIZE = 32505856
+"""`32505856 bytes total`: the 32 MB flash card of a 2600XM/3700-class router."""
 
 
 class NvramFull(Exception):
     """Not enough space on the device for a write."""
 
 
-class Nvram:
-    def __init__(self, size: int = NVRAM_SIZE) -> None:
+class LocalFileSystem:
+    """One device (`nvram:` or `flash:`) holding named files, in the order they were made."""
+
+    def __init__(self, device: str, size: int) -> None:
+        self.device = device
         self.size = size
         self._files: dict[str, bytes] = {}
         self._order: dict[str, int] = {}
@@ -26,7 +38,7 @@ class Nvram:
     def write(self, name: str, data: bytes) -> None:
         used_elsewhere = self.used - len(self._files.get(name, b""))
         if used_elsewhere + len(data) > self.size:
-            raise NvramFull(f"%Error writing nvram:{name} (Not enough space on device)")
+            raise NvramFull(f"%Error writing {self.device}:{name} (Not enough space on device)")
         if name not in self._order:
             self._order[name] = self._next_index
             self._next_index += 1
@@ -55,19 +67,45 @@ class Nvram:
         return self.size - self.used
 
     def files(self) -> dict[str, bytes]:
-        """A snapshot (copy) of every file, for code that must not mutate nvram."""
+        """A snapshot (copy) of every file, for code that must not mutate the device."""
         return dict(self._files)
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._files, key=lambda n: self._order[n]))
 
-    def listing(self) -> list[str]:
-        """`dir nvram:` output."""
-        lines = ["Directory of nvram:/", ""]
+    def listing(self, folder: str = "") -> list[str]:
+        """`dir nvram:` / `dir flash:[FOLDER/]` output: the files in `folder` and, as
+        `drwx` lines, the folders below it."""
+        prefix = folder.strip("/") + "/" if folder.strip("/") else ""
+        lines = [f"Directory of {self.device}:/{prefix}", ""]
+        seen: set[str] = set()
         for name in self:
+            if not name.startswith(prefix):
+                continue
+            rest = name[len(prefix):]
+            if "/" in rest:
+                sub = rest.split("/", 1)[0]
+                if sub not in seen:
+                    seen.add(sub)
+                    lines.append(f"{self._order[name]:>5}  drwx {0:>12}"
+                                 f"                    <no date>  {sub}")
+                continue
             mode = "----" if name == "private-config" else "-rw-"
-            index = self._order[name]
-            lines.append(f"{index:>5}  {mode} {len(self._files[name]):>12}"
-                         f"                    <no date>  {name}")
+            lines.append(f"{self._order[name]:>5}  {mode} {len(self._files[name]):>12}"
+                         f"                    <no date>  {rest}")
+        if len(lines) == 2 and self.device != "nvram":
+            # IOS's line for an empty folder; an nvram listing keeps the form pkilab has
+            # always printed (the shipped transcripts hold it).
+            lines.append("No files in directory")
         lines += ["", f"{self.size} bytes total ({self.free} bytes free)"]
         return lines
+
+
+class Nvram(LocalFileSystem):
+    def __init__(self, size: int = NVRAM_SIZE) -> None:
+        super().__init__("nvram", size)
+
+
+class Flash(LocalFileSystem):
+    def __init__(self, size: int = FLASH_SIZE) -> None:
+        super().__init__("flash", size)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,7 @@ from sim.pki.enroll_effects import (
     Send,
     Syslog,
 )
+from sim.pki.request_shape import requested_extensions
 from sim.pki.scep_client import CrlFetch, ScepEndpoint, scep_endpoint
 from sim.pki.scep_http import (
     GET_CA_CAPS,
@@ -120,7 +121,7 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
     session.write(f"{md5_pad}Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
     session.write(f"{sha1_pad}Fingerprint SHA1: {x509util.fingerprint(der, 'sha1')}")
     if tp.fingerprint:
-        if not _pinned_fingerprint_matches(session, tp.fingerprint, der):
+        if not pinned_fingerprint_matches(session, tp.fingerprint, der):
             router.emit("pki", "ca.rejected", trustpoint=tp.name, reason="fingerprint")
             return False
     else:
@@ -147,7 +148,7 @@ FINGERPRINT_MISMATCH = ("% The CA certificate's fingerprint does not match the t
 (cisco-client-docs.md 2); the CA certificate is not stored and nothing is asked."""
 
 
-def _pinned_fingerprint_matches(session: Session, pinned: str, der: bytes) -> bool:
+def pinned_fingerprint_matches(session: Session, pinned: str, der: bytes) -> bool:
     """`fingerprint HEX` configured: IOS checks it instead of asking `% Do you accept this
     certificate?`, printing `Trustpoint Fingerprint: ...` and, on a match, `Certificate
     validated - fingerprints matched.` (cisco-cs.md 15 [V]). The configured value is the
@@ -341,6 +342,7 @@ class EnrollHost:
                 txn.saved_in_step = (router.nvram.exists("startup-config")
                                      and not router.config_modified())
                 tp.id_cert = cert
+                install_renewed_key(router, tp, txn.client.request.key)
                 _forget_pending(router, tp)
                 router.record_artifact(f"{tp.name}.cert.pem", x509util.cert_pem(cert))
                 self.arm_renewal(tp)
@@ -386,7 +388,7 @@ class EnrollHost:
         """`auto-enroll PERCENT`: time the renewal of the certificate the trustpoint holds
         (IOS's `RENEW <tp>` timer); nothing without `auto-enroll` or past the point."""
         timer = RenewalTimer(tp.name, lambda: tp.id_cert, lambda: tp.pending is not None)
-        if timer.arm(self.router.clock.now(), tp.id_cert, tp.auto_enroll_percent) is None:
+        if timer.arm(self.router.clock.now(), tp.id_cert, tp.renewal_percent) is None:
             return
         self._armed += 1
         self._renewals[tp.name] = _Renewal(tp, timer, self._armed)
@@ -402,8 +404,11 @@ class EnrollHost:
                 case Renew(certificate=current):
                     router.emit("pki", "renew", trustpoint=tp.name,
                                 serial=current.serial_number)
-                    key = trustpoint_key(router, tp)
-                    self.start(tp, renewal_request(effect, key, tp.ca_cert, tp.enrollment_url))
+                    key = (renewal_key(router, tp) if tp.options.auto_enroll_regenerate
+                           else trustpoint_key(router, tp))
+                    request = renewal_request(effect, key, tp.ca_cert, tp.enrollment_url)
+                    self.start(tp, replace(request, extensions=request_extensions(tp),
+                                           csr_hash=tp.options.hash))
                 case _:
                     raise TypeError(f"the renewal timer returned {effect!r}")
 
@@ -478,9 +483,12 @@ def request_subject(router: Router, tp: Trustpoint, *, serial: str | None = None
         extra.append(x509util.name_attribute(NameOID.SERIAL_NUMBER, serial))
     if ip_address is not None:
         extra.append(x509util.name_attribute(x509util.UNSTRUCTURED_ADDRESS, ip_address))
-    host = x509.RelativeDistinguishedName(
-        [*extra, x509.NameAttribute(x509util.UNSTRUCTURED_NAME, router.running.fqdn)])
-    return x509.Name([*base.rdns, host])
+    fqdn = tp.request_fqdn(router.running.fqdn)  # `fqdn NAME|none`
+    if fqdn is not None:
+        extra.append(x509.NameAttribute(x509util.UNSTRUCTURED_NAME, fqdn))
+    if not extra:
+        return base
+    return x509.Name([*base.rdns, x509.RelativeDistinguishedName(extra)])
 
 
 def start_enrollment(router: Router, tp: Trustpoint, *, key: rsa.RSAPrivateKey,
@@ -503,7 +511,8 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: rsa.RSAPrivateKey,
         saved = None
     request = EnrollmentRequest(tp.name, key, subject, tp.ca_cert, tp.enrollment_url,
                                 ca_request=ca_request, challenge=challenge, renew=renew,
-                                saved_csr=saved)
+                                saved_csr=saved, extensions=request_extensions(tp),
+                                csr_hash=tp.options.hash)
     return router.enroll_host.start(tp, request, on_granted=on_granted,
                                     after_server_checks=after_server_checks)
 
@@ -575,6 +584,48 @@ def trustpoint_key(router: Router, tp: Trustpoint) -> rsa.RSAPrivateKey:
     router.running.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
     router.log(f"%CRYPTO-6-AUTOGEN: Generated new {bits} bit key pair")
     return key
+
+
+def renewal_key(router: Router, tp: Trustpoint) -> rsa.RSAPrivateKey:
+    """`auto-enroll ... regenerate`: "a new key pair is generated for the renewal" (IOS
+    command reference). chosen: it has the trustpoint's label and the size of the key it
+    replaces (or `rsakeypair`'s size), is logged like an auto-generated key, and replaces
+    the old pair only when the renewed certificate arrives (`install_renewed_key`), so
+    the certificate in use keeps its key until then."""
+    label = tp.rsakeypair or router.running.fqdn
+    current = router.running.keys.get(label)
+    bits = tp.rsakeypair_bits or (current.bits if current else ENROLL_KEY_BITS)
+    key = router.generate_key(label, bits)
+    router.log(f"%CRYPTO-6-AUTOGEN: Generated new {bits} bit key pair")
+    return key
+
+
+def install_renewed_key(router: Router, tp: Trustpoint, key: rsa.RSAPrivateKey) -> None:
+    """A certificate arrived for `key`: if the router holds that key under no label (a
+    `regenerate` renewal made it), it becomes the pair under the trustpoint's label. A
+    key the router holds (the usual case, and a subordinate CS enrolling with its own
+    pair) is left where it is."""
+    keys = router.running.keys
+    for held in keys.labels():
+        pair = keys.get(held)
+        if pair is not None and same_key_pair(pair.key, key):
+            return
+    label = tp.rsakeypair or router.running.fqdn
+    current = keys.get(label)
+    exportable = current.exportable if current is not None else False
+    router.running.keys.put(KeyPair(label, key, exportable, router.clock.now()))
+    router.emit("pki", "key.regenerated", trustpoint=tp.name, label=label,
+                bits=key.key_size)
+
+
+def same_key_pair(a: rsa.RSAPrivateKey, b: rsa.RSAPrivateKey) -> bool:
+    return a.public_key().public_numbers() == b.public_key().public_numbers()
+
+
+def request_extensions(tp: Trustpoint) -> tuple[x509.ExtensionType, ...]:
+    """What the trustpoint's `eku request` and `subject-alt-name` add to its requests
+    (both checked when typed, so this does not fail)."""
+    return requested_extensions(tp.options.eku, tp.options.subject_alt_name)
 
 
 def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint

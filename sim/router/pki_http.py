@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sim.net.http import HttpFailure, HttpRequest, HttpResponse, HttpResult
 from sim.net.resolver import resolve
 from sim.pki.scep_client import ScepEndpoint
-from sim.pki.scep_http import GET_CA_CERT, ScepHttpRequest
+from sim.pki.scep_http import GET_CA_CERT, PKI_OPERATION, ScepHttpRequest, read_request
 from sim.router.state import Trustpoint
 
 if TYPE_CHECKING:
@@ -95,6 +95,10 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, scep_request: ScepHttp
         say(f"CRYPTO_PKI: Using unresolved IP Address {address}")
     request = HttpRequest.from_target(scep_request.method, scep_request.target,
                                       scep_request.headers, scep_request.body)
+    call = read_request(request.method, request.query, request.body)
+    pki_message = call.operation == PKI_OPERATION and bool(call.der)
+    if pki_message:
+        signed_data(router, len(call.der))
     process = router.net.http(router.name, address, endpoint.port, request,
                               timeout=HTTP_TIMEOUT)
     result: HttpResult = yield process
@@ -113,4 +117,13 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, scep_request: ScepHttp
     if response.status != 200:
         return Exchange(None, f"HTTP {response.status} {response.reason}", address, started,
                         f"http {response.status}")
+    if pki_message:
+        signed_data(router, len(response.body))
     return Exchange(response, None, address, started)
+
+
+def signed_data(router: Router, size: int) -> None:
+    """`debug crypto pki messages`: each SCEP pkiMessage (a CMS SignedData) the client sends
+    or receives. chosen: IOS's `CRYPTO_PKI: Signed Data N bytes` line as recalled; the hex
+    dump of the message IOS prints after it is left out (the message is an artifact)."""
+    router.debug_line("pki-messages", f"CRYPTO_PKI: Signed Data {size} bytes")

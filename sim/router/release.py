@@ -29,6 +29,7 @@ from sim.pki.cs_effects import KeygenStyle
 from sim.pki.cs_server import CertificateServer, CsConfig
 from sim.router import show_certs, show_cs
 from sim.router.state import TimeZone, Trustpoint
+from sim.router.system_profile import SYSTEM_12_3, SYSTEM_15, SYSTEM_XE, SystemProfile
 
 DEFAULT_RELEASE = "12.3(14)T"
 """The release of the feature guide pkilab is built from; every shipped scenario and golden
@@ -116,6 +117,15 @@ class ReleaseProfile:
     `CA(<tp>)`, `CS(<cs>)`, cisco-cs.md 17 [V-cisco T-20]); the 12.3(14)T feature guide
     shows none (`sim.pki.expiry_alerts`)."""
 
+    key_show_header: tuple[str, ...] = ()
+    """Lines `show crypto key mypubkey rsa` prints between `Key name:` and ` Usage:`:
+    none on 12.x, `Key type: RSA KEYS` and ` Storage Device: not specified` on 15.x/XE
+    (cisco-client-docs.md 1.3 [R])."""
+
+    system: SystemProfile = SYSTEM_12_3
+    """`show version`'s image and banner, the trustpool, NTP's layouts and local clock
+    (`sim.router.system_profile`)."""
+
     def cs_config(self, name: str, **settings: Any) -> CsConfig:
         """A new server's configuration, with this release's defaults."""
         values: dict[str, Any] = {"lifetime_crl_minutes": self.crl_lifetime_minutes,
@@ -166,6 +176,7 @@ _RELEASE_15 = ReleaseProfile(
     name="15.x",
     # chosen: 15.7, the IOSv image CML ships (IOSv 15.7(3)M); the family spans 15.4-15.9.
     config_version="15.7",
+    system=SYSTEM_15,
     crl_lifetime_minutes=6 * 60,
     database_archive=None,
     archive_line_always=True,
@@ -184,6 +195,7 @@ _RELEASE_15 = ReleaseProfile(
     console_enable_once=True,
     polls_on_grid=True,
     expiry_alerts=True,
+    key_show_header=("Key type: RSA KEYS", " Storage Device: not specified"),
 )
 # IOS-XE is IOS 15's CLI with more syslog and a quieter enrollment: only these differ.
 _RELEASE_XE = replace(
@@ -191,6 +203,7 @@ _RELEASE_XE = replace(
     name="XE",
     # chosen: 17.3, a long-lived IOS-XE 17 release of CSR1000v / Catalyst 8000V.
     config_version="17.3",
+    system=SYSTEM_XE,
     trustpoint_create_syslog=True,
     cert_install_syslog=True,
     csr_fingerprint_syslog=True,

@@ -40,13 +40,14 @@ from sim.router.alert_host import AlertHost
 from sim.router.artifact_log import ArtifactLog
 from sim.router.console import Answer, ConsoleQuestion, Session
 from sim.router.keystore import KeyStore
-from sim.router.nvram import Nvram, NvramFull
+from sim.router.ntp import NtpHost
+from sim.router.nvram import Flash, Nvram, NvramFull
 from sim.router.pki_client import EnrollHost, resume_pending, schedule_renewal
 from sim.router.release import DEFAULT_RELEASE, ReleaseProfile
 from sim.router.release import profile as release_profile
 from sim.router.server_host import ServerHost
 from sim.router.show import running_config
-from sim.router.state import RunningState
+from sim.router.state import DEFAULT_HTTP_PORT, RunningState
 
 if TYPE_CHECKING:
     from sim.net.topology import Network
@@ -54,7 +55,8 @@ if TYPE_CHECKING:
 BOOT_SECONDS = 45.0
 """Time from power-on (or reload) to a usable console; a 2600-class router with 12.3."""
 
-HTTP_PORT = 80
+HTTP_PORT = DEFAULT_HTTP_PORT
+"""IOS's HTTP server port until `ip http port N` (`running.http.port`)."""
 _CERTIFICATE_CATEGORIES = frozenset({"pki", "cs"})
 """Trace categories of the events that install or remove certificates."""
 
@@ -90,6 +92,8 @@ class Router:
         self.clock = clock
         self.keysource = keysource
         self.nvram = Nvram()
+        self.flash = Flash()
+        """`flash:`, a second device that survives reload, power loss and `erase nvram:`."""
         if startup_config:
             self.nvram.write("startup-config", ("\n".join(startup_config) + "\n").encode())
         self.artifacts = ArtifactLog()
@@ -103,6 +107,12 @@ class Router:
         """The operator's console session, from the end of the boot."""
         self.server_host = ServerHost(self)
         self.enroll_host = EnrollHost(self)
+        self.ntp = NtpHost(self)
+        """NTP (`ntp server`, `ntp master`) for this boot (`sim.router.ntp`)."""
+        self.booted_at = 0.0
+        """Simulated time of the latest power-on or reload: `show version`'s uptime."""
+        self.boot_reason = "power-on"
+        """`System returned to ROM by <reason>`: power-on, or reload."""
         self.alert_host: AlertHost | None = None
         """The expiry-alert timers, from the end of a boot on releases that run them."""
         self._key_generations: dict[str, int] = {}
@@ -155,6 +165,7 @@ class Router:
             return
         self.powered = True
         self.emit("power", "on")
+        self.boot_reason = "power-on"
         self.spawn(self._boot())
 
     def power_off(self) -> None:
@@ -169,6 +180,7 @@ class Router:
         self.emit("power", "reload")
         self._halt()
         self.powered = True
+        self.boot_reason = "reload"
         self.spawn(self._boot())
 
     def _halt(self) -> None:
@@ -177,7 +189,8 @@ class Router:
         if self.alert_host is not None:
             self.alert_host.stop()
             self.alert_host = None
-        self.net.unlisten(self.name, HTTP_PORT)
+        self.net.unlisten(self.name, self.running.http.port)
+        self.ntp.stop()
         self.net.set_node_up(self.name, False)
         for process in self._processes:
             if process.is_alive and process is not self.env.sim.active_process:
@@ -187,6 +200,7 @@ class Router:
         self.running = RunningState()
         self.session = None
         self.server_host = ServerHost(self)
+        self.ntp = NtpHost(self)
         self._typing = simpy.Store(self.env.sim)  # typeahead dies with the power
 
     def spawn(self, generator: Generator[Any, Any, Any]) -> simpy.Process:
@@ -199,6 +213,7 @@ class Router:
     def _boot(self, boot_seconds: float = BOOT_SECONDS, initial: bool = False
               ) -> Generator[Any, Any, None]:
         self.booting = True
+        self.booted_at = self.env.now
         if not initial:
             # At t=0 the scenario's clock spec describes the running router; later boots
             # lose the time unless the router has a hardware calendar.
@@ -211,7 +226,7 @@ class Router:
         pki_storage.restore_chains(self.nvram, self.running.trustpoints.values())
         self.booting = False
         if self.running.http_server:
-            self.net.listen(self.name, HTTP_PORT, self.http_handler)
+            self.net.listen(self.name, self.running.http.port, self.http_handler)
         self.session = Session(self)
         self.spawn(self._console_worker(self.session, self._typing))
         self.console_line("")
@@ -339,11 +354,23 @@ class Router:
         if self.booting:
             return  # the listener starts when the boot completes
         if on and self.up:
-            self.net.listen(self.name, HTTP_PORT, self.http_handler)
+            self.net.listen(self.name, self.running.http.port, self.http_handler)
         else:
-            self.net.unlisten(self.name, HTTP_PORT)
+            self.net.unlisten(self.name, self.running.http.port)
         self.emit("http", "server", on=on)
         self.server_host.signal_all(CsSignal.HTTP_ON if on else CsSignal.HTTP_OFF)
+
+    def set_http_port(self, port: int) -> None:
+        """`ip http port N`: a running HTTP server moves to the new port at once."""
+        old = self.running.http.port
+        if port == old:
+            return
+        self.running.http.port = port
+        if self.running.http_server and self.up:
+            self.net.unlisten(self.name, old)
+            self.net.listen(self.name, port, self.http_handler)
+        if not self.booting:
+            self.emit("http", "port", port=port)
 
     def http_handler(self, request: HttpRequest) -> Generator[Any, Any, HttpResponse]:
         return (yield from http_service.serve(self, request))

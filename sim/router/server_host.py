@@ -24,6 +24,7 @@ from sim.pki.cs_desk import ServerTimers
 from sim.pki.cs_fsm import CsSignal
 from sim.pki.cs_server import CertificateServer
 from sim.pki.scep_service import ScepService
+from sim.router.cs_store import CsStorage
 from sim.router.keystore import KeyPair
 from sim.router.pki_client import enroll_server_trustpoint
 from sim.router.state import Trustpoint
@@ -45,6 +46,8 @@ class ServerHost:
         """IOS processes one server event at a time: signals and requests queue here."""
         self._timers: dict[str, TimerDriver] = {}
         self._scep: dict[str, ScepService] = {}
+        self.storage = CsStorage(router)
+        """Where the servers' database files are read and written (`cs_store`)."""
         self._scep_up: set[str] = set()
         """Servers whose SCEP service has started, as the router has played it out: the
         core decides at once, but its key generation and checks take simulated time, and
@@ -74,7 +77,7 @@ class ServerHost:
             http_on=router.running.http_server,
             key=pair.key if pair else None,
             trustpoint=tp.view() if tp else None,
-            storage=router.nvram.files(),
+            **self.storage.context_fields(cs),
             generate_key=router.generate_key,
             passphrase=passphrase,
             keygen=router.release.keygen,
@@ -88,6 +91,7 @@ class ServerHost:
         with self.lock.request() as turn:
             yield turn
             yield from self.apply(cs, cs.enter(signal))
+            yield from self.storage.prefetch(cs)
             yield from self.apply(cs, cs.complete(self.context(cs, passphrase)))
 
     def signal_all(self, signal: CsSignal) -> None:
@@ -145,7 +149,8 @@ class ServerHost:
                     running.trustpoints.setdefault(
                         name, Trustpoint(name, revocation_check=check, rsakeypair=keypair))
                 case fx.WriteFile(name=name, data=data):
-                    router.write_nvram(name, data)
+                    lost = yield from self.storage.write(cs, name, data)
+                    yield from self._apply(cs, lost)
                     if name.endswith(".crl"):
                         router.record_artifact(name + ".pem", x509util.crl_pem(
                             x509util.load_crl(data)))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sim.pki import x509util
 from sim.pki.cs_server import CsConfig
 from sim.pki.scep_client import scep_endpoint
-from sim.router import password7
+from sim.router import cs_store, password7, show_system
 from sim.router.state import Trustpoint
 
 if TYPE_CHECKING:
@@ -95,18 +95,24 @@ def show_debugging(router: Router) -> list[str]:
 DEBUG_TITLES = {
     "pki-server": "Crypto PKI Certificate Server",
     "pki-transactions": "Crypto PKI Trans",
+    # chosen: the titles of `debug crypto pki messages|validation|callbacks` as recalled
+    # from IOS's `show debugging` (sim.router.handlers_system).
+    "pki-messages": "Crypto PKI Msg",
+    "pki-validation": "Crypto PKI Validation Path",
+    "pki-callbacks": "Crypto PKI Callback",
 }
 
 
 def show_ip_http_server_status(router: Router) -> list[str]:
     return [
         f"HTTP server status: {'Enabled' if router.running.http_server else 'Disabled'}",
-        "HTTP server port: 80",
+        f"HTTP server port: {router.running.http.port}",
+        *show_system.http_status_lines(router),
     ]
 
 
 def show_rsa_keys(router: Router, label: str | None = None) -> list[str]:
-    """`show crypto key mypubkey rsa [LABEL]`, 12.3T layout (cisco-client-docs.md 1.3):
+    """`show crypto key mypubkey rsa [LABEL]` (cisco-client-docs.md 1.3), 12.3T layout:
 
         % Key pair was generated at: 21:00:00 UTC Jan 6 2005
         Key name: r1
@@ -116,24 +122,31 @@ def show_rsa_keys(router: Router, label: str | None = None) -> list[str]:
           30819F30 0D06092A 864886F7 0D010101 05000381 8D003081 89028181 00C2...
 
     Key Data is the DER SubjectPublicKeyInfo in 8-digit hex words, 8 to a line. 15.x adds
-    `Key type: RSA KEYS` and ` Storage Device:` lines after the name; 12.x does not.
-    A key whose generation time is unknown (saved before pkilab recorded it) has no
-    `generated at` line.
+    `Key type: RSA KEYS` and ` Storage Device:` lines after the name (the release's
+    `key_show_header`). A usage-keys label is listed twice, `Usage: Signature Key` then
+    `Usage: Encryption Key`. A key whose generation time is unknown (saved before pkilab
+    recorded it) has no `generated at` line.
+
+    chosen: the exportability line on 12.3T too. The reference has 12.x print only the
+    time, name, usage and data [R], but 12.3T has exportable keys (12.2(15)T) and IOS
+    transcripts of 12.4 as recalled show the line; a person comparing keys needs it.
     """
     lines: list[str] = []
     for name in router.running.keys.labels():
         pair = router.running.keys.get(name)
         if pair is None or (label is not None and name != label):
             continue
-        if pair.generated_at is not None:
-            lines.append(f"% Key pair was generated at: {_key_time(pair.generated_at)}")
-        lines += [
-            f"Key name: {name}",
-            " Usage: General Purpose Key",
-            f" Key is {'exportable' if pair.exportable else 'not exportable'}.",
-            " Key Data:",
-        ]
-        lines += _hex_words(x509util.public_key_der(pair.key), indent="  ")
+        for usage, key in pair.parts():
+            if pair.generated_at is not None:
+                lines.append(f"% Key pair was generated at: {_key_time(pair.generated_at)}")
+            lines.append(f"Key name: {name}")
+            lines += router.release.key_show_header
+            lines += [
+                f" Usage: {usage} Key",
+                f" Key is {'exportable' if pair.exportable else 'not exportable'}.",
+                " Key Data:",
+            ]
+            lines += _hex_words(x509util.public_key_der(key), indent="  ")
     return lines
 
 
@@ -168,6 +181,8 @@ def running_config(router: Router) -> list[str]:
     ]
     if router.running.timezone is not None:
         lines += [router.running.timezone.config_line(), "!"]
+    if show_system.time_config_lines(router):
+        lines += [*show_system.time_config_lines(router), "!"]
     if router.running.domain_name:
         lines.append(f"ip domain name {router.running.domain_name}")
     if not router.running.domain_lookup:
@@ -183,14 +198,37 @@ def running_config(router: Router) -> list[str]:
         lines += _server_config(cs.config, router.release.cs_config(cs.name),
                                 router.release.archive_line_always)
     lines.append("ip http server" if router.running.http_server else "no ip http server")
+    lines += show_system.http_config_lines(router)
+    if show_system.ntp_config_lines(router):
+        lines += ["!", *show_system.ntp_config_lines(router)]
+    if router.running.tftp_served:
+        lines += ["!", *(f"tftp-server {path}" for path in router.running.tftp_served)]
     lines += ["!", "end"]
     return lines
 
 
+def trustpoint_config(tp: Trustpoint) -> list[str]:
+    """A trustpoint's block of the running configuration (also what `show` prints inside
+    `crypto pki trustpoint`)."""
+    return _trustpoint_config(tp)
+
+
 def _trustpoint_config(tp: Trustpoint) -> list[str]:
     lines = [f"crypto pki trustpoint {tp.name}"]
+    options = tp.options
+    # chosen: the options of `sim.router.handlers_trustpoint` are placed among the older
+    # lines in the order IOS 15 configurations are usually seen written in.
+    if options.enrollment_mode_ra:
+        lines.append(" enrollment mode ra")
+    if options.enrollment_selfsigned:
+        lines.append(" enrollment selfsigned")
+    if options.enrollment_terminal:
+        pem = " pem" if options.enrollment_terminal == "pem" else ""
+        lines.append(f" enrollment terminal{pem}")
     if tp.enrollment_url:
         lines.append(f" enrollment url {tp.enrollment_url}")
+    if options.fqdn:
+        lines.append(f" fqdn {options.fqdn}")
     if tp.fingerprint:
         # chosen: fingerprint, serial-number, ip-address and password follow `enrollment
         # url`, before `subject-name`.
@@ -203,6 +241,14 @@ def _trustpoint_config(tp: Trustpoint) -> list[str]:
         lines.append(f" password 7 {password7.encode(tp.password)}")
     if tp.subject_name:
         lines.append(f" subject-name {tp.subject_name}")
+    if options.subject_alt_name:
+        lines.append(f" subject-alt-name {options.subject_alt_name}")
+    if options.vrf:
+        lines.append(f" vrf {options.vrf}")
+    if options.source_interface:
+        lines.append(f" source interface {options.source_interface}")
+    if options.usage:
+        lines.append(f" usage {options.usage}")
     if tp.revocation_check:
         lines.append(f" revocation-check {tp.revocation_check}")
     if tp.rsakeypair:
@@ -212,8 +258,14 @@ def _trustpoint_config(tp: Trustpoint) -> list[str]:
         lines.append(f" enrollment retry period {tp.retry_period_minutes}")
     if tp.retry_count != 10:
         lines.append(f" enrollment retry count {tp.retry_count}")
-    if tp.auto_enroll_percent is not None:
-        lines.append(f" auto-enroll {tp.auto_enroll_percent}")
+    if options.eku:
+        lines.append(" eku request " + " ".join(options.eku))
+    if tp.auto_enroll_percent is not None or options.auto_enroll:
+        percent = f" {tp.auto_enroll_percent}" if tp.auto_enroll_percent is not None else ""
+        regenerate = " regenerate" if options.auto_enroll_regenerate else ""
+        lines.append(f" auto-enroll{percent}{regenerate}")
+    if options.hash:
+        lines.append(f" hash {options.hash}")
     lines.append("!")
     return lines
 
@@ -258,6 +310,7 @@ def _server_config(cfg: CsConfig, d: CsConfig, archive_always: bool) -> list[str
         lines.append(f" database level {cfg.database_level}")
     if cfg.database_url != d.database_url:
         lines.append(f" database url {cfg.database_url}")
+    lines += cs_store.storage_config_lines(cfg)
     if (archive_always or cfg.database_archive != d.database_archive
             or cfg.database_archive_password):
         lines.append(database_archive_line(cfg))
@@ -278,6 +331,7 @@ def _server_config(cfg: CsConfig, d: CsConfig, archive_always: bool) -> list[str
     if cfg.lifetime_enrollment_request_minutes != d.lifetime_enrollment_request_minutes:
         lines.append(" lifetime enrollment-request "
                      + _hours_minutes(cfg.lifetime_enrollment_request_minutes))
+    lines += cs_store.server_tail_lines(cfg)
     if cfg.shutdown:
         lines.append(" shutdown")
     lines.append("!")

@@ -24,6 +24,34 @@ DEFAULT_HOSTNAME = "Router"
 
 
 @dataclass
+class TrustpointOptions:
+    """Trustpoint settings that shape the request or say how to reach the CA
+    (cisco-client-docs.md 2), kept apart from the enrollment state above them."""
+
+    fqdn: str | None = None
+    """`fqdn NAME|none`: the name the request carries as unstructuredName instead of
+    `hostname.domain` (`none`: no name)."""
+    usage: str | None = None
+    """`usage {ike|ssl-client|ssl-server}` (stored and shown)."""
+    eku: tuple[str, ...] = ()
+    """`eku request PURPOSE...`: ExtendedKeyUsage requested in the PKCS#10."""
+    subject_alt_name: str | None = None
+    """`subject-alt-name NAME`: a SubjectAltName dNSName requested in the PKCS#10."""
+    hash: str | None = None
+    """`hash ALG`: the request's signature hash (None: pkilab's sha256)."""
+    source_interface: str | None = None
+    vrf: str | None = None
+    enrollment_terminal: str | None = None
+    """`enrollment terminal [pem]`: "base64" or "pem"; None: not cut-and-paste."""
+    enrollment_mode_ra: bool = False
+    enrollment_selfsigned: bool = False
+    auto_enroll: bool = False
+    """`auto-enroll` with no percentage: renew when the certificate expires."""
+    auto_enroll_regenerate: bool = False
+    """`auto-enroll ... regenerate`: a renewal makes a new key pair."""
+
+
+@dataclass
 class Trustpoint:
     """`crypto pki trustpoint NAME` and the certificates stored under it."""
 
@@ -59,9 +87,31 @@ class Trustpoint:
     (`none`: the request carries none); None: it asks."""
     password: str | None = None
     """`password PW`: the challenge password, so the enroll dialogue does not ask for one."""
+    options: TrustpointOptions = field(default_factory=TrustpointOptions)
+    """The request-shaping and transport options of `sim.router.handlers_trustpoint`."""
+    terminal_request: x509.CertificateSigningRequest | None = None
+    """The request `crypto pki enroll` printed for cut-and-paste enrollment, waiting for
+    `crypto pki import TP certificate` (kept in memory only: chosen)."""
 
     def view(self) -> fx.TrustpointView:
         return fx.TrustpointView(self.name, self.enrollment_url, self.ca_cert, self.id_cert)
+
+    @property
+    def renewal_percent(self) -> int | None:
+        """When `auto-enroll` renews, as a share of the certificate's life: PERCENT, 100
+        for a bare `auto-enroll` ("the request for a new certificate is made when the old
+        certificate expires", IOS command reference), None without `auto-enroll`."""
+        if self.auto_enroll_percent is not None:
+            return self.auto_enroll_percent
+        return 100 if self.options.auto_enroll else None
+
+    def request_fqdn(self, router_fqdn: str) -> str | None:
+        """The name the request carries as unstructuredName: `fqdn NAME`, none for
+        `fqdn none`, else the router's `hostname.domain`."""
+        configured = self.options.fqdn
+        if configured is None:
+            return router_fqdn
+        return None if configured.lower() == "none" else configured
 
 
 @dataclass(frozen=True)
@@ -82,6 +132,37 @@ class TimeZone:
         return f"clock timezone {self.name} {self.hours} {self.minutes}"
 
 
+DEFAULT_HTTP_PORT = 80
+"""IOS's HTTP server port until `ip http port N`."""
+
+
+@dataclass
+class TimeConfig:
+    """`clock calendar-valid`, `ntp master [STRATUM]`, `ntp server A.B.C.D` (the NTP
+    process that acts on them is `sim.router.ntp`)."""
+
+    calendar_valid: bool = False
+    ntp_master: int | None = None
+    """The stratum `ntp master` serves at (8 when typed without one); None: not a master."""
+    ntp_servers: list[str] = field(default_factory=list)
+    """`ntp server` addresses, in the order typed."""
+    ntp_preferred: set[str] = field(default_factory=set)
+    """The `ntp server ... prefer` ones, chosen first among equals."""
+
+    @property
+    def ntp_enabled(self) -> bool:
+        return self.ntp_master is not None or bool(self.ntp_servers)
+
+
+@dataclass
+class HttpConfig:
+    """`ip http port N`, `ip http secure-server`, `ip http secure-trustpoint TP`."""
+
+    port: int = DEFAULT_HTTP_PORT
+    secure_server: bool = False
+    secure_trustpoint: str | None = None
+
+
 @dataclass
 class RunningState:
     """The router's memory between two boots."""
@@ -98,6 +179,12 @@ class RunningState:
     """The `debug` flags that are on (`pki-server`, `pki-transactions`)."""
     timezone: TimeZone | None = None
     """`clock timezone NAME HOURS [MINUTES]`; None is IOS's default, UTC."""
+    time: TimeConfig = field(default_factory=TimeConfig)
+    """Calendar and NTP settings (`sim.router.handlers_time`)."""
+    http: HttpConfig = field(default_factory=HttpConfig)
+    """HTTP server port and its secure server (`sim.router.handlers_system`)."""
+    tftp_served: list[str] = field(default_factory=list)
+    """`tftp-server flash:...` lines, in order (`sim.router.tftp`)."""
 
     @property
     def fqdn(self) -> str:

@@ -337,19 +337,34 @@ class Builder:
                 return m.PowerEvent(at=at, router=router, on=_on(value), line=line)
 
     def answers(self, value: str | list[str | dict[str, Any]], path: JsonPath
-                ) -> tuple[m.Answer, ...]:
+                ) -> tuple[m.InputItem, ...]:
         """A `cli` event's `input`: one answer as text, or a list of answers, each text (typed
-        `ANSWER_DELAY` after its prompt), `{text, after}` or `{ctrl_c: true, after}`."""
+        `ANSWER_DELAY` after its prompt), `{text, after}`, `{ctrl_c: true, after}` or
+        `{paste_from: {router, artifact}}` (`sim.scenario.paste`)."""
         items = [value] if isinstance(value, str) else value
-        answers = []
+        answers: list[m.InputItem] = []
         for index, item in enumerate(items):
             if isinstance(item, str):
                 answers.append(m.Answer(item))
                 continue
             where = path + (index,)
+            if "paste_from" in item:
+                answers.append(self.paste_from(item["paste_from"], where + ("paste_from",)))
+                continue
             after = self.seconds(item["after"], where + ("after",)) if "after" in item else None
             answers.append(m.Answer(item.get("text", ""), after, ctrl_c="ctrl_c" in item))
         return tuple(answers)
+
+    def paste_from(self, spec: dict[str, Any], path: JsonPath) -> m.PasteFrom:
+        """`{router: R, artifact: NAME}`: R is a router of the scenario (a bridge keeps no
+        artifacts) and NAME one line, a file name or an `fnmatch` pattern."""
+        router = self.known_router(spec["router"], path + ("router",))
+        artifact = str(spec["artifact"])
+        if not artifact.strip() or any(c in artifact for c in "/\\\n\r"):
+            self.fail(path + ("artifact",),
+                      f"{artifact!r} is not an artifact name (a file name such as "
+                      "'ca.csr.pem' or a pattern such as 'ca-issued-*.cert.pem')")
+        return m.PasteFrom(router, artifact, self.errors.line(path))
 
     def expect(self, spec: dict[str, Any], path: JsonPath) -> m.Expectation:
         at = self.when(spec, path)

@@ -133,6 +133,29 @@ class BridgeSpec:
 # -- events ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PasteFrom:
+    """An `input` item that pastes another router's artifact: `{paste_from: {router: R,
+    artifact: NAME}}`. When the event plays, the newest artifact of router R whose name
+    (without its `0001-` number) matches NAME (`*` and `?` wildcards allowed) is pasted,
+    one answer per line: a PEM file as its lines, anything else as base64 in lines of 64
+    (`sim.scenario.paste`). So a request `crypto pki enroll` printed (`TP.csr.pem`) goes
+    to the CA's `request pkcs10 terminal`, and the certificate it granted
+    (`CS-issued-2.cert.pem`) back to `crypto pki import TP certificate`."""
+
+    router: str
+    artifact: str
+    line: int = field(default=0, compare=False)
+    """The file line of the item (for the trace); not part of what it means."""
+
+    def describe(self) -> str:
+        return f"paste {self.router}'s artifact {self.artifact}"
+
+
+InputItem = Answer | PasteFrom
+"""One item of a `cli` event's `input`."""
+
+
 @dataclass(frozen=True, init=False)
 class CliEvent:
     """Commands typed at a router's console, with answers for the prompts they raise.
@@ -147,23 +170,24 @@ class CliEvent:
     at: float
     router: str
     lines: tuple[str, ...]
-    input: tuple[Answer, ...]
+    input: tuple[InputItem, ...]
     line: int
 
     def __init__(self, at: float, router: str, lines: tuple[str, ...],
-                 input: Iterable[Answer | str] = (), line: int = 0) -> None:
+                 input: Iterable[InputItem | str] = (), line: int = 0) -> None:
         # A hand-written __init__ so that the answers are always `Answer`s while code that
         # builds events (a lab, tests) may still pass strings; `replace()` comes here too.
         object.__setattr__(self, "at", at)
         object.__setattr__(self, "router", router)
         object.__setattr__(self, "lines", tuple(lines))
-        object.__setattr__(self, "input", tuple(Answer.of(item) for item in input))
+        object.__setattr__(self, "input", tuple(
+            item if isinstance(item, PasteFrom) else Answer.of(item) for item in input))
         object.__setattr__(self, "line", line)
 
     def describe(self) -> str:
         more = f" (+{len(self.lines) - 1} more)" if len(self.lines) > 1 else ""
         answers = f", {len(self.input)} prompt answer(s)" if self.input else ""
-        if any(answer.ctrl_c for answer in self.input):
+        if any(isinstance(answer, Answer) and answer.ctrl_c for answer in self.input):
             answers += " with Ctrl-C"
         first = self.lines[0] if self.lines else ""
         return f"{self.router}: type {_short(first)}{more}{answers}{_when(self.at)}"

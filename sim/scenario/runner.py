@@ -30,6 +30,7 @@ from sim.scenario.model import (
     ReloadEvent,
     Scenario,
 )
+from sim.scenario.paste import resolve_input
 from sim.scenario.replay import replay_command
 from sim.scenario.world import World, build_world
 
@@ -124,7 +125,7 @@ def apply_event(world: World, event: Event) -> None:
     )
     match event:
         case CliEvent():
-            world.routers[event.router].type_lines(event.lines, event.input)
+            world.routers[event.router].type_lines(event.lines, resolve_input(world, event))
         case LinkEvent():
             world.net.set_link_up(event.a, event.b, event.up)
         case LinkChangeEvent():

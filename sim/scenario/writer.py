@@ -304,12 +304,18 @@ class _Writer:
     def texts(self, values: Iterable[str], path: JsonPath, *, block: bool = False) -> _Seq:
         return _Seq(tuple(_Text(self.text(v, path)) for v in values), block)
 
-    def answers(self, answers: tuple[m.Answer, ...], path: JsonPath) -> _Seq:
+    def answers(self, answers: tuple[m.InputItem, ...], path: JsonPath) -> _Seq:
         """A `cli` event's `input`: each answer as text when it has neither a delay nor
         Ctrl-C (the short form, typed `ANSWER_DELAY` after its prompt), else as
-        `{text: TEXT, after: DURATION}` or `{ctrl_c: true, after: DURATION}`."""
+        `{text: TEXT, after: DURATION}` or `{ctrl_c: true, after: DURATION}`; a paste of
+        another router's artifact as `{paste_from: {router: R, artifact: NAME}}`."""
         items: list[_Text | _Token | _Map] = []
         for answer in answers:
+            if isinstance(answer, m.PasteFrom):
+                source = _Map((("router", _Text(self.text(answer.router, path))),
+                               ("artifact", _Text(self.text(answer.artifact, path)))))
+                items.append(_Map((("paste_from", source),)))
+                continue
             text = _Text(self.text(answer.text, path))
             if answer.after is None and not answer.ctrl_c:
                 items.append(text)

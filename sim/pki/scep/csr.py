@@ -167,6 +167,7 @@ def make_csr(
     ca: bool = False,
     key_usage: bool = True,
     hash_name: str = "sha256",
+    extensions: tuple[x509.ExtensionType, ...] = (),
 ) -> x509.CertificateSigningRequest:
     """A PKCS#10 request as an IOS router or subordinate CS sends it.
 
@@ -182,6 +183,8 @@ def make_csr(
         )
     if key_usage:
         builder = builder.add_extension(_request_key_usage(ca), critical=True)
+    for extension in extensions:  # a trustpoint's `eku request`, `subject-alt-name`
+        builder = builder.add_extension(extension, critical=False)
     if challenge_password is not None:
         printable = _PRINTABLE.fullmatch(challenge_password) is not None
         builder = builder.add_attribute(
