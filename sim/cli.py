@@ -337,13 +337,24 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
         table.add_column(column, overflow="fold")
     verdicts = [result.passed and all(f.matches for f in files)
                 for result, files in zip(results, goldens, strict=True)]
+    plain: list[str] = []
     for result, files, ok in zip(results, goldens, verdicts, strict=True):
         passed = sum(r.passed for r in result.results)
         same = f"{sum(f.matches for f in files)}/{len(files)}" if files else "-"
         verdict = "[green]pass[/green]" if ok else "[red]FAIL[/red]"
         table.add_row(escape(result.scenario.full_name), str(result.seed),
                       f"{passed}/{len(result.results)}", same, verdict)
-    console.print(table)
+        plain.append(f"{'pass' if ok else 'FAIL'}  {result.scenario.full_name}  "
+                     f"seed {result.seed}  expectations {passed}/{len(result.results)}  "
+                     f"golden {same}")
+    if console.is_terminal:
+        console.print(table)
+    else:
+        # A CI log is read as text and searched: a table sized to 80 columns would fold
+        # long scenario names mid-word, so each run is one whole line instead.
+        console.print("pkilab check", markup=False)
+        for words in plain:
+            console.print(words, markup=False)
     for result, files, ok in zip(results, goldens, verdicts, strict=True):
         for r in result.results:
             if not r.passed:

@@ -91,6 +91,9 @@ def _cert(c: dict[str, Any]) -> CertNode:
 
 
 def _exchanges(records: list[Record]) -> tuple[Exchange, ...]:
+    """Every SCEP exchange in the order the clients sent them. The trace records an
+    exchange when it ends, so overlapping ones (a slow answer, a timeout) are re-sorted:
+    every table and picture reads down in time order."""
     found = []
     for record in records:
         if record["category"] == "scep" and record["name"] == "exchange":
@@ -98,7 +101,7 @@ def _exchanges(records: list[Record]) -> tuple[Exchange, ...]:
             found.append(Exchange(record["router"], d.get("server"), d["trustpoint"],
                                   d["operation"], d.get("message"), d["result"],
                                   float(d["started"]), float(record["t"]), d.get("transaction")))
-    return tuple(found)
+    return tuple(sorted(found, key=lambda e: (e.start, e.end)))
 
 
 def _waits(exchanges: tuple[Exchange, ...]) -> tuple[Wait, ...]:

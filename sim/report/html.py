@@ -10,7 +10,9 @@ and hiding debug lines is a CSS checkbox toggle, so it works with scripts off.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
+from sim.report import clock
 from sim.report.diagrams import (
     SvgPicture,
     fsm_svg,
@@ -66,6 +68,11 @@ def render_html(model: ReportModel) -> str:
                    for router in order]
     return environment().get_template("report.html.j2").render(
         m=model,
+        # One time format in every table (the pictures use the same `sim.report.clock`).
+        at=partial(clock.moment, clock.parse_start(model.start)),
+        span=clock.span,
+        exchanges=sorted(model.exchanges, key=lambda e: (e.start, e.end, natural_key(e.client))),
+        expectations=sorted(model.expectations, key=lambda e: (e.at, e.line)),
         fold_rows=FOLD_ROWS,
         figures=_figures(model),
         passed_count=sum(e.passed for e in model.expectations),

@@ -4,7 +4,10 @@
 must read well in a Markdown viewer and as raw text, and it must stay short enough to
 paste, so long tables are capped (`EXCHANGE_ROWS`). The formatting helpers live here
 because they are what "the facts as text" means; the HTML report renders the same
-strings with the same filters, so the two reports never disagree on a number.
+strings with the same filters, so the two reports never disagree on a number. Times are
+the exception: report.html writes every moment as clock time plus elapsed
+(`sim.report.clock`), while report.md keeps the scenario files' duration syntax, which
+its golden file pins.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ the HTML page can list hidden routers next to the picture.
 from sim.report.diagrams.fsm import fsm_svg
 from sim.report.diagrams.hierarchy import hierarchy_svg
 from sim.report.diagrams.sequence import sequence_svg
-from sim.report.diagrams.svg import SvgPicture, fmt_time
+from sim.report.diagrams.svg import SvgPicture
 from sim.report.diagrams.timeline import timeline_svg
 from sim.report.diagrams.topology import topology_svg
 
-__all__ = ["SvgPicture", "fmt_time", "fsm_svg", "hierarchy_svg", "sequence_svg",
+__all__ = ["SvgPicture", "fsm_svg", "hierarchy_svg", "sequence_svg",
            "timeline_svg", "topology_svg"]

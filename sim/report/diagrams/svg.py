@@ -143,23 +143,6 @@ def natural_key(text: str) -> tuple[object, ...]:
                  for part in re.split(r"(\d+)", text) if part)
 
 
-def fmt_time(seconds: float) -> str:
-    """Simulated seconds the way a lab note writes them: `12s`, `1.5s`, `4m0s`, `1h2m`, `2d3h`."""
-    if seconds < 0:
-        return "-" + fmt_time(-seconds)
-    if seconds < 60:
-        rounded = round(seconds, 1)
-        if rounded == int(rounded):
-            return f"{int(rounded)}s"
-        return f"{rounded:.1f}s"
-    whole = int(round(seconds))
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60}s"
-    if whole < 86400:
-        return f"{whole // 3600}h{whole % 3600 // 60}m"
-    return f"{whole // 86400}d{whole % 86400 // 3600}h"
-
-
 def nice_step(span: float, most: int = 8) -> float:
     """A round tick step (1, 2, 5 x 10^k seconds, or clock-friendly minutes/hours) giving at
     most `most` ticks over `span`."""

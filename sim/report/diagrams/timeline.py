@@ -14,7 +14,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from sim.report import clock
 from sim.report.diagrams import svg
 from sim.report.model import ReportModel, ServerTimeline, StateChange
 
@@ -54,12 +56,13 @@ def timeline_svg(model: ReportModel) -> svg.SvgPicture:
     canvas = svg.Canvas()
     canvas.cover(0, 0, WIDTH, TOP)
     _legend(canvas, model.states)
+    start = clock.parse_start(model.start)
     y = float(TOP)
     ids = []
     for timeline in timelines:
-        y = _row(canvas, model.states, timeline, y, x_at, duration)
+        y = _row(canvas, model.states, timeline, y, x_at, duration, start)
         ids.append(f"{timeline.server}@{timeline.router}")
-    _axis(canvas, y, duration, x_at)
+    _axis(canvas, y, duration, x_at, start)
     summary = "; ".join(f"{t.server}@{t.router}: {len(t.changes)} changes, ends {t.final}"
                         for t in timelines)
     return canvas.render(label, summary, PAD, {}, ids)
@@ -129,7 +132,7 @@ def _labels(changes: list[StateChange], x_at: Scale) -> list[_Label]:
 
 
 def _row(canvas: svg.Canvas, states: tuple[str, ...], timeline: ServerTimeline, y: float,
-         x_at: Scale, duration: float) -> float:
+         x_at: Scale, duration: float, start: datetime) -> float:
     changes = sorted(timeline.changes, key=lambda c: c.t)
     labels = _labels(changes, x_at)
     levels = max((label.level for label in labels), default=-1) + 1
@@ -140,23 +143,23 @@ def _row(canvas: svg.Canvas, states: tuple[str, ...], timeline: ServerTimeline, 
     canvas.add(svg.text(LEFT - 12, bar_top + 27, f"ends {timeline.final}", anchor="end",
                         fill=svg.MUTED))
     known = list(states)
-    for start, end, state in _segments(timeline, duration):
-        x0, x1 = x_at(start), x_at(end)
-        parts = [svg.title(f"{name}: {state} from {svg.fmt_time(start)} to "
-                           f"{svg.fmt_time(end)}"),
+    for since, end, state in _segments(timeline, duration):
+        x0, x1 = x_at(since), x_at(end)
+        parts = [svg.title(f"{name}: {state} from {clock.moment(start, since)} to "
+                           f"{clock.moment(start, end)}"),
                  svg.rect(x0, bar_top, x1 - x0, BAR, fill=svg.state_fill(state, known),
                           stroke="#ffffff")]
         if x1 - x0 > svg.text_width(state) + 10:
             parts.append(svg.text((x0 + x1) / 2, bar_top + 17, state, anchor="middle"))
         values = {"data-router": timeline.router, "data-server": timeline.server,
-                  "data-state": state, "data-t": f"{start:.3f}", "data-until": f"{end:.3f}"}
+                  "data-state": state, "data-t": f"{since:.3f}", "data-until": f"{end:.3f}"}
         canvas.add(svg.element("g", values, "".join(parts)), x0, bar_top, x1, bar_top + BAR)
     for label in labels:
         label_y = bar_top - 6 - LEVEL * label.level
         for change in label.members:
             x = x_at(change.t)
             stay = change.old == change.new
-            parts = [svg.title(f"{name} at {_describe(change)}"),
+            parts = [svg.title(f"{name} at {_describe(change, start)}"),
                      svg.line(x, label_y + 3, x, bar_top + BAR + 4, stroke=svg.INK,
                               width=1 if stay else 2, dash="2 2" if stay else None)]
             values = {"data-router": timeline.router, "data-server": timeline.server,
@@ -166,7 +169,7 @@ def _row(canvas: svg.Canvas, states: tuple[str, ...], timeline: ServerTimeline, 
         x = x_at(label.members[0].t)
         words = _cluster_text(label.members)
         lx, anchor = (x - 4, "end") if label.flip else (x + 4, "start")
-        tooltip = "\n".join(_describe(change) for change in label.members)
+        tooltip = "\n".join(_describe(change, start) for change in label.members)
         canvas.add(svg.element("g", {"data-label": len(label.members)},
                                svg.title(tooltip) + svg.text(lx, label_y, words, halo=True,
                                                              anchor=anchor)))
@@ -174,19 +177,24 @@ def _row(canvas: svg.Canvas, states: tuple[str, ...], timeline: ServerTimeline, 
     return bar_top + BAR + ROW_GAP
 
 
-def _describe(change: StateChange) -> str:
-    return (f"{svg.fmt_time(change.t)}: {change.old} \u2192 {change.new} on "
+def _describe(change: StateChange, start: datetime) -> str:
+    return (f"{clock.moment(start, change.t)}: {change.old} \u2192 {change.new} on "
             f"\u201c{change.signal}\u201d" + (f" ({change.reason})" if change.reason else ""))
 
 
-def _axis(canvas: svg.Canvas, y: float, duration: float, x_at: Scale) -> None:
-    step = svg.nice_step(duration, 10)
+def _axis(canvas: svg.Canvas, y: float, duration: float, x_at: Scale,
+          start: datetime) -> None:
+    # As many ticks as their labels (the report's widest time format) fit side by side.
+    widest = svg.text_width(clock.moment(start, duration)) + 24
+    step = svg.nice_step(duration, max(int((RIGHT - LEFT) / widest), 2))
     canvas.add(svg.line(LEFT, y, RIGHT, y, stroke=svg.MUTED, width=1))
     tick = 0.0
     while tick <= duration + 1e-9:
         x = x_at(tick)
+        words = clock.moment(start, tick)
         canvas.add(svg.line(x, y, x, y + 5, stroke=svg.MUTED, width=1))
-        canvas.add(svg.text(x, y + 19, svg.fmt_time(tick), anchor="middle", fill=svg.MUTED))
+        canvas.add(svg.text(x, y + 19, words, anchor="middle", fill=svg.MUTED))
+        canvas.cover_text(x, y + 19, words, anchor="middle")
         tick += step
     canvas.add(svg.text(RIGHT, y + 36, "simulated time", anchor="end", fill=svg.MUTED))
     canvas.cover(LEFT, y, RIGHT, y + 40)

@@ -15,18 +15,22 @@ servers' final states.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import networkx as nx
 
+from sim.report import clock
 from sim.report.diagrams import svg
 from sim.report.model import LinkFact, ReportModel, RouterFact
 
 SEED = 7
 PAD = 12
 Point = tuple[float, float]
+Box = tuple[float, float, float, float]
 EDGE = 230.0
 SMALL_LAB = 12
 MAX_LABELLED = 16
@@ -55,6 +59,8 @@ def topology_svg(model: ReportModel) -> svg.SvgPicture:
     usual = _usual(model.links)
     seen: dict[tuple[str, str], int] = {}
     ids: list[str] = []
+    # Link labels keep off the routers and off each other.
+    blocked = [_router_box(xy[name], sizes[name]) for name in names]
     for link in model.links:
         if link.a == link.b or link.a not in xy or link.b not in xy:
             continue
@@ -62,7 +68,7 @@ def topology_svg(model: ReportModel) -> svg.SvgPicture:
         offset = seen.get(pair, 0)
         seen[pair] = offset + 1
         _draw_link(canvas, link, (xy[link.a], xy[link.b]), (sizes[link.a], sizes[link.b]),
-                   offset, usual)
+                   offset, usual, clock.parse_start(model.start), blocked)
         ids.append(f"{link.a}--{link.b}")
     for name in names:
         _draw_router(canvas, name, facts.get(name), lines[name], xy[name], sizes[name])
@@ -133,7 +139,7 @@ def _box_size(lines: list[str]) -> tuple[float, float]:
 
 
 def _link_text(latency: float, loss: float) -> str:
-    words = f"{svg.num(latency * 1000)} ms" if latency < 1 else svg.fmt_time(latency)
+    words = f"{svg.num(latency * 1000)} ms" if latency < 1 else f"{svg.num(latency)} s"
     return words + (f", {svg.num(loss * 100)}% loss" if loss else "")
 
 
@@ -147,19 +153,21 @@ def _usual(links: tuple[LinkFact, ...]) -> tuple[float, float] | None:
     return min(counts, key=lambda pair: (-counts[pair], pair))
 
 
-def _outages(link: LinkFact) -> list[str]:
-    """`down at 4m0s (up 5m0s)`: each down time paired with the first up time after it."""
+def _outages(link: LinkFact, start: datetime) -> list[str]:
+    """`down 21:09:00 (+4m), up 21:10:00 (+5m)`: each down time paired with the first up
+    time after it, in the report's one time format."""
     words = []
     for down in link.down_at:
         up = next((t for t in sorted(link.up_at) if t > down), None)
-        words.append(f"down at {svg.fmt_time(down)}"
-                     + (f" (up {svg.fmt_time(up)})" if up is not None else ""))
+        words.append(f"down {clock.moment(start, down)}"
+                     + (f", up {clock.moment(start, up)}" if up is not None else ""))
     return words
 
 
 def _draw_link(canvas: svg.Canvas, link: LinkFact, ends: tuple[Point, Point],
                sizes: tuple[Point, Point], offset: int,
-               usual: tuple[float, float] | None) -> None:
+               usual: tuple[float, float] | None, start: datetime,
+               blocked: list[Box]) -> None:
     (x1, y1), (x2, y2) = ends
     length = math.hypot(x2 - x1, y2 - y1) or 1.0
     # Parallel links between the same pair are drawn side by side.
@@ -169,22 +177,18 @@ def _draw_link(canvas: svg.Canvas, link: LinkFact, ends: tuple[Point, Point],
     down = bool(link.down_at)
     colour = svg.VERMILLION if down else "#666666"
     quality = _link_text(link.latency, link.loss)
-    texts = [(quality, False)] if (link.latency, link.loss) != usual else []
-    outages = _outages(link)
-    texts += [(words, True) for words in outages[:MAX_FLAPS]]
-    if len(outages) > MAX_FLAPS:
-        texts.append((f"+{len(outages) - MAX_FLAPS} more outages", True))
+    outages = _outages(link, start)
     tooltip = f"{link.a} \u2014 {link.b}: " + "; ".join([quality, *outages])
     # Label the middle of the visible part of the line, not of the centre-to-centre one,
     # so a short link next to a big router box keeps its label in the open.
     out_a = svg.box_edge(*sizes[0], x2 - x1, y2 - y1) / length
     out_b = svg.box_edge(*sizes[1], x2 - x1, y2 - y1) / length
     middle = (out_a + 1 - out_b) / 2 if out_a + out_b < 1 else 0.5
-    mx = x1 + (x2 - x1) * middle
-    my = y1 + (y2 - y1) * middle - 8 * (len(texts) - 1)
     parts = [svg.title(tooltip),
              svg.line(x1, y1, x2, y2, stroke=colour, width=2.5 if down else 2,
                       dash="9 5" if down else None)]
+    texts, (mx, my) = _place_label(_label_tiers(link, quality, outages, usual, start),
+                                   (x1, y1, x2, y2), middle, blocked)
     for index, (content, alarm) in enumerate(texts):
         ty = my + 15 * index + 4
         parts.append(svg.text(mx, ty, content, anchor="middle", halo=True,
@@ -195,6 +199,68 @@ def _draw_link(canvas: svg.Canvas, link: LinkFact, ends: tuple[Point, Point],
               "data-down": ",".join(f"{t:.1f}" for t in link.down_at),
               "data-up": ",".join(f"{t:.1f}" for t in link.up_at)}
     canvas.add(svg.element("g", values, "".join(parts)), x1, y1, x2, y2)
+
+
+Text = list[tuple[str, bool]]
+
+
+def _label_tiers(link: LinkFact, quality: str, outages: list[str],
+                 usual: tuple[float, float] | None, start: datetime) -> list[Text]:
+    """A link's label, longest first: every outage (up to `MAX_FLAPS`), then the count with
+    the first one, then the count alone. The first that fits is drawn; all of them are in
+    the tooltip and in the links table."""
+    head: Text = [(quality, False)] if (link.latency, link.loss) != usual else []
+    if not outages:
+        return [head]
+    full = head + [(words, True) for words in outages[:MAX_FLAPS]]
+    if len(outages) > MAX_FLAPS:
+        full.append((f"+{len(outages) - MAX_FLAPS} more outages", True))
+    count = f"{len(outages)} outages" if len(outages) > 1 else "1 outage"
+    first = f"{count}, first down {clock.moment(start, link.down_at[0])}"
+    return [full, head + [(first, True)], head + [(count, True)]]
+
+
+def _text_box(texts: Text, x: float, y: float) -> Box:
+    width = max((svg.text_width(content) for content, _ in texts), default=0.0)
+    return (x - width / 2 - 3, y - 9, x + width / 2 + 3, y + 15 * (len(texts) - 1) + 8)
+
+
+def _place_label(tiers: list[Text], line: Box, middle: float,
+                 blocked: list[Box]) -> tuple[Text, Point]:
+    """The longest label that fits at a spot along the line overlapping no router and no
+    other label; failing that, the shortest, moved off the line until it is free."""
+    x1, y1, x2, y2 = line
+    for texts in tiers:
+        if not texts:
+            return texts, (0.0, 0.0)
+        for t in (middle, middle - 0.12, middle + 0.12, middle - 0.24, middle + 0.24):
+            mx = x1 + (x2 - x1) * t
+            my = y1 + (y2 - y1) * t - 8 * (len(texts) - 1)
+            box = _text_box(texts, mx, my)
+            if not any(_overlap(box, other) for other in blocked):
+                blocked.append(box)
+                return texts, (mx, my)
+    texts = tiers[-1]
+    mx = x1 + (x2 - x1) * middle
+    my = y1 + (y2 - y1) * middle - 8 * (len(texts) - 1)
+    for step in itertools.count(1):
+        for shifted in (my - 16.0 * step, my + 16.0 * step):
+            box = _text_box(texts, mx, shifted)
+            if not any(_overlap(box, other) for other in blocked):
+                blocked.append(box)
+                return texts, (mx, shifted)
+    return texts, (mx, my)  # unreachable: far enough out is always free
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _router_box(centre: Point, size: Point) -> Box:
+    """What a router covers, its CA badge included."""
+    w, h = size
+    x, y = centre[0] - w / 2, centre[1] - h / 2
+    return (x, y - 10, x + w + 4, y + h)
 
 
 def _draw_router(canvas: svg.Canvas, name: str, fact: RouterFact | None, lines: list[str],
