@@ -445,7 +445,8 @@ GUESSED = {
         crypto_pki_export_pkcs12_password crypto_pki_export_pkcs12_password_<password>
         crypto_pki_import_pkcs12 crypto_pki_import_pkcs12_<url>
         crypto_pki_import_pkcs12_password crypto_pki_import_pkcs12_password_<password>""",
-    "TRUSTPOINT": """auto-enroll auto-enroll_<percent> enrollment enrollment_retry
+    "TRUSTPOINT": """crl none ocsp
+        auto-enroll auto-enroll_<percent> enrollment enrollment_retry
         enrollment_retry_count enrollment_retry_count_<count> enrollment_retry_period
         enrollment_retry_period_<minutes> enrollment_url enrollment_url_<url> exit
         fingerprint fingerprint_<hex> ip-address ip-address_<where> password password_0

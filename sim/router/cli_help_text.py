@@ -364,6 +364,11 @@ _TRUSTPOINT: dict[str, HelpText] = {
     "revocation-check crl": guess("Check revocation with a CRL"),
     "revocation-check none": guess("Ignore revocation status"),
     "revocation-check ocsp": guess("Check revocation with OCSP"),
+    # The second and third methods of `revocation-check crl none` (looked up by their
+    # last word, so a method after a method finds these).
+    "crl": guess("Check revocation with a CRL"),
+    "none": guess("Ignore revocation status"),
+    "ocsp": guess("Check revocation with OCSP"),
     "rsakeypair": guess("Specify the key pair"),
     "rsakeypair <label>": guess("Key pair label"),
     "rsakeypair <bits>": guess("Size of the key modulus if the key is generated"),

@@ -142,9 +142,11 @@ def dispatch(s: Session, line: str) -> Generator[Any, Any, None]:
     result = grammar_for(mode).parse(line)
     if isinstance(result, Empty):
         return
-    if isinstance(result, ParseError) and mode in SUBMODES and result.first_token:
+    if isinstance(result, ParseError) and mode in SUBMODES:
         # IOS tries a line it does not know in a submode against global configuration,
-        # leaving the submode when it matches there.
+        # leaving the submode when it matches there. Also when the submode read part of
+        # it: `no ip http server` after a trustpoint is `ip-address` there (`ip` is its
+        # prefix) until `server`, and must still reach global configuration.
         parent = grammar_for(Mode.CONFIG).parse(line)
         if isinstance(parent, Match):
             s.mode, s.context = Mode.CONFIG, None

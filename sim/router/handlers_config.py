@@ -250,8 +250,15 @@ def _rsakeypair(s: Session, m: Match) -> None:
     tp.rsakeypair_bits = bits if isinstance(bits, int) and not m.negated else None
 
 
+REVOCATION_METHODS = ("crl", "none", "ocsp")
+
+
 def _revocation_check(s: Session, m: Match) -> None:
-    _tp(s).revocation_check = None if m.negated else m.keywords[-1]
+    """`revocation-check METHOD1 [METHOD2 [METHOD3]]`: IOS tries the methods in order,
+    `none` last meaning "accept when the others cannot tell" (`revocation-check crl none`,
+    cisco-client-docs.md); kept as typed, space-separated."""
+    methods = [word for word in m.keywords[1:] if word in REVOCATION_METHODS]
+    _tp(s).revocation_check = None if m.negated else " ".join(methods)
 
 
 FINGERPRINT_DIGITS = {32: "MD5", 40: "SHA1"}
@@ -319,7 +326,8 @@ TRUSTPOINT_COMMANDS = GLOBAL_EXITS + [
     ("enrollment retry count <count:1-100>",
      _tp_setter("retry_count", "count", 10), {"no_form": True}),
     ("subject-name <dn:LINE>", _subject_name, {"no_form": True}),
-    ("revocation-check {crl|none|ocsp}", _revocation_check, {"no_form": True}),
+    ("revocation-check {crl|none|ocsp} [{crl|none|ocsp}] [{crl|none|ocsp}]", _revocation_check,
+     {"no_form": True}),
     ("rsakeypair <label:LABEL> [<bits:360-4096>]", _rsakeypair, {"no_form": True}),
     ("fingerprint <hex:LINE>", _fingerprint, {"no_form": True}),
     ("serial-number [none]", _serial_number, {"no_form": True}),
