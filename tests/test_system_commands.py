@@ -150,3 +150,23 @@ def test_more_debug_flags_are_listed_and_messages_shows_each_scep_message() -> N
     off = lab.type("r1", "no debug crypto pki messages")
     assert "Crypto PKI Msg debugging is off" in off
     assert "  Crypto PKI Msg debugging is on" not in lab.show("r1", "show debugging")
+
+
+def test_debug_validation_and_callbacks_print_the_check_of_a_granted_certificate() -> None:
+    """With `debug crypto pki validation` and `callbacks` on, a router that receives its
+    certificate says which CA it checked it against and that it validated."""
+    lab = Lab(seed=5)
+    lab.add_router("ca", "10.0.0.1", "ip http server\ncrypto pki server CA\n grant auto")
+    lab.add_router("r1", "10.0.0.2")
+    lab.link("ca", "r1")
+    lab.type("ca", ["enable", "configure terminal", "crypto pki server CA", "no shutdown",
+                    "end"], ["cisco123", "cisco123"])
+    lab.type("r1", ["enable", "debug crypto pki validation", "debug crypto pki callbacks",
+                    "configure terminal", "crypto pki trustpoint CA",
+                    " enrollment url http://10.0.0.1", " exit", "crypto pki authenticate CA",
+                    "crypto pki enroll CA", "end"], ["yes", "pw", "pw", "no", "no", "yes"])
+    lab.run_until_quiet()
+    log = "\n".join(lab.transcript("r1"))
+    assert "CRYPTO_PKI: Enrollment callback for trustpoint CA" in log
+    assert "CRYPTO_PKI: Verify chain of certs, Anchor = CA" in log
+    assert "CRYPTO_PKI: Certificate validated" in log

@@ -16,8 +16,8 @@
   with 15.2(2)T), so the command is invalid input there.
 - `debug crypto pki messages|validation|callbacks`: flags `show debugging` lists.
   `messages` prints a line per SCEP message the client sends or receives
-  (`sim.router.pki_http`); pkilab has no event for `validation` or `callbacks` lines
-  outside the enrollment client, so those flags print nothing yet.
+  (`sim.router.pki_http`); `validation` and `callbacks` print their lines when a granted
+  certificate is checked against the trustpoint's CA and installed (`sim.router.pki_client`).
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@ from sim.pki.scep_http import (
 )
 from sim.router import pki_storage
 from sim.router.keystore import KeyPair
+from sim.router.pki_debug import debug_validation
 from sim.router.pki_http import Exchange, debug, debug_block, http_exchange, note_exchange
 from sim.router.state import Trustpoint
 
@@ -341,6 +342,7 @@ class EnrollHost:
             case Granted(certificate=cert):
                 txn.saved_in_step = (router.nvram.exists("startup-config")
                                      and not router.config_modified())
+                debug_validation(router, tp, cert)
                 tp.id_cert = cert
                 install_renewed_key(router, tp, txn.client.request.key)
                 _forget_pending(router, tp)
@@ -681,3 +683,4 @@ def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
     router.record_artifact(f"{tp.name}.crl.pem", x509util.crl_pem(crl))
     router.emit("pki", "crl.received", trustpoint=tp.name, entries=len(list(crl)))
     return True
+
