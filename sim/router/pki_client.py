@@ -683,4 +683,3 @@ def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
     router.record_artifact(f"{tp.name}.crl.pem", x509util.crl_pem(crl))
     router.emit("pki", "crl.received", trustpoint=tp.name, entries=len(list(crl)))
     return True
-

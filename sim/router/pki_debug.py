@@ -34,4 +34,3 @@ def debug_validation(router: Router, tp: Trustpoint, cert: x509.Certificate) -> 
     valid = x509util.verify_signature(cert, ca.public_key())
     router.debug_line("pki-validation", "CRYPTO_PKI: Certificate validated" if valid
                       else "CRYPTO_PKI: Certificate signature is not valid")
-
