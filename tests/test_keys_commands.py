@@ -98,7 +98,8 @@ def test_a_modulus_above_the_release_range_is_refused_where_it_was_typed() -> No
 @pytest.mark.parametrize(("release", "largest", "done"), [
     ("12.3(14)T", 2048, ["% Generating 512 bit RSA keys ...[OK]"]),
     ("15.x", 4096, ["% Generating 512 bit RSA keys, keys will be non-exportable...",
-                    "[OK] (elapsed time was 0 seconds)"]),
+                    "[OK] (elapsed time was 0 seconds)",
+                    "Jan  6 21:00:09.150: %SSH-5-ENABLED: SSH 1.99 has been enabled"]),
 ])
 def test_without_modulus_the_size_is_asked_in_the_release_s_range(
         release: str, largest: int, done: list[str]) -> None:
@@ -472,3 +473,32 @@ def test_pem_files_round_trip_for_each_cipher() -> None:
     assert public.public_numbers() == key.public_key().public_numbers()
     with pytest.raises(pem_legacy.PemError):
         pem_legacy.load_public(b"-----BEGIN NONSENSE-----\nAAAA\n-----END NONSENSE-----\n")
+
+
+@pytest.mark.parametrize(("release", "ssh", "engine"), [
+    ("12.3(14)T", False, False), ("15.x", True, False), ("XE", True, True)])
+def test_the_first_hostname_key_enables_ssh_and_xe_logs_every_key_added(
+        release: str, ssh: bool, engine: bool) -> None:
+    """15.x and XE routers log `%SSH-5-ENABLED` when their first `hostname.domain` key is
+    generated (not when it is replaced, not for another label); XE also logs
+    `%CRYPTO_ENGINE-5-KEY_ADDITION` for every key it adds."""
+    lab = _lab(release)
+    first = "\n".join(lab.type("r1", "crypto key generate rsa modulus 1024"))
+    assert ("%SSH-5-ENABLED: SSH 1.99 has been enabled" in first) is ssh
+    assert ("%CRYPTO_ENGINE-5-KEY_ADDITION: A key named r1.example.com has been generated "
+            "or imported by crypto-engine" in first) is engine
+    again = "\n".join(lab.type("r1", "crypto key generate rsa modulus 1024", ["yes"]))
+    other = "\n".join(lab.type("r1", "crypto key generate rsa label other modulus 512"))
+    assert "%SSH-5-ENABLED" not in again + other
+    assert ("KEY_ADDITION: A key named other" in other) is engine
+
+
+def test_the_default_label_needs_a_domain_name() -> None:
+    """Without `ip domain name` IOS has no `hostname.domain` to name the keys after."""
+    lab = Lab(seed=1)
+    lab.add_router("r1", "10.0.0.1")
+    out = lab.type("r1", ["enable", "configure terminal", "crypto key generate rsa modulus 512"])
+    assert "% Please define a domain-name first." in out
+    assert lab.router("r1").running.keys.labels() == []
+    named = lab.type("r1", "crypto key generate rsa label k modulus 512")
+    assert "% Please define a domain-name first." not in named

@@ -16,6 +16,7 @@ from sim.lab import Lab, LabError
 from sim.router.release import PROFILES, profile
 from sim.scenario.errors import ScenarioError
 from sim.scenario.loader import load_scenario
+from sim.scenario.model import ClockSpec
 
 BRING_UP = """
     enable
@@ -177,3 +178,14 @@ def test_coming_back_enabled_logs_cs_enabled_and_only_12_3_also_prints_it(
     back = lab.type("ca", "configure terminal\nip http server\nend")
     assert any("%PKI-6-CS_ENABLED" in line for line in back)
     assert ("% Certificate Server enabled." in back) is console_line
+
+
+@pytest.mark.parametrize("release, hint", [("15.x", False), ("XE", True)])
+def test_xe_tells_how_to_make_the_clock_valid_when_it_refuses_to_start(
+        release: str, hint: bool) -> None:
+    lab = Lab(seed=3)
+    lab.add_router("ca", "10.0.0.1", "ip http server", release=release,
+                   clock=ClockSpec(set=False))
+    out = _typed(lab, BRING_UP, PASS)
+    assert "% Time has not been set. Cannot start the Certificate server" in out
+    assert ("% Please set clock calender-valid or enable NTP" in out) is hint

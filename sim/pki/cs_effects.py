@@ -75,6 +75,9 @@ class CsContext:
     """`% Certificate Server enabled.` is printed only when the server first becomes a CA
     (its CA certificate made or granted); coming back later (`ip http server`, `no shut`
     again) logs only `%PKI-6-CS_ENABLED` (15.x/XE: cisco-cs.md 6.3 [V T-05, T-07])."""
+    time_unset_hint: str | None = None
+    """A line after `% Time has not been set. Cannot start the Certificate server` (IOS-XE:
+    `Please set clock calender-valid or enable NTP`, cisco-cs.md 2 and 19 [V-cisco])."""
     blank_after_export: bool = False
     """A blank line follows `% Exporting Certificate Server signing certificate and
     keys...` (IOSv 15.x: cisco-cs.md 5, "Exporting ... -> blank line -> % Certificate

@@ -285,6 +285,8 @@ class CertificateServer:
             self._adopt_existing_ca_cert(ctx, key)
         if not ctx.clock_set:
             fx.append(Console("% Time has not been set. Cannot start the Certificate server"))
+            if ctx.time_unset_hint:
+                fx.append(Console(ctx.time_unset_hint))
             self._set(CsState.CHECK_FAILED, "Time has not been set", fx)
             return
         if ctx.storage_failure is not None:

@@ -287,6 +287,7 @@ def _import_pkcs12(s: Session, m: Match) -> Generator[Any, Any, None]:
     router.emit("pki", "pkcs12.imported", trustpoint=name, url=url,
                 serial=contents.cert.serial_number)
     router.log(PKCS12_IMPORTED)
+    router.announce_key(tp.rsakeypair)
 
 
 STORAGE_CONFIG_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [

@@ -58,10 +58,16 @@ def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
         # invalid input at that number, like any out-of-range argument.
         _refuse_modulus(s, m.integer("bits"))
         return
+    if "label" not in m.args and router.running.domain_name is None:
+        # The default label is `hostname.domain`: IOS will not name keys without a domain
+        # (ios-command-coverage.md, keys row [M]).
+        s.write("% Please define a domain-name first.")
+        return
     label = str(m.args.get("label") or router.running.fqdn)
     if _in_use_by_server(s, label):
         return
-    if router.running.keys.get(label) is not None:
+    existed = router.running.keys.get(label) is not None
+    if existed:
         if s.booting:
             # A `crypto key generate` line in a startup-config must not replace, at every
             # boot, the saved key that the router's certificates carry.
@@ -101,6 +107,8 @@ def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
             router.console_inline(done)
         else:
             router.console_line(done)
+        if len(made) == len(usages):
+            router.announce_key(label, replaced=existed)
     if s.booting and label in router.running.servers:
         _hold_if_key_too_short(s, router.running.servers[label])
 
@@ -358,7 +366,8 @@ def _key_import(s: Session, m: Match) -> Generator[Any, Any, None]:
         place = _place(s, str(m.args["url"]), label)
         if place is None:
             return
-    if router.running.keys.get(label) is not None:
+    existed = router.running.keys.get(label) is not None
+    if existed:
         if not (yield from _replace_question(s, label)):
             return
     usages = [SIGNATURE, ENCRYPTION] if "usage-keys" in m.keywords else [GENERAL]
@@ -380,6 +389,7 @@ def _key_import(s: Session, m: Match) -> Generator[Any, Any, None]:
                                     router.clock.now(), keys[1] if len(keys) > 1 else None))
     router.emit("pki", "key.imported", label=label, bits=keys[0].key_size)
     s.write("% Key pair import succeeded.")
+    router.announce_key(label, replaced=existed)
 
 
 def _checked_key(public_text: bytes, private_text: bytes, passphrase: str, largest: int

@@ -585,6 +585,7 @@ def trustpoint_key(router: Router, tp: Trustpoint) -> rsa.RSAPrivateKey:
     key = router.generate_key(label, bits)
     router.running.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
     router.log(f"%CRYPTO-6-AUTOGEN: Generated new {bits} bit key pair")
+    router.announce_key(label)
     return key
 
 

@@ -112,6 +112,17 @@ class ReleaseProfile:
     request (15.x/XE, cisco-cs.md 15 T-08); 12.3(14)T's feature guide polls 1.5 s after the
     first PENDING and then a period after each answer (`RetryPolicy.on_grid`)."""
 
+    time_unset_hint: str | None = None
+    """What follows `% Time has not been set. Cannot start the Certificate server`: IOS-XE
+    adds `Please set clock calender-valid or enable NTP` ("calender" is Cisco's spelling;
+    Cisco's own XE test library treats it as the error string after `no shut` on a CS
+    with no valid clock, cisco-cs.md 2 and 19 [V-cisco]). chosen: printed as its own
+    console line with IOS's `% ` prefix, after the 12.3/15.x line, which XE still prints."""
+    key_addition_syslog: bool = False
+    """`%CRYPTO_ENGINE-5-KEY_ADDITION` after a key pair is generated or imported (XE)."""
+    ssh_enabled_syslog: bool = False
+    """`%SSH-5-ENABLED: SSH 1.99 has been enabled` when the first `hostname.domain` key is
+    generated (15.x/XE; the 12.3(14)T feature guide's transcripts show none)."""
     expiry_alerts: bool = False
     """The router runs IOS's certificate expiry alerts (`Expiry Alert Timers`: `ID(<tp>)`,
     `CA(<tp>)`, `CS(<cs>)`, cisco-cs.md 17 [V-cisco T-20]); the 12.3(14)T feature guide
@@ -195,6 +206,7 @@ _RELEASE_15 = ReleaseProfile(
     console_enable_once=True,
     polls_on_grid=True,
     expiry_alerts=True,
+    ssh_enabled_syslog=True,
     key_show_header=("Key type: RSA KEYS", " Storage Device: not specified"),
 )
 # IOS-XE is IOS 15's CLI with more syslog and a quieter enrollment: only these differ.
@@ -209,6 +221,8 @@ _RELEASE_XE = replace(
     csr_fingerprint_syslog=True,
     enroll_manual_syslog=True,
     quiet_enrollment=True,
+    time_unset_hint="% Please set clock calender-valid or enable NTP",
+    key_addition_syslog=True,
 )
 
 PROFILES: dict[str, ReleaseProfile] = {

@@ -83,6 +83,7 @@ class ServerHost:
             keygen=router.release.keygen,
             blank_after_export=router.release.blank_after_export,
             console_enable_once=router.release.console_enable_once,
+            time_unset_hint=router.release.time_unset_hint,
         )
 
     def run_signal(self, cs: CertificateServer, signal: CsSignal,
