@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -386,3 +387,46 @@ def test_debug_lines_match_the_seed() -> None:
     assert dbg_granted(1, "1BA027DB1C7860C7EC188F6564356C80") == (
         "reqID=1 granted, fingerprint=1BA027DB1C7860C7EC188F6564356C80")
     assert dbg_certificate_sent() == "Certificate sent to requestor Router"
+
+
+def test_transaction_lookups_stay_right_through_removals_expiry_and_reloads(
+        csrs: dict[str, bytes]) -> None:
+    """The transactionID index must answer what a scan of the database answers: a wrong
+    answer would make a poll file a second request, or a new request fetch a refusal."""
+    def scan(db: RequestDatabase, txn: str, include_rejected: bool) -> int | None:
+        for req_id in sorted(db.ids(), reverse=True):
+            entry = db.get(req_id)
+            if entry.transaction_id == txn and (
+                    include_rejected or entry.state is not RequestState.REJECTED):
+                return req_id
+        return None
+
+    rnd = random.Random(8)
+    db = RequestDatabase()
+    requests = list(csrs.values())
+    now = T0
+    for step in range(300):
+        now += timedelta(minutes=rnd.randint(1, 90))
+        action = rnd.random()
+        txn = f"t{rnd.randint(1, 12)}"
+        if action < 0.5:
+            known = db.find_by_transaction(txn, include_rejected=False)
+            csr = rnd.choice(requests)
+            if known is None or known.state is not RequestState.PENDING or known.csr_der == csr:
+                db.submit(csr, txn, "scep", now, rnd.choice([60, LIFETIME]))
+        elif action < 0.65 and db.ids(RequestState.PENDING):
+            req_id = rnd.choice(db.ids(RequestState.PENDING))
+            if rnd.random() < 0.5:
+                db.reject(req_id)
+            else:
+                db.grant(req_id, b"cert", req_id + 1)
+        elif action < 0.75 and db.ids():
+            db.remove(rnd.choice(db.ids()))
+        elif action < 0.85:
+            db.expire(now)
+        elif action < 0.9:
+            db = RequestDatabase.from_bytes(db.to_bytes())
+        for probe in (f"t{i}" for i in range(1, 13)):
+            for include in (True, False):
+                found = db.find_by_transaction(probe, include_rejected=include)
+                assert (found.req_id if found else None) == scan(db, probe, include), step

@@ -161,6 +161,11 @@ class RequestDatabase:
     def __init__(self) -> None:
         self._entries: dict[int, EnrollmentRequest] = {}
         self._next_id = 1
+        self._images: dict[int, tuple[EnrollmentRequest, bytes]] = {}
+        """Each entry's saved image, with the entry it was made from (`to_bytes`)."""
+        self._by_transaction: dict[str, list[int]] | None = {}
+        """ReqIDs by SCEP transactionID, ascending: every PKCSReq and poll looks one up.
+        None after a removal, rebuilt at the next lookup (removals are rare)."""
 
     # -- queries ----------------------------------------------------------------------------
     @property
@@ -195,13 +200,21 @@ class RequestDatabase:
         key, so a router that enrolls again after a rejection sends the same ID, and that
         must start a new request (`include_rejected=False`) rather than fetch the refusal.
         """
-        for req_id in sorted(self._entries, reverse=True):
+        for req_id in reversed(self._transaction_index().get(transaction_id, ())):
             entry = self._entries[req_id]
-            if entry.transaction_id != transaction_id:
-                continue
             if include_rejected or entry.state is not RequestState.REJECTED:
                 return entry
         return None
+
+    def _transaction_index(self) -> dict[str, list[int]]:
+        if self._by_transaction is None:
+            index: dict[str, list[int]] = {}
+            for req_id in sorted(self._entries):
+                txn = self._entries[req_id].transaction_id
+                if txn is not None:
+                    index.setdefault(txn, []).append(req_id)
+            self._by_transaction = index
+        return self._by_transaction
 
     def next_deadline(self) -> datetime | None:
         """Earliest expiry (IOS `ER EXPIRE <reqid>`), or None with an empty database."""
@@ -237,6 +250,9 @@ class RequestDatabase:
                            now + timedelta(minutes=lifetime_minutes))
         self._entries[entry.req_id] = entry
         self._next_id += 1
+        if transaction_id is not None:
+            # The new ReqID is the highest, so the list stays ascending.
+            self._transaction_index().setdefault(transaction_id, []).append(entry.req_id)
         return entry
 
     def _move(self, req_id: int, operation: str) -> EnrollmentRequest:
@@ -265,12 +281,14 @@ class RequestDatabase:
         """`crypto pki server NAME remove <id>`: drop the entry whatever its state."""
         entry = self.get(req_id)
         del self._entries[req_id]
+        self._by_transaction = None
         return entry
 
     def remove_all(self) -> list[int]:
         """`crypto pki server NAME remove all`; returns the removed ReqIDs (ascending)."""
         removed = self.ids()
         self._entries.clear()
+        self._by_transaction = None
         return removed
 
     def expire(self, now: datetime) -> list[int]:
@@ -278,29 +296,44 @@ class RequestDatabase:
         gone = [e.req_id for e in self if e.expires <= now]
         for req_id in gone:
             del self._entries[req_id]
+        if gone:
+            self._by_transaction = None
         return gone
 
     # -- persistence ------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         """Deterministic text image of the database (see `from_bytes` for the format)."""
-        lines = [_MAGIC, f"next-id {self._next_id}"]
-        for e in self:
-            lines += [
-                f"request {e.req_id}",
-                f"state {e.state.value}",
-                f"source {e.source}",
-                f"created {e.created.isoformat()}",
-                f"expires {e.expires.isoformat()}",
-                f"csr {base64.b64encode(e.csr_der).decode()}",
-            ]
-            if e.transaction_id is not None:
-                lines.append(f"transaction-id {e.transaction_id}")
-            if e.certificate_der is not None:
-                lines.append(f"certificate {base64.b64encode(e.certificate_der).decode()}")
-            if e.serial is not None:
-                lines.append(f"serial 0x{e.serial:X}")
-            lines.append("end")
-        return ("\n".join(lines) + "\n").encode()
+        head = f"{_MAGIC}\nnext-id {self._next_id}\n".encode()
+        body = b"".join(self._entry_image(e) for e in self)
+        if len(self._images) > len(self._entries):  # forget removed and expired entries
+            self._images = {k: v for k, v in self._images.items() if k in self._entries}
+        return head + body
+
+    def _entry_image(self, e: EnrollmentRequest) -> bytes:
+        """One entry's lines, cached while the entry is unchanged: the database is saved
+        after every request, and re-encoding every CSR and certificate each time made a
+        busy CA's saves grow with the square of its requests."""
+        cached = self._images.get(e.req_id)
+        if cached is not None and cached[0] is e:
+            return cached[1]
+        lines = [
+            f"request {e.req_id}",
+            f"state {e.state.value}",
+            f"source {e.source}",
+            f"created {e.created.isoformat()}",
+            f"expires {e.expires.isoformat()}",
+            f"csr {base64.b64encode(e.csr_der).decode()}",
+        ]
+        if e.transaction_id is not None:
+            lines.append(f"transaction-id {e.transaction_id}")
+        if e.certificate_der is not None:
+            lines.append(f"certificate {base64.b64encode(e.certificate_der).decode()}")
+        if e.serial is not None:
+            lines.append(f"serial 0x{e.serial:X}")
+        lines.append("end")
+        image = ("\n".join(lines) + "\n").encode()
+        self._images[e.req_id] = (e, image)
+        return image
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RequestDatabase:
@@ -326,6 +359,7 @@ class RequestDatabase:
                 if entry.req_id in db._entries:
                     raise ValueError(f"request database image: ReqID {entry.req_id} twice")
                 db._entries[entry.req_id] = entry
+                db._by_transaction = None
                 fields = {}
             elif key in _FIELD_KEYS and (key == "request") == (not fields):
                 fields[key] = value
