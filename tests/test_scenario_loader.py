@@ -20,6 +20,7 @@ from sim.pki.cs_fsm import CsState
 from sim.scenario import model as m
 from sim.scenario.durations import format_duration, parse_duration
 from sim.scenario.loader import ScenarioError, load_scenario, load_scenario_text, load_schema
+from sim.scenario.yaml_lines import read_yaml
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scenarios"
 VALID = FIXTURES / "valid_full.yaml"
@@ -402,7 +403,18 @@ def test_error_for_alias_bombs() -> None:
     rows = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
     for prev, name in zip("abcde", "bcdef", strict=True):
         rows.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
-    assert "too many values" in error_of("\n".join(rows) + "\n").message
+    message = error_of("\n".join(rows) + "\n").message
+    assert "expands to more than 100,000 values" in message
+    assert "one value per character" in message
+
+
+def test_a_large_file_without_aliases_is_not_taken_for_an_alias_bomb() -> None:
+    """A generated 10,000-router lab holds more than 100,000 values and must load: the
+    bound only has to stop what aliases expand (one value per character of the file)."""
+    text = "x-values: [" + ",".join(["0"] * 101_000) + "]\n"
+    data, _lines = read_yaml(text)
+    assert len(data["x-values"]) == 101_000
+
 
 
 # -- the schema --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ A scenario file may come from anyone, so nothing in it may crash or exhaust the 
 characters YAML forbids (NUL and the other C0 controls) are reported at their line and
 column before PyYAML sees them, and again when a double-quoted escape (`"\\x00"`) smuggles
 them into a value; nesting deeper than `_MAX_DEPTH` is refused while composing (PyYAML's
-composer recurses); a 'billion laughs' of aliases stops at `_MAX_NODES` values; and merge
+composer recurses); a 'billion laughs' of aliases stops at `max_values` values; and merge
 keys (`<<: *a`) are merged one entry per key, so that they cannot grow tenfold a level.
 
 Two YAML 1.1 traps are defused on the way. Mapping keys are always the text as written (a
@@ -37,8 +37,17 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 JsonPath = tuple[str | int, ...]
 """Where a value sits in the data: mapping keys and list indexes from the top."""
 
-_MAX_NODES = 100_000
-"""Alias expansion bound: a scenario is small; a 'billion laughs' file is not a scenario."""
+_MIN_MAX_NODES = 100_000
+"""Alias expansion bound: a file may hold one value per character of its text, and at least
+this many. A file without aliases can never reach one value per character (each value
+takes a character and a separator), so a 10,000-router scenario of several megabytes
+loads, while a 'billion laughs' of aliases still stops after a number of values linear in
+the file's size."""
+
+
+def max_values(text: str) -> int:
+    """How many values `text` may expand to (see `_MIN_MAX_NODES`)."""
+    return max(_MIN_MAX_NODES, len(text))
 
 _MAX_DEPTH = 64
 """Nesting bound. A scenario is six levels deep at most (`events[0].link_change.endpoints`
@@ -133,7 +142,7 @@ def read_yaml_document(text: str) -> YamlDocument:
                 "the file is empty (a scenario needs at least name, description, "
                 "duration and routers)",
             )
-        return _Reader(loader).read(root)
+        return _Reader(loader, max_values(text)).read(root)
     finally:
         loader.dispose()
 
@@ -269,8 +278,9 @@ _YAML_PROBLEMS = (
 class _Reader:
     """Turns a composed YAML node tree into plain data plus a path -> line map."""
 
-    def __init__(self, loader: yaml.SafeLoader) -> None:
+    def __init__(self, loader: yaml.SafeLoader, max_values: int) -> None:
         self._loader = loader
+        self._max_values = max_values
         self._lines: dict[JsonPath, int] = {}
         self._plain: dict[JsonPath, str] = {}
         self._active: set[int] = set()
@@ -286,8 +296,11 @@ class _Reader:
 
     def _value(self, node: yaml.Node, path: JsonPath) -> Any:
         self._count += 1
-        if self._count > _MAX_NODES:
-            raise self._fail(node, "the file expands to too many values (aliases nested too deep?)")
+        if self._count > self._max_values:
+            raise self._fail(node, f"the file expands to more than {self._max_values:,} values "
+                                   "(aliases nested too deep?): a scenario may hold one value "
+                                   f"per character of its text, and at least "
+                                   f"{_MIN_MAX_NODES:,}")
         if len(path) > _MAX_DEPTH:  # aliases can nest what is written shallow
             raise self._fail(node, about(path[:8], f"values nested more than {_MAX_DEPTH} "
                                                    "levels deep (through aliases)"))
