@@ -8,6 +8,7 @@ mutated files.
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,17 +27,18 @@ from sim.console.controller import ConsoleController
 from sim.lab import Lab, LabError
 from sim.report import write_report
 from sim.report.write import missing_inputs
-from sim.scenario import clock_range, golden, soak
+from sim.scenario import clock_range, golden, identity, soak
 from sim.scenario import fuzz as fuzz_types
 from sim.scenario.durations import parse_duration
 from sim.scenario.golden import GoldenFile
 from sim.scenario.loader import ScenarioError, load_scenarios
 from sim.scenario.model import Scenario
-from sim.scenario.output import write_output
+from sim.scenario.output import OutsideOutputFolder, confined_folder, write_output
 from sim.scenario.replay import VariantError, run_folder, select_variants
 from sim.scenario.runner import RunResult, run_scenario
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_SUITE = (Path("scenarios"),)
 
 
 def _console() -> Console:
@@ -82,8 +84,11 @@ def main() -> None:
               default=None, help="Output folder (default: reports/<scenario-name>/).")
 @click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where seeded RSA keys are cached (default: ~/.cache/pkilab/keys).")
+@click.option("--strict", is_flag=True,
+              help="Operator warnings (a cli line IOS refuses, a prompt left without an "
+                   "answer, answers left unused) fail the run, as 'strict: true' does.")
 def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Path | None,
-        key_cache: Path | None) -> None:
+        key_cache: Path | None, strict: bool) -> None:
     """Run one scenario (every combination of a matrix) and write its output folder."""
     runs = _load_or_exit(scenario_file)
     if variant is not None:
@@ -97,13 +102,15 @@ def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Pat
     console = _console()
     passed = True
     for scenario in runs:
-        result = run_scenario(scenario, seed=seed, key_cache=key_cache)
+        result = run_scenario(scenario, seed=seed, key_cache=key_cache, strict=strict)
         if out_dir is None:
             out = Path("reports") / run_folder(scenario)
         else:
             out = out_dir / run_folder(scenario) if len(runs) > 1 else out_dir
         try:
-            write_output(result, out)
+            # chosen: a single `run` keeps reports/<name>/ (what it has always printed and
+            # the docs show); the report still names the file, as it was given.
+            write_output(result, out, path=scenario_file.as_posix())
             html, _ = write_report(out)
         except OSError as error:  # an unwritable --out is bad usage, not a bad run
             click.echo(f"error: {out}: cannot write the output folder: "
@@ -259,9 +266,22 @@ def _print_result(console: Console, result: RunResult, out: Path) -> None:
                           markup=False)
             for line in r.context:
                 console.print(f"       | {line}", markup=False)
+    _print_warnings(console, result, "  ")
     passed = sum(r.passed for r in result.results)
     console.print(f"{passed}/{len(result.results)} expectations hold; output in {out}/",
                   markup=False)
+    if result.warnings:
+        verdict = "strict: they fail the run" if result.strict else "--strict fails on them"
+        console.print(f"{len(result.warnings)} operator warning(s) ({verdict})", markup=False)
+
+
+def _print_warnings(console: Console, result: RunResult, lead: str) -> None:
+    """Each operator warning on a line: `WARN` (`FAIL` when the run is strict), then
+    `file:line: router: what was typed: what IOS said`."""
+    mark = "[red]FAIL[/red]" if result.strict else "[yellow]WARN[/yellow]"
+    for warning in result.warnings:
+        console.print(f"{lead}{mark} ", end="")
+        console.print(warning.describe(), markup=False)
 
 
 @main.command()
@@ -286,13 +306,38 @@ def validate(scenario_files: tuple[Path, ...]) -> None:
 
 
 def collect(paths: tuple[Path, ...]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths or (Path("scenarios"),):
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*.yaml") if p.is_file())
-        else:
-            files.append(path)
-    return files
+    """The scenario files under `paths` (default scenarios/), each once: a file named
+    twice, or also found in a folder given, would be one run reported twice."""
+    files: dict[str, Path] = {}
+    for path in paths or DEFAULT_SUITE:
+        found = sorted(p for p in path.rglob("*.yaml") if p.is_file()) if path.is_dir() \
+            else [path]
+        for file in found:
+            files.setdefault(os.path.abspath(file), file)
+    return list(files.values())
+
+
+def _run_folders_or_exit(out_root: Path, runs: list[tuple[Scenario, str]]) -> list[Path]:
+    """Each run's output folder under `out_root`, named by its file's path in the suite
+    (`sim.scenario.identity`); exit 2 if two runs would share one, or one would lie
+    outside `out_root` (a symbolic link in it leading elsewhere)."""
+    folders: list[Path] = []
+    owners: dict[str, str] = {}
+    for scenario, path in runs:
+        relative = identity.output_folder(path, scenario)
+        run = identity.run_id(path, scenario)
+        owner = owners.setdefault(relative, run)
+        if owner != run:  # only names the encoding folds together, e.g. x.yml and x.yml.yaml
+            click.echo(f"error: {owner} and {run} would share the output folder "
+                       f"{out_root / relative}; rename one file", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        try:
+            folders.append(confined_folder(out_root, relative))
+        except OutsideOutputFolder:
+            click.echo(f"error: {out_root / relative}: not inside {out_root} "
+                       "(a symbolic link leads out of it)", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+    return folders
 
 
 @main.command()
@@ -300,33 +345,50 @@ def collect(paths: tuple[Path, ...]) -> list[Path]:
 @click.option("--seed", type=int, default=None, help="Override every scenario's seed.")
 @click.option("--out", "out_root", type=click.Path(path_type=Path, file_okay=False),
               default=Path("reports"), show_default=True,
-              help="Each scenario's output goes to OUT/<scenario-name>/.")
+              help="Each run's output goes to OUT/<file's path in the suite, without "
+                   ".yaml>/[<variant>/].")
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),
               default=Path("reports/junit.xml"), show_default=True,
               help="Where to write JUnit XML.")
 @click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--strict", is_flag=True,
+              help="Operator warnings (a cli line IOS refuses, a prompt left without an "
+                   "answer, answers left unused) fail the run, as 'strict: true' does.")
 def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path,
-          key_cache: Path | None) -> None:
-    """Run many scenarios (files or folders; default scenarios/) and summarise."""
+          key_cache: Path | None, strict: bool) -> None:
+    """Run many scenarios (files or folders; default scenarios/) and summarise.
+
+    A run is named by its file's path relative to the suite root (the folder given, or
+    the deepest folder holding every path given), not by its `name:`, which files may
+    share: output folders, JUnit suites and the lines printed use that path."""
     console = _console()
     scenario_files = collect(paths)
     if not scenario_files:
         click.echo("error: no scenario files found", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    scenarios: list[Scenario] = []
-    for path in scenario_files:
-        scenarios += _load_or_exit(path)
+    root = identity.suite_root(paths or DEFAULT_SUITE)
+    runs: list[tuple[Scenario, str]] = []
+    for file in scenario_files:
+        suite_path = identity.suite_path(file, root)
+        runs += [(scenario, suite_path) for scenario in _load_or_exit(file)]
+    scenarios = [scenario for scenario, _ in runs]
+    suite_paths = [suite_path for _, suite_path in runs]
+    folders = _run_folders_or_exit(out_root, runs)
     results: list[RunResult] = []
     goldens: list[list[GoldenFile]] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
         task = progress.add_task("running scenarios", total=len(scenarios))
-        for scenario in scenarios:
+        for scenario, suite_path, out in zip(scenarios, suite_paths, folders, strict=True):
             progress.update(task, description=escape(scenario.full_name))
-            result = run_scenario(scenario, seed=seed, key_cache=key_cache)
-            out = out_root / run_folder(scenario)
-            write_output(result, out)
-            write_report(out)
+            result = run_scenario(scenario, seed=seed, key_cache=key_cache, strict=strict)
+            try:
+                write_output(result, out, path=suite_path)
+                write_report(out)
+            except OSError as error:  # an unwritable --out is bad usage, not a bad run
+                click.echo(f"error: {out}: cannot write the output folder: "
+                           f"{error.strerror or error}", err=True)
+                sys.exit(EXIT_BAD_INPUT)
             # After the output folder: golden `show` commands must not touch what it holds.
             files = golden.compare(result, scenario.source) if scenario.source else []
             results.append(result)
@@ -338,13 +400,16 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
     verdicts = [result.passed and all(f.matches for f in files)
                 for result, files in zip(results, goldens, strict=True)]
     plain: list[str] = []
-    for result, files, ok in zip(results, goldens, verdicts, strict=True):
+    ids = [identity.run_id(p, s) for s, p in runs]
+    for result, files, ok, suite_path, run in zip(results, goldens, verdicts, suite_paths,
+                                                  ids, strict=True):
         passed = sum(r.passed for r in result.results)
         same = f"{sum(f.matches for f in files)}/{len(files)}" if files else "-"
         verdict = "[green]pass[/green]" if ok else "[red]FAIL[/red]"
-        table.add_row(escape(result.scenario.full_name), str(result.seed),
-                      f"{passed}/{len(result.results)}", same, verdict)
-        plain.append(f"{'pass' if ok else 'FAIL'}  {result.scenario.full_name}  "
+        # The name for people, the file beneath it: files may share a name.
+        table.add_row(f"{escape(result.scenario.full_name)}\n[dim]{escape(suite_path)}[/dim]",
+                      str(result.seed), f"{passed}/{len(result.results)}", same, verdict)
+        plain.append(f"{'pass' if ok else 'FAIL'}  {run}  "
                      f"seed {result.seed}  expectations {passed}/{len(result.results)}  "
                      f"golden {same}")
     if console.is_terminal:
@@ -355,20 +420,21 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
         console.print("pkilab check", markup=False)
         for words in plain:
             console.print(words, markup=False)
-    for result, files, ok in zip(results, goldens, verdicts, strict=True):
+    for result, files, ok, run in zip(results, goldens, verdicts, ids, strict=True):
         for r in result.results:
             if not r.passed:
-                console.print(f"[red]FAIL[/red] {escape(result.scenario.full_name)}: ", end="")
+                console.print(f"[red]FAIL[/red] {escape(run)}: ", end="")
                 console.print(f"{r.expectation.describe()} -- observed: {r.observed}",
                               markup=False)
+        _print_warnings(console, result, "")
         for golden_file in files:
             if not golden_file.matches:
-                console.print(f"[red]FAIL[/red] {escape(result.scenario.full_name)}: ", end="")
+                console.print(f"[red]FAIL[/red] {escape(run)}: ", end="")
                 diff = "" if golden_file.expected is None else " (diff in the JUnit XML)"
                 console.print(_golden_summary(golden_file) + diff, markup=False)
         if not ok:
             console.print(f"  replay: {result.replay}", markup=False)
-    write_junit(results, junit, goldens)
+    write_junit(results, junit, goldens, ids)
     console.print(f"JUnit XML: {junit}", markup=False)
     sys.exit(EXIT_OK if all(verdicts) else EXIT_FAILED)
 
@@ -495,31 +561,58 @@ def bench(routers: int, minutes: float, enrolling: int) -> None:
 
 
 def write_junit(results: list[RunResult], path: Path,
-                goldens: list[list[GoldenFile]] | None = None) -> None:
+                goldens: list[list[GoldenFile]] | None = None,
+                ids: list[str] | None = None) -> None:
     """One testsuite per run, one testcase per expectation and per golden file (whose
-    failure text is the unified diff, what a CI page shows)."""
+    failure text is the unified diff, what a CI page shows).
+
+    A suite and its cases are named by the run's id (`ids`, `path::name[variant]`; the
+    run's full name when not given) and carry the `file` they come from: the scenario
+    file as it was loaded, with the expectation's `line`, or the golden file."""
     suites = ElementTree.Element("testsuites", name="pkilab")
-    for result, files in zip(results, goldens or [[] for _ in results], strict=True):
+    names = ids or [result.scenario.full_name for result in results]
+    for result, files, name in zip(results, goldens or [[] for _ in results], names,
+                                   strict=True):
         failures = sum(not r.passed for r in result.results)
         failures += sum(not f.matches for f in files)
-        suite = ElementTree.SubElement(
-            suites, "testsuite", name=result.scenario.full_name,
-            tests=str(len(result.results) + len(files)), failures=str(failures), errors="0")
+        source = {"file": str(result.scenario.source)} if result.scenario.source else {}
+        suite = ElementTree.SubElement(suites, "testsuite", {
+            "name": name, "tests": str(len(result.results) + len(files)),
+            "failures": str(failures), "errors": "0", **source})
         for r in result.results:
-            case = ElementTree.SubElement(suite, "testcase", classname=result.scenario.full_name,
-                                          name=r.expectation.describe())
+            line = {"line": str(r.expectation.line)} if r.expectation.line else {}
+            case = ElementTree.SubElement(suite, "testcase", {
+                "classname": name, "name": r.expectation.describe(), **source, **line})
             if not r.passed:
                 failure = ElementTree.SubElement(case, "failure", message=r.observed)
                 failure.text = "\n".join(r.context)
         for golden_file in files:
-            case = ElementTree.SubElement(suite, "testcase", classname=result.scenario.full_name,
-                                          name=f"golden {golden_file.name}")
+            case = ElementTree.SubElement(suite, "testcase", classname=name,
+                                          name=f"golden {golden_file.name}",
+                                          file=str(golden_file.path))
             if not golden_file.matches:
                 failure = ElementTree.SubElement(case, "failure",
                                                  message=_golden_summary(golden_file))
                 failure.text = golden_file.problem()
+        _junit_warnings(suite, name, result)
     path.parent.mkdir(parents=True, exist_ok=True)
     ElementTree.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _junit_warnings(suite: ElementTree.Element, name: str, result: RunResult) -> None:
+    """A strict run's operator warnings are one failing testcase, `operator warnings`;
+    a lenient run's go to the suite's `system-err`, where a CI page shows them."""
+    if not result.warnings:
+        return
+    text = "\n".join(warning.describe() for warning in result.warnings)
+    if not result.strict:
+        ElementTree.SubElement(suite, "system-err").text = text
+        return
+    case = ElementTree.SubElement(suite, "testcase", classname=name, name="operator warnings")
+    failure = ElementTree.SubElement(case, "failure", message=result.warnings[0].describe())
+    failure.text = text
+    suite.set("tests", str(int(suite.get("tests", "0")) + 1))
+    suite.set("failures", str(int(suite.get("failures", "0")) + 1))
 
 
 if __name__ == "__main__":

@@ -21,11 +21,17 @@ scenario that lost its `routers:` is still reported; other YAML is skipped quiet
 that is not even valid YAML is reported when it has a top-level `routers:` line.
 
 What an item is. Each run is one item: a plain file gives `file.yaml::name`, a matrix file
-one item per combination, `file.yaml::name[fault=dns,grant=auto]`. A file the loader
+one item per combination, `file.yaml::name[fault=dns,grant=auto]`. `file.yaml` is the file's
+path relative to pytest's rootdir, so two files sharing a `name:` stay two tests, and
+`--pkilab-out DIR` keeps each run under that path without `.yaml` (`sim.scenario.identity`):
+`DIR/scenarios/tiny/`, `DIR/scenarios/grid/fault=dns,grant=auto/`. A file the loader
 rejects is a collection error carrying the loader's `file:line: message`, no traceback. A
 failing item says which expectation failed (file and line), what it expected, what was
 observed, the last relevant console lines, and the one-line replay command; a golden-file
-mismatch (`sim.scenario.golden`) shows a unified diff.
+mismatch (`sim.scenario.golden`) shows a unified diff. An operator warning (a `cli` line
+IOS refused, a prompt left without an answer: `sim.scenario.operator_warnings`) is a
+`ScenarioWarning` in pytest's warnings summary, or a failure with `--pkilab-strict` or
+`strict: true` in the file.
 
 Only pytest, yaml and the standard library are imported at start-up: the plugin loads in
 every pytest session of an environment where pkilab is installed, and the simulator's
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,12 +70,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("pkilab", "pkilab scenario files")
     group.addoption("--pkilab-out", metavar="DIR", default=None,
                     help="Keep each scenario run's output folder (with report.html) "
-                         "under DIR/<scenario-name>/.")
+                         "under DIR/<file's path from the rootdir, without .yaml>/"
+                         "[<variant>/].")
     group.addoption("--pkilab-seed", metavar="N", type=int, default=None,
                     help="Run every scenario with seed N instead of its own.")
     group.addoption("--pkilab-scenarios", action="store_true", default=False,
                     help="Collect scenario *.yaml under any given path, not only under "
                          "folders named 'scenarios'.")
+    group.addoption("--pkilab-strict", action="store_true", default=False,
+                    help="Operator warnings (a cli line IOS refuses, a prompt left without "
+                         "an answer, answers left unused) fail the run, as 'strict: true' "
+                         "in a file does; without it they are pytest warnings.")
     group.addoption("--update-golden", action="store_true", default=False,
                     help="Rewrite golden files (scenario <stem>.golden/ folders, pkilab's "
                          "tests/golden/) from this run instead of comparing with them.")
@@ -82,6 +94,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         notes.append(f"output folders under {config.getoption('pkilab_out')}")
     if config.getoption("update_golden"):
         notes.append("golden files are rewritten, not compared")
+    if config.getoption("pkilab_strict"):
+        notes.append("operator warnings fail runs")
     return [f"pkilab: {', '.join(notes)}"] if notes else []
 
 
@@ -131,6 +145,12 @@ def _shown(path: Path) -> Path:
         return path
 
 
+class ScenarioWarning(UserWarning):
+    """An operator warning of a scenario run (`sim.scenario.operator_warnings`): shown in
+    pytest's warnings summary; `--pkilab-strict`, `strict: true` in the file, or
+    `-W error::sim.pytest_plugin.ScenarioWarning` make it a failure."""
+
+
 class ScenarioFailed(Exception):
     """A run broke an expectation or a golden file; `str()` is the whole report."""
 
@@ -146,30 +166,45 @@ class ScenarioFile(pytest.File):
         except ScenarioError as error:
             raise self.CollectError(str(error)) from None
         for scenario in runs:
-            yield ScenarioItem.from_parent(self, name=scenario.full_name, scenario=scenario)
+            yield ScenarioItem.from_parent(self, name=scenario.full_name, scenario=scenario,
+                                           suite_path=self.nodeid)
 
 
 class ScenarioItem(pytest.Item):
     """One run of a scenario: play it, check its expectations and golden files."""
 
-    def __init__(self, *, scenario: Scenario, **kwargs: Any) -> None:
+    def __init__(self, *, scenario: Scenario, suite_path: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
+        self.suite_path = suite_path
+        """The file's part of the node id: its path from the rootdir, what names the run."""
 
     def runtest(self) -> None:
         from sim.report import write_report
         from sim.scenario import golden
-        from sim.scenario.output import write_output
-        from sim.scenario.replay import run_folder
+        from sim.scenario.identity import output_folder
+        from sim.scenario.output import OutsideOutputFolder, confined_folder, write_output
         from sim.scenario.runner import run_scenario
 
         config = self.config
-        result = run_scenario(self.scenario, seed=config.getoption("pkilab_seed"))
+        result = run_scenario(self.scenario, seed=config.getoption("pkilab_seed"),
+                              strict=bool(config.getoption("pkilab_strict")))
+        if not result.strict:
+            for warning in result.warnings:
+                # Filed at the scenario's line, so the summary shows the YAML line itself.
+                message = f"{warning.router}: {warning.summary()}"
+                warnings.warn_explicit(ScenarioWarning(message), ScenarioWarning,
+                                       str(_shown(self.path)), warning.line)
         folder = None
         if config.getoption("pkilab_out"):
-            folder = _shown(config.invocation_params.dir / config.getoption("pkilab_out")
-                            / run_folder(self.scenario))
-            write_output(result, folder)  # before the golden show commands run
+            out = config.invocation_params.dir / config.getoption("pkilab_out")
+            try:
+                folder = _shown(confined_folder(out, output_folder(self.suite_path,
+                                                                   self.scenario)))
+            except OutsideOutputFolder as error:
+                pytest.fail(f"--pkilab-out: {out / str(error)} is not inside {out} "
+                            "(a symbolic link leads out of it)", pytrace=False)
+            write_output(result, folder, path=self.suite_path)  # before golden show commands
             write_report(folder)
         files = golden.compare(result, _shown(self.path))
         if config.getoption("update_golden"):
@@ -215,6 +250,8 @@ def failure_report(result: RunResult, files: list[GoldenFile], folder: Path | No
         problems.append(f"{len(differing) - missing} of {len(files)} golden files differ")
     if missing:
         problems.append(f"{missing} of {len(files)} golden files are missing")
+    if result.strict_failure:
+        problems.append(f"{len(result.warnings)} operator warning(s) in a strict run")
     lines = [f"scenario {scenario.full_name} (seed {result.seed}): {'; '.join(problems)}"]
     for r in failed:
         lines += ["", f"{scenario.source}:{r.expectation.line}: expectation failed",
@@ -224,6 +261,9 @@ def failure_report(result: RunResult, files: list[GoldenFile], folder: Path | No
         if context:
             lines.append(f"  {label}:")
             lines += [f"    | {line}".rstrip() for line in context]
+    if result.strict and result.warnings:
+        lines += ["", "operator warnings (strict):"]
+        lines += [f"  {warning.describe()}" for warning in result.warnings]
     for golden_file in differing:
         lines += ["", golden_file.problem().rstrip("\n")]
     if folder is not None:

@@ -90,8 +90,8 @@ def test_check_runs_a_folder_and_writes_junit(tmp_path: Path) -> None:
     assert "tiny-fails" in done.stdout
     suites = ElementTree.parse(junit).getroot()
     counts = {s.get("name"): (s.get("tests"), s.get("failures")) for s in suites}
-    assert counts == {"tiny-fails": ("2", "1"), "tiny": ("1", "0")}
-    assert (tmp_path / "reports" / "tiny" / "summary.json").exists()
+    assert counts == {"fails.yaml::tiny-fails": ("2", "1"), "ok.yaml::tiny": ("1", "0")}
+    assert (tmp_path / "reports" / "ok" / "summary.json").exists()
 
 
 def test_check_compares_golden_files_with_the_diff_in_junit(tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_check_compares_golden_files_with_the_diff_in_junit(tmp_path: Path) -> N
 
     golden = tmp_path / "pinned.golden" / "r1.txt"
     golden.parent.mkdir()
-    transcript = (out / "tiny" / "transcripts" / "r1.txt").read_text()
+    transcript = (out / "pinned" / "transcripts" / "r1.txt").read_text()
     golden.write_text(transcript)
     done, case = check()
     assert done.returncode == 0, done.stdout
@@ -144,5 +144,6 @@ def test_check_names_each_matrix_run(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "matrix-enrollment-faults[fault=" in done.stdout
     names = {suite.get("name") for suite in ElementTree.parse(junit).getroot()}
-    assert "matrix-enrollment-faults[fault=dns,grant=auto]" in names
+    assert ("matrix-enrollment-faults.yaml::matrix-enrollment-faults[fault=dns,grant=auto]"
+            in names)
     assert len(names) == 12

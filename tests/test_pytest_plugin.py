@@ -175,7 +175,7 @@ def test_pkilab_out_keeps_each_runs_folder(pytester: pytest.Pytester, suite: Pat
     (suite / "grid.yaml").write_text(GRID)
     pytester.runpytest("scenarios", "--pkilab-out", "out").assert_outcomes(passed=5)
     for run in ("tiny", "grid/speed=slow,mode=a", "grid/speed=fast,mode=b"):
-        folder = pytester.path / "out" / run
+        folder = pytester.path / "out" / "scenarios" / run
         assert (folder / "summary.json").is_file(), run
         assert (folder / "report.html").is_file(), run
         assert (folder / "transcripts" / "r1.txt").is_file(), run
@@ -187,9 +187,10 @@ def test_pkilab_seed_overrides_every_scenario(pytester: pytest.Pytester, suite: 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*pkilab: seed 99 for every scenario*",
                                  "scenario tiny (seed 99):*",
-                                 "output: out/tiny/ (report.html)",
+                                 "output: out/scenarios/tiny/ (report.html)",
                                  "replay: pkilab run scenarios/tiny.yaml --seed 99"])
-    summary = json.loads((pytester.path / "out" / "tiny" / "summary.json").read_text())
+    summary = json.loads((pytester.path / "out" / "scenarios" / "tiny" / "summary.json")
+                         .read_text())
     assert summary["seed"] == 99
 
 
@@ -219,4 +220,5 @@ def test_runs_in_parallel_under_xdist(pytester: pytest.Pytester, suite: Path) ->
                                            "--pkilab-out", "out")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*2 workers*"])
-    assert (pytester.path / "out" / "grid" / "speed=fast,mode=b" / "summary.json").is_file()
+    assert (pytester.path / "out" / "scenarios" / "grid" / "speed=fast,mode=b"
+            / "summary.json").is_file()

@@ -21,6 +21,7 @@ from sim.report.model import (
     TranscriptLine,
     Transition,
     Wait,
+    WarningFact,
 )
 
 Record = dict[str, Any]
@@ -58,6 +59,10 @@ def build_model(summary: dict[str, Any], records: list[Record]) -> ReportModel:
                            for e in summary["expectations"]),
         transcripts=_transcripts(summary, records),
         artifacts=_artifacts(summary),
+        warnings=tuple(WarningFact(int(w["line"]), str(w["router"]), str(w["kind"]),
+                                   str(w["typed"]), str(w["message"]), float(w["t"]))
+                       for w in summary.get("warnings", ())),
+        strict=bool(summary.get("strict", False)),
     )
 
 

@@ -124,6 +124,19 @@ class ExpectationFact:
 
 
 @dataclass(frozen=True)
+class WarningFact:
+    """An operator warning (`sim.scenario.operator_warnings`): the `cli` event's file
+    `line`, what was typed and what IOS said; failures when the run was strict."""
+
+    line: int
+    router: str
+    kind: str
+    typed: str
+    message: str
+    t: float
+
+
+@dataclass(frozen=True)
 class TranscriptLine:
     text: str
     kind: str  # "console" | "syslog" | "debug"
@@ -152,3 +165,6 @@ class ReportModel:
     transcripts: dict[str, tuple[TranscriptLine, ...]]
     artifacts: dict[str, tuple[str, ...]]  # router -> artifact paths relative to the folder
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[WarningFact, ...] = ()
+    strict: bool = False
+    """Whether the warnings failed the run (`--strict`, `strict: true`)."""

@@ -35,6 +35,9 @@ def write_report(folder: Path) -> list[Path]:
     if summary.get("variant"):
         # A matrix file's runs share a name; the variant tells their reports apart.
         model = replace(model, extra={**model.extra, "variant": summary["variant"]})
+    if summary.get("path"):
+        # Files may share a name; the scenario file's path in its suite tells them apart.
+        model = replace(model, extra={**model.extra, "path": summary["path"]})
     html_path, md_path = (folder / name for name in REPORTS)
     # newline="" keeps "\n" on every platform: the same folder gives the same bytes.
     html_path.write_text(render_html(model), encoding="utf-8", newline="")

@@ -22,6 +22,7 @@ from sim.router.console import (
     AbortCommand,
     Answer,
     Mode,
+    PromptAnswer,
     Session,
 )
 from sim.router.handlers_config import (
@@ -190,6 +191,7 @@ def _run_filtered(s: Session, table: CommandTable, line: str, match: Match, bar:
         return
     if isinstance(chosen, BadRegex):
         s.write(chosen.message)
+        s.refused("regex", chosen.message)
         return
     s.output_filter = chosen
     try:
@@ -202,6 +204,7 @@ def _run_filtered(s: Session, table: CommandTable, line: str, match: Match, bar:
 
 DNS_TIMEOUT_SECONDS = 5.0
 """How long IOS waits for its broadcast name lookup of an unknown word."""
+UNKNOWN_WORD = "% Unknown command or computer name, or unable to find computer address"
 
 
 def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
@@ -211,28 +214,35 @@ def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
     if address is not None:
         s.write(f"Trying {word} ({address})... ")
         s.router.console_inline("% Connection refused by remote host")
+        s.refused("unknown", "% Connection refused by remote host")
         return
     if router.running.domain_lookup:
         s.write(f'Translating "{word}"...domain server (255.255.255.255)')
         yield router.env.timeout(DNS_TIMEOUT_SECONDS)
-        s.write("% Unknown command or computer name, or unable to find computer address")
     else:
         s.write("Translating \"" + word + "\"")
-        s.write("% Unknown command or computer name, or unable to find computer address")
+    s.write(UNKNOWN_WORD)
+    s.refused("unknown", UNKNOWN_WORD)
 
 
 
 
 # -- running lines -------------------------------------------------------------------------
 def run_lines(s: Session, lines: Iterable[str], answers: Iterable[Answer] = (),
-              batch: int | None = None) -> Generator[Any, Any, None]:
+              batch: int | None = None, *,
+              by_prompt: Iterable[tuple[str, Answer]] = (),
+              source: str | None = None) -> Generator[Any, Any, None]:
     """An operator types `lines`, `COMMAND_GAP` apart; `answers` wait for the prompts.
 
+    `by_prompt` answers a prompt whose text holds its key before any positional answer
+    (`Session._keyed_answer`). `source` says where the lines come from (`file.yaml:42`):
+    the trace events of refused lines and of answers missing or left over carry it.
     `batch` numbers the lines when a live console records them (`console/typed`): the
     questions they raise may then wait for the keyboard, and the answers name the batch.
     """
     s.answers.extend(answers)
-    s.batch = batch
+    s.by_prompt = [PromptAnswer(key, answer) for key, answer in by_prompt]
+    s.batch, s.source = batch, source
     try:
         first = True
         for line in lines:
@@ -242,10 +252,14 @@ def run_lines(s: Session, lines: Iterable[str], answers: Iterable[Answer] = (),
             yield from run_line(s, line)
     finally:
         s.batch = None
-    if s.answers:
+    unused_keys = [keyed.key for keyed in s.by_prompt if not keyed.used]
+    if s.answers or unused_keys:
+        extra: dict[str, Any] = {"prompts": unused_keys} if unused_keys else {}
         s.router.emit("console", "input.unused",
-                      answers=["^C" if a.ctrl_c else a.text for a in s.answers])
+                      answers=["^C" if a.ctrl_c else a.text for a in s.answers],
+                      source=s.source, **extra)
         s.answers.clear()
+    s.by_prompt, s.source = [], None
 
 
 CTRL_Z, CTRL_C = "^Z", "^C"

@@ -8,10 +8,12 @@ handler. Handlers may be simpy generators: they ask interactive questions throug
 `ask()` (answered from the scenario's `input`) and spend simulated time.
 
 Answers and missing answers: an answer arrives `after` seconds after its prompt
-(`Answer.after`), `ANSWER_DELAY` when it does not say. When the scenario has no answer
-left, the operator is taken to press Return (an empty answer), and the trace records
-`input.missing`, so a scenario that forgot an answer shows IOS's own reaction to an empty
-one (`% Aborted.`, `% Please answer 'yes' or 'no'.`, the default).
+(`Answer.after`), `ANSWER_DELAY` when it does not say. A prompt is answered first by the
+batch's answers keyed by prompt text (`by_prompt`, a scenario's `answers:`), else by the
+next positional answer (`input:`). When the scenario has no answer left, the operator is
+taken to press Return (an empty answer), and the trace records `input.missing`, so a
+scenario that forgot an answer shows IOS's own reaction to an empty one (`% Aborted.`,
+`% Please answer 'yes' or 'no'.`, the default).
 
 A live console (`Router.set_live_console`) has a person at the keyboard instead: a
 question with no scenario answer left waits, while simulated time runs, until the person
@@ -121,6 +123,16 @@ class ConsoleQuestion:
 
 
 @dataclass
+class PromptAnswer:
+    """One entry of a scenario's `answers:`: the answer to a prompt whose text holds
+    `key`; `used` once it answered one (an entry that answers nothing is a mistake)."""
+
+    key: str
+    answer: Answer
+    used: bool = False
+
+
+@dataclass
 class _Waiting:
     question: ConsoleQuestion
     event: simpy.Event
@@ -150,6 +162,13 @@ class Session:
         self.cert_hex: list[str] = []
         self.cert_is_ca = False
         self.answers: deque[Answer] = deque()
+        self.by_prompt: list[PromptAnswer] = []
+        """The running batch's answers keyed by prompt text (a scenario's `answers:`)."""
+        self.source: str | None = None
+        """Where the running batch of typed lines comes from (`file.yaml:42` for a
+        scenario event), carried by the trace events an operator's mistake raises
+        (`cli/error`, `console/input.missing`, `console/input.unused`); None when typed
+        by code or at a live console."""
         self.batch: int | None = None
         """The number of the live-recorded batch of typed lines running now (`console/typed`
         in the trace), which its keyboard answers name; None when not recording."""
@@ -196,6 +215,10 @@ class Session:
 
     def _answer(self, prompt: str, secret: bool) -> Generator[Any, Any, Answer]:
         env = self.router.env
+        keyed = self._keyed_answer(prompt)
+        if keyed is not None:
+            yield env.timeout(keyed.delay(ANSWER_DELAY))
+            return keyed
         if self.answers and self.answers[0].after is not None:
             given = self.answers.popleft()
             yield env.timeout(given.delay(ANSWER_DELAY))
@@ -206,8 +229,19 @@ class Session:
         yield env.timeout(ANSWER_DELAY)
         if self.answers:
             return self.answers.popleft()
-        self.router.emit("console", "input.missing", prompt=prompt)
+        self.router.emit("console", "input.missing", prompt=prompt, source=self.source)
         return Answer("")
+
+    def _keyed_answer(self, prompt: str) -> Answer | None:
+        """The `answers:` entry for `prompt`: the longest key found in the prompt as IOS
+        prints it (case-sensitive), so `Password` answers `Password:` and `Re-enter
+        password` answers `Re-enter password:`; None when no key is in it."""
+        found = [keyed for keyed in self.by_prompt if keyed.key in prompt]
+        if not found:
+            return None
+        best = max(found, key=lambda keyed: len(keyed.key))  # the first of equal lengths
+        best.used = True
+        return best.answer
 
     def read_pasted_line(self) -> Generator[Any, Any, str | None]:
         """One line of text pasted at a prompt that has no prompt text (a PKCS#10 paste);
@@ -294,4 +328,14 @@ class Session:
     def render_error(self, error: ParseError, column_offset: int = 0) -> None:
         shifted = ParseError(error.kind, error.column + column_offset, error.token,
                              " " * column_offset + error.line)
-        self.write_lines(shifted.render(self.prompt))
+        rendered = shifted.render(self.prompt)
+        self.write_lines(rendered)
+        self.refused(error.kind, rendered[-1])
+
+    def refused(self, kind: str, message: str) -> None:
+        """IOS refused the line being typed (`message` is its `%` line): the trace says so
+        (`cli/error`), with the batch's `source`, so a scenario run can warn about it.
+        Silent for observers: a boot reading startup-config, a `show` expectation."""
+        if not self.observer:
+            self.router.emit("cli", "error", kind=kind, line=self.current_line,
+                             message=message, source=self.source)

@@ -22,7 +22,7 @@ both.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -69,6 +69,10 @@ class TypedLines:
     lines: tuple[str, ...]
     answers: tuple[Answer, ...]
     batch: int | None = None
+    by_prompt: tuple[tuple[str, Answer], ...] = ()
+    """Answers keyed by the text of the prompt they answer (`commands.run_lines`)."""
+    source: str | None = None
+    """Where the lines come from (`file.yaml:42`), for the trace of their mistakes."""
 
 
 class Router:
@@ -243,11 +247,16 @@ class Router:
             yield from self.server_host.run_signal(cs, CsSignal.NO_SHUT)
 
     # -- console ---------------------------------------------------------------------------
-    def type_lines(self, lines: Sequence[str], answers: Iterable[Answer | str] = ()) -> None:
+    def type_lines(self, lines: Sequence[str], answers: Iterable[Answer | str] = (), *,
+                   by_prompt: Mapping[str, Answer | str] | None = None,
+                   source: str | None = None) -> None:
         """An operator types these lines at the console (queued behind earlier ones);
         `answers` answer the prompts they raise, in order (a string arrives
-        `ANSWER_DELAY` after its prompt). At a live console the batch is recorded in the
-        trace (`console/typed`) so that the answers typed live can be saved with it."""
+        `ANSWER_DELAY` after its prompt); `by_prompt` answers a prompt whose text holds
+        its key, before the positional ones. `source` (`file.yaml:42`) goes with the
+        trace events of the mistakes these lines make (`cli/error`, `console/input.*`).
+        At a live console the batch is recorded in the trace (`console/typed`) so that
+        the answers typed live can be saved with it."""
         if not self.up:
             self.emit("console", "dropped", lines=list(lines), reason="router is not running")
             return
@@ -258,7 +267,8 @@ class Router:
             batch = self._batches
             self.emit("console", "typed", batch=batch, lines=list(lines),
                       answers=[answer.record() for answer in given])
-        self._typing.put(TypedLines(tuple(lines), given, batch))
+        keyed = tuple((key, Answer.of(answer)) for key, answer in (by_prompt or {}).items())
+        self._typing.put(TypedLines(tuple(lines), given, batch, keyed, source))
 
     @property
     def console_idle(self) -> bool:
@@ -309,7 +319,8 @@ class Router:
         stops, leaving the next boot's console to its own worker."""
         while self.session is session:
             typed: TypedLines = yield typing.get()
-            yield from commands.run_lines(session, typed.lines, typed.answers, typed.batch)
+            yield from commands.run_lines(session, typed.lines, typed.answers, typed.batch,
+                                          by_prompt=typed.by_prompt, source=typed.source)
 
     def observe(self, command: str) -> list[str]:
         """Run an EXEC command as an invisible observer and return its output lines.

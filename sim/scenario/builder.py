@@ -86,6 +86,7 @@ class Builder:
             invariants=invariants,
             golden=pinned,
             bridges=tuple(self.bridges.values()),
+            strict=bool(data.get("strict", False)),
         )
         problem = clock_range.clock_problem(scenario)
         if problem:
@@ -320,7 +321,10 @@ class Builder:
                 if not lines:
                     self.fail(path + ("cli",), "has no commands")
                 answers = self.answers(spec.get("input", ()), path + ("input",))
-                return m.CliEvent(at=at, router=router, lines=lines, input=answers, line=line)
+                keyed = self.keyed_answers(spec.get("answers", {}), path + ("answers",))
+                return m.CliEvent(at=at, router=router, lines=lines, input=answers, line=line,
+                                  answers=keyed,
+                                  expect_warnings=bool(spec.get("expect_warnings", False)))
             case "clock_set":
                 wall = None if value == "now" else self.timestamp(value, path + (action,))
                 return m.ClockSetEvent(at=at, router=router, value=wall, line=line)
@@ -354,6 +358,23 @@ class Builder:
             after = self.seconds(item["after"], where + ("after",)) if "after" in item else None
             answers.append(m.Answer(item.get("text", ""), after, ctrl_c="ctrl_c" in item))
         return tuple(answers)
+
+    def keyed_answers(self, value: dict[str, Any], path: JsonPath
+                      ) -> tuple[tuple[str, m.Answer], ...]:
+        """A `cli` event's `answers:`, prompt text -> answer, in file order. An answer is
+        what an `input` item is, except a paste: a paste has no prompt text to key it."""
+        keyed: list[tuple[str, m.Answer]] = []
+        for key, item in value.items():
+            where = path + (key,)
+            if isinstance(item, str):
+                keyed.append((key, m.Answer(item)))
+                continue
+            if "paste_from" in item:
+                self.fail(where, "a paste answers no prompt text (IOS asks for the lines "
+                                 "without one): put it in 'input'")
+            after = self.seconds(item["after"], where + ("after",)) if "after" in item else None
+            keyed.append((key, m.Answer(item.get("text", ""), after, ctrl_c="ctrl_c" in item)))
+        return tuple(keyed)
 
     def paste_from(self, spec: dict[str, Any], path: JsonPath) -> m.PasteFrom:
         """`{router: R, artifact: NAME}`: R is a router of the scenario (a bridge keeps no

@@ -172,9 +172,19 @@ class CliEvent:
     lines: tuple[str, ...]
     input: tuple[InputItem, ...]
     line: int
+    answers: tuple[tuple[str, Answer], ...]
+    """`answers:`: (text in the prompt, answer) pairs in file order. A prompt whose text
+    holds a key (case-sensitive; the longest key wins) takes that answer, every time it
+    is asked, before any positional `input` answer."""
+    expect_warnings: bool
+    """`expect_warnings: true`: the event makes its mistakes on purpose (a wrong command,
+    a prompt left to Return); they are not operator warnings, and it is one if there are
+    none."""
 
     def __init__(self, at: float, router: str, lines: tuple[str, ...],
-                 input: Iterable[InputItem | str] = (), line: int = 0) -> None:
+                 input: Iterable[InputItem | str] = (), line: int = 0,
+                 answers: Iterable[tuple[str, Answer | str]] = (),
+                 expect_warnings: bool = False) -> None:
         # A hand-written __init__ so that the answers are always `Answer`s while code that
         # builds events (a lab, tests) may still pass strings; `replace()` comes here too.
         object.__setattr__(self, "at", at)
@@ -183,10 +193,14 @@ class CliEvent:
         object.__setattr__(self, "input", tuple(
             item if isinstance(item, PasteFrom) else Answer.of(item) for item in input))
         object.__setattr__(self, "line", line)
+        object.__setattr__(self, "answers", tuple(
+            (key, Answer.of(answer)) for key, answer in answers))
+        object.__setattr__(self, "expect_warnings", expect_warnings)
 
     def describe(self) -> str:
         more = f" (+{len(self.lines) - 1} more)" if len(self.lines) > 1 else ""
-        answers = f", {len(self.input)} prompt answer(s)" if self.input else ""
+        given = len(self.input) + len(self.answers)
+        answers = f", {given} prompt answer(s)" if given else ""
         if any(isinstance(answer, Answer) and answer.ctrl_c for answer in self.input):
             answers += " with Ctrl-C"
         first = self.lines[0] if self.lines else ""
@@ -475,6 +489,8 @@ class Scenario:
     """The transcripts and show output compared byte for byte (`sim.scenario.golden`)."""
     bridges: tuple[BridgeSpec, ...] = ()
     """Simulated addresses answered by real servers on loopback (`bridge:`)."""
+    strict: bool = False
+    """`strict: true`: an operator warning (`sim.scenario.warnings`) fails the run."""
 
     @property
     def full_name(self) -> str:

@@ -73,6 +73,14 @@ class ConfinedWriter:
         return True
 
 
+def confined_folder(root: Path, relative: str) -> Path:
+    """`root/relative` (as written, not resolved), or OutsideOutputFolder if it would not
+    lie inside `root`: a run's folder under a suite's output root, whose path comes from a
+    user's file names (`sim.scenario.identity`), or a symbolic link already in the root."""
+    ConfinedWriter(root).path(relative)
+    return root / relative
+
+
 def clear_owned(out_dir: Path) -> None:
     """Remove what an earlier run wrote into `out_dir` (and nothing else)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -84,8 +92,10 @@ def clear_owned(out_dir: Path) -> None:
             shutil.rmtree(path)
 
 
-def write_output(result: RunResult, out_dir: Path) -> list[str]:
-    """Write the folder; return the artifact paths (relative to `out_dir`)."""
+def write_output(result: RunResult, out_dir: Path, *, path: str | None = None) -> list[str]:
+    """Write the folder; return the artifact paths (relative to `out_dir`). `path` is the
+    scenario file as its suite names it (`sim.scenario.identity`), kept in `summary.json`
+    for the report's title."""
     clear_owned(out_dir)
     writer = ConfinedWriter(out_dir)
     trace = result.world.env.trace
@@ -93,17 +103,17 @@ def write_output(result: RunResult, out_dir: Path) -> list[str]:
     (out_dir / "transcripts").mkdir()
     for name in result.world.routers:
         writer.write(f"transcripts/{name}.txt", transcript_text(trace, name).encode("utf-8"))
-    return finish_output(result, writer, streamed_artifacts=False)
+    return finish_output(result, writer, streamed_artifacts=False, path=path)
 
 
 def finish_output(result: RunResult, writer: ConfinedWriter, *,
-                  streamed_artifacts: bool) -> list[str]:
+                  streamed_artifacts: bool, path: str | None = None) -> list[str]:
     """The final certificates and CRLs, the run's artifacts (unless they were written as
     the run went: a live lab) and `summary.json`; returns the artifact paths."""
     artifacts = _write_artifacts(result, writer, run_files=not streamed_artifacts)
     if streamed_artifacts:
         artifacts = sorted({*artifacts, *_files_under(writer.root, "artifacts")})
-    summary = build_summary(result, artifacts)
+    summary = build_summary(result, artifacts, path)
     if writer.refused:
         summary["refused_paths"] = sorted(writer.refused)
     (writer.root / "summary.json").write_text(
@@ -147,7 +157,8 @@ def _write_artifacts(result: RunResult, writer: ConfinedWriter, *, run_files: bo
     return written
 
 
-def build_summary(result: RunResult, artifacts: list[str]) -> dict[str, Any]:
+def build_summary(result: RunResult, artifacts: list[str],
+                  path: str | None = None) -> dict[str, Any]:
     scenario = result.scenario
     return {
         "scenario": scenario.name,
@@ -155,6 +166,7 @@ def build_summary(result: RunResult, artifacts: list[str]) -> dict[str, Any]:
         "replay": result.replay,
         "description": scenario.description,
         "file": scenario.source.name if scenario.source else None,
+        "path": path,
         "seed": result.seed,
         "version": sim.__version__,
         "start": scenario.start.isoformat(),
@@ -169,6 +181,8 @@ def build_summary(result: RunResult, artifacts: list[str]) -> dict[str, Any]:
         "certificates": certificate_facts(result),
         "fsm": fsm_table(),
         "expectations": [r.to_json() for r in result.results],
+        "strict": result.strict,
+        "warnings": [warning.to_json() for warning in result.warnings],
         "artifacts": artifacts,
     }
 

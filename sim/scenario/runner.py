@@ -4,12 +4,15 @@ A soak's faults belong to the seed of the run: `run_scenario(scenario, seed=N)` 
 them for N (`sim.scenario.soak.with_seed`), so `pkilab run FILE --seed N` replays exactly
 the faults a sweep found failing, and `RunResult.scenario` holds the events that played.
 End-of-run invariants (`InvariantExpect`) are judged by `sim.scenario.invariants`.
+A `cli` event types its lines tagged with its `file:line`, and the mistakes the consoles
+report back through the trace become `RunResult.warnings`
+(`sim.scenario.operator_warnings`); a strict run fails on any.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from sim.scenario.model import (
     ReloadEvent,
     Scenario,
 )
+from sim.scenario.operator_warnings import OperatorWarning, WarningCollector
 from sim.scenario.paste import resolve_input
 from sim.scenario.replay import replay_command
 from sim.scenario.world import World, build_world
@@ -41,27 +45,46 @@ class RunResult:
     seed: int
     world: World
     results: list[ExpectationResult]
+    warnings: list[OperatorWarning] = field(default_factory=list)
+    """The mistakes the scenario's typing made (`sim.scenario.operator_warnings`)."""
+    strict: bool = False
+    """Whether warnings fail the run (`--strict`, or `strict: true` in the file)."""
 
     @property
     def passed(self) -> bool:
+        """Every expectation holds and, when strict, no operator warning was raised."""
+        return self.expectations_hold and not self.strict_failure
+
+    @property
+    def expectations_hold(self) -> bool:
         return all(r.passed for r in self.results)
 
     @property
+    def strict_failure(self) -> bool:
+        """Strict, with warnings: they fail the run, whatever its expectations say."""
+        return self.strict and bool(self.warnings)
+
+    @property
     def replay(self) -> str:
-        """The one-line command that runs this again (`sim.scenario.replay`)."""
-        return replay_command(self.scenario, self.seed)
+        """The one-line command that runs this again (`sim.scenario.replay`), with
+        `--strict` when that option, not the file, made the run strict."""
+        strict = " --strict" if self.strict and not self.scenario.strict else ""
+        return replay_command(self.scenario, self.seed) + strict
 
 
 def run_scenario(
     scenario: Scenario, seed: int | None = None, key_cache: Path | None = None,
-    setup: Callable[[World], None] | None = None,
+    setup: Callable[[World], None] | None = None, *, strict: bool = False,
 ) -> RunResult:
     """Play `scenario`. `setup`, if given, sees the world once it is built and before
     anything happens: a test harness adds its own processes there (an operator who looks
-    at a router before typing, say) without a scenario event for them."""
+    at a router before typing, say) without a scenario event for them. With `strict` (or
+    the file's `strict: true`), an operator warning fails the run."""
     seed = scenario.seed if seed is None else seed
     scenario = soak.with_seed(scenario, seed)
     world = build_world(scenario, seed, key_cache)
+    collector = WarningCollector(scenario)
+    world.env.trace.subscribe(collector)
     if setup is not None:
         setup(world)
     env = world.env
@@ -86,8 +109,12 @@ def run_scenario(
     final = [_check(world, x) for x in scenario.expectations if x.at is None]
     order = {id(x): i for i, x in enumerate(scenario.expectations)}
     results = sorted(timed + final, key=lambda r: order[id(r.expectation)])
-    env.emit(None, "scenario", "end", passed=all(r.passed for r in results))
-    return RunResult(scenario, seed, world, results)
+    result = RunResult(scenario, seed, world, results, collector.finish(),
+                       strict or scenario.strict)
+    for warning in result.warnings:
+        env.emit(warning.router, "scenario", "warning", **warning.to_json())
+    env.emit(None, "scenario", "end", passed=result.passed)
+    return result
 
 
 def schedule_events(world: World, events: Iterable[Event]) -> None:
@@ -125,7 +152,12 @@ def apply_event(world: World, event: Event) -> None:
     )
     match event:
         case CliEvent():
-            world.routers[event.router].type_lines(event.lines, resolve_input(world, event))
+            # The tag the console's mistakes carry (`sim.scenario.operator_warnings`);
+            # an event built by code has no line to point at.
+            source = f"{world.file}:{event.line}" if event.line and world.file else None
+            world.routers[event.router].type_lines(
+                event.lines, resolve_input(world, event), by_prompt=dict(event.answers),
+                source=source)
         case LinkEvent():
             world.net.set_link_up(event.a, event.b, event.up)
         case LinkChangeEvent():

@@ -21,6 +21,9 @@ class World:
     env: SimEnv
     net: Network
     routers: dict[str, Router]
+    file: str = ""
+    """The scenario's file name (its name, for one loaded from text): a `cli` event
+    types its lines tagged `file:line` (`sim.scenario.operator_warnings`)."""
 
 
 def build_world(scenario: Scenario, seed: int, key_cache: Path | None = None) -> World:
@@ -47,7 +50,8 @@ def build_world(scenario: Scenario, seed: int, key_cache: Path | None = None) ->
         net.add_link(link.a, link.b, latency=link.latency, loss=link.loss)
     for router in routers.values():
         router.start()
-    return World(env, net, routers)
+    file = scenario.source.name if scenario.source is not None else scenario.name
+    return World(env, net, routers, file)
 
 
 def make_clock(env: SimEnv, spec: RouterSpec) -> RouterClock:

@@ -203,6 +203,8 @@ class _Writer:
         out.append(f"duration: {duration_text(s.duration)}")
         if self.invariants():
             out.append("invariants: true")
+        if s.strict:
+            out.append("strict: true")
         out.append("routers:")
         for router in s.routers:
             out += self.router(router)
@@ -316,16 +318,25 @@ class _Writer:
                                ("artifact", _Text(self.text(answer.artifact, path)))))
                 items.append(_Map((("paste_from", source),)))
                 continue
-            text = _Text(self.text(answer.text, path))
-            if answer.after is None and not answer.ctrl_c:
-                items.append(text)
-                continue
-            fields: list[tuple[str, _Value]] = [("ctrl_c", _bool(True)) if answer.ctrl_c
-                                                else ("text", text)]
-            if answer.after is not None:
-                fields.append(("after", _at(answer.after)))
-            items.append(_Map(tuple(fields)))
+            items.append(self.answer(answer, path))
         return _Seq(tuple(items))
+
+    def answer(self, answer: m.Answer, path: JsonPath) -> _Text | _Map:
+        """One answer: text, `{text: TEXT, after: DURATION}` or `{ctrl_c: true, ...}`."""
+        text = _Text(self.text(answer.text, path))
+        if answer.after is None and not answer.ctrl_c:
+            return text
+        fields: list[tuple[str, _Value]] = [("ctrl_c", _bool(True)) if answer.ctrl_c
+                                            else ("text", text)]
+        if answer.after is not None:
+            fields.append(("after", _at(answer.after)))
+        return _Map(tuple(fields))
+
+    def keyed_answers(self, answers: tuple[tuple[str, m.Answer], ...], path: JsonPath
+                      ) -> _Map:
+        """A `cli` event's `answers:`, prompt text -> answer, in flow style."""
+        return _Map(tuple((self.text(key, path), self.answer(answer, path + (key,)))
+                          for key, answer in answers))
 
     def matches(self, values: tuple[str, ...], path: JsonPath) -> _Value:
         """Lines to look for: one as text, several as a list, one per line."""
@@ -400,6 +411,11 @@ class _Writer:
                                                    one_line=True)))
                 if event.input:
                     fields.append(("input", self.answers(event.input, path + ("input",))))
+                if event.answers:
+                    fields.append(("answers", self.keyed_answers(event.answers,
+                                                                 path + ("answers",))))
+                if event.expect_warnings:
+                    fields.append(("expect_warnings", _bool(True)))
             case m.LinkEvent():
                 action = "link_up" if event.up else "link_down"
                 fields.append((action, self.pair(event.a, event.b, path + (action,))))
