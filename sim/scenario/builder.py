@@ -43,6 +43,10 @@ class Builder:
         self.routers: dict[str, m.RouterSpec] = {}
         self.bridges: dict[str, m.BridgeSpec] = {}
         self.links: dict[frozenset[str], m.LinkSpec] = {}
+        # Indexes for the uniqueness checks: scanning every earlier node per node made
+        # loading a 10,000-router file quadratic.
+        self._names_lower: dict[str, str] = {}
+        self._by_address: dict[str, m.RouterSpec | m.BridgeSpec] = {}
 
     def scenario(self, data: dict[str, Any], source: Path | None, *, variant: str = "",
                  axes: tuple[tuple[str, str], ...] = ()) -> m.Scenario:
@@ -162,15 +166,16 @@ class Builder:
     def router(self, name: str, spec: dict[str, Any], path: JsonPath,
                release: str = m.DEFAULT_RELEASE) -> None:
         """A `routers:` entry; `release` is the scenario's, for a router naming none."""
-        for known in self.routers:
-            if known.lower() == name.lower():
-                self.fail(
-                    path,
-                    f"router names must differ in more than letter case "
-                    f"('{known}' exists; report files would collide)",
-                )
+        known = self._names_lower.get(name.lower())
+        if known is not None:
+            self.fail(
+                path,
+                f"router names must differ in more than letter case "
+                f"('{known}' exists; report files would collide)",
+            )
         address = self.unique_address(spec["address"], path + ("address",))
-        self.routers[name] = m.RouterSpec(
+        self._names_lower[name.lower()] = name
+        self._by_address[address] = self.routers[name] = m.RouterSpec(
             name=name,
             address=address,
             clock=self.clock(spec.get("clock", {}), path + ("clock",)),
@@ -181,27 +186,25 @@ class Builder:
 
     def unique_address(self, text: str, path: JsonPath) -> str:
         address = self.address(text, path)
-        nodes: list[m.RouterSpec | m.BridgeSpec] = [*self.routers.values(),
-                                                    *self.bridges.values()]
-        for other in nodes:
-            if other.address == address:
-                kind = "router" if isinstance(other, m.RouterSpec) else "bridge"
-                self.fail(
-                    path,
-                    f"{address} is already the address of {kind} {other.name} (line {other.line})",
-                )
+        other = self._by_address.get(address)
+        if other is not None:
+            kind = "router" if isinstance(other, m.RouterSpec) else "bridge"
+            self.fail(
+                path,
+                f"{address} is already the address of {kind} {other.name} (line {other.line})",
+            )
         return address
 
     def bridge(self, name: str, spec: dict[str, Any], path: JsonPath) -> None:
         """A `bridge:` entry: a pseudo-node whose HTTP a real server on loopback answers."""
-        for known in [*self.routers, *self.bridges]:
-            if known.lower() == name.lower():
-                self.fail(
-                    path,
-                    f"'{name}' is already the name of a router or bridge ('{known}'); "
-                    "links name bridges like routers, so names must differ in more than "
-                    "letter case",
-                )
+        known = self._names_lower.get(name.lower())
+        if known is not None:
+            self.fail(
+                path,
+                f"'{name}' is already the name of a router or bridge ('{known}'); "
+                "links name bridges like routers, so names must differ in more than "
+                "letter case",
+            )
         address = self.unique_address(spec["address"], path + ("address",))
         try:
             url = parse_loopback_url(spec["url"]).text
@@ -213,7 +216,8 @@ class Builder:
             self.fail(path + ("timeout",),
                       f"must be above 0s and at most {format_duration(MAX_BRIDGE_TIMEOUT)} "
                       "(the simulation stands still while a bridge waits)")
-        self.bridges[name] = m.BridgeSpec(
+        self._names_lower[name.lower()] = name
+        self._by_address[address] = self.bridges[name] = m.BridgeSpec(
             name=name,
             address=address,
             url=url,
