@@ -33,6 +33,8 @@ def _openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_openssl_verifies_every_enrolled_certificate_to_the_root(chained) -> None:
+    """A certificate or chain pkilab writes to artifacts/ would fail `openssl verify` against the
+    root, so a teacher could not show students a real, checkable hierarchy."""
     out, at_time = chained
     checked = []
     for cert in sorted(out.glob("artifacts/*/*.cert.pem")):
@@ -49,6 +51,8 @@ def test_openssl_verifies_every_enrolled_certificate_to_the_root(chained) -> Non
 
 
 def test_subordinate_certificates_are_cas_and_routers_are_not(chained) -> None:
+    """A subordinate CA's certificate would lack CA:TRUE and certificate signing, or a router's
+    would wrongly have them, as `openssl x509 -text` shows."""
     out, _at = chained
     sub = _openssl("x509", "-in", out / "artifacts/sub2/sub2.cert.pem", "-noout", "-ext",
                    "basicConstraints,keyUsage").stdout
@@ -58,6 +62,8 @@ def test_subordinate_certificates_are_cas_and_routers_are_not(chained) -> None:
 
 
 def test_openssl_parses_every_scep_message(chained) -> None:
+    """The saved SCEP messages (PKCSReq, GetCertInitial, CertRep) would be missing from
+    artifacts/ or unreadable by `openssl cms`."""
     out, _at = chained
     messages = sorted(out.glob("artifacts/*/run/*.der"))
     kinds = {m.name.split("-", 2)[-1] for m in messages}
@@ -70,6 +76,8 @@ def test_openssl_parses_every_scep_message(chained) -> None:
 
 
 def test_every_crl_and_csr_reads(chained) -> None:
+    """A CRL or certificate request in artifacts/ would be missing or fail openssl's signature
+    check, so the files could not be studied with real tools."""
     out, _at = chained
     crls = sorted(out.glob("artifacts/*/*.crl.pem"))
     assert len(crls) == 3

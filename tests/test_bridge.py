@@ -157,6 +157,8 @@ def bridge_events(env: SimEnv) -> list[tuple[str, dict[str, object]]]:
     ("HTTP://[::1]:9000/cgi-bin", "::1", 9000, "/cgi-bin"),
 ])
 def test_loopback_urls_are_accepted(url: str, host: str, port: int, path: str) -> None:
+    """A scenario's `bridge:` URL to a real SCEP server on this host (127.x or [::1], any port and
+    path) would be rejected as invalid."""
     parsed = parse_loopback_url(url)
     assert (parsed.host, parsed.port, parsed.path) == (host, port, path)
 
@@ -174,11 +176,15 @@ def test_loopback_urls_are_accepted(url: str, host: str, port: int, path: str) -
     ("http://127.0.0.1/sc ep", "spaces or control characters"),
 ])
 def test_anything_off_loopback_or_unusual_is_refused(url: str, says: str) -> None:
+    """A bridge URL pointing off this host, at a name, at https, or carrying credentials or a query
+    would be accepted instead of refused with a clear reason."""
     with pytest.raises(ValueError, match=says):
         parse_loopback_url(url)
 
 
 def test_a_hand_made_url_off_loopback_is_refused_by_the_network_too() -> None:
+    """Code building a lab by hand could bridge a simulated address to a real machine off this
+    host."""
     net = Network(SimEnv())
     with pytest.raises(ValueError, match="not a loopback address"):
         net.add_bridge("x", "10.9.9.9", LoopbackUrl("192.0.2.1", 80, "", "http://192.0.2.1"))
@@ -186,6 +192,8 @@ def test_a_hand_made_url_off_loopback_is_refused_by_the_network_too() -> None:
 
 
 def test_the_scep_path_maps_to_the_real_urls_path_and_keeps_the_query() -> None:
+    """A real server such as micromdm's `/scep` would receive the wrong path, lose the SCEP
+    operation query, or get a malformed POST."""
     micromdm = parse_loopback_url("http://127.0.0.1:8080/scep")
     other_pkilab = parse_loopback_url("http://127.0.0.1:8080")
     assert real_target(micromdm, SCEP_GET) == "/scep?operation=GetCACert&message=tp"
@@ -201,6 +209,8 @@ def test_the_scep_path_maps_to_the_real_urls_path_and_keeps_the_query() -> None:
 
 # -- exchanges --------------------------------------------------------------------------
 def test_a_bridged_exchange_reaches_the_real_server_with_simulated_latency() -> None:
+    """A router's SCEP request would not reach the real server intact, or the link latency and the
+    `bridge.*` trace events would be wrong."""
     with RealServer(answers(ANSWER)) as server:
         env, net = bridged(server.url + "/scep")
         result = fetch(env, net, SCEP_POST)
@@ -224,6 +234,8 @@ def test_a_bridged_exchange_reaches_the_real_server_with_simulated_latency() -> 
 
 
 def test_an_answer_without_content_length_ends_when_the_server_closes() -> None:
+    """A real server that answers GetCACaps without Content-Length would leave the router with an
+    empty or truncated answer."""
     raw = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nSHA-1\nPOSTPKIOperation\n"
     with RealServer(answers(raw)) as server:
         env, net = bridged(server.url)
@@ -233,6 +245,8 @@ def test_an_answer_without_content_length_ends_when_the_server_closes() -> None:
 
 
 def test_a_refused_real_connection_is_a_simulated_refusal(closed_port: int) -> None:
+    """When nothing listens on the real port, the router would not see a refused connection after
+    one round trip."""
     env, net = bridged(f"http://127.0.0.1:{closed_port}/scep")
     result = fetch(env, net)
     assert result.failure is HttpFailure.REFUSED
@@ -249,6 +263,8 @@ def test_a_refused_real_connection_is_a_simulated_refusal(closed_port: int) -> N
 ])
 def test_a_broken_real_answer_times_the_simulated_client_out(
         behaviour: Behaviour, reason: str) -> None:
+    """A real server that hangs up, sends garbage or floods megabytes would crash the lab or hand
+    the router a bogus answer instead of a timeout."""
     with RealServer(behaviour) as server:
         env, net = bridged(server.url)
         result = fetch(env, net)
@@ -260,6 +276,8 @@ def test_a_broken_real_answer_times_the_simulated_client_out(
 
 
 def test_a_request_that_would_smuggle_a_line_is_never_written() -> None:
+    """A request with CR/LF in its URL could inject extra HTTP header lines into the real server's
+    input."""
     smuggling = HttpRequest.from_target(
         "GET", "/cgi-bin/pkiclient.exe?operation=GetCACert&message=a\r\nX-Evil: 1")
     with RealServer(answers(ANSWER)) as server:
@@ -272,6 +290,8 @@ def test_a_request_that_would_smuggle_a_line_is_never_written() -> None:
 
 
 def test_a_silent_real_server_is_given_up_after_the_bridge_timeout() -> None:
+    """A real server that never answers would hang the lab instead of being abandoned after the
+    bridge's `timeout:`."""
     with RealServer(silent) as server:
         env, net = bridged(server.url, timeout=0.3)
         result = fetch(env, net)
@@ -281,6 +301,8 @@ def test_a_silent_real_server_is_given_up_after_the_bridge_timeout() -> None:
 
 
 def test_a_simulated_partition_never_reaches_the_real_server() -> None:
+    """Taking the simulated link down would not stop traffic: the real server would still get
+    requests."""
     with RealServer(answers(ANSWER)) as server:
         env, net = bridged(server.url)
         net.set_link_up("client", "realca", False)
@@ -290,6 +312,8 @@ def test_a_simulated_partition_never_reaches_the_real_server() -> None:
 
 
 def test_a_bridged_port_cannot_also_be_listened_on() -> None:
+    """A bridged address could also get a simulated listener, so it would be unclear which one
+    answers."""
     env, net = bridged("http://127.0.0.1:8080/scep")
     with pytest.raises(ValueError, match="bridged to http://127.0.0.1:8080/scep"):
         net.listen("realca", 80, lambda request: HttpResponse(200, "OK"))
@@ -298,6 +322,8 @@ def test_a_bridged_port_cannot_also_be_listened_on() -> None:
 # -- routers through the bridge ---------------------------------------------------------
 def test_a_router_prints_its_usual_lines_when_the_real_server_refuses(
         closed_port: int) -> None:
+    """When the real CA refuses the connection, `crypto pki authenticate` would not print IOS's
+    usual `connect to the CA failed` debug and `status = FAIL` lines."""
     lab = Lab()
     r1 = lab.router("r1", "10.0.0.2")
     lab.net.add_bridge("realca", "10.9.9.9", f"http://127.0.0.1:{closed_port}/scep")
@@ -384,6 +410,8 @@ def scenario(address: str = "10.9.9.9", url: str = "http://127.0.0.1:8080/scep",
 
 
 def test_a_bridge_section_loads_into_the_model() -> None:
+    """A scenario's `bridge:` section would load with the wrong address, URL, port, timeout or line
+    number, or without its link."""
     loaded = load_scenario_text(scenario(), "bridged.yaml")
     (bridge,) = loaded.bridges
     assert (bridge.name, bridge.address, bridge.url, bridge.port, bridge.timeout,
@@ -406,12 +434,16 @@ def test_a_bridge_section_loads_into_the_model() -> None:
                                 "real server (line 9), not a simulated router"),
 ], ids=["off-loopback", "name", "taken-address", "loopback-address", "timeout", "as-router"])
 def test_bad_bridges_are_refused_at_their_line(text: str, says: str) -> None:
+    """A scenario author with a bad `bridge:` entry would not get an error naming the file, line and
+    problem."""
     with pytest.raises(ScenarioError) as caught:
         load_scenario_text(text, "bridged.yaml")
     assert str(caught.value).startswith(says), str(caught.value)
 
 
 def test_a_scenario_runs_through_its_bridge() -> None:
+    """Running a scenario with a `bridge:` section would not let its routers reach the real server,
+    or the bridge would show up as a router."""
     with RealServer(answers(ANSWER)) as server:
         loaded = load_scenario_text(scenario(url=server.url + "/scep"), "bridged.yaml")
         result = run_scenario(loaded)

@@ -195,6 +195,8 @@ def _diagnosis(work: Path, proc: subprocess.CompletedProcess[str] | None = None)
 
 @needs_namespace
 def test_routers_and_a_sub_ca_enroll_with_micromdm_scepserver(tmp_path: Path) -> None:
+    """Simulated routers and a sub-CA could not enroll through the bridge with a real SCEP server
+    (micromdm scepserver)."""
     start = datetime.now(UTC).replace(microsecond=0)
     (tmp_path / "scenario.yaml").write_text(SCENARIO.format(
         start=start.strftime("%Y-%m-%dT%H:%M:%SZ"), port=PORTS[0], open_port=PORTS[1],

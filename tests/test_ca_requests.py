@@ -93,6 +93,8 @@ def csrs(client_key) -> dict[str, bytes]:
 
 
 def test_classify_sub_ca_ra_router(csrs: dict[str, bytes]) -> None:
+    """`show crypto pki server requests` would file a request under the wrong heading (sub-CA, RA or
+    router), and grant policy would treat it wrongly."""
     kinds = {k: classify(x509.load_der_x509_csr(v)) for k, v in csrs.items()}
     assert kinds == {
         "sub": RequestKind.SUB_CA,
@@ -108,6 +110,8 @@ def test_classify_sub_ca_ra_router(csrs: dict[str, bytes]) -> None:
 
 
 def test_submit_fills_the_entry(csrs: dict[str, bytes]) -> None:
+    """A new enrollment request would show the wrong ID, fingerprint, subject name or expiry time in
+    `show crypto pki server requests`."""
     db = RequestDatabase()
     e = db.submit(csrs["router"], "TID1", "scep", T0, LIFETIME)
     assert (e.req_id, e.kind, e.state, e.source) == (1, RequestKind.ROUTER,
@@ -122,6 +126,8 @@ def test_submit_fills_the_entry(csrs: dict[str, bytes]) -> None:
 
 
 def test_ids_increase_and_are_never_reused(csrs: dict[str, bytes]) -> None:
+    """Request IDs would restart or be reused after `crypto pki server remove`, so a teacher's
+    `grant 4` could hit another router's request."""
     db = RequestDatabase()
     assert [db.submit(csrs["r2"], None, "terminal", T0, LIFETIME).req_id
             for _ in range(3)] == [1, 2, 3]  # every request is a new request
@@ -133,6 +139,8 @@ def test_ids_increase_and_are_never_reused(csrs: dict[str, bytes]) -> None:
 
 
 def test_grant_reject_remove(csrs: dict[str, bytes]) -> None:
+    """`crypto pki server grant`, `reject` and `remove` would leave a request in the wrong state, or
+    still listed after removal."""
     db = RequestDatabase()
     for name in ("r2", "router", "sub"):
         db.submit(csrs[name], None, "terminal", T0, LIFETIME)
@@ -148,6 +156,8 @@ def test_grant_reject_remove(csrs: dict[str, bytes]) -> None:
 
 
 def test_invalid_transitions_and_unknown_ids(csrs: dict[str, bytes]) -> None:
+    """Granting a rejected request, rejecting a granted one, or naming an unknown request ID would
+    succeed silently instead of being refused."""
     db = RequestDatabase()
     db.submit(csrs["r2"], None, "terminal", T0, LIFETIME)
     db.submit(csrs["r2"], None, "terminal", T0, LIFETIME)
@@ -171,6 +181,8 @@ def test_invalid_transitions_and_unknown_ids(csrs: dict[str, bytes]) -> None:
 
 
 def test_repeated_transaction_id_is_a_poll(csrs: dict[str, bytes]) -> None:
+    """A SCEP client re-sending the same transaction would file a new request at every poll instead
+    of being answered about its first one."""
     db = RequestDatabase()
     first = db.submit(csrs["sub"], "3AE00CCCCE6F0F6AE7F163A277906964", "scep", T0, LIFETIME)
     assert db.find_by_transaction("3AE00CCCCE6F0F6AE7F163A277906964") == first
@@ -184,6 +196,8 @@ def test_repeated_transaction_id_is_a_poll(csrs: dict[str, bytes]) -> None:
 
 
 def test_expiry_at_exactly_created_plus_lifetime(csrs: dict[str, bytes]) -> None:
+    """Enrollment requests would vanish from the CA a moment early or late instead of exactly
+    `lifetime enrollment-request` after they were filed."""
     db = RequestDatabase()
     assert db.next_deadline() is None
     db.submit(csrs["r2"], None, "terminal", T0, LIFETIME)
@@ -202,6 +216,8 @@ def test_expiry_at_exactly_created_plus_lifetime(csrs: dict[str, bytes]) -> None
 
 
 def test_render_layout_sections_and_order(csrs: dict[str, bytes]) -> None:
+    """`show crypto pki server requests` would lose its section headings, column alignment or
+    newest-first order compared with IOS."""
     db = RequestDatabase()
     db.submit(csrs["sub"], "A", "scep", T0, LIFETIME)
     db.grant(1, b"C", 2)
@@ -236,6 +252,8 @@ def test_render_layout_sections_and_order(csrs: dict[str, bytes]) -> None:
 
 
 def test_render_empty_database() -> None:
+    """`show crypto pki server requests` on a CA with no requests would not print the three empty
+    sections IOS prints."""
     lines = render_requests(RequestDatabase())
     assert lines[0] == "Enrollment Request Database:"
     assert [line for line in lines if line.endswith("requests:")] == [
@@ -245,6 +263,8 @@ def test_render_empty_database() -> None:
 
 
 def test_seed_row_format() -> None:
+    """Rows of `show crypto pki server requests` would not line up with the captured IOS output
+    (ReqID and State column widths)."""
     row = f"{1:<7}{'granted':<11}1BA027DB1C7860C7EC188F6564356C80 cn=sub"
     assert row == "1      granted    1BA027DB1C7860C7EC188F6564356C80 cn=sub"
 
@@ -253,6 +273,8 @@ def test_seed_row_format() -> None:
 
 
 def test_to_bytes_from_bytes_round_trip(csrs: dict[str, bytes]) -> None:
+    """After a reload, the CA's enrollment requests would come back changed or lost, or request IDs
+    would start again from 1."""
     db = RequestDatabase()
     db.submit(csrs["sub"], "3AE0 with space+/=", "scep", T0, LIFETIME)
     db.submit(csrs["router"], None, "terminal", T0, 60)
@@ -270,6 +292,8 @@ def test_to_bytes_from_bytes_round_trip(csrs: dict[str, bytes]) -> None:
 
 
 def test_from_bytes_rejects_garbage() -> None:
+    """A corrupt request database file in the CA's storage would load silently, or fail without
+    saying which line is bad."""
     with pytest.raises(ValueError):
         RequestDatabase.from_bytes(b"hello\n")
     with pytest.raises(ValueError, match="line 3"):
@@ -279,6 +303,8 @@ def test_from_bytes_rejects_garbage() -> None:
 
 
 def test_persistence_choice_and_level_files(ca_cert: x509.Certificate) -> None:
+    """`database level minimum|names|complete` would write the wrong `.cnm`/`.cer` files for each
+    issued certificate to the CA's storage."""
     assert all(persists_requests(level) for level in ("minimum", "names", "complete"))
     der = xu.cert_der(ca_cert)
     assert level_files("minimum", 0x1A, "cn=x", der) == {}
@@ -305,6 +331,8 @@ def _issue(csr_der: bytes, ca_cert, ca_key, *, kind=None, lifetime=365, now=T0,
 
 
 def test_router_certificate(csrs, ca_cert, ca_key) -> None:
+    """A router's granted certificate would carry the wrong subject, validity, key usage or key
+    identifiers, or would not verify against the CA."""
     cert = _issue(csrs["router"], ca_cert, ca_key)
     assert cert.subject == x509.load_der_x509_csr(csrs["router"]).subject
     assert cert.issuer == ca_cert.subject and cert.serial_number == 2
@@ -322,6 +350,8 @@ def test_router_certificate(csrs, ca_cert, ca_key) -> None:
 
 
 def test_router_default_key_usage_and_requested_ca_false(csrs, ca_cert, ca_key) -> None:
+    """A router asking for no key usage (or CA:false) would get a certificate without the default
+    non-critical key usage, or with basic constraints."""
     cert = _issue(csrs["not_ca"], ca_cert, ca_key, hash_name="md5")
     ku = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert not ku.critical
@@ -332,6 +362,8 @@ def test_router_default_key_usage_and_requested_ca_false(csrs, ca_cert, ca_key) 
 
 
 def test_sub_ca_certificate(csrs, ca_cert, ca_key) -> None:
+    """A granted subordinate CA would get a certificate that cannot sign certificates or CRLs, so
+    the sub-CA could not come up."""
     cert = _issue(csrs["sub"], ca_cert, ca_key)
     bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert bc.critical and bc.value.ca
@@ -342,6 +374,8 @@ def test_sub_ca_certificate(csrs, ca_cert, ca_key) -> None:
 
 
 def test_not_after_capped_at_ca_expiry(csrs, ca_cert, ca_key) -> None:
+    """A certificate with a long `lifetime certificate` would outlive the CA that issued it, or a
+    zero lifetime would be accepted."""
     cert = _issue(csrs["r2"], ca_cert, ca_key, lifetime=5000)
     assert cert.not_valid_after_utc == ca_cert.not_valid_after_utc
     with pytest.raises(ValueError):
@@ -363,15 +397,20 @@ def test_not_after_capped_at_ca_expiry(csrs, ca_cert, ca_key) -> None:
     (RequestKind.RA, "none", Decision.REJECT),
 ])
 def test_grant_policy(kind: RequestKind, mode: str, expected: Decision) -> None:
+    """`grant auto`, `grant none` or manual mode would grant, reject or hold router, RA or sub-CA
+    requests unlike IOS (auto never grants a sub-CA or RA)."""
     assert GrantPolicy().decide(kind, mode) is expected
 
 
 def test_grant_policy_unknown_mode() -> None:
+    """An unknown grant mode would quietly act as some other mode instead of being refused."""
     with pytest.raises(ValueError, match="grant mode"):
         GrantPolicy().decide(RequestKind.ROUTER, "ra-auto")
 
 
 def test_debug_lines_match_the_seed() -> None:
+    """`debug crypto pki server` would print different messages from the captured IOS output when
+    requests are filed, polled and granted."""
     assert new_request_debug(RequestKind.SUB_CA, 1) == [
         "received an enrollment request",
         "found basic_constraints in enrollment request",

@@ -30,6 +30,8 @@ expect:
 
 
 def test_run_writes_the_output_folder_and_exits_0(tmp_path: Path) -> None:
+    """`pkilab run` on a passing scenario would not exit 0, or would leave out summary.json,
+    transcripts, the trace or the CA's artifacts."""
     out = tmp_path / "out"
     done = pkilab("run", str(ROOT / "scenarios" / "bring-up" / "root-ca.yaml"), "--out", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
@@ -43,6 +45,8 @@ def test_run_writes_the_output_folder_and_exits_0(tmp_path: Path) -> None:
 
 
 def test_failed_expectation_exits_1_and_says_what_was_observed(tmp_path: Path) -> None:
+    """A scenario with a failing expectation would not make `pkilab run` exit 1, or would not say
+    what was actually observed on the router."""
     scenario = tmp_path / "fails.yaml"
     scenario.write_text(PASSING + '  - {router: r1, server_state: enabled}\n')
     done = pkilab("run", str(scenario), "--out", str(tmp_path / "out"))
@@ -52,6 +56,8 @@ def test_failed_expectation_exits_1_and_says_what_was_observed(tmp_path: Path) -
 
 
 def test_bad_scenario_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    """A scenario author with a typo would get a traceback or no file:line pointer instead of exit 2
+    and a clear message."""
     scenario = tmp_path / "bad.yaml"
     scenario.write_text(PASSING.replace("duration: 2m", "duration: 2 minutes"))
     done = pkilab("run", str(scenario))
@@ -61,6 +67,8 @@ def test_bad_scenario_exits_2_naming_file_and_line(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_bad_usage_exit_2(tmp_path: Path) -> None:
+    """A missing scenario file or a mistyped pkilab subcommand would print a traceback or exit with
+    some code other than 2."""
     done = pkilab("run", str(tmp_path / "nope.yaml"))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "nope.yaml" in done.stderr
@@ -69,6 +77,8 @@ def test_missing_file_and_bad_usage_exit_2(tmp_path: Path) -> None:
 
 
 def test_validate(tmp_path: Path) -> None:
+    """`pkilab validate` would reject a good scenario, or pass one with an unknown top-level key
+    without naming it."""
     done = pkilab("validate", str(ROOT / "scenarios" / "bring-up" / "root-ca.yaml"))
     assert done.returncode == 0 and done.stdout.startswith("ok: ")
     bad = tmp_path / "bad.yaml"
@@ -78,6 +88,8 @@ def test_validate(tmp_path: Path) -> None:
 
 
 def test_check_runs_a_folder_and_writes_junit(tmp_path: Path) -> None:
+    """`pkilab check` on a folder would miss a failing scenario, exit 0, or write wrong per-scenario
+    counts into the JUnit XML."""
     folder = tmp_path / "suite"
     folder.mkdir()
     (folder / "ok.yaml").write_text(PASSING)
@@ -95,6 +107,8 @@ def test_check_runs_a_folder_and_writes_junit(tmp_path: Path) -> None:
 
 
 def test_check_compares_golden_files_with_the_diff_in_junit(tmp_path: Path) -> None:
+    """A regression-suite owner would not be told that a golden transcript is missing or changed, or
+    would get no usable diff in the JUnit XML."""
     scenario = tmp_path / "pinned.yaml"
     scenario.write_text(PASSING + "golden:\n  transcripts: [r1]\n")
     junit, out = tmp_path / "junit.xml", tmp_path / "reports"
@@ -130,6 +144,8 @@ def test_check_compares_golden_files_with_the_diff_in_junit(tmp_path: Path) -> N
 
 
 def test_bench_prints_its_numbers() -> None:
+    """`pkilab bench` would fail, or stop reporting its router count, the root CS state and peak
+    memory."""
     done = pkilab("bench", "--routers", "30", "--minutes", "1")
     assert done.returncode == 0, done.stderr
     assert "routers: 30" in done.stdout and "root CS: enabled" in done.stdout
@@ -137,6 +153,8 @@ def test_bench_prints_its_numbers() -> None:
 
 
 def test_check_names_each_matrix_run(tmp_path: Path) -> None:
+    """Runs of a matrix scenario would be missing from `pkilab check`, or not named by their
+    parameters in the output and the JUnit XML."""
     junit = tmp_path / "j.xml"
     done = pkilab("check", str(ROOT / "scenarios" / "reachability" /
                               "matrix-enrollment-faults.yaml"),

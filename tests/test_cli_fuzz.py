@@ -224,6 +224,8 @@ def lab() -> Lab:
 @pytest.mark.parametrize(("name", "server"), [("ca", "ca"), ("r1", "sub")])
 def test_every_command_with_odd_arguments_gives_ios_output(lab: Lab, name: str,
                                                            server: str) -> None:
+    """An odd argument typed at any command could crash a router, replace the CA key or write
+    outside its files."""
     router = lab.routers[name]
     console = Console(lab, router, server)
     ca_key = lab.routers["ca"].running.keys.get("ca").key

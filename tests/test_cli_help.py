@@ -30,6 +30,8 @@ def screen(mode: Mode, typed: str, width: int = 80) -> list[str]:
 
 
 def test_question_mark_at_an_empty_exec_prompt_lists_every_command() -> None:
+    """`?` at an empty `Router#` prompt would list the wrong commands or descriptions, or align them
+    differently from IOS."""
     assert screen(Mode.EXEC, "") == [
         "Router#?",
         "Exec commands:",
@@ -58,6 +60,8 @@ def test_question_mark_at_an_empty_exec_prompt_lists_every_command() -> None:
 
 
 def test_user_exec_lists_only_what_user_exec_allows() -> None:
+    """`?` at the `Router>` prompt would offer commands that user mode cannot run, or leave out ones
+    it can."""
     assert screen(Mode.USER_EXEC, "") == [
         "Router>?",
         "Exec commands:",
@@ -71,6 +75,7 @@ def test_user_exec_lists_only_what_user_exec_allows() -> None:
 
 
 def test_show_crypto_pki_question_mark() -> None:
+    """`show crypto pki ?` would list the wrong subcommands or descriptions."""
     assert screen(Mode.EXEC, "show crypto pki ") == [
         "Router#show crypto pki ?",
         "  certificates  Show certificates",
@@ -85,6 +90,8 @@ def test_show_crypto_pki_question_mark() -> None:
 
 
 def test_abbreviated_words_before_the_question_mark_are_read_as_the_parser_reads_them() -> None:
+    """`sh cry ?` would not give the help `show crypto ?` gives, although the router accepts those
+    abbreviations."""
     assert screen(Mode.EXEC, "sh cry ") == [
         "Router#sh cry ?",
         "  key  Show long term public keys",
@@ -95,6 +102,8 @@ def test_abbreviated_words_before_the_question_mark_are_read_as_the_parser_reads
 
 
 def test_certificate_server_request_desk_in_exec() -> None:
+    """`crypto pki server <name> ?` in exec mode would not list grant, reject, revoke and the other
+    request-desk commands."""
     assert screen(Mode.EXEC, "crypto pki server ca ") == [
         "Router#crypto pki server ca ?",
         "  grant     Grant enrollment requests",
@@ -111,6 +120,7 @@ def test_certificate_server_request_desk_in_exec() -> None:
 
 
 def test_crypto_pki_in_configuration_mode() -> None:
+    """`crypto pki ?` in configuration mode would list the wrong subcommands or descriptions."""
     assert screen(Mode.CONFIG, "crypto pki ") == [
         "Router(config)#crypto pki ?",
         "  authenticate  Get the certificate authority certificate",
@@ -127,6 +137,8 @@ def test_crypto_pki_in_configuration_mode() -> None:
 
 
 def test_long_help_text_wraps_under_its_column_and_cr_comes_last() -> None:
+    """`crypto key generate rsa ?` would not wrap a long description under its column, or would not
+    put `<cr>` last, as IOS does."""
     assert screen(Mode.CONFIG, "crypto key generate rsa ") == [
         "Router(config)#crypto key generate rsa ?",
         "  exportable    Allow the key to be exported",
@@ -142,6 +154,8 @@ def test_long_help_text_wraps_under_its_column_and_cr_comes_last() -> None:
 
 
 def test_arguments_show_as_ios_names_them_and_sort_before_keywords() -> None:
+    """Help would name arguments unlike IOS (`hh:mm:ss`, `<1-31>`, `WORD`, `A.B.C.D`) or list them
+    after the keywords."""
     assert screen(Mode.EXEC, "clock set ")[1] == "  hh:mm:ss  Current Time"
     assert screen(Mode.EXEC, "clock set 10:00:00 ")[1:3] == [
         "  <1-31>  Day of the month",
@@ -160,6 +174,8 @@ def test_arguments_show_as_ios_names_them_and_sort_before_keywords() -> None:
 
 
 def test_no_lists_only_commands_that_have_a_no_form() -> None:
+    """`no ?` in configuration mode would offer commands that have no `no` form, or miss ones that
+    do."""
     assert screen(Mode.CONFIG, "no ")[1:-2] == [
         "  clock        Configure time-of-day clock",
         "  crypto       Encryption module",
@@ -179,6 +195,8 @@ def test_no_lists_only_commands_that_have_a_no_form() -> None:
 
 
 def test_word_then_question_mark_lists_the_keywords_it_begins() -> None:
+    """`cry?` (no space) would not list the keywords that begin with the typed letters,
+    as IOS does."""
     assert screen(Mode.EXEC, "cry") == ["Router#cry?", "crypto", "", "Router#cry"]
     assert screen(Mode.EXEC, "c") == [
         "Router#c?", "calendar  clock  configure  copy  crypto", "", "Router#c"]
@@ -189,11 +207,14 @@ def test_word_then_question_mark_lists_the_keywords_it_begins() -> None:
 
 
 def test_word_question_mark_lists_an_argument_that_would_take_the_word() -> None:
+    """`grant 1?` would not offer the request-ID argument, or `grant a?` would not offer `all`."""
     assert screen(Mode.EXEC, "crypto pki server CA grant 1")[1] == "<1-2147483647>"
     assert screen(Mode.EXEC, "crypto pki server CA grant a")[1] == "all"
 
 
 def test_completions_wrap_at_the_terminal_width() -> None:
+    """On a narrow terminal the `word?` list would run past the terminal width instead
+    of wrapping."""
     shown = help_for(Mode.EXEC).help("", 80)
     words = [entry.shown for entry in shown.entries]
     lines = help_for(Mode.EXEC).help("e", 12).lines
@@ -207,17 +228,23 @@ def test_completions_wrap_at_the_terminal_width() -> None:
 
 @pytest.mark.parametrize("typed", ["foo ", "foo", "show bogus ", "show bogus", "show bog"])
 def test_a_word_that_matches_nothing_is_an_unrecognized_command(typed: str) -> None:
+    """`?` after a mistyped word would list something instead of printing `%
+    Unrecognized command`."""
     assert screen(Mode.EXEC, typed) == [
         f"Router#{typed}?", "% Unrecognized command", f"Router#{typed}"]
 
 
 def test_an_abbreviation_of_several_keywords_is_ambiguous() -> None:
+    """`c ?` would show help for one of the commands starting with c instead of IOS's `% Ambiguous
+    command` message."""
     assert screen(Mode.EXEC, "c ") == [
         "Router#c ?", '% Ambiguous command:  "c"', "Router#c "]
     assert screen(Mode.EXEC, "sh c ")[1] == '% Ambiguous command:  "sh c"'
 
 
 def test_a_mode_that_takes_certificate_data_has_no_help() -> None:
+    """A `?` typed while pasting certificate data would get command help instead of being taken as
+    pasted text."""
     with pytest.raises(ValueError, match="takes data"):
         help_for(Mode.CERT_DATA)
 
@@ -226,12 +253,16 @@ def test_a_mode_that_takes_certificate_data_has_no_help() -> None:
 
 
 def test_inside_a_line_argument_help_offers_more_text_or_return() -> None:
+    """`subject-name ?` would not describe its distinguished-name argument, or help part-way through
+    it would not offer `LINE  <cr>`."""
     assert screen(Mode.TRUSTPOINT, "subject-name ")[1] == (
         "  LINE  Distinguished name, e.g. CN=router.lab,O=Lab")
     assert screen(Mode.TRUSTPOINT, "subject-name CN=r1,O=Lab ")[1:-1] == ["  LINE  <cr>", ""]
 
 
 def test_do_gives_exec_help_from_configuration_modes() -> None:
+    """`do sh cry ?` and similar in configuration modes would not give exec-mode help and
+    completion."""
     assert screen(Mode.CONFIG, "do ")[1] == "  LINE  Exec Command"
     assert screen(Mode.CS_SERVER, "do sh cry ") == [
         "Router(cs-server)#do sh cry ?",
@@ -257,6 +288,7 @@ def test_do_gives_exec_help_from_configuration_modes() -> None:
     (Mode.CONFIG, "do sh cry p", "do sh cry pki "),
 ])
 def test_tab_completes_a_word_that_names_one_keyword(mode: Mode, typed: str, after: str) -> None:
+    """Tab would not complete an unambiguous abbreviation such as `sh` to `show `."""
     done = help_for(mode).complete(typed)
     assert (done.line, done.completed) == (after, True)
 
@@ -270,6 +302,8 @@ def test_tab_completes_a_word_that_names_one_keyword(mode: Mode, typed: str, aft
 ])
 def test_tab_leaves_the_line_as_it_was_when_no_single_keyword_fits(mode: Mode, typed: str
                                                                    ) -> None:
+    """Tab would change the line when the word is ambiguous, empty, an argument, or follows a wrong
+    word, instead of leaving it alone."""
     done = help_for(mode).complete(typed)
     assert (done.line, done.completed) == (typed, False)
 
@@ -323,6 +357,8 @@ def delegated(mode: Mode, typed: str) -> bool:
 
 @pytest.mark.parametrize("mode", HELP_MODES, ids=lambda m: m.name)
 def test_help_lists_exactly_what_the_parser_accepts(mode: Mode) -> None:
+    """`?` would offer a keyword the router then refuses, hide one it accepts, or show `<cr>` where
+    Return would not run the command."""
     helper: CommandHelp = help_for(mode)
     grammar = helper.grammar
     universe = grammar_keywords(mode)
@@ -492,12 +528,15 @@ def reachable_keys(mode: Mode) -> Iterator[tuple[str, str]]:
 
 @pytest.mark.parametrize("mode", HELP_MODES, ids=lambda m: m.name)
 def test_every_keyword_and_argument_has_a_description(mode: Mode) -> None:
+    """Some entry in a `?` listing would appear with no description beside it."""
     missing = sorted({where for where, key in reachable_keys(mode) if not key})
     assert not missing, f"no help text in {mode.name} for: {missing}"
 
 
 @pytest.mark.parametrize("mode", HELP_MODES, ids=lambda m: m.name)
 def test_every_description_describes_something_help_can_list(mode: Mode) -> None:
+    """A help text stored under a mistyped key would never show, leaving its keyword with a wrong,
+    shorter-key description."""
     # A mistyped key would silently leave its keyword with a wrong, shorter-key text.
     used = {key for _where, key in reachable_keys(mode)}
     if mode is Mode.USER_EXEC:
@@ -506,6 +545,8 @@ def test_every_description_describes_something_help_can_list(mode: Mode) -> None
 
 
 def test_descriptions_not_known_from_ios_are_listed() -> None:
+    """Help descriptions that are pkilab's guesses rather than IOS's verified wording would go
+    unrecorded, passing for IOS text."""
     guessed = {mode.name: sorted(k.replace(" ", "_") for k, v in TEXTS[mode].items()
                                  if not v.ios)
                for mode in HELP_MODES if mode is not Mode.USER_EXEC}

@@ -12,11 +12,15 @@ START = datetime(2005, 1, 6, 20, 57, 30, 667000, tzinfo=UTC)
 
 
 def test_ios_timestamp_format_pads_the_day() -> None:
+    """Log lines and debug timestamps would not match real IOS, which pads single-digit days
+    ("Jan  6")."""
     assert format_ios_datetime(START) == "Jan  6 20:57:30.667"
     assert format_ios_datetime(START.replace(day=16)) == "Jan 16 20:57:30.667"
 
 
 def test_unset_clock_is_starred_until_set() -> None:
+    """A router whose clock was never set would not show the `*` IOS puts on timestamps and `show
+    clock`."""
     env = SimEnv(0, START)
     clock = RouterClock(env, is_set=False)
     assert clock.timestamp() == "*Jan  6 20:57:30.667"
@@ -27,12 +31,16 @@ def test_unset_clock_is_starred_until_set() -> None:
 
 
 def test_non_authoritative_but_set() -> None:
+    """A clock that is set but not authoritative would lose the `*` that IOS shows on its
+    timestamps."""
     env = SimEnv(0, START)
     clock = RouterClock(env, is_set=True, authoritative=False)
     assert clock.is_set and clock.timestamp().startswith("*")
 
 
 def test_offset_and_drift() -> None:
+    """Routers given a clock offset or drift in a scenario would keep true time instead of running
+    fast or slow."""
     env = SimEnv(0, START)
     fast = RouterClock(env, offset=90.0, drift_ppm=100.0)
     env.run(until=10_000)
@@ -41,6 +49,8 @@ def test_offset_and_drift() -> None:
 
 
 def test_jump_and_unset_keep_running() -> None:
+    """After a clock jump or unset a router's clock would stop or land at the wrong time instead of
+    ticking on."""
     env = SimEnv(0, START)
     clock = RouterClock(env)
     clock.jump(-3600)
@@ -51,6 +61,8 @@ def test_jump_and_unset_keep_running() -> None:
 
 
 def test_boot_without_calendar_loses_the_time() -> None:
+    """A router without a calendar would keep its time over a reload instead of waking at Mar 1
+    00:00 with a `*`."""
     env = SimEnv(0, START)
     with_calendar = RouterClock(env)
     without = RouterClock(env, calendar=False)
@@ -62,6 +74,8 @@ def test_boot_without_calendar_loses_the_time() -> None:
 
 
 def test_listeners_hear_discontinuities() -> None:
+    """Timers would not notice `clock set`, a jump or an unset, so renewals and polls would fire at
+    stale times."""
     env = SimEnv(0, START)
     clock = RouterClock(env)
     heard: list[str] = []
@@ -89,6 +103,8 @@ class Alarm:
 
 
 def test_timer_driver_fires_at_the_router_clock_deadline() -> None:
+    """Timers on a router whose clock is off would fire by true time instead of by the router's own
+    clock."""
     env = SimEnv(0, START)
     clock = RouterClock(env, offset=-30.0)
     core = Alarm(START + timedelta(seconds=60))
@@ -101,6 +117,8 @@ def test_timer_driver_fires_at_the_router_clock_deadline() -> None:
 
 
 def test_timer_driver_rearms_when_the_clock_jumps() -> None:
+    """A clock jump past a pending deadline would not fire it, so a renewal or poll could be missed
+    entirely."""
     env = SimEnv(0, START)
     clock = RouterClock(env)
     core = Alarm(START + timedelta(hours=1))
@@ -127,6 +145,8 @@ class Stuck:
 
 
 def test_timer_driver_does_not_spin_on_a_stuck_deadline() -> None:
+    """A timer whose deadline never moves would hang the simulation in a busy loop instead of
+    backing off."""
     env = SimEnv(0, START)
     clock = RouterClock(env)
     core = Stuck(START)

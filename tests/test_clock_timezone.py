@@ -14,6 +14,8 @@ def _lab() -> Lab:
 
 
 def test_show_clock_and_clock_set_use_the_zone() -> None:
+    """After `clock timezone PST -8`, `show clock` or `clock set` would use UTC (or a wrong offset),
+    or the running-config would miss the `clock timezone PST -8 0` line."""
     lab = _lab()
     utc = lab.show("r1", "show clock")[0]
     assert " UTC " in utc
@@ -29,6 +31,8 @@ def test_show_clock_and_clock_set_use_the_zone() -> None:
 
 
 def test_half_hour_zones_and_negative_minutes_follow_the_hours_sign() -> None:
+    """A half-hour zone such as `clock timezone NST -3 30` or `IST 5 30` would make `show clock`
+    show the wrong local time."""
     lab = _lab()
     lab.type("r1", "configure terminal\nclock timezone NST -3 30\nend")
     shown = lab.show("r1", "show clock")[0]  # 21:00:0x UTC - 3:30
@@ -38,6 +42,8 @@ def test_half_hour_zones_and_negative_minutes_follow_the_hours_sign() -> None:
 
 
 def test_the_zone_is_saved_and_no_clock_timezone_removes_it() -> None:
+    """The time zone would be lost over `write memory` and a reload, or `no clock timezone` would
+    not bring `show clock` back to UTC."""
     lab = _lab()
     lab.type("r1", "configure terminal\nclock timezone CET 1\nend\nwrite memory")
     lab.reload("r1")
@@ -49,6 +55,8 @@ def test_the_zone_is_saved_and_no_clock_timezone_removes_it() -> None:
 
 
 def test_out_of_range_offsets_get_the_caret() -> None:
+    """`clock timezone PST 25` would be accepted, or its `% Invalid input` `^` marker would not sit
+    under the hours."""
     lab = _lab()
     printed = lab.type("r1", "configure terminal\nclock timezone PST 25\nend")
     assert "% Invalid input detected at '^' marker." in printed
@@ -57,6 +65,8 @@ def test_out_of_range_offsets_get_the_caret() -> None:
 
 
 def test_terminal_monitor_is_taken() -> None:
+    """`terminal monitor` and `terminal no monitor`, common in lab handouts, would print an error
+    instead of being accepted silently."""
     lab = _lab()
     printed = lab.type("r1", "terminal monitor\nterminal no monitor")
     assert printed == ["r1#terminal monitor", "r1#terminal no monitor"]

@@ -17,6 +17,8 @@ def _pkilab(*args: str, stdin: str = "", cwd: Path) -> subprocess.CompletedProce
 
 def test_piped_lines_run_one_at_a_time_and_print_what_the_router_printed(
         tmp_path: Path) -> None:
+    """Commands piped into `pkilab console` would not print the router's echo and output, `:` lab
+    commands would misbehave, or no transcripts would be written."""
     out = tmp_path / "out"
     done = _pkilab("console", str(BENCH), "--speed", "50", "--out", str(out), cwd=tmp_path,
                    stdin="enable\nshow crypto pki server\nshow clock\n:frob\n:r sub\n"
@@ -31,6 +33,8 @@ def test_piped_lines_run_one_at_a_time_and_print_what_the_router_printed(
 
 
 def test_bad_input_exits_2_with_one_clear_line(tmp_path: Path) -> None:
+    """A missing scenario file or unknown `--router` would give `pkilab console` users a traceback
+    instead of one error line and exit status 2."""
     missing = _pkilab("console", "nowhere.yaml", cwd=tmp_path)
     assert missing.returncode == 2 and "nowhere.yaml" in missing.stderr
     assert "Traceback" not in missing.stderr

@@ -54,6 +54,8 @@ def _enter(console: ConsoleController, *lines: str) -> list[str]:
 ])
 def test_lab_commands_read_like_the_scenario_files_events(line: str, name: str,
                                                           words: tuple[str, ...]) -> None:
+    """`pkilab console` lab commands like `:power` or `:link_down` would not mean what the same
+    scenario-file events mean."""
     command = lab_commands.parse(line)
     assert (command.name, command.words) == (name, words)
 
@@ -72,11 +74,15 @@ def test_lab_commands_read_like_the_scenario_files_events(line: str, name: str,
     (":help me", "takes nothing more"),
 ])
 def test_a_bad_lab_command_says_which_word_is_wrong(line: str, message: str) -> None:
+    """A mistyped lab command in `pkilab console` would give a vague error instead of naming the
+    wrong word."""
     with pytest.raises(LabCommandError, match=message):
         lab_commands.parse(line)
 
 
 def test_a_lab_command_error_is_printed_not_raised() -> None:
+    """A mistyped lab command such as `:power nowhere off` would crash `pkilab console` instead of
+    printing a `%` line."""
     console = ConsoleController(_lab())
     assert console.enter(":power nowhere off") == [
         "% no router named 'nowhere' (routers: ca, r1)"]
@@ -87,6 +93,8 @@ def test_a_lab_command_error_is_printed_not_raised() -> None:
 
 # -- the IOS console ------------------------------------------------------------------------
 def test_typed_lines_print_the_routers_output_but_not_their_own_echo() -> None:
+    """In `pkilab console` each typed line would appear twice, or the router's answer would be
+    missing."""
     console = ConsoleController(_lab(), watched="ca")
     _enter(console)
     printed = _enter(console, "enable", "show clock")
@@ -97,6 +105,8 @@ def test_typed_lines_print_the_routers_output_but_not_their_own_echo() -> None:
 
 
 def test_question_mark_gives_ios_help_in_the_routers_current_mode() -> None:
+    """`?` and Tab in `pkilab console` would offer the wrong mode's commands or fail on
+    abbreviations like `sh cry pk`."""
     console = ConsoleController(_lab(), watched="ca")
     _enter(console, "enable")
     help_lines = console.help("show crypto pki ")
@@ -110,6 +120,8 @@ def test_question_mark_gives_ios_help_in_the_routers_current_mode() -> None:
 
 
 def test_ctrl_z_leaves_configuration_mode() -> None:
+    """Ctrl-Z or Ctrl-C in `pkilab console` would not leave config mode, or the transcript would
+    lack `^Z`/`^C` and CONFIG_I."""
     console = ConsoleController(_lab(), watched="ca")
     _enter(console, "enable", "configure terminal", "crypto pki trustpoint t")
     assert console.prompt().text == "ca(ca-trustpoint)#"
@@ -128,6 +140,8 @@ def test_ctrl_z_leaves_configuration_mode() -> None:
 
 
 def test_only_the_watched_routers_output_is_printed() -> None:
+    """`pkilab console` would mix other routers' output into the watched one, or `:r` would not show
+    what was missed."""
     console = ConsoleController(_lab(), watched="r1")
     _enter(console)
     # A scenario event types at ca while r1 is watched: none of it is printed here.
@@ -141,6 +155,8 @@ def test_only_the_watched_routers_output_is_printed() -> None:
 
 
 def test_faults_from_the_console_are_the_scenario_files_events() -> None:
+    """A `:power off` typed in `pkilab console` would not power the router off or not be saved as a
+    scenario event."""
     console = ConsoleController(_lab(), watched="r1")
     assert console.enter(":power off")[0].startswith("power at +")
     assert console.prompt().text == ""
@@ -150,6 +166,8 @@ def test_faults_from_the_console_are_the_scenario_files_events() -> None:
 
 
 def test_a_saved_session_replays_with_the_same_transcripts(tmp_path: Path) -> None:
+    """A console session saved with `:save` would replay as a scenario with different router
+    transcripts."""
     console = ConsoleController(Lab.from_scenario(SUB_CA), watched="root1")
     _enter(console, ":+30s", "enable", "show crypto pki server", ":+2m", ":link_down root1 sub",
            ":+1m", ":link_up root1 sub", ":quiet")
@@ -162,6 +180,8 @@ def test_a_saved_session_replays_with_the_same_transcripts(tmp_path: Path) -> No
 
 
 def test_questions_wait_for_the_person_and_replay_with_their_delays(tmp_path: Path) -> None:
+    """Password and modulus prompts would time out, echo the password, or replay a saved session
+    differently."""
     console = ConsoleController(_lab(), watched="ca")
     _enter(console, "enable", "configure terminal", "crypto pki server ca", "no shutdown")
     assert console.prompt() == Prompt("Password:", secret=True, question=True)
@@ -192,6 +212,7 @@ def test_questions_wait_for_the_person_and_replay_with_their_delays(tmp_path: Pa
 
 
 def test_history_keeps_commands_not_passwords() -> None:
+    """Pressing Up in `pkilab console` could bring back a password typed at a `Password:` prompt."""
     secret = [False]
     history = _History(lambda: secret[0])
     history.append_string("show clock")
@@ -201,6 +222,8 @@ def test_history_keeps_commands_not_passwords() -> None:
 
 
 def test_a_failed_simulation_is_reported_once() -> None:
+    """A crash inside the simulation would go unnoticed in `pkilab console` or be reported over and
+    over."""
     lab = _lab()
     console = ConsoleController(lab, watched="ca")
     live = lab.go_live(speed=1.0)
@@ -222,6 +245,8 @@ def test_a_failed_simulation_is_reported_once() -> None:
 
 
 def test_random_lab_commands_answer_with_a_message_never_a_traceback() -> None:
+    """Odd lab commands typed in `pkilab console` would crash it with a Python traceback instead of
+    a message."""
     words = ["+", "r", "quiet", "speed", "pause", "time", "link_down", "link_up",
              "link_change", "power", "reload", "clock_set", "clock_unset", "clock_jump",
              "http_server", "link", "routers", "on", "off", "now", "latency=5ms", "loss=0.5",

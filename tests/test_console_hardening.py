@@ -83,6 +83,8 @@ LABEL_COMMANDS = [
 
 
 def test_labels_that_are_not_single_file_names_are_invalid_input_everywhere() -> None:
+    """A trustpoint, server or key label like `../x` would be taken instead of getting IOS's caret
+    and `% Invalid input`."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     lab.type(router, "enable")
@@ -100,6 +102,8 @@ def test_labels_that_are_not_single_file_names_are_invalid_input_everywhere() ->
 
 
 def test_ordinary_labels_are_accepted() -> None:
+    """Ordinary labels with dots, dashes, underscores or 128 characters would be refused as
+    trustpoint or key names."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     longest = "T" * 128
@@ -112,6 +116,8 @@ def test_ordinary_labels_are_accepted() -> None:
 
 
 def test_startup_config_with_path_names_boots_and_refuses_them() -> None:
+    """A startup-config naming trustpoints or servers with paths would crash the boot or create them
+    anyway."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1", "\n".join([
         "ip http server",
@@ -189,6 +195,7 @@ expect:
 
 
 def test_a_run_with_path_names_writes_only_inside_its_output_folder(tmp_path: Path) -> None:
+    """A scenario with path-like labels could write files outside the run's output folder."""
     sandbox = tmp_path / "a" / "b" / "c" / "d"
     out = sandbox / "out"
     absdir = tmp_path / "abs"
@@ -228,6 +235,8 @@ def _key_data(out: list[str], name: str) -> bytes:
 
 
 def test_show_crypto_key_mypubkey_rsa_dumps_each_public_key() -> None:
+    """`show crypto key mypubkey rsa` would not list each key's name, usage, generation time and
+    real key data."""
     lab = Lab()
     ca = enabled_ca(lab)
     lab.run(30)
@@ -253,6 +262,8 @@ def test_show_crypto_key_mypubkey_rsa_dumps_each_public_key() -> None:
 
 
 def test_key_generation_time_survives_a_reload() -> None:
+    """After a reload, `show crypto key mypubkey rsa` would show a different
+    "Key pair was generated at" time."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     lab.type(router, "enable\nconf t\ncrypto key generate rsa label k1 modulus 512\nend\n"
@@ -265,6 +276,8 @@ def test_key_generation_time_survives_a_reload() -> None:
 
 
 def test_enroll_and_crl_request_refuse_an_enrollment_url_that_is_not_http() -> None:
+    """`crypto pki enroll` or `crl request` with an ftp:// or missing enrollment URL would try
+    anyway instead of refusing."""
     lab = Lab()
     enabled_ca(lab)
     r2 = client(lab)
@@ -284,6 +297,8 @@ def test_enroll_and_crl_request_refuse_an_enrollment_url_that_is_not_http() -> N
 
 
 def test_enroll_on_the_certificate_servers_own_trustpoint_is_refused() -> None:
+    """`crypto pki enroll` on the CA's own trustpoint would be accepted and disturb the running
+    certificate server."""
     lab = Lab()
     ca = enabled_ca(lab)
     cert = ca.running.trustpoints["ca"].ca_cert
@@ -297,6 +312,8 @@ def test_enroll_on_the_certificate_servers_own_trustpoint_is_refused() -> None:
 
 
 def test_a_modulus_answer_that_is_not_a_small_number_is_refused() -> None:
+    """A modulus answer like `1e3`, `-512` or 5000 digits would crash the router instead of
+    `% Invalid modulus size`."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     for answer in ("9" * 5000, "\u00b2", "1e3", "-512", "0" * 10 + "512"):
@@ -309,6 +326,8 @@ def test_a_modulus_answer_that_is_not_a_small_number_is_refused() -> None:
 
 # -- wrong results without a crash ----------------------------------------------------------------
 def test_the_ca_key_cannot_be_replaced_while_its_server_uses_it() -> None:
+    """Regenerating the CA's key while its server exists would replace it, so later certificates
+    would not verify."""
     lab = Lab()
     ca = enabled_ca(lab)
     r2 = client(lab)
@@ -333,6 +352,8 @@ def test_the_ca_key_cannot_be_replaced_while_its_server_uses_it() -> None:
 
 
 def test_the_ca_key_can_be_chosen_before_the_first_no_shutdown() -> None:
+    """A key generated under the CA's label before the first `no shutdown` would be ignored instead
+    of used."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server")
     out = lab.type(ca, "enable\nconf t\ncrypto pki server ca\nexit\n"
@@ -356,6 +377,8 @@ def test_the_ca_key_can_be_chosen_before_the_first_no_shutdown() -> None:
     ("lifetime ca-certificate 7306", "7306"),
 ])
 def test_lifetimes_outside_ios_ranges_are_invalid_input(line: str, token: str) -> None:
+    """A `lifetime` value outside IOS's range would be taken instead of getting the caret and
+    `% Invalid input`."""
     lab = Lab()
     router = lab.router("ca", "10.0.0.1")
     lab.type(router, "enable\nconf t\ncrypto pki server ca")
@@ -366,6 +389,8 @@ def test_lifetimes_outside_ios_ranges_are_invalid_input(line: str, token: str) -
 
 
 def test_lifetimes_at_the_edges_of_their_ranges_are_taken() -> None:
+    """`lifetime` values at the ends of IOS's ranges, or their `no` forms, would be refused or set
+    wrongly."""
     lab = Lab()
     router = lab.router("ca", "10.0.0.1")
     out = lab.type(router, "enable\nconf t\ncrypto pki server ca\nlifetime crl 0 30\n"
@@ -386,6 +411,8 @@ def test_lifetimes_at_the_edges_of_their_ranges_are_taken() -> None:
 
 
 def test_a_saved_zero_crl_lifetime_is_refused_at_boot_and_the_crl_lives_its_default() -> None:
+    """A startup-config with `lifetime crl 0` would make the CA rewrite its CRL constantly instead
+    of using the default."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server\ncrypto pki server ca\n"
                                       " lifetime crl 0\n shutdown")
@@ -400,6 +427,8 @@ def test_a_saved_zero_crl_lifetime_is_refused_at_boot_and_the_crl_lives_its_defa
 
 
 def test_the_core_refuses_lifetimes_outside_their_ranges() -> None:
+    """A scenario or config could build a certificate server with a lifetime IOS would never accept.
+    """
     for field, value in (("lifetime_crl_minutes", 0), ("lifetime_crl_minutes", 337 * 60),
                          ("lifetime_enrollment_request_minutes", 0),
                          ("lifetime_certificate_days", 1826),
@@ -409,6 +438,8 @@ def test_the_core_refuses_lifetimes_outside_their_ranges() -> None:
 
 
 def test_database_archive_pem_writes_the_pem_archive() -> None:
+    """`database archive pem` would not write a PEM archive with the CA certificate and encrypted
+    key, or leave it behind."""
     lab = Lab()
     ca = enabled_ca(lab, extra="database archive pem\n")
     assert ca.nvram.exists("ca.pem") and not ca.nvram.exists("ca.p12")
@@ -428,11 +459,14 @@ def test_database_archive_pem_writes_the_pem_archive() -> None:
 
 
 def test_database_archive_pkcs12_stays_the_default() -> None:
+    """A CA without `database archive` would no longer archive to ca.p12 as IOS does."""
     ca = enabled_ca(Lab())
     assert ca.nvram.exists("ca.p12") and not ca.nvram.exists("ca.pem")
 
 
 def test_rsakeypair_size_is_used_for_the_generated_key_and_saved() -> None:
+    """`rsakeypair NAME 768` would not make a 768-bit key at enrollment, or be lost from the config
+    over a reload."""
     lab = Lab()
     enabled_ca(lab)
     r2 = client(lab, tp_extra="rsakeypair tp2key 768\n")
@@ -453,6 +487,8 @@ def test_rsakeypair_size_is_used_for_the_generated_key_and_saved() -> None:
 
 # -- keys too short for the signatures pkilab makes ----------------------------------------
 def test_a_trustpoint_key_too_short_to_sign_a_request_is_refused() -> None:
+    """Enrolling with a key too short to sign a request would crash or send a request instead of a
+    clear refusal."""
     lab = Lab()
     enabled_ca(lab)
     r2 = client(lab, tp_extra="rsakeypair small 400\n")
@@ -467,6 +503,8 @@ def test_a_trustpoint_key_too_short_to_sign_a_request_is_refused() -> None:
 
 
 def test_a_server_key_too_short_for_its_hash_keeps_the_server_shut() -> None:
+    """A CA key too short for its hash would crash `no shutdown` or `hash` instead of a message with
+    the bits needed."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server")
     out = lab.type(ca, "enable\nconf t\ncrypto key generate rsa label ca modulus 360\n"
@@ -486,6 +524,8 @@ def test_a_server_key_too_short_for_its_hash_keeps_the_server_shut() -> None:
 
 
 def test_terminal_requests_for_keys_the_server_cannot_sign_are_refused() -> None:
+    """A pasted non-RSA PKCS#10 request would crash the CA at request or grant instead of a `%`
+    message."""
     from cryptography import x509 as cx509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -512,6 +552,8 @@ def test_terminal_requests_for_keys_the_server_cannot_sign_are_refused() -> None
 
 
 def test_a_subject_name_that_is_not_a_dn_is_refused_when_typed() -> None:
+    """A malformed `subject-name` would be taken and break enrollment instead of
+    `% ... is not a valid subject name`."""
     lab = Lab()
     enabled_ca(lab)
     r2 = client(lab, tp_extra="subject-name CN=r2, O=lab\nsubject-name C=USA\n")
@@ -524,6 +566,8 @@ def test_a_subject_name_that_is_not_a_dn_is_refused_when_typed() -> None:
 
 
 def test_console_dialogues_in_a_startup_config_are_skipped_and_keys_kept() -> None:
+    """Interactive commands in a startup-config (enroll, authenticate, reload) would run at boot or
+    hang it."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1", "\n".join([
         "crypto key generate rsa label k1 modulus 512",
@@ -545,6 +589,8 @@ def test_console_dialogues_in_a_startup_config_are_skipped_and_keys_kept() -> No
 
 
 def test_the_servers_trustpoint_cannot_be_removed_before_the_server() -> None:
+    """`no crypto pki trustpoint` on the CA's trustpoint would remove it under a running certificate
+    server."""
     lab = Lab()
     ca = enabled_ca(lab)
     cert = ca.running.servers["ca"].ca_cert
@@ -565,6 +611,8 @@ def test_the_servers_trustpoint_cannot_be_removed_before_the_server() -> None:
 ])
 def test_a_startup_config_giving_its_server_too_short_a_key_boots_with_it_down(
         config: str) -> None:
+    """A startup-config giving the CA too short a key would crash the boot instead of leaving the
+    server down."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server\n" + config)
     lab.run(60)
@@ -577,6 +625,8 @@ def test_a_startup_config_giving_its_server_too_short_a_key_boots_with_it_down(
 @pytest.mark.parametrize("hash_name", ["md5", "sha256", "sha512"])
 def test_min_signing_bits_is_the_shortest_key_that_signs_a_ca_certificate(
         hash_name: str) -> None:
+    """The "needs at least N bits" figure in key-size refusals would be wrong for a hash algorithm.
+    """
     from datetime import UTC, datetime, timedelta
 
     from sim.pki.keys import KeySource

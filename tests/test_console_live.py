@@ -126,6 +126,8 @@ def _enabled_ca(person: Person) -> None:
 
 
 def test_a_question_waits_for_the_person_and_the_session_replays() -> None:
+    """At a live console, a prompt such as `Do you accept this certificate?` would time out before
+    the person answers, or the saved session would not replay to the same transcript."""
     person = Person()
     _enabled_ca(person)
     person.type("r1", "enable", "configure terminal", "crypto pki trustpoint ca",
@@ -157,6 +159,8 @@ def test_a_question_waits_for_the_person_and_the_session_replays() -> None:
 
 
 def test_the_recorded_answers_name_their_batch_and_say_which_are_secret() -> None:
+    """A saved live session would attach passphrase answers to the wrong command or with the wrong
+    delays, or the passphrase would be echoed on the console."""
     person = Person()
     _enabled_ca(person)
     answers = person.env.trace.select(router="ca", category="console", name="answer")
@@ -175,6 +179,8 @@ def test_the_recorded_answers_name_their_batch_and_say_which_are_secret() -> Non
 
 
 def test_ctrl_c_at_a_question_abandons_the_command_and_replays() -> None:
+    """Ctrl-C at `Proceed with reload? [confirm]` would not print `^C` and cancel the reload, or the
+    saved session would not replay it."""
     person = Person()
     _enabled_ca(person)
     person.type("ca", "reload")
@@ -191,6 +197,8 @@ def test_ctrl_c_at_a_question_abandons_the_command_and_replays() -> None:
 
 
 def test_ctrl_c_at_the_second_passphrase_leaves_the_server_shut_and_ready_to_enable() -> None:
+    """Ctrl-C at `Re-enter password:` would not print `% Aborted.`, or would leave the CS
+    half-started so a later `no shutdown` fails."""
     person = Person()
     person.type("ca", *ENABLE_CA)
     person.answer("ca", "cisco123", after=3.5)
@@ -206,6 +214,8 @@ def test_ctrl_c_at_the_second_passphrase_leaves_the_server_shut_and_ready_to_ena
 
 
 def test_a_request_pasted_line_by_line_at_the_terminal_replays() -> None:
+    """Pasting a PKCS#10 request line by line into `crypto pki server ca request pkcs10 terminal`
+    would not grant it, or the session would not replay."""
     person = Person()
     _enabled_ca(person)
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
@@ -224,6 +234,8 @@ def test_a_request_pasted_line_by_line_at_the_terminal_replays() -> None:
 
 
 def test_lines_typed_while_no_question_waits_are_commands_run_in_turn() -> None:
+    """Commands typed ahead while a key is being generated would be eaten as answers or run out of
+    order."""
     person = Person()
     ca = person.router("ca")
     ca.type_lines(["enable"])
@@ -240,6 +252,8 @@ def test_lines_typed_while_no_question_waits_are_commands_run_in_turn() -> None:
 
 
 def test_answers_typed_with_the_lines_come_first_and_a_lab_gets_the_live_ones() -> None:
+    """Answers supplied with the typed lines would not be used first, or a saved lab would lose the
+    answers given live at the console."""
     person = Person()
     ca = person.router("ca")
     ca.type_lines(list(ENABLE_CA), ["cisco123"])  # the second passphrase is typed live
@@ -263,6 +277,8 @@ def test_answers_typed_with_the_lines_come_first_and_a_lab_gets_the_live_ones() 
 
 
 def test_a_question_no_longer_waits_once_the_console_is_not_live() -> None:
+    """After the person leaves a live console, a waiting prompt would hang forever instead of ending
+    with `% Aborted.` as in a batch run."""
     person = Person()
     person.type("ca", *ENABLE_CA)
     person.question("ca")
@@ -279,6 +295,8 @@ def test_a_question_no_longer_waits_once_the_console_is_not_live() -> None:
 
 
 def test_a_power_cut_ends_the_waiting_question() -> None:
+    """Powering a router off while it asks for a passphrase would leave the old prompt waiting after
+    it boots."""
     person = Person()
     person.type("ca", *ENABLE_CA)
     ca = person.router("ca")

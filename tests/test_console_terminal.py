@@ -35,6 +35,8 @@ def terminal_factory(tmp_path: Path):
 
 def test_a_console_session_builds_a_hierarchy_and_saves_a_replayable_scenario(
         terminal_factory, tmp_path: Path) -> None:
+    """The README's `pkilab console` walk-through would break: `?` help, Tab, hidden passwords,
+    the sub-CA enrolling, or a `:save`d session that replays to the same transcripts."""
     out = tmp_path / "console-out"
     term = terminal_factory("console", str(BENCH), "--speed", "30", "--out", str(out))
     term.wait_for(r":help for lab commands")  # the status line

@@ -49,6 +49,8 @@ def _two_step(key: rsa.RSAPrivateKey, issuer: x509.Name, this: datetime, nxt: da
 
 
 def test_the_direct_crl_is_byte_for_byte_the_two_step_one() -> None:
+    """Every CRL the CA publishes would change its bytes and size, breaking golden transcripts that
+    print CRL sizes."""
     keys = KeySource(1, Path(os.environ["PKILAB_KEY_CACHE"]))
     rnd = random.Random(11)
     for case in range(60):
@@ -69,6 +71,7 @@ def test_the_direct_crl_is_byte_for_byte_the_two_step_one() -> None:
 
 
 def test_a_serial_of_zero_is_refused_as_before() -> None:
+    """A revoked serial of zero would be written into a CRL instead of being refused."""
     key = KeySource(1, Path(os.environ["PKILAB_KEY_CACHE"])).get("crl-1024", 1024)
     now = datetime(2005, 1, 6, tzinfo=UTC)
     with pytest.raises(ValueError, match="positive"):

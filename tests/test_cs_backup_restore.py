@@ -63,6 +63,8 @@ def _restore(lab: Lab, ca: Router, extra: str = "") -> list[str]:
 
 
 def test_the_documented_restore_brings_the_same_ca_back_and_serials_go_on() -> None:
+    """Restoring a CA from its .p12, .ser and .crl backups would bring back a different CA,
+    reissue old serials, lose revocations, or not survive a reload."""
     lab, ca = _ca_lab()
     original = ca.running.servers["ca"].ca_cert
     r1 = _client(lab, "r1", "10.0.0.2")
@@ -92,6 +94,8 @@ def test_the_documented_restore_brings_the_same_ca_back_and_serials_go_on() -> N
 
 
 def test_serial_number_restores_a_server_whose_ser_file_was_lost() -> None:
+    """With the .ser backup lost, `serial-number` would not set where issuing resumes, so the
+    restored CA could reuse a serial."""
     lab, ca = _ca_lab()
     _client(lab, "r1", "10.0.0.2")
     _client(lab, "r2", "10.0.0.3")
@@ -104,6 +108,8 @@ def test_serial_number_restores_a_server_whose_ser_file_was_lost() -> None:
 
 
 def test_without_ser_nor_serial_number_a_revoked_serial_is_never_issued_again() -> None:
+    """A CA restored without its .ser file could issue a new certificate with a serial that is
+    already on its CRL."""
     lab, ca = _ca_lab()
     _client(lab, "r1", "10.0.0.2")
     _client(lab, "r2", "10.0.0.3")
@@ -114,6 +120,8 @@ def test_without_ser_nor_serial_number_a_revoked_serial_is_never_issued_again() 
 
 
 def test_import_refuses_a_wrong_password_and_an_occupied_trustpoint() -> None:
+    """`crypto pki import ... pkcs12` with a wrong password would half-import, or an import would
+    silently overwrite a trustpoint that already has certificates."""
     lab, ca = _ca_lab()
     lab.type(ca, "copy nvram:ca.p12 flash:ca.p12", ("",))
     other = lab.router("o", "10.0.0.8")
@@ -130,6 +138,8 @@ def test_import_refuses_a_wrong_password_and_an_occupied_trustpoint() -> None:
 
 
 def test_export_pkcs12_to_a_tftp_server_and_import_it_on_another_router() -> None:
+    """`crypto pki export ... pkcs12` to TFTP would export a non-exportable key, or the file
+    would not import on another router with the same key and certificates."""
     lab, ca = _ca_lab()
     r1 = lab.router("r1", "10.0.0.2")
     lab.net.add_link("ca", "r1", latency=0.005)
@@ -173,6 +183,8 @@ def test_export_pkcs12_to_a_tftp_server_and_import_it_on_another_router() -> Non
 
 # -- the request desk ---------------------------------------------------------------------
 def test_one_time_password_grants_one_request_under_manual_grant() -> None:
+    """`password generate` one-time passwords would have the wrong output, be reusable, or still
+    grant after they expire."""
     lab, ca = _ca_lab(grant="")
     out = lab.type(ca, "crypto pki server ca password generate 10")
     assert out[-1] == "% Valid for 10 minutes."
@@ -196,6 +208,8 @@ def test_one_time_password_grants_one_request_under_manual_grant() -> None:
 
 
 def test_unrevoke_takes_a_certificate_off_the_crl() -> None:
+    """`crypto pki server ca unrevoke` would leave the certificate on the CRL or print the wrong
+    message for an unrevoked serial or an unknown server."""
     lab, ca = _ca_lab()
     _client(lab, "r1", "10.0.0.2")
     lab.type(ca, "crypto pki server ca revoke 0x2")
@@ -208,6 +222,8 @@ def test_unrevoke_takes_a_certificate_off_the_crl() -> None:
 
 
 def test_request_pkcs10_url_reads_the_request_and_writes_the_certificate_beside_it() -> None:
+    """`request pkcs10 url` would not write the granted .crt beside the request, or would print
+    the wrong error for a bad or missing file."""
     lab, ca = _ca_lab()
     key = lab.keys.get("offline-client", 1024)
     csr = make_csr(key, x509util.parse_dn("CN=offline.lab"))
@@ -225,6 +241,8 @@ def test_request_pkcs10_url_reads_the_request_and_writes_the_certificate_beside_
 
 def test_request_pkcs10_url_under_manual_grant_stays_pending_and_base64_is_the_default(
 ) -> None:
+    """Under manual grant, `request pkcs10 url` would issue at once instead of printing `pending,
+    reqId=1`, or would not write base64 by default."""
     lab, ca = _ca_lab(grant="")
     key = lab.keys.get("offline-client", 1024)
     der = x509util.csr_der(make_csr(key, x509util.parse_dn("CN=offline.lab")))
@@ -240,6 +258,8 @@ def test_request_pkcs10_url_under_manual_grant_stays_pending_and_base64_is_the_d
 
 
 def test_lines_that_need_the_console_are_not_run_from_startup_config() -> None:
+    """A console-only command such as `crypto pki import` in a startup config would run at boot
+    instead of being skipped with a note in the transcript."""
     lab = Lab()
     r = lab.router("r", "10.0.0.1",
                    "crypto pki import ca pkcs12 flash:x.p12 password abcdefgh")

@@ -22,10 +22,14 @@ NOW = datetime(2005, 1, 6, 21, 0, 0, tzinfo=UTC)
 
 
 def test_table_is_total() -> None:
+    """Some certificate-server state and input pair would have no defined behaviour, and a lab
+    could crash the server FSM."""
     assert set(TRANSITIONS) == {(s, g) for s in CsState for g in CsSignal}
 
 
 def test_undefined_pair_raises() -> None:
+    """An impossible server state would be silently accepted instead of stopping the run with a
+    clear error."""
     with pytest.raises(IllegalTransition):
         transition("bogus", CsSignal.NO_SHUT)  # type: ignore[arg-type]
 
@@ -48,6 +52,8 @@ def test_undefined_pair_raises() -> None:
     ],
 )
 def test_key_cells(state: CsState, signal: CsSignal, action: CsAction) -> None:
+    """A certificate server would react wrongly to `no shutdown`, `shutdown`, `clock set` or `ip
+    http server` changes, e.g. not start once the time is set."""
     assert transition(state, signal).action is action
 
 
@@ -102,6 +108,8 @@ def debug_lines(effects: list[fx.Effect]) -> list[str]:
 @pytest.mark.parametrize("state", list(CsState))
 @pytest.mark.parametrize("signal", list(CsSignal))
 def test_every_state_with_every_signal(state: CsState, signal: CsSignal) -> None:
+    """The `debug crypto pki server` enter/exit FSM lines or the config lock would be wrong for
+    some state and input, or the server would land in a wrong state."""
     harness = Harness()
     harness.drive_to(state)
     effects = harness.signal(signal)
@@ -118,6 +126,8 @@ def test_every_state_with_every_signal(state: CsState, signal: CsSignal) -> None
 
 
 def test_first_no_shut_follows_the_seed_order() -> None:
+    """The debug lines of a first `no shutdown` would differ in wording or order from the seed
+    transcript's, or the CA certificate would not get serial 1."""
     harness = Harness()
     effects = harness.signal(CsSignal.NO_SHUT)
     lines = debug_lines(effects)
@@ -139,6 +149,8 @@ def test_first_no_shut_follows_the_seed_order() -> None:
 
 
 def test_unset_clock_stops_after_key_generation() -> None:
+    """A CA whose clock was never set would start anyway, or not print `% Time has not been set`,
+    or not start once the clock is set."""
     harness = Harness(clock_set=False)
     effects = harness.signal(CsSignal.NO_SHUT)
     consoles = [e.text for e in effects if isinstance(e, fx.Console)]
@@ -152,6 +164,8 @@ def test_unset_clock_stops_after_key_generation() -> None:
 
 
 def test_restart_reads_existing_files_and_keeps_serial() -> None:
+    """A restarted certificate server would ignore its existing .ser file and reissue serials, or
+    republish its CRL needlessly."""
     harness = Harness()
     harness.signal(CsSignal.NO_SHUT)
     harness.storage["ca.ser"] = b"DB version 1\nlast issued serial number 0x2A\n"
@@ -166,6 +180,8 @@ def test_restart_reads_existing_files_and_keeps_serial() -> None:
 
 
 def test_sub_cs_without_enrollment_url_fails_like_the_seed() -> None:
+    """`mode sub-cs` without an enrollment URL would not print the seed's `You must specify an
+    enrollment URL` and `% Failed to authenticate` lines."""
     harness = Harness()
     harness.cs.configure(mode="sub-cs")
     effects = harness.signal(CsSignal.NO_SHUT)

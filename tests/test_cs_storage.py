@@ -46,6 +46,8 @@ def _enroll(lab: Lab, name: str, address: str) -> Router:
 
 # -- flash: --------------------------------------------------------------------------------
 def test_flash_is_a_second_file_system_that_outlives_erase_nvram_reload_and_power() -> None:
+    """Files on flash: would vanish after `erase nvram:`, reload or power-off, or
+    `copy`/`dir flash:` would differ from IOS."""
     lab = Lab()
     r = lab.router("r", "10.0.0.1")
     out = lab.type(r, "enable\nwrite memory\ncopy nvram:startup-config flash:backup/r.cfg\n"
@@ -69,6 +71,8 @@ def test_flash_is_a_second_file_system_that_outlives_erase_nvram_reload_and_powe
 
 
 def test_delete_and_erase_flash_ask_as_ios_and_leave_nvram_alone() -> None:
+    """`delete` and `erase flash:` would not ask IOS's questions, print its errors, or would also
+    wipe nvram."""
     lab = Lab()
     r = lab.router("r", "10.0.0.1")
     lab.type(r, "enable\nwrite memory\ncopy nvram:startup-config flash:a.cfg\n"
@@ -89,6 +93,8 @@ def test_delete_and_erase_flash_ask_as_ios_and_leave_nvram_alone() -> None:
 
 # -- database url on flash:, per type, publish -------------------------------------------------
 def test_database_files_land_where_each_database_url_puts_them() -> None:
+    """CA database files would not land where `database url` puts them, or `show crypto pki server`
+    would not say where."""
     lab, ca, fs = _server_lab("database url flash:ca/\ndatabase level complete\n"
                               "database url cnm flash:names/\n"
                               "database url crl publish tftp://10.0.0.9/pub/\n"
@@ -105,6 +111,8 @@ def test_database_files_land_where_each_database_url_puts_them() -> None:
 
 
 def test_unreachable_publish_location_warns_and_the_server_stays_enabled() -> None:
+    """An unreachable CRL publish location would disable the CA or go without the CS_PUBLISH_STORAGE
+    warning."""
     lab, ca, _fs = _server_lab("database url crl publish tftp://10.0.0.77/pub/\n")
     cs = ca.running.servers["ca"]
     assert cs.state is CsState.ENABLED
@@ -116,6 +124,8 @@ def test_unreachable_publish_location_warns_and_the_server_stays_enabled() -> No
 
 
 def test_a_database_url_on_a_device_the_router_lacks_fails_the_checks() -> None:
+    """A `database url` on a missing device like disk0: would not disable the server with
+    CS_CRIT_STORAGE."""
     lab, ca, _fs = _server_lab("database url disk0:ca/\n")
     cs = ca.running.servers["ca"]
     assert cs.state is CsState.CHECK_FAILED and cs.failure_reason == "Storage not accessible"
@@ -126,6 +136,8 @@ def test_a_database_url_on_a_device_the_router_lacks_fails_the_checks() -> None:
 
 # -- TFTP storage ---------------------------------------------------------------------------
 def test_tftp_database_lives_on_the_server_router_and_losing_it_disables_the_ca() -> None:
+    """A CA keeping its database over TFTP would not disable when the link is lost, or not recover
+    when it returns."""
     lab, ca, fs = _server_lab("database url tftp://10.0.0.9/ca/\n")
     cs = ca.running.servers["ca"]
     assert cs.state is CsState.ENABLED
@@ -157,6 +169,8 @@ def test_tftp_database_lives_on_the_server_router_and_losing_it_disables_the_ca(
 
 
 def test_a_revocation_made_while_storage_was_lost_is_not_forgotten() -> None:
+    """A certificate revoked while the CA's TFTP storage was down would be missing from the stored
+    CRL afterwards."""
     lab, ca, fs = _server_lab("database url tftp://10.0.0.9/ca/\n")
     _enroll(lab, "r1", "10.0.0.2")
     lab.net.set_link_up("ca", "fs", False)
@@ -168,6 +182,8 @@ def test_a_revocation_made_while_storage_was_lost_is_not_forgotten() -> None:
 
 
 def test_tftp_transfers_many_blocks_over_a_lossy_link_and_report_ios_errors() -> None:
+    """TFTP between routers would fail on a lossy link or not print IOS's errors (Timed out, File
+    not found, etc.)."""
     lab = Lab()
     client = lab.router("c", "10.0.0.1")
     server = lab.router("s", "10.0.0.9", "tftp-server flash:pub/\ntftp-server flash:fixed.bin")
@@ -199,6 +215,8 @@ def test_tftp_transfers_many_blocks_over_a_lossy_link_and_report_ios_errors() ->
 
 
 def test_copy_to_and_from_a_tftp_server_router() -> None:
+    """`copy` to and from a TFTP server router would lose or change the file, or report the wrong
+    transfer time."""
     lab = Lab()
     r = lab.router("r", "10.0.0.1")
     s = lab.router("s", "10.0.0.9", "tftp-server flash:")
@@ -217,6 +235,8 @@ def test_copy_to_and_from_a_tftp_server_router() -> None:
 
 # -- configuration ------------------------------------------------------------------------
 def test_storage_settings_show_in_running_config_and_survive_write_memory_and_reload() -> None:
+    """`database url`, `serial-number`, `redundancy` or `tftp-server` lines would be missing from
+    the running-config or lost on reload."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1")
     lab.type(ca, CS + "database url flash:ca/\ndatabase url crl publish tftp://10.0.0.9/pub/\n"
@@ -242,6 +262,8 @@ def test_storage_settings_show_in_running_config_and_survive_write_memory_and_re
 
 
 def test_storage_settings_cannot_change_while_the_server_runs() -> None:
+    """Storage settings changed on a running CA would take effect instead of IOS's
+    "configuration is locked" message."""
     lab, ca, _fs = _server_lab("")
     out = lab.type(ca, CS + "database url crl flash:crl/\nserial-number 0x9\nend")
     assert out.count("% Server's configuration is locked (enter \"shut\" to unlock it)") == 2
@@ -249,6 +271,8 @@ def test_storage_settings_cannot_change_while_the_server_runs() -> None:
 
 
 def test_tftp_server_serves_only_flash() -> None:
+    """`tftp-server nvram:startup-config` would be accepted and serve the router's config to anyone.
+    """
     lab = Lab()
     r = lab.router("r", "10.0.0.1")
     out = lab.type(r, "enable\nconfigure terminal\ntftp-server nvram:startup-config\nend")
@@ -260,6 +284,8 @@ def test_tftp_server_serves_only_flash() -> None:
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 def test_database_archive_pem_with_a_password_writes_real_pem_without_asking(
         tmp_path: Path) -> None:
+    """`database archive pem password` would prompt anyway, or write an archive openssl cannot read
+    with that password."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server")
     out = lab.type(ca, CS + "database archive pem password archpass1\nno shutdown\nend")
@@ -285,6 +311,7 @@ def test_database_archive_pem_with_a_password_writes_real_pem_without_asking(
 
 
 def test_no_crypto_pki_server_deletes_its_files_where_they_are() -> None:
+    """`no crypto pki server` would leave the CA's database files behind on flash:."""
     lab, ca, fs = _server_lab("database url flash:ca/\n")
     assert ca.flash.exists("ca/ca.ser")
     lab.type(ca, "configure terminal\nno crypto pki server ca\nend", ("yes",))
@@ -292,6 +319,8 @@ def test_no_crypto_pki_server_deletes_its_files_where_they_are() -> None:
 
 
 def test_observing_dir_flash_does_not_need_the_console() -> None:
+    """Reports and expectations that read `dir flash:` or flash: files would fail or disturb the
+    console."""
     lab = Lab()
     r = lab.router("r", "10.0.0.1")
     r.flash.write("x.bin", b"abc")

@@ -328,6 +328,8 @@ def test_a_rejected_request_ends_with_certreject() -> None:
     ({"key_bits": 384}, "its key has 384 bits; a request signed with sha256 needs 496"),
 ], ids=["no-ca-cert", "no-url", "not-http", "key-too-short"])
 def test_a_trustpoint_that_cannot_enroll_says_why_and_sends_nothing(kwargs, why) -> None:
+    """A trustpoint with no CA certificate, a bad URL or a too-short key would send a request
+    anyway or fail without saying why."""
     run = Run(Ca.make(), name="r2", ca_request=False, **kwargs)
     effects = run.start(at("21:01:00.000"))
     assert texts(effects) == [f"CRYPTO_PKI: trustpoint r2 cannot enroll: {why}", CERTFAIL]
@@ -349,6 +351,8 @@ def test_a_ca_asking_for_a_digest_the_key_cannot_sign_stops_after_the_probe() ->
 
 
 def test_a_request_saved_before_a_power_loss_is_sent_again_unchanged() -> None:
+    """After a power loss a pending router would send a new request with a new fingerprint, so
+    the CA would get a second request instead of a poll of the first."""
     ca = Ca.make()
     first = Run(ca, name="r2", ca_request=False)
     first.start(at("21:01:00.000"))
@@ -368,6 +372,8 @@ def test_a_request_saved_before_a_power_loss_is_sent_again_unchanged() -> None:
 
 
 def test_a_reply_that_is_not_a_certrep_counts_as_a_failed_try() -> None:
+    """A non-SCEP reply (e.g. an HTML page) would crash enrollment or be retried after 1.5 s
+    instead of being logged as a bad reply and retried a period later."""
     run = Run(Ca.make(), name="r2", ca_request=False)
     run.start(at("21:01:00.000"))
     run.answer(at("21:01:00.020"))
@@ -434,6 +440,8 @@ def test_a_clock_step_leaves_the_renewal_wait_unchanged() -> None:
 
 
 def test_a_new_retry_count_applies_to_the_retries_still_to_come() -> None:
+    """Changing `enrollment retry period/count` while a request is pending would not affect the
+    remaining polls."""
     run = Run(Ca.make(), name="r2", ca_request=False, policy=ee.RetryPolicy(1, 10))
     run.start(at("21:01:00.000"))
     run.answer(at("21:01:00.020"))
@@ -447,6 +455,8 @@ def test_a_new_retry_count_applies_to_the_retries_still_to_come() -> None:
 
 
 def test_inputs_out_of_turn_are_refused() -> None:
+    """An enrollment event arriving out of order would be silently mishandled instead of raising
+    a clear error."""
     run = Run(Ca.make(), name="r2", ca_request=False)
     with pytest.raises(EnrollClientError, match="on_reply in state new"):
         run.client.on_reply(at("21:01:00.000"), b"")
@@ -460,6 +470,8 @@ def test_inputs_out_of_turn_are_refused() -> None:
 
 @pytest.mark.parametrize("period, count", [(0, 10), (1, -1)])
 def test_a_retry_policy_out_of_range_is_an_error(period: int, count: int) -> None:
+    """A retry period of 0 or a negative retry count would be accepted and give polls that never
+    stop or never happen."""
     with pytest.raises(ValueError):
         ee.RetryPolicy(period, count)
 
@@ -505,6 +517,8 @@ def test_renewal_fires_at_its_percentage_of_the_certificates_life() -> None:
 
 
 def test_renewal_is_spent_silently_when_the_certificate_changed_or_one_is_pending() -> None:
+    """An auto-enroll renewal would start while an enrollment is already in progress, or renew a
+    certificate that was meanwhile replaced or removed."""
     ca = Ca.make()
     cert = issued(ca, at("21:01:19.000"))
     holder: list[x509.Certificate | None] = [cert]

@@ -37,6 +37,8 @@ def _enroll(answers: list[str]) -> tuple[Lab, list[str]]:
 
 
 def test_serial_number_and_ip_address_go_into_the_request() -> None:
+    """Answering yes to the serial-number and IP-address questions of `crypto pki enroll` would
+    not put them in the subject shown by `info requests`."""
     lab, printed = _enroll(["yes", "yes", "10.9.8.7", "yes"])
     serial = lab.router("r1").serial_number
     assert len(serial) == 8 and serial.isdigit()
@@ -51,6 +53,8 @@ def test_serial_number_and_ip_address_go_into_the_request() -> None:
 
 
 def test_a_bad_address_is_asked_again_and_an_interface_name_is_taken() -> None:
+    """A bad answer to `Enter Interface name or IP Address` would not be asked again, or an
+    interface name would not become its address in the request."""
     lab, printed = _enroll(["no", "yes", "not-an-address", "Ethernet0/0", "yes"])
     assert printed.count("% Bad interface or address. Try again.") == 1
     assert "% The serial number in the certificate will be" not in "\n".join(printed)
@@ -59,6 +63,8 @@ def test_a_bad_address_is_asked_again_and_an_interface_name_is_taken() -> None:
 
 
 def test_no_to_both_keeps_the_hostname_only() -> None:
+    """Answering no to both enroll questions would still prompt for an address or put an IP
+    address in the request's subject."""
     lab, printed = _enroll(["no", "no", "yes"])
     assert not [line for line in printed if "Enter Interface" in line]
     requests = "\n".join(lab.show("ca", "crypto pki server ca info requests"))

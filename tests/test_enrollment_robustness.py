@@ -25,6 +25,8 @@ def _enrolled_lab(auto_enroll: str = "") -> tuple[Lab, Router, Router]:
 
 
 def test_a_renewal_after_no_enrollment_url_fails_cleanly() -> None:
+    """An `auto-enroll` renewal after `no enrollment url` would crash the lab or drop the router's
+    certificate instead of logging `%PKI-6-CERTFAIL`."""
     lab, _ca, client = _enrolled_lab("auto-enroll 50")
     tp = client.running.trustpoints["ca"]
     first = tp.id_cert
@@ -41,6 +43,8 @@ def test_a_renewal_after_no_enrollment_url_fails_cleanly() -> None:
 
 
 def test_start_enrollment_refuses_a_url_that_is_not_http() -> None:
+    """Enrolling against an `ftp://` enrollment URL would crash or hang instead of logging
+    `%PKI-6-CERTFAIL`."""
     lab, _ca, client = _enrolled_lab()
     tp = client.running.trustpoints["ca"]
     tp.enrollment_url = "ftp://10.0.0.1"
@@ -53,6 +57,8 @@ def test_start_enrollment_refuses_a_url_that_is_not_http() -> None:
 
 
 def test_crl_request_with_a_url_that_is_not_http_answers_at_the_console() -> None:
+    """`crypto pki crl request` with an `ftp://` enrollment URL would print a Python traceback
+    instead of a `%` error at the console."""
     lab, _ca, client = _enrolled_lab()
     lines = lab.type(client, "configure terminal\ncrypto pki trustpoint ca\n"
                              "enrollment url ftp://10.0.0.1\nend\ncrypto pki crl request ca")

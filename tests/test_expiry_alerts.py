@@ -24,6 +24,8 @@ def _cert(days: int) -> x509.Certificate:
 
 
 def test_alerts_fall_60_30_7_and_1_day_before_the_end_but_never_before_the_start() -> None:
+    """Certificate expiry warnings would be scheduled at the wrong days, or before a short-lived
+    certificate even starts."""
     long = _cert(365)
     end = long.not_valid_after_utc
     assert alert_points(long) == [end - timedelta(days=d) for d in (60, 30, 7, 1)]
@@ -33,6 +35,8 @@ def test_alerts_fall_60_30_7_and_1_day_before_the_end_but_never_before_the_start
 
 
 def test_each_alert_fires_once_and_points_missed_while_off_fire_together() -> None:
+    """`%PKI-4-CERT_EXPIRY_WARNING` would repeat, show the wrong remaining time, fire after expiry,
+    or burst once per missed point after a router was off."""
     cert = _cert(365)
     end = cert.not_valid_after_utc
     alerts = ExpiryAlerts(lambda: [Watched("ID(r1)", "r1", cert)])
@@ -68,6 +72,8 @@ def _enrolled(release: str) -> Lab:
 
 
 def test_an_enrolled_15_x_client_lists_its_id_and_ca_alerts_and_12_3_lists_none() -> None:
+    """`show crypto pki timers` would lose or misorder its `Expiry Alert Timers` section on 15.x, or
+    show it on 12.3 which has none."""
     lab = _enrolled("15.x")
     timers = lab.show("r1", "show crypto pki timers detail")
     assert timers[0] == "Expiry Alert Timers", timers
@@ -80,6 +86,8 @@ def test_an_enrolled_15_x_client_lists_its_id_and_ca_alerts_and_12_3_lists_none(
 
 
 def test_the_id_alert_logs_its_warning_sixty_days_before_the_certificate_ends() -> None:
+    """An enrolled router would not log exactly one `%PKI-4-CERT_EXPIRY_WARNING` sixty days before
+    its certificate ends."""
     lab = _enrolled("XE")
     lab.run(305 * 86_400 + 3600)  # a year's certificate: its 60-day point has passed
     log = [line for line in lab.transcript("r1") if "CERT_EXPIRY_WARNING" in line]

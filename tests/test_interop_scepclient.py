@@ -153,6 +153,8 @@ def operations(seen: list[HttpRequest]) -> list[tuple[str, str]]:
 @needs_scepclient
 def test_scepclient_enrolls_by_post_with_the_default_sha256_server(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A real SCEP client (micromdm scepclient) could not enroll by POST with a `hash sha256` CA, or
+    its certificate would not verify."""
     lab, ca = lab_with_ca(monkeypatch)
     seen, proc = enroll_with_scepclient(lab, ca, tmp_path)
     assert operations(seen) == [("GET", "GetCACert"), ("GET", "GetCACaps"),
@@ -164,6 +166,8 @@ def test_scepclient_enrolls_by_post_with_the_default_sha256_server(
 @needs_scepclient
 def test_scepclient_enrolls_by_get_with_the_legacy_sha1_server(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With a `hash sha1` CA, micromdm scepclient's GET enrollment (URL-safe base64) would fail, or
+    its certificate would not be SHA-1 signed."""
     lab, ca = lab_with_ca(monkeypatch, "sha1")
     seen, proc = enroll_with_scepclient(lab, ca, tmp_path)
     assert operations(seen) == [("GET", "GetCACert"), ("GET", "GetCACaps"),
@@ -178,6 +182,8 @@ def test_scepclient_enrolls_by_get_with_the_legacy_sha1_server(
 
 
 def test_pkilab_enrollment_client_over_real_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GetCACert, GetCACaps or PKIOperation over real HTTP would return the wrong content type or
+    data, so a client could not enroll."""
     lab, ca = lab_with_ca(monkeypatch)
     cs = ca.running.servers["ca"]
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -81,6 +81,8 @@ def judge(result: RunResult, invariant: str) -> ExpectationResult:
 
 
 def test_a_good_run_keeps_every_invariant() -> None:
+    """A healthy scenario with `invariants: true` would report an invariant failure, or describe
+    what it checked in different words."""
     found = verdicts(run())
     assert list(found) == ["certified", "unique_serials", "no_lost_grants", "sub_ca_manual"]
     assert all(r.passed for r in found.values()), [r.observed for r in found.values()]
@@ -94,6 +96,8 @@ def test_a_good_run_keeps_every_invariant() -> None:
 
 
 def test_a_ca_reusing_a_serial_breaks_unique_serials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CA handing out the same serial twice would pass `unique_serials`, or fail it without naming
+    both certificates."""
     real_grant = cs_desk.grant
 
     def forgetful_grant(cs, req_id, now, key):  # type: ignore[no-untyped-def]
@@ -112,6 +116,8 @@ def test_a_ca_reusing_a_serial_breaks_unique_serials(monkeypatch: pytest.MonkeyP
 
 
 def test_a_deleted_granted_request_breaks_no_lost_grants() -> None:
+    """A granted request silently lost from the CA's database would pass `no_lost_grants`, or fail
+    it without naming the request and serial."""
     result = run()
     assert judge(result, "no_lost_grants").passed
     result.world.routers["root1"].running.servers["root1"].requests.remove(2)
@@ -125,6 +131,8 @@ def test_a_deleted_granted_request_breaks_no_lost_grants() -> None:
 
 
 def test_removed_at_the_console_or_expired_is_not_lost() -> None:
+    """A request removed with `crypto pki server ... remove`, or expired normally, would be reported
+    as a lost grant."""
     removed = run(LAB + "  - {at: 8m, router: root1, cli: crypto pki server root1 remove 2}\n")
     verdict = verdicts(removed)["no_lost_grants"]
     assert verdict.passed and "1 expired or removed at the console" in verdict.observed
@@ -138,6 +146,8 @@ def test_removed_at_the_console_or_expired_is_not_lost() -> None:
 
 def test_a_sub_ca_granted_by_the_policy_breaks_sub_ca_manual(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sub-CA certificate issued without a grant typed at the console would pass the
+    `sub_ca_manual` invariant."""
     monkeypatch.setattr(issuance.GrantPolicy, "decide",
                         lambda self, kind, mode: issuance.Decision.GRANT)
     found = verdicts(run())
@@ -149,6 +159,8 @@ def test_a_sub_ca_granted_by_the_policy_breaks_sub_ca_manual(
 
 
 def test_a_router_without_its_certificate_breaks_certified() -> None:
+    """A router that started enrolling but holds no certificate would pass the `certified`
+    invariant."""
     result = run()
     result.world.routers["r1"].running.trustpoints["ca"].id_cert = None
     broken = judge(result, "certified")
@@ -158,6 +170,8 @@ def test_a_router_without_its_certificate_breaks_certified() -> None:
 
 
 def test_a_certificate_from_a_stranger_breaks_certified() -> None:
+    """A router holding a certificate that does not chain to the lab's root would pass `certified`,
+    or fail it without saying why."""
     result = run()
     tp = result.world.routers["r2"].running.trustpoints["ca"]
     assert tp.id_cert is not None

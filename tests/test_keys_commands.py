@@ -67,6 +67,8 @@ def _key_data(shown: list[str], start: int) -> bytes:
     "general-keys exportable modulus 512 label k1",
 ])
 def test_generate_takes_its_options_in_any_order(options: str) -> None:
+    """`crypto key generate rsa` with `label`, `modulus` and `exportable` in another order would be
+    refused or make a different key."""
     lab = _lab()
     command = f"crypto key generate rsa {options}"
     out = _after(lab.type("r1", command), command)
@@ -77,6 +79,8 @@ def test_generate_takes_its_options_in_any_order(options: str) -> None:
 
 
 def test_an_option_given_twice_is_invalid_input() -> None:
+    """`crypto key generate rsa` with an option typed twice would make a key instead of the caret
+    and `% Invalid input`."""
     lab = _lab()
     out = lab.type("r1", "crypto key generate rsa label a modulus 512 label b")
     assert out[-2:] == [" " * len("r1(config)#crypto key generate rsa label a modulus 512 ")
@@ -85,6 +89,8 @@ def test_an_option_given_twice_is_invalid_input() -> None:
 
 
 def test_a_modulus_above_the_release_range_is_refused_where_it_was_typed() -> None:
+    """A modulus above the release's limit would make a key, or the `% Invalid input` caret would
+    point at the wrong word."""
     lab = _lab()
     out = lab.type("r1", "crypto key generate rsa modulus 4096 label big")
     caret = out[-2]
@@ -103,6 +109,8 @@ def test_a_modulus_above_the_release_range_is_refused_where_it_was_typed() -> No
 ])
 def test_without_modulus_the_size_is_asked_in_the_release_s_range(
         release: str, largest: int, done: list[str]) -> None:
+    """`crypto key generate rsa` without a modulus would not ask "How many bits" with the release's
+    own range."""
     lab = _lab(release)
     command = "crypto key generate rsa"
     out = _after(lab.type("r1", command, [""]), command)
@@ -115,6 +123,8 @@ def test_without_modulus_the_size_is_asked_in_the_release_s_range(
 
 
 def test_usage_keys_ask_a_size_for_each_key_and_make_two_pairs() -> None:
+    """`usage-keys` would not ask a size for the signature and encryption keys, or `show crypto key`
+    would list them wrongly."""
     lab = _lab()
     command = "crypto key generate rsa usage-keys label u1"
     out = _after(lab.type("r1", command, ["512", "768"]), command)
@@ -140,6 +150,8 @@ def test_usage_keys_ask_a_size_for_each_key_and_make_two_pairs() -> None:
 
 
 def test_replacing_a_key_asks_first_and_no_keeps_it() -> None:
+    """Generating a key under an existing label would replace it without asking, or answering `no`
+    would not keep it."""
     lab = _lab()
     lab.type("r1", "crypto key generate rsa label k modulus 512")
     old = _pair(lab, "k")
@@ -161,6 +173,8 @@ def test_replacing_a_key_asks_first_and_no_keeps_it() -> None:
 ])
 def test_show_mypubkey_names_usage_exportability_and_key_data(release: str,
                                                                header: list[str]) -> None:
+    """`show crypto key mypubkey rsa` would get the header, usage, exportability or Key Data hex
+    wrong for a release."""
     lab = _lab(release)
     lab.type("r1", "crypto key generate rsa label k1 modulus 512\n"
                    "crypto key generate rsa label k2 modulus 512 exportable")
@@ -197,6 +211,8 @@ def _enrolled_pair() -> Lab:
 
 
 def test_zeroize_a_label_asks_then_removes_the_key_and_its_router_certificate() -> None:
+    """`crypto key zeroize rsa LABEL` would not ask first, or leave the router certificate made with
+    that key."""
     lab = _enrolled_pair()
     r1 = lab.router("r1")
     command = "crypto key zeroize rsa r1.example.com"
@@ -216,6 +232,8 @@ def test_zeroize_a_label_asks_then_removes_the_key_and_its_router_certificate() 
 
 
 def test_zeroize_without_a_label_removes_every_key() -> None:
+    """`crypto key zeroize rsa` without a label would not remove every key, or print the wrong
+    message when none exist."""
     lab = _lab()
     lab.type("r1", "crypto key generate rsa label a modulus 512\n"
                    "crypto key generate rsa label b modulus 512")
@@ -227,6 +245,8 @@ def test_zeroize_without_a_label_removes_every_key() -> None:
 
 
 def test_zeroize_never_takes_the_key_of_a_running_certificate_server() -> None:
+    """`crypto key zeroize rsa` on the CA would delete the key its running certificate server signs
+    with."""
     lab = _enrolled_pair()
     ca = lab.router("ca")
     key = ca.running.keys.get("ca")
@@ -263,6 +283,8 @@ def _openssl_modulus(path: Path, passphrase: str, *extra: str) -> str:
 
 @needs_openssl
 def test_export_to_the_terminal_prints_pem_that_openssl_reads(tmp_path: Path) -> None:
+    """`crypto key export rsa ... pem terminal` would print PEM that openssl cannot decrypt or that
+    holds a different key."""
     lab = _lab()
     lab.type("r1", "crypto key generate rsa label k1 modulus 512 exportable")
     command = "crypto key export rsa k1 pem terminal 3des cisco123"
@@ -287,6 +309,8 @@ def test_export_to_the_terminal_prints_pem_that_openssl_reads(tmp_path: Path) ->
 
 
 def test_a_key_that_is_not_exportable_is_refused() -> None:
+    """A key generated without `exportable`, or a missing one, could be exported instead of refused
+    with a `%` message."""
     lab = _lab()
     lab.type("r1", "crypto key generate rsa label k1 modulus 512")
     out = lab.type("r1", "crypto key export rsa k1 pem terminal 3des cisco123")
@@ -298,6 +322,8 @@ def test_a_key_that_is_not_exportable_is_refused() -> None:
 
 @needs_openssl
 def test_export_to_nvram_writes_the_two_files_ios_names(tmp_path: Path) -> None:
+    """`crypto key export rsa ... url nvram:` would not ask and write the .pub/.prv files IOS names,
+    readable by openssl."""
     lab = _lab()
     r1 = lab.router("r1")
     lab.type("r1", "crypto key generate rsa label cisco1 modulus 512 exportable")
@@ -318,6 +344,8 @@ def test_export_to_nvram_writes_the_two_files_ios_names(tmp_path: Path) -> None:
 
 
 def test_a_url_on_a_device_the_router_lacks_is_refused() -> None:
+    """Exporting a key to a missing device or a `../` path would write somewhere instead of printing
+    IOS's `%Error opening`."""
     lab = _lab()
     lab.type("r1", "crypto key generate rsa label k1 modulus 512 exportable")
     out = lab.type("r1", "crypto key export rsa k1 pem url disk9:k1 3des pw")
@@ -330,6 +358,8 @@ def test_a_url_on_a_device_the_router_lacks_is_refused() -> None:
 # -- import ------------------------------------------------------------------------------------
 @needs_openssl
 def test_import_from_the_terminal_reads_what_openssl_writes(tmp_path: Path) -> None:
+    """Pasting an openssl-made public key and encrypted private key into
+    `crypto key import rsa ... terminal` would fail."""
     assert OPENSSL is not None
     plain, encrypted = tmp_path / "plain.pem", tmp_path / "enc.pem"
     subprocess.run([OPENSSL, "genrsa", "-out", str(plain), "1024"], check=True,
@@ -359,6 +389,8 @@ def test_import_from_the_terminal_reads_what_openssl_writes(tmp_path: Path) -> N
 
 
 def test_import_with_a_wrong_passphrase_fails_and_keeps_nothing() -> None:
+    """A key import with a wrong passphrase or a missing file would leave a key behind or crash
+    instead of a `%` message."""
     lab = _lab()
     lab.type("r1", "crypto key generate rsa label k1 modulus 512 exportable")
     lab.type("r1", "crypto key export rsa k1 pem url nvram: 3des right", ["", ""])
@@ -370,6 +402,8 @@ def test_import_with_a_wrong_passphrase_fails_and_keeps_nothing() -> None:
 
 
 def test_a_key_larger_than_the_release_takes_is_refused() -> None:
+    """Importing a key larger than the release allows would succeed instead of saying the key is out
+    of range."""
     lab = _lab()
     big = rsa.generate_private_key(65537, 2056)
     nvram = lab.router("r1").nvram
@@ -381,6 +415,8 @@ def test_a_key_larger_than_the_release_takes_is_refused() -> None:
 
 
 def test_usage_keys_go_out_and_come_back_through_flash() -> None:
+    """Usage keys exported to flash: and imported back would not give the same signature and
+    encryption keys."""
     lab = _lab()
     r1 = lab.router("r1")
     lab.type("r1", "crypto key generate rsa usage-keys label u1 modulus 512 exportable")
@@ -398,6 +434,8 @@ def test_usage_keys_go_out_and_come_back_through_flash() -> None:
 
 
 def test_keys_travel_between_routers_over_tftp() -> None:
+    """A key exported by one router to a TFTP server could not be imported by another router as the
+    same key."""
     lab = Lab(seed=5)
     lab.add_router("srv", "10.0.0.9", "tftp-server flash:")
     lab.add_router("r1", "10.0.0.1")
@@ -416,6 +454,8 @@ def test_keys_travel_between_routers_over_tftp() -> None:
 
 
 def test_a_public_key_that_does_not_match_is_refused() -> None:
+    """Importing a public key with a private key from another pair would succeed instead of refusing
+    the mismatch."""
     lab = _lab()
     lab.type("r1", "crypto key generate rsa label a modulus 512 exportable\n"
                    "crypto key generate rsa label b modulus 512 exportable")
@@ -428,6 +468,8 @@ def test_a_public_key_that_does_not_match_is_refused() -> None:
 
 # -- saved and restored ---------------------------------------------------------------------------
 def test_keys_survive_write_memory_and_reload() -> None:
+    """Generated or imported keys, including usage keys and exportability, would be lost or changed
+    after `write memory` and reload."""
     lab = _lab()
     lab.type("r1", "crypto key generate rsa usage-keys label u1 modulus 512 exportable\n"
                    "crypto key generate rsa label k1 modulus 512")
@@ -444,6 +486,7 @@ def test_keys_survive_write_memory_and_reload() -> None:
 
 
 def test_console_only_key_commands_are_skipped_in_a_startup_config() -> None:
+    """`crypto key zeroize rsa` in a startup-config would wipe the router's keys at every boot."""
     lab = Lab(seed=5)
     lab.add_router("r1", "10.0.0.1", "crypto key generate rsa label k1 modulus 512\n"
                                      "crypto key zeroize rsa")
@@ -454,6 +497,8 @@ def test_console_only_key_commands_are_skipped_in_a_startup_config() -> None:
 
 # -- help and the PEM module ------------------------------------------------------------------
 def test_help_after_crypto_key_lists_every_key_command() -> None:
+    """`?` after `crypto key` or `crypto key generate rsa` would miss or add options compared with
+    IOS."""
     screen = help_for(Mode.CONFIG).help("crypto key ")
     assert [entry.shown for entry in screen.entries] == ["export", "generate", "import",
                                                          "zeroize"]
@@ -463,6 +508,8 @@ def test_help_after_crypto_key_lists_every_key_command() -> None:
 
 
 def test_pem_files_round_trip_for_each_cipher() -> None:
+    """Keys exported with des or 3des could not be imported back, or a wrong passphrase would be
+    accepted."""
     key = rsa.generate_private_key(65537, 1024)
     for cipher in ("des", "3des"):
         pem = pem_legacy.encrypted_private_pem(key, "pw", cipher, bytes(range(8)))

@@ -44,6 +44,8 @@ def _two_routers() -> Lab:
 
 
 def test_a_lab_built_by_hand_enrolls_a_router() -> None:
+    """A lab built with the Python `Lab` API could not bring up a CA and enroll a router by typed
+    commands."""
     lab = _two_routers()
     out = lab.type("ca", ENABLE_CA, answers=["cisco123", "cisco123"])
     assert "% Certificate Server enabled." in out
@@ -55,6 +57,8 @@ def test_a_lab_built_by_hand_enrolls_a_router() -> None:
 
 
 def test_what_was_done_replays_as_a_scenario_with_the_same_transcripts() -> None:
+    """`Lab.scenario()` would give back a scenario that, when run, does not reproduce the hands-on
+    session's transcripts."""
     lab = _two_routers()
     lab.type("ca", ENABLE_CA, answers=["cisco123", "cisco123"])
     lab.link_down("ca", "r1")
@@ -73,6 +77,8 @@ def test_what_was_done_replays_as_a_scenario_with_the_same_transcripts() -> None
 
 
 def test_a_lab_starts_from_a_scenario_file_and_plays_its_events(tmp_path: Path) -> None:
+    """A lab opened with `Lab.from_scenario` would print other transcripts than `pkilab run`, or
+    write no summary or report."""
     path = ROOT / "scenarios" / "bring-up" / "root-ca.yaml"
     lab = Lab.from_scenario(path)
     lab.run(load_scenario(path).duration)
@@ -86,6 +92,8 @@ def test_a_lab_starts_from_a_scenario_file_and_plays_its_events(tmp_path: Path) 
 
 
 def test_mistakes_are_clear_errors() -> None:
+    """A wrong router name or address given to the Python API would give a confusing error instead
+    of a clear LabError."""
     lab = _two_routers()
     with pytest.raises(LabError, match="no router named 'r9'"):
         lab.type("r9", "enable")
@@ -98,6 +106,8 @@ def test_mistakes_are_clear_errors() -> None:
 
 
 def test_a_live_lab_follows_the_host_clock() -> None:
+    """A live lab (`go_live`) would not advance its clock with host time at the chosen speed, or
+    would not answer typed commands."""
     lab = _two_routers()
     live = lab.go_live(speed=50.0)
     try:

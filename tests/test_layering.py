@@ -50,6 +50,8 @@ def stdlib_modules() -> frozenset[str]:
 
 @pytest.mark.parametrize("layer", sorted(ALLOWED_SIM))
 def test_layer_imports_only_what_design_allows(layer: str) -> None:
+    """A simulator layer would import code DESIGN.md forbids it, tangling the layers contributors
+    rely on."""
     problems = []
     for path in sorted((SIM / layer).rglob("*.py")):
         for name in imports_of(path):
@@ -65,6 +67,8 @@ def test_layer_imports_only_what_design_allows(layer: str) -> None:
 
 
 def test_library_code_never_prints_or_reads_the_host_clock() -> None:
+    """Library code would print stray text or read the host clock, so runs would not be repeatable.
+    """
     offenders = []
     for path in SIM.rglob("*.py"):
         if path.name in ("cli.py", "bench.py"):

@@ -134,6 +134,8 @@ def scep_get(port: int, operation: str) -> tuple[int, bytes]:
 # -- the issue's case: misbehaving clients while another is served ---------------------------
 def test_slow_client_bad_framing_and_oversized_body_while_another_client_enrolls(
         capfd: pytest.CaptureFixture[str]) -> None:
+    """A slow or malformed HTTP client at a served router would block a real SCEP client from
+    enrolling, or reach the router."""
     lab, ca = enabled_ca()
     seen: list[HttpRequest] = []
 
@@ -206,6 +208,8 @@ def test_slow_client_bad_framing_and_oversized_body_while_another_client_enrolls
 def test_bad_framing_is_answered_and_never_reaches_the_simulation(
         echo: tuple[LoopbackServer, list[HttpRequest]], request_bytes: bytes, status: int,
         says: bytes) -> None:
+    """A malformed HTTP request to a served router would get no proper error, reach the simulated
+    router, or stop the server."""
     server, seen = echo
     reply = exchange(server.port, request_bytes)
     assert reply.status == status, reply
@@ -217,6 +221,8 @@ def test_bad_framing_is_answered_and_never_reaches_the_simulation(
 
 def test_a_body_shorter_than_announced_is_a_bad_request(
         echo: tuple[LoopbackServer, list[HttpRequest]]) -> None:
+    """A request whose body ends early would be passed to the served router truncated instead of
+    answered 400."""
     server, seen = echo
     reply = exchange(server.port, post_head("10") + b"abc", close_write=True)
     assert reply.status == 400 and b"body ended after 3 of 10 bytes" in reply.body
@@ -225,6 +231,7 @@ def test_a_body_shorter_than_announced_is_a_bad_request(
 
 def test_a_body_at_the_limit_is_served_whole(
         echo: tuple[LoopbackServer, list[HttpRequest]]) -> None:
+    """A SCEP POST exactly at the size limit would be refused or cut short by the served router."""
     server, seen = echo
     reply = exchange(server.port, post_head("4096") + bytes(range(256)) * 16)
     assert (reply.status, reply.body) == (200, b"POST 4096")
@@ -234,6 +241,8 @@ def test_a_body_at_the_limit_is_served_whole(
 # -- slow and silent clients -----------------------------------------------------------------
 def test_a_silent_client_gets_408_after_the_idle_timeout(
         echo: tuple[LoopbackServer, list[HttpRequest]]) -> None:
+    """A client that connects and sends nothing would hold a served router's connection forever
+    instead of getting 408."""
     server, _seen = echo
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         reply = parse_response(read_all(sock))
@@ -272,6 +281,8 @@ def test_a_client_trickling_its_headers_is_cut_off_at_the_request_deadline(
 # -- failures of the simulated side and of the client ---------------------------------------
 def test_a_handler_exception_is_a_500_and_the_server_goes_on(
         capfd: pytest.CaptureFixture[str]) -> None:
+    """A bug inside the simulation would kill the served router's HTTP server or print to stderr
+    instead of answering 500."""
     env = SimEnv(1)
 
     def handler(request: HttpRequest) -> Generator[Any, Any, HttpResponse]:
@@ -290,6 +301,8 @@ def test_a_handler_exception_is_a_500_and_the_server_goes_on(
 
 
 def test_a_simulated_server_that_never_answers_gives_504_within_the_simulated_deadline() -> None:
+    """A real client asking a simulated router that never answers would hang instead of getting a
+    504."""
     env = SimEnv(1)
 
     def never(_request: HttpRequest) -> Generator[Any, Any, HttpResponse]:
@@ -310,6 +323,8 @@ def test_a_simulated_server_that_never_answers_gives_504_within_the_simulated_de
 
 def test_a_client_that_leaves_mid_answer_is_recorded_quietly(
         capfd: pytest.CaptureFixture[str]) -> None:
+    """A client that hangs up mid-answer would crash the served router or spew an error instead of
+    being counted."""
     env = SimEnv(1)
     client_gone = threading.Event()
 
@@ -333,6 +348,8 @@ def test_a_client_that_leaves_mid_answer_is_recorded_quietly(
 
 
 def test_connections_above_the_limit_are_answered_503() -> None:
+    """Too many connections at once would exhaust a served router instead of the extra ones getting
+    503."""
     env = SimEnv(1)
     seen: list[HttpRequest] = []
     limits = ServerLimits(io_timeout=2.0, request_deadline=2.0, max_connections=2)
@@ -348,6 +365,8 @@ def test_connections_above_the_limit_are_answered_503() -> None:
 
 # -- bounded memory for a long-lived lab -----------------------------------------------------
 def test_a_served_router_keeps_only_the_last_artifacts_and_trace_events(tmp_path: Path) -> None:
+    """A router served for a long time would grow its artifacts and trace without bound, or lose
+    dropped artifacts."""
     lab, ca = enabled_ca()
     recorded_before = ca.artifacts.recorded
     emitted_before = lab.env.trace.emitted
@@ -379,6 +398,8 @@ def test_a_served_router_keeps_only_the_last_artifacts_and_trace_events(tmp_path
 
 
 def test_trace_retention_keeps_the_last_events_and_counts_the_rest() -> None:
+    """A long-served lab would keep every trace event in memory, or subscribers would miss events
+    that were dropped."""
     trace = Trace()
     seen: list[TraceEvent] = []
     trace.subscribe(seen.append)
@@ -397,6 +418,8 @@ def test_trace_retention_keeps_the_last_events_and_counts_the_rest() -> None:
 
 def test_artifact_retention_spills_what_it_drops_and_refuses_to_write_outside(
         tmp_path: Path) -> None:
+    """Artifacts dropped from memory would be lost, or a crafted name could write them outside the
+    spill folder."""
     log = ArtifactLog()
     assert log.record("a.pem", b"A") == "0001-a.pem"
     spilled: list[tuple[str, bytes]] = []

@@ -60,6 +60,8 @@ def error_of(text: str) -> ScenarioError:
 
 
 def test_cartesian_product_in_file_order_with_readable_ids() -> None:
+    """A matrix file would expand to the wrong runs, in a different order, or with variant names
+    and filled-in descriptions a suite owner cannot read."""
     runs = runs_of(BASE)
     assert [run.variant for run in runs] == [
         "fault=link-down,grant=manual",
@@ -78,12 +80,16 @@ def test_cartesian_product_in_file_order_with_readable_ids() -> None:
 
 
 def test_a_plain_file_is_one_run_without_a_variant() -> None:
+    """A scenario file without `matrix:` would get a variant suffix in its name or load
+    differently from before."""
     (run,) = runs_of(PLAIN)
     assert run.variant == "" and run.axes == () and run.full_name == "t"
     assert load_scenario_text(PLAIN, "x.yaml") == run
 
 
 def test_load_scenario_refuses_a_matrix_file_and_names_the_alternative() -> None:
+    """Loading a matrix file as one scenario would pick a run silently instead of saying it is a
+    matrix and pointing to `--variant`."""
     with pytest.raises(ScenarioError) as info:
         load_scenario_text(BASE, "x.yaml")
     assert str(info.value).startswith("x.yaml:11: matrix: this file is a matrix of 6 runs")
@@ -91,6 +97,8 @@ def test_load_scenario_refuses_a_matrix_file_and_names_the_alternative() -> None
 
 
 def test_placeholders_take_the_axis_values_type() -> None:
+    """A `${axis}` placeholder would fill in a string where a number or true/false belongs, or
+    garble CLI text and `$${...}` escapes."""
     text = PLAIN + """\
 matrix:
   start: [1m, 90]
@@ -118,6 +126,8 @@ events:
 
 
 def test_when_keeps_items_for_matching_runs_with_their_file_lines() -> None:
+    """A `when:` would keep events or expectations in the wrong matrix runs, or their reported
+    line numbers would be off."""
     text = BASE + """\
 events:
   - {at: 1m, link_down: [r1, r2], when: {fault: link-down}}
@@ -139,6 +149,7 @@ expect:
 
 
 def test_an_error_in_a_filled_in_value_names_the_run() -> None:
+    """An error caused by one matrix value would not say which run it happened in."""
     text = BASE.replace("grant: [manual, auto]", "grant: [manual, auto]\n  start: [1m, 20m]")
     text += "events:\n  - {at: '${start}', router: r1, reload: true}\n"
     error = error_of(text)
@@ -147,6 +158,7 @@ def test_an_error_in_a_filled_in_value_names_the_run() -> None:
 
 
 def test_an_error_after_when_dropped_items_points_at_the_right_line() -> None:
+    """After `when:` drops items, an error would point at the wrong line of the scenario file."""
     text = BASE + """\
 events:
   - {at: 1m, router: r1, reload: true, when: {fault: dns}}
@@ -158,6 +170,8 @@ events:
 
 
 def test_a_run_of_the_shipped_matrix_is_picked_by_its_variant() -> None:
+    """`--variant` would not pick the run asked for, the replay command or run folder would be
+    wrong, or a typo would get no `did you mean`."""
     runs = load_scenarios(MATRIX_FILE)
     assert len(runs) == 12
     (run,) = select_variants(runs, "grant = auto, fault = dns")
@@ -175,6 +189,7 @@ def test_a_run_of_the_shipped_matrix_is_picked_by_its_variant() -> None:
 
 
 def test_every_run_of_the_shipped_matrix_meets_its_expectations() -> None:
+    """A run of the shipped enrollment-faults matrix would fail one of its own expectations."""
     for run in load_scenarios(MATRIX_FILE):
         result = run_scenario(run)
         failures = [f"line {r.expectation.line}: {r.expectation.describe()}: {r.observed}"
@@ -221,6 +236,8 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "line", "phrase"), CASES, ids=[c[2][:48] for c in CASES])
 def test_error_names_line_and_problem(text: str, line: int, phrase: str) -> None:
+    """A mistake in a matrix or `when:` would give a traceback or a message without the file line
+    and what is wrong."""
     error = error_of(text)
     assert str(error).startswith(f"x.yaml:{line}: "), str(error)
     assert phrase in error.message, str(error)
@@ -228,6 +245,8 @@ def test_error_names_line_and_problem(text: str, line: int, phrase: str) -> None
 
 
 def test_runs_are_capped_at_256() -> None:
+    """A matrix of more than 256 runs would be accepted and run for hours, or one of exactly 256
+    would be refused."""
     values = ", ".join(f"v{i}" for i in range(17))
     text = BASE.replace("[link-down, dns, http-off]", f"[{values}]").replace(
         "[manual, auto]", "[" + ", ".join(f"g{i}" for i in range(16)) + "]")
@@ -240,6 +259,7 @@ def test_runs_are_capped_at_256() -> None:
 
 
 def test_schema_documents_matrix_and_when() -> None:
+    """Editors using the JSON schema would flag `matrix:` and `when:` as unknown keys."""
     schema = load_schema()
     assert "matrix" in schema["properties"]
     assert schema["$defs"]["event"]["properties"]["when"] == {"$ref": "#/$defs/when"}
@@ -247,6 +267,8 @@ def test_schema_documents_matrix_and_when() -> None:
 
 
 def test_load_scenarios_reads_files_and_reports_missing_ones(tmp_path: Path) -> None:
+    """Loading a matrix file from disk would fail, or a missing file would not be reported as `no
+    such file`."""
     path = tmp_path / "m.yaml"
     path.write_text(BASE)
     runs = load_scenarios(path)

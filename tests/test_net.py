@@ -71,6 +71,7 @@ def names(env: SimEnv, name: str) -> list[dict[str, Any]]:
 
 # -- topology and paths ----------------------------------------------------------------
 def test_path_along_a_line() -> None:
+    """Traffic along a chain of routers would take the wrong route or not reach the far end."""
     net = line(SimEnv(), "a", "b", "c", "d")
     assert net.path("a", "d") == ["a", "b", "c", "d"]
     assert net.path("d", "a") == ["d", "c", "b", "a"]
@@ -78,6 +79,8 @@ def test_path_along_a_line() -> None:
 
 
 def test_link_down_reroutes_then_partitions_and_up_restores() -> None:
+    """After a link-down event, traffic would not reroute around it or would still cross a cut
+    network, or the trace would miss link events."""
     env = SimEnv()
     net = Network(env)
     for i, name in enumerate("abcd", start=1):
@@ -103,6 +106,8 @@ def test_link_down_reroutes_then_partitions_and_up_restores() -> None:
 
 
 def test_powered_off_router_neither_forwards_nor_is_reachable() -> None:
+    """A powered-off router would still forward or answer traffic, or would stay unreachable after
+    it is powered back on."""
     env = SimEnv()
     net = Network(env)
     for i, name in enumerate("abcd", start=1):
@@ -121,6 +126,8 @@ def test_powered_off_router_neither_forwards_nor_is_reachable() -> None:
 
 
 def test_duplicate_names_addresses_and_links_are_rejected() -> None:
+    """A lab with two routers of one name or address, a duplicate link or a bad address would be
+    accepted instead of refused."""
     net = Network(SimEnv())
     net.add_node("r1", "10.0.0.1")
     with pytest.raises(ValueError):
@@ -181,6 +188,8 @@ def test_paths_are_shortest_and_symmetric_on_random_graphs() -> None:
 
 # -- HTTP ----------------------------------------------------------------------------
 def test_http_success_takes_two_round_trips() -> None:
+    """A SCEP request over HTTP would take the wrong simulated time (connect plus exchange), or its
+    trace events would be missing."""
     env = SimEnv()
     net = two_hops(env)
     net.listen("ca", 80, serve_ok)
@@ -207,6 +216,7 @@ def test_http_success_takes_two_round_trips() -> None:
 
 
 def test_server_processing_time_adds_to_elapsed_and_plain_handlers_work() -> None:
+    """Time the CA spends answering would not count toward the elapsed time of an HTTP request."""
     env = SimEnv()
     net = two_hops(env)
 
@@ -222,6 +232,8 @@ def test_server_processing_time_adds_to_elapsed_and_plain_handlers_work() -> Non
 
 
 def test_nothing_listening_is_refused_after_one_round_trip() -> None:
+    """Enrolling with a router that has no `ip http server` would not fail as connection refused
+    after one round trip."""
     env = SimEnv()
     net = two_hops(env)
     result = fetch(env, net)
@@ -245,6 +257,8 @@ def _down_at(env: SimEnv, net: Network, at: float, link: tuple[str, str], up_at:
 
 
 def test_link_down_while_request_in_flight_times_out() -> None:
+    """A link going down while a request is in flight would not end in a timeout, or the trace would
+    not show where it was lost."""
     env = SimEnv()
     net = two_hops(env)
     net.listen("ca", 80, serve_ok)
@@ -265,6 +279,8 @@ def test_link_down_while_request_in_flight_times_out() -> None:
 
 
 def test_retransmission_gets_through_once_the_link_is_repaired() -> None:
+    """A request caught by a brief link outage would fail instead of getting through by
+    retransmission once the link is back."""
     env = SimEnv()
     net = two_hops(env)
     net.listen("ca", 80, serve_ok)
@@ -277,6 +293,7 @@ def test_retransmission_gets_through_once_the_link_is_repaired() -> None:
 
 
 def test_partition_at_connect_time_is_no_route() -> None:
+    """A request to a CA that is cut off from the client would not fail at once with no route."""
     env = SimEnv()
     net = two_hops(env)
     net.listen("ca", 80, serve_ok)
@@ -287,6 +304,8 @@ def test_partition_at_connect_time_is_no_route() -> None:
 
 
 def test_unknown_address_and_powered_off_server_are_black_holes() -> None:
+    """An enrollment URL naming an unknown address or a powered-off CA would fail some other way
+    than a timeout at the deadline."""
     env = SimEnv()
     net = two_hops(env)
     net.listen("ca", 80, serve_ok)
@@ -297,6 +316,8 @@ def test_unknown_address_and_powered_off_server_are_black_holes() -> None:
 
 
 def test_total_loss_times_out_at_the_deadline_after_backoff() -> None:
+    """On a link dropping every packet, retries would not back off 1, 2, 4 s, or the request would
+    not time out at its deadline."""
     env = SimEnv()
     net = two_hops(env, loss=1.0)
     net.listen("ca", 80, serve_ok)
@@ -309,6 +330,8 @@ def test_total_loss_times_out_at_the_deadline_after_backoff() -> None:
 
 
 def test_slow_link_duplicates_are_served_once() -> None:
+    """On a slow link, a retransmitted request would reach the CA twice and could file a duplicate
+    enrollment."""
     env = SimEnv()
     net = Network(env)
     net.add_node("client", "10.1.0.1")
@@ -336,6 +359,8 @@ def _lossy_run(seed: int) -> tuple[list[HttpResult], str]:
 
 
 def test_moderate_loss_recovers_by_retransmission_and_is_deterministic() -> None:
+    """On a lossy link, requests would fail instead of recovering, or the same seed would not give
+    the same run."""
     results, trace = _lossy_run(seed=42)
     assert all(r.ok for r in results)
     assert '"packet.retransmit"' in trace and '"packet.lost"' in trace
@@ -347,6 +372,8 @@ def test_moderate_loss_recovers_by_retransmission_and_is_deterministic() -> None
 
 # -- names ---------------------------------------------------------------------------
 def test_resolution_literal_host_table_and_unknown() -> None:
+    """An enrollment URL by host name would not resolve through `ip host` entries as IOS does, or a
+    bad entry would be accepted."""
     table = HostTable()
     table.add("Root-CA", "10.3.0.6")
     by_name = resolve("root-ca", table)
@@ -366,6 +393,8 @@ def test_resolution_literal_host_table_and_unknown() -> None:
 
 # -- wire form -----------------------------------------------------------------------
 def test_request_bytes_match_the_ios_wire_form_and_round_trip() -> None:
+    """The HTTP request bytes a router sends would differ from IOS's (HTTP/1.0, Cisco PKI user
+    agent), or would not parse back."""
     raw = GET_CA.to_bytes()
     assert raw == (
         b"GET /cgi-bin/pkiclient.exe?operation=GetCACert&message=sub HTTP/1.0\r\n"
@@ -384,6 +413,8 @@ def test_request_bytes_match_the_ios_wire_form_and_round_trip() -> None:
 
 
 def test_response_bytes_round_trip() -> None:
+    """HTTP responses from the CA would not parse back to what was sent, or a malformed response
+    would be accepted."""
     assert parse_response(OK.to_bytes()) == OK
     assert OK.to_bytes().startswith(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-x509-ca")
     not_found = HttpResponse(404, "Not Found", version="HTTP/1.0")

@@ -48,6 +48,8 @@ def _joined(lines: list[str]) -> str:
 
 
 def test_a_ca_whose_clock_is_unset_starts_once_ntp_synchronizes_it() -> None:
+    """A CA refused for an unset clock would not start by itself once NTP syncs it, or `show ntp`
+    and `show clock detail` would be wrong."""
     lab = _lab()
     printed = _joined(lab.type("ca", BRING_UP, PASS))
     assert "% Time has not been set. Cannot start the Certificate server" in printed
@@ -74,6 +76,8 @@ def test_a_ca_whose_clock_is_unset_starts_once_ntp_synchronizes_it() -> None:
 
 
 def test_synchronizing_takes_four_polls_of_64_seconds() -> None:
+    """A router would synchronize sooner or later than after four 64-second polls, or `show ntp
+    associations` would show the wrong reach."""
     lab = _lab()
     lab.run(150)
     assert lab.show("ca", "show ntp status")[0].startswith("Clock is unsynchronized")
@@ -84,6 +88,8 @@ def test_synchronizing_takes_four_polls_of_64_seconds() -> None:
 
 
 def test_losing_the_server_link_unsynchronizes_after_the_association_times_out() -> None:
+    """After losing its NTP server, a router would unsynchronize too early or never, stop its CA, or
+    not resynchronize when the link returns."""
     lab = _lab()
     lab.type("ca", BRING_UP, PASS)
     lab.run(400 - lab.now)
@@ -108,6 +114,8 @@ def test_losing_the_server_link_unsynchronizes_after_the_association_times_out()
 
 
 def test_delay_and_offset_are_measured_from_the_four_timestamps() -> None:
+    """`show ntp associations` would show the wrong delay or offset, or a router with a skewed clock
+    would not be corrected."""
     lab = _lab(latency=0.05, ca_clock=ClockSpec(set=True, offset=0.1))
     lab.run(100)
     row = lab.show("ca", "show ntp associations")[1].split()
@@ -120,6 +128,8 @@ def test_delay_and_offset_are_measured_from_the_four_timestamps() -> None:
 
 
 def test_a_server_that_is_not_synchronized_is_never_followed() -> None:
+    """A router would take its time from an NTP server that is itself unsynchronized
+    (stratum 16)."""
     lab = _lab(master="ntp server 10.9.9.9")  # polls an address nobody has
     lab.run(600)
     assert lab.show("master", "show ntp status")[0].startswith("Clock is unsynchronized")
@@ -132,6 +142,8 @@ def test_a_server_that_is_not_synchronized_is_never_followed() -> None:
 
 
 def test_ntp_master_makes_its_own_unset_clock_authoritative() -> None:
+    """A router with `ntp master` and an unset clock would not become a time source, or `show ntp`
+    and `show clock detail` would say otherwise."""
     lab = Lab(seed=5)
     lab.add_router("m", "10.0.0.1", "ntp master 3", clock=ClockSpec(set=False))
     assert lab.show("m", "show clock detail")[1] == "No time source"
@@ -145,6 +157,8 @@ def test_ntp_master_makes_its_own_unset_clock_authoritative() -> None:
 
 
 def test_15_x_prints_its_own_ntp_layouts() -> None:
+    """On the 15.x release, `show ntp associations` and `show ntp status` would print the 12.x
+    layouts instead of 15.x's."""
     lab = _lab(release="15.x")
     lab.run(5)
     assert lab.show("ca", "show ntp associations")[0] == (
@@ -162,6 +176,8 @@ def test_15_x_prints_its_own_ntp_layouts() -> None:
 
 
 def test_ntp_lines_are_saved_and_come_back_after_a_reload() -> None:
+    """`ntp server` and `ntp master` lines would be lost after `write memory` and a reload, or `no
+    ntp ...` would not remove them."""
     lab = _lab()
     lab.type("ca", "enable\nconfigure terminal\nntp server 10.3.0.1 prefer\nntp master 4\n"
                    "end\nwrite memory")
@@ -177,6 +193,8 @@ def test_ntp_lines_are_saved_and_come_back_after_a_reload() -> None:
 
 
 def test_show_ntp_without_ntp_says_it_is_not_enabled() -> None:
+    """`show ntp status` and `show ntp associations` on a router without NTP would not print `%NTP
+    is not enabled.`"""
     lab = Lab(seed=5)
     lab.add_router("r", "10.0.0.1")
     assert lab.show("r", "show ntp status") == ["%NTP is not enabled."]
@@ -184,6 +202,8 @@ def test_show_ntp_without_ntp_says_it_is_not_enabled() -> None:
 
 
 def test_clock_calendar_valid_trusts_the_calendar_and_the_server_starts() -> None:
+    """With `clock calendar-valid`, a CA refused for an unset clock would still not start, or the
+    line would not survive a reload."""
     lab = Lab(seed=5)
     lab.add_router("ca", "10.0.0.1", "ip http server", clock=ClockSpec(set=False))
     printed = _joined(lab.type("ca", BRING_UP, PASS))
@@ -200,6 +220,8 @@ def test_clock_calendar_valid_trusts_the_calendar_and_the_server_starts() -> Non
 
 
 def test_calendar_commands_are_refused_on_a_router_without_a_calendar() -> None:
+    """On a router without a hardware calendar, `calendar set` and `clock update-calendar` would be
+    accepted instead of marked invalid."""
     lab = Lab(seed=5)
     lab.add_router("r", "10.0.0.1", clock=ClockSpec(calendar=False))
     printed = lab.type("r", "enable\ncalendar set 10:00:00 1 Feb 2006\nclock update-calendar")
@@ -208,6 +230,8 @@ def test_calendar_commands_are_refused_on_a_router_without_a_calendar() -> None:
 
 
 def test_calendar_set_is_loaded_into_the_clock_at_the_next_boot() -> None:
+    """`calendar set` would change the clock at once instead of at the next boot, or `show calendar`
+    and `show clock detail` would be wrong."""
     lab = Lab(seed=5)
     lab.add_router("r", "10.0.0.1")
     lab.type("r", "enable\ncalendar set 10:00:00 1 Feb 2006")
@@ -225,6 +249,8 @@ def test_calendar_set_is_loaded_into_the_clock_at_the_next_boot() -> None:
 
 
 def test_ntp_packets_are_48_real_bytes() -> None:
+    """NTP between simulated routers would not use real 48-byte NTP packets, or malformed packets
+    would be accepted."""
     packet = wire.NtpPacket(mode=wire.MODE_SERVER, stratum=8, leap=0, root_delay=0.002,
                             reference_id=wire.address_id("127.127.7.1"),
                             originate=3_313_000_000.25, receive=3_313_000_000.5,

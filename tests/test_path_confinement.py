@@ -66,6 +66,8 @@ def _hostile_names(tmp_path: Path) -> list[str]:
     "crypto key generate rsa label {name} modulus 512",
 ])
 def test_the_console_refuses_labels_that_are_paths(tmp_path: Path, command: str) -> None:
+    """A scenario naming a trustpoint, server or key like `../x` or `/etc/x` would be accepted,
+    and pkilab could write files outside `--out`."""
     out = tmp_path / "out"
     lines = []
     for name in _hostile_names(tmp_path):
@@ -87,6 +89,8 @@ def test_the_console_refuses_labels_that_are_paths(tmp_path: Path, command: str)
 
 
 def test_the_writer_refuses_every_path_that_leaves_the_folder(tmp_path: Path) -> None:
+    """Output file names with `..`, absolute paths or symlinks could make pkilab write outside
+    the output folder."""
     root = tmp_path / "out"
     root.mkdir()
     (tmp_path / "elsewhere").mkdir()

@@ -31,6 +31,8 @@ def _spki_sha256(key) -> str:
 
 
 def test_same_seed_and_label_give_identical_key() -> None:
+    """Two runs of the same scenario and seed would get different router keys, so certificates and
+    transcripts would not repeat."""
     a = KeySource(7).get(LABEL, 512)
     b = KeySource(7).get(LABEL, 512)
     assert _pem(a) == _pem(b)
@@ -38,11 +40,14 @@ def test_same_seed_and_label_give_identical_key() -> None:
 
 def test_key_is_pinned_across_machines_and_releases() -> None:
     # If this fails the generator changed: bump keys.GENERATOR_VERSION, then update the digest.
+    """Keys for a given seed would differ between machines or pkilab versions, breaking every saved
+    transcript and golden file."""
     key = KeySource(1).get(LABEL, 512)
     assert _spki_sha256(key) == "1c275de0594bd065bab5c9337242e8dbec27d5d0a55df96ad00704af6ea0bc7f"
 
 
 def test_different_label_seed_or_size_give_different_keys() -> None:
+    """Two routers, two seeds or two key sizes could end up with the same RSA key."""
     base = KeySource(7).get(LABEL, 512)
     moduli = {
         base.public_key().public_numbers().n,
@@ -55,6 +60,8 @@ def test_different_label_seed_or_size_give_different_keys() -> None:
 
 @pytest.mark.parametrize("bits", [512, 1024, 2048])
 def test_modulus_size_and_exponent(bits: int) -> None:
+    """`crypto key generate rsa modulus N` would give a key of the wrong size or exponent, or one
+    that is not valid RSA."""
     key = KeySource(3).get(f"r/k#{bits}", bits)
     numbers = key.private_numbers()
     assert key.key_size == bits
@@ -66,6 +73,8 @@ def test_modulus_size_and_exponent(bits: int) -> None:
 
 def test_key_signs_and_verifies() -> None:
     # Keys skip cryptography's validation; a round trip proves they are real RSA keys.
+    """Router and CA keys could fail to sign, verify or decrypt, so real SCEP clients and openssl
+    would reject what pkilab produces."""
     key = KeySource(11).get(LABEL, 1024)
     data = b"CRYPTO_CS: serial number 0x1 written."
     for scheme in (padding.PKCS1v15(), padding.PSS(padding.MGF1(hashes.SHA256()), 32)):
@@ -76,11 +85,13 @@ def test_key_signs_and_verifies() -> None:
 
 
 def test_memory_cache_returns_same_object() -> None:
+    """Asking twice for the same key in one run would regenerate it, slowing labs down."""
     source = KeySource(5)
     assert source.get(LABEL, 512) is source.get(LABEL, 512)
 
 
 def test_too_small_modulus_is_refused() -> None:
+    """A uselessly small RSA modulus would be generated instead of refused."""
     with pytest.raises(ValueError):
         KeySource(1).get(LABEL, 128)
 
@@ -88,6 +99,8 @@ def test_too_small_modulus_is_refused() -> None:
 def test_disk_cache_is_written_and_reused(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Keys would be regenerated on every run (slow labs), the cache file would lack its
+    SIMULATION-ONLY header, or temp files would be left behind."""
     first = KeySource(9, cache_dir=tmp_path).get(LABEL, 1024)
     path = KeySource(9, cache_dir=tmp_path).cache_path(LABEL, 1024)
     assert path is not None and path.exists()
@@ -106,6 +119,8 @@ def test_disk_cache_is_written_and_reused(
 
 
 def test_damaged_cache_file_is_regenerated(tmp_path: pathlib.Path) -> None:
+    """A half-written key cache file would crash the lab or give a different key instead of being
+    regenerated."""
     source = KeySource(9, cache_dir=tmp_path)
     path = source.cache_path(LABEL, 512)
     assert path is not None
@@ -116,6 +131,8 @@ def test_damaged_cache_file_is_regenerated(tmp_path: pathlib.Path) -> None:
 
 
 def test_cache_names_differ_by_inputs() -> None:
+    """Two different keys could share a cache file, so one run would load another seed's or size's
+    key."""
     names = {
         keys.cache_file_name(1, LABEL, 1024),
         keys.cache_file_name(2, LABEL, 1024),
@@ -126,6 +143,7 @@ def test_cache_names_differ_by_inputs() -> None:
 
 
 def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    """Keys would be cached somewhere other than `$PKILAB_KEY_CACHE` or `~/.cache/pkilab/keys`."""
     monkeypatch.setenv("PKILAB_KEY_CACHE", str(tmp_path / "keys"))
     assert default_cache_dir() == tmp_path / "keys"
     monkeypatch.delenv("PKILAB_KEY_CACHE")
@@ -134,6 +152,8 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Pa
 
 
 def test_ios_keygen_time_model() -> None:
+    """`crypto key generate rsa` would take an unrealistic simulated time, putting lab timings off
+    from a real router."""
     assert ios_keygen_seconds(1024) == pytest.approx(5.5)
     assert ios_keygen_seconds(512) == pytest.approx(0.69, abs=0.01)
     assert ios_keygen_seconds(2048) == pytest.approx(44.0)
@@ -153,6 +173,8 @@ def test_gmpy2_and_the_python_prime_test_give_the_same_keys(monkeypatch: pytest.
 @pytest.mark.parametrize("use_gmpy2", [True, False])
 def test_a_base_sharing_a_factor_proves_a_composite(monkeypatch: pytest.MonkeyPatch,
                                                     use_gmpy2: bool) -> None:
+    """The prime test could accept a composite number, producing broken RSA keys with or without
+    gmpy2."""
     class Base:  # a stream that always draws the same base
         def integer(self, bits: int) -> int:
             return 1  # a = 2 + 1 % (n - 3) = 3, which divides n = 21

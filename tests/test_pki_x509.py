@@ -48,6 +48,8 @@ def _openssl(kind: str, pem: bytes) -> str:
 
 
 def test_parse_dn_reverses_into_der_order() -> None:
+    """A subject typed as `CN=...,C=US` would be encoded in the wrong order, so certificates would
+    show a reversed name."""
     name = xu.parse_dn("CN=CA.lab.lcl,C=US")
     assert [rdn.get_attributes_for_oid(NameOID.COUNTRY_NAME) for rdn in name.rdns][0]
     assert [attr.oid for attr in name] == [NameOID.COUNTRY_NAME, NameOID.COMMON_NAME]
@@ -55,6 +57,8 @@ def test_parse_dn_reverses_into_der_order() -> None:
 
 
 def test_parse_dn_keywords_trim_and_escapes() -> None:
+    """Subject names with lowercase keywords, extra spaces, escaped commas, `EA=` or `hostname=`
+    would be misread."""
     name = xu.parse_dn(r"cn = sub CA ,  o=Cisco\, Inc ,C=us, EA=a@b.c, Hostname=R1.lab")
     values = {attr.oid: attr.value for attr in name}
     assert values[NameOID.COMMON_NAME] == "sub CA"
@@ -75,15 +79,19 @@ def test_parse_dn_keywords_trim_and_escapes() -> None:
     ],
 )
 def test_typed_format_round_trips(text: str) -> None:
+    """Subject names printed by pkilab could not be typed back in and give the same name."""
     name = xu.parse_dn(text)
     assert xu.parse_dn(xu.format_dn_typed(name)) == name
 
 
 def test_format_dn_typed_style() -> None:
+    """Subject names would be printed in a style other than IOS's `CN=sub CA, O=Cisco, C=us`."""
     assert xu.format_dn_typed(xu.parse_dn("cn=sub CA,o=Cisco,c=us")) == "CN=sub CA, O=Cisco, C=us"
 
 
 def test_format_dn_ios_matches_request_database() -> None:
+    """Names in the CS request database and `show crypto pki server requests` would not be in IOS's
+    lowercase `hostname=R15,cn=R15` form."""
     name = xu.parse_dn("hostname=R15,cn=R15,ou=VPN,o=MSK,c=RU")
     assert xu.format_dn_ios(name) == "hostname=R15,cn=R15,ou=VPN,o=MSK,c=RU"
     multi = xu.parse_dn("serialNumber=67109104+hostname=R15.otus.ru")
@@ -93,6 +101,8 @@ def test_format_dn_ios_matches_request_database() -> None:
 
 @pytest.mark.parametrize("text", ["", "   ", "sub", "XX=1", "CN=", "CN=a,", "C=USA"])
 def test_invalid_dn_is_rejected(text: str) -> None:
+    """A malformed subject name would be accepted instead of refused with `is not a valid subject
+    name`."""
     with pytest.raises(ValueError, match="is not a valid subject name"):
         xu.parse_dn(text)
 
@@ -101,6 +111,8 @@ def test_invalid_dn_is_rejected(text: str) -> None:
 
 
 def test_ca_certificate_as_ios_makes_it(ca_cert: x509.Certificate, ca_key) -> None:
+    """The CA certificate would differ from the one IOS makes (serial, dates, basic constraints, key
+    usage, key identifiers, or signature)."""
     assert ca_cert.version is x509.Version.v3
     assert ca_cert.serial_number == 1
     assert ca_cert.subject == ca_cert.issuer == xu.parse_dn("CN=sub")
@@ -126,6 +138,8 @@ def test_ca_certificate_as_ios_makes_it(ca_cert: x509.Certificate, ca_key) -> No
     ],
 )
 def test_signature_hash_is_honoured(ca_key, hash_name: str, oid_name: str, algorithm) -> None:
+    """`hash md5`, `sha1` or `sha256` would not control how certificates and CRLs are signed, as
+    openssl shows."""
     cert = xu.make_ca_certificate(
         ca_key, xu.parse_dn("CN=root"), 1, T0, T0 + timedelta(days=365), hash_name
     )
@@ -143,12 +157,15 @@ def test_signature_hash_is_honoured(ca_key, hash_name: str, oid_name: str, algor
 
 
 def test_verify_signature_rejects_other_key(ca_cert: x509.Certificate, source: KeySource) -> None:
+    """A certificate would be accepted as signed by a key that did not sign it."""
     other = source.get("other/keys/other#0", 1024)
     assert not xu.verify_signature(ca_cert, other.public_key())
 
 
 @needs_openssl
 def test_openssl_reads_ca_certificate(ca_cert: x509.Certificate) -> None:
+    """`openssl x509 -text` would not show the CA certificate's issuer, subject, CA:TRUE, key usage
+    and start date as IOS's does."""
     text = _openssl("x509", xu.cert_pem(ca_cert))
     assert "Issuer: CN = sub" in text and "Subject: CN = sub" in text
     assert "CA:TRUE" in text
@@ -157,6 +174,7 @@ def test_openssl_reads_ca_certificate(ca_cert: x509.Certificate) -> None:
 
 
 def test_unknown_hash_is_rejected(ca_key) -> None:
+    """An unsupported signature hash would be used silently instead of refused."""
     with pytest.raises(ValueError):
         xu.make_ca_certificate(ca_key, xu.parse_dn("CN=x"), 1, T0, T0, "sha3")
 
@@ -165,6 +183,8 @@ def test_unknown_hash_is_rejected(ca_key) -> None:
 
 
 def test_issued_router_certificate(ca_key, ca_cert: x509.Certificate, source: KeySource) -> None:
+    """A router's issued certificate would have the wrong issuer, serial, key usage or key
+    identifiers, or let a client request CA powers."""
     router_key = source.get("R1/keys/R1#0", 512)
     requested_ku = x509.Extension(
         x509.oid.ExtensionOID.KEY_USAGE,
@@ -200,6 +220,8 @@ def test_issued_router_certificate(ca_key, ca_cert: x509.Certificate, source: Ke
 
 
 def test_issued_not_after_is_capped_at_ca(ca_key, ca_cert, source: KeySource) -> None:
+    """A sub-CA certificate could outlive its issuing CA, or lack CA basic constraints and signing
+    key usage."""
     sub_key = source.get("sub2/keys/sub2#0", 512)
     cert = xu.issue_certificate(
         ca_key,
@@ -225,6 +247,7 @@ def test_issued_not_after_is_capped_at_ca(ca_key, ca_cert, source: KeySource) ->
 @pytest.mark.parametrize("hash_name", ["md5", "sha256"])
 def test_empty_crl_is_213_bytes_like_ios(ca_key, ca_cert, hash_name: str) -> None:
     # Seed transcript: "CRYPTO_CS: Publishing 213 bytes to crl file nvram:sub.crl".
+    """A fresh CS would not log `Publishing 213 bytes to crl file` as the seed transcript shows."""
     crl = xu.make_crl(ca_key, ca_cert, T0, T0 + timedelta(hours=168), hash_name=hash_name)
     assert len(xu.crl_der(crl)) == 213
     assert len(crl.extensions) == 0
@@ -232,6 +255,7 @@ def test_empty_crl_is_213_bytes_like_ios(ca_key, ca_cert, hash_name: str) -> Non
 
 
 def test_crl_grows_about_22_bytes_per_entry(ca_key, ca_cert) -> None:
+    """After revocations, the CRL sizes logged on publishing would not grow as on a real IOS CA."""
     sizes = [
         len(
             xu.crl_der(
@@ -246,6 +270,8 @@ def test_crl_grows_about_22_bytes_per_entry(ca_key, ca_cert) -> None:
 
 
 def test_crl_lists_revoked_entries(ca_key, ca_cert) -> None:
+    """The CRL would miss revoked serials, carry wrong dates or issuer, or not be the v1 CRL openssl
+    shows for IOS."""
     revoked_at = T0 + timedelta(minutes=5)
     crl = xu.make_crl(
         ca_key, ca_cert, T0, T0 + timedelta(hours=6), [(2, revoked_at), (4, revoked_at)], "md5"
@@ -269,6 +295,8 @@ def test_crl_lists_revoked_entries(ca_key, ca_cert) -> None:
 
 
 def test_fingerprint_grouping() -> None:
+    """Fingerprints in `show crypto pki certificates` and `crypto pki authenticate` would not be
+    grouped and capitalised as IOS prints them."""
     data = b"certificate DER"
     md5 = xu.fingerprint(data, "md5")
     sha1 = xu.fingerprint(data, "sha1")
@@ -281,6 +309,7 @@ def test_fingerprint_grouping() -> None:
 
 
 def test_pem_der_and_key_round_trips(ca_key, ca_cert) -> None:
+    """Certificates, CRLs or keys written as PEM or DER could not be read back unchanged."""
     assert xu.load_cert(xu.cert_pem(ca_cert)) == ca_cert
     assert xu.load_cert(xu.cert_der(ca_cert)) == ca_cert
     assert xu.cert_pem(ca_cert).startswith(b"-----BEGIN CERTIFICATE-----")
@@ -292,6 +321,8 @@ def test_pem_der_and_key_round_trips(ca_key, ca_cert) -> None:
 
 
 def test_naive_times_are_utc(ca_key) -> None:
+    """Dates given without a timezone would be taken as local time, shifting certificate
+    validity."""
     naive = T0.replace(tzinfo=None)
     cert = xu.make_ca_certificate(
         ca_key, xu.parse_dn("CN=x"), 1, naive, naive + timedelta(days=1), "sha256"

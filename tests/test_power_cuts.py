@@ -37,6 +37,8 @@ def baseline() -> RunResult:
 
 
 def test_the_baseline_enrolls_every_level(baseline: RunResult) -> None:
+    """The power-cut hierarchy scenario would fail to enroll every sub-CA and router even uncut, so
+    the crash sweep would prove nothing."""
     assert baseline.passed
     assert powercut.enrolled_trustpoints(baseline.world) == {
         ("sub1", "sub1"), ("sub2", "sub2"), ("r0", "ca"), ("r1", "ca"), ("r2", "ca")}
@@ -46,6 +48,8 @@ def test_the_baseline_enrolls_every_level(baseline: RunResult) -> None:
 @pytest.mark.parametrize("router", ROUTERS)
 def test_a_power_cut_at_every_event_boundary_loses_nothing(baseline: RunResult,
                                                             router: str) -> None:
+    """A power cut at some moment of a hierarchy's issuance would leave a router without its
+    certificate, chain or grant after reboot."""
     cuts = powercut.cut_points(baseline, [router])
     assert cuts, "no cut point inside the issuance window"
     needed = powercut.authentications(baseline)
@@ -57,6 +61,8 @@ def test_a_power_cut_at_every_event_boundary_loses_nothing(baseline: RunResult,
 
 
 def test_cut_points_cover_the_whole_issuance_of_each_router(baseline: RunResult) -> None:
+    """The power-cut sweep would skip parts of the issuance (early saves, pending requests, last
+    grants), leaving crashes there untested."""
     cuts = powercut.cut_points(baseline)
     by_router = {name: [c.at for c in cuts if c.router == name] for name in ROUTERS}
     # root: from its first save (about 25 s) to a minute after the last grant (~15 min).
@@ -153,6 +159,8 @@ def test_a_granted_certificate_that_was_delivered_and_then_lost_is_still_reporte
 
 
 def test_write_memory_saves_the_trustpoint_certificates_under_ios_storage_names() -> None:
+    """`write memory` would not save a trustpoint's certificates under IOS's nvram names
+    (`ca#1CA.cer`), or keep them after the trustpoint goes."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server")
     client = lab.router("r1", "10.0.0.2")
@@ -171,6 +179,8 @@ def test_write_memory_saves_the_trustpoint_certificates_under_ios_storage_names(
 
 
 def test_storage_names_from_certificate_fields_stay_in_nvram_s_namespace() -> None:
+    """A certificate whose common name holds `../` or odd characters would be saved under an unsafe
+    or non-IOS nvram file name."""
     key = Lab().keys.get("names", 1024)
     for common, expected in [("../../etc/passwd", "etcpassw#5CA.cer"),
                              ("Test Root CA on Cisco Router R14", "TestRootCAon#5CA.cer"),
@@ -227,6 +237,8 @@ def test_a_client_cut_while_pending_sends_the_same_request_again() -> None:
 
 
 def test_a_certificate_is_not_autosaved_over_changes_the_operator_has_not_saved() -> None:
+    """A certificate arriving after enrollment would auto-save, writing the operator's unsaved
+    configuration changes to startup-config."""
     lab, ca, client = _manual_ca_and_client()
     lab.type(client, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
                      "enrollment url http://10.0.0.1\nexit\ncrypto pki authenticate ca\n"
@@ -240,6 +252,8 @@ def test_a_certificate_is_not_autosaved_over_changes_the_operator_has_not_saved(
 
 
 def test_a_saved_request_for_another_key_is_not_reused() -> None:
+    """A pending request saved in nvram (`ca.req`) would not load back after a reboot, or a garbled
+    one would be used instead of dropped."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.2")
     other = lab.keys.get("other", 1024)
@@ -253,6 +267,8 @@ def test_a_saved_request_for_another_key_is_not_reused() -> None:
 
 
 def test_the_cut_is_applied_as_power_events(baseline: RunResult) -> None:
+    """A power cut in the sweep would not become a power-off then power-on of that router, or would
+    alter the scenario's other events."""
     cut = powercut.Cut("sub1", 100.0)
     scenario = powercut.with_cut(baseline.scenario, cut)
     added = [e for e in scenario.events if e not in baseline.scenario.events]

@@ -80,6 +80,8 @@ def collected(result: pytest.RunResult) -> list[str]:
 
 
 def test_collects_scenarios_and_skips_other_yaml(pytester: pytest.Pytester, suite: Path) -> None:
+    """`pytest` would miss scenario files under `scenarios/`, try to run unrelated YAML (compose
+    files, lists, fixtures), or ignore `--pkilab-scenarios`."""
     (suite / "theme").mkdir()
     (suite / "theme" / "also.yaml").write_text(TINY.replace("name: tiny", "name: also"))
     (suite / "compose.yaml").write_text("services:\n  web: {image: nginx}\n")
@@ -104,6 +106,8 @@ def test_collects_scenarios_and_skips_other_yaml(pytester: pytest.Pytester, suit
 
 def test_a_matrix_file_gives_one_item_per_combination(pytester: pytest.Pytester,
                                                       suite: Path) -> None:
+    """A `matrix:` scenario would not appear as one pytest item per combination, so `-k` could not
+    pick one."""
     (suite / "grid.yaml").write_text(GRID)
     result = pytester.runpytest("scenarios/grid.yaml", "--collect-only", "-q")
     assert collected(result) == [
@@ -118,6 +122,8 @@ def test_a_matrix_file_gives_one_item_per_combination(pytester: pytest.Pytester,
 
 def test_a_failing_expectation_says_what_where_and_how_to_replay(
         pytester: pytest.Pytester, suite: Path) -> None:
+    """A failing scenario would show a traceback instead of the file and line, expected vs observed,
+    the transcript tail and the `pkilab run` replay line."""
     (suite / "tiny.yaml").write_text(
         TINY + '  - {router: r1, at: 1m, transcript_contains: "no such line"}\n')
     result = pytester.runpytest("scenarios")
@@ -138,6 +144,8 @@ def test_a_failing_expectation_says_what_where_and_how_to_replay(
 
 def test_golden_files_are_written_only_when_asked_then_compared(
         pytester: pytest.Pytester, suite: Path) -> None:
+    """Golden files would be written without `--update-golden`, not be byte-stable, or a changed
+    transcript would pass without a diff."""
     (suite / "tiny.yaml").write_text(GOLDEN)
     folder = suite / "tiny.golden"
 
@@ -172,6 +180,8 @@ def test_golden_files_are_written_only_when_asked_then_compared(
 
 
 def test_pkilab_out_keeps_each_runs_folder(pytester: pytest.Pytester, suite: Path) -> None:
+    """`--pkilab-out` would not keep each scenario and matrix run's summary, report and
+    transcripts."""
     (suite / "grid.yaml").write_text(GRID)
     pytester.runpytest("scenarios", "--pkilab-out", "out").assert_outcomes(passed=5)
     for run in ("tiny", "grid/speed=slow,mode=a", "grid/speed=fast,mode=b"):
@@ -182,6 +192,8 @@ def test_pkilab_out_keeps_each_runs_folder(pytester: pytest.Pytester, suite: Pat
 
 
 def test_pkilab_seed_overrides_every_scenario(pytester: pytest.Pytester, suite: Path) -> None:
+    """`--pkilab-seed` would not apply to every scenario, or the failure report and summary would
+    show the wrong seed."""
     (suite / "tiny.yaml").write_text(TINY + "  - {router: r1, server_state: enabled}\n")
     result = pytester.runpytest("scenarios", "--pkilab-seed", "99", "--pkilab-out", "out")
     result.assert_outcomes(failed=1)
@@ -196,6 +208,8 @@ def test_pkilab_seed_overrides_every_scenario(pytester: pytest.Pytester, suite: 
 
 def test_a_broken_scenario_is_a_clean_collection_error(pytester: pytest.Pytester,
                                                        suite: Path) -> None:
+    """A mistyped or garbled scenario file would give a Python traceback at collection instead of
+    one line with file, line and problem."""
     (suite / "broken.yaml").write_text(BROKEN)
     (suite / "garbled.yaml").write_text("name: g\nrouters:\n  r1: [\n")
     result = pytester.runpytest("scenarios")
@@ -213,6 +227,8 @@ def test_a_broken_scenario_is_a_clean_collection_error(pytester: pytest.Pytester
 @pytest.mark.skipif(importlib.util.find_spec("xdist") is None,
                     reason="pytest-xdist is not installed")
 def test_runs_in_parallel_under_xdist(pytester: pytest.Pytester, suite: Path) -> None:
+    """A scenario suite run with `pytest -n 2` would fail, lose golden comparisons, or not write its
+    `--pkilab-out` folders."""
     (suite / "grid.yaml").write_text(GRID)
     (suite / "golden.yaml").write_text(GOLDEN.replace("name: tiny", "name: pinned"))
     pytester.runpytest("scenarios/golden.yaml", "--update-golden").assert_outcomes(passed=1)

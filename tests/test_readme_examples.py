@@ -31,12 +31,16 @@ def _is_complete(data: Any) -> bool:
 
 
 def test_the_readme_has_a_complete_example_and_fragments() -> None:
+    """The README would lose its complete example scenario or its fragments, so the check on its
+    YAML blocks would cover nothing."""
     kinds = [_is_complete(yaml.safe_load(body)) for _line, body in _blocks()]
     assert True in kinds and False in kinds, kinds
 
 
 @pytest.mark.parametrize("line, body", _blocks(), ids=lambda v: str(v)[:12])
 def test_each_readme_yaml_block_is_valid(line: int, body: str) -> None:
+    """A user pasting a YAML example from the README would get a scenario pkilab refuses or whose
+    expectations fail."""
     data = yaml.safe_load(body)
     where = f"README.md:{line}"
     if _is_complete(data):

@@ -135,6 +135,8 @@ def _lab(release: str, *, boot: bool) -> Lab:
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_startup_configurations_load_without_a_refused_line(release: str) -> None:
+    """A lab booted from a real CA's or client's startup-config would refuse a line, or drop lines
+    from `show running-config`."""
     lab = _lab(release, boot=True)
     for router, text in (("ca", CA_CONFIG), ("r1", CLIENT_CONFIG)):
         assert _errors(lab.transcript(router)) == [], router
@@ -150,6 +152,8 @@ def test_startup_configurations_load_without_a_refused_line(release: str) -> Non
 @pytest.mark.parametrize("release", RELEASES)
 def test_the_same_configurations_typed_live_are_accepted_and_survive_a_reload(
         release: str) -> None:
+    """Typing those configurations and the usual show/debug commands live would hit an error, or the
+    running config would change after a reload."""
     lab = _lab(release, boot=False)
     for router, text in (("ca", CA_CONFIG), ("r1", CLIENT_CONFIG)):
         typed = lab.type(router, ["enable", "configure terminal", *_lines(text), "end"])

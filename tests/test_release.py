@@ -43,6 +43,8 @@ def _ca(release: str | None = None) -> Lab:
 
 
 def test_a_router_without_a_release_keeps_the_12_3_14_t_output() -> None:
+    """A router with no `release:` would stop printing the 12.3(14)T key generation, `show crypto
+    pki server` and running-config lines, breaking existing labs."""
     lab = _ca()
     out = _typed(lab, BRING_UP, PASS)
     assert "% Generating 1024 bit RSA keys ..." in out
@@ -59,6 +61,8 @@ def test_a_router_without_a_release_keeps_the_12_3_14_t_output() -> None:
 
 @pytest.mark.parametrize("release", ["15.x", "XE"])
 def test_later_releases_show_the_full_server_layout_and_their_defaults(release: str) -> None:
+    """On 15.x or XE, `show crypto pki server`, the key generation messages, the 6-hour CRL default
+    or the running-config would look like 12.3(14)T."""
     lab = _ca(release)
     lab.type("ca", "enable\nconfigure terminal\ncrypto pki server CA\nend\n")
     before = lab.show("ca", "show crypto pki server")
@@ -84,6 +88,8 @@ def test_later_releases_show_the_full_server_layout_and_their_defaults(release: 
 
 
 def test_no_lifetime_crl_returns_to_the_release_default() -> None:
+    """`no lifetime crl` on 15.x would not restore the 6-hour CRL lifetime or would leave a
+    `lifetime crl` line in the config."""
     lab = _ca("15.x")
     lab.type("ca", "enable\nconfigure terminal\ncrypto pki server CA\nlifetime crl 24\n"
                    "no lifetime crl\nend\n")
@@ -92,6 +98,8 @@ def test_no_lifetime_crl_returns_to_the_release_default() -> None:
 
 
 def test_later_releases_ask_the_passphrase_even_when_the_key_exists() -> None:
+    """With an existing `CA` key, `no shutdown` would ask (12.3) or skip (15.x) the passphrase
+    prompt contrary to the real release."""
     for release, asked in (("12.3(14)T", False), ("15.x", True)):
         lab = _ca(release)
         out = _typed(lab, "enable\nconfigure terminal\n"
@@ -102,6 +110,7 @@ def test_later_releases_ask_the_passphrase_even_when_the_key_exists() -> None:
 
 
 def test_only_xe_logs_the_trustpoint_it_creates() -> None:
+    """Enabling the CS would print `%PKI-6-TRUSTPOINT_CREATE` on 15.x, or omit it on XE."""
     for release, logged in (("15.x", False), ("XE", True)):
         lab = _ca(release)
         out = _typed(lab, BRING_UP, PASS)
@@ -109,6 +118,8 @@ def test_only_xe_logs_the_trustpoint_it_creates() -> None:
 
 
 def test_a_release_is_named_at_the_top_or_per_router(tmp_path: Path) -> None:
+    """A scenario's top-level `release:` would not reach its routers, or a router's own `release:`
+    would not override it."""
     path = tmp_path / "s.yaml"
     path.write_text("name: s\ndescription: d\nduration: 1m\nrelease: XE\nrouters:\n"
                     "  a: {address: 10.0.0.1}\n"
@@ -119,6 +130,8 @@ def test_a_release_is_named_at_the_top_or_per_router(tmp_path: Path) -> None:
 
 
 def test_an_unknown_release_is_refused_with_the_choices(tmp_path: Path) -> None:
+    """A scenario or lab with an unknown release would not be refused with its line and the list of
+    supported releases."""
     path = tmp_path / "s.yaml"
     path.write_text("name: s\ndescription: d\nduration: 1m\nrouters:\n"
                     "  a: {address: 10.0.0.1, release: '16.9'}\n")
@@ -137,6 +150,8 @@ def test_an_unknown_release_is_refused_with_the_choices(tmp_path: Path) -> None:
     ("12.3(14)T", None, True), ("15.x", None, False), ("15.x", "clock timezone CET 1", False)])
 def test_server_timers_print_in_the_routers_zone_from_15_on(
         release: str, zone_line: str | None, gmt: bool) -> None:
+    """The CRL and expiration timers in `show crypto pki server` would use GMT on 15.x or ignore
+    `clock timezone`, or not use GMT on 12.3."""
     lab = _ca(release)
     if zone_line:
         lab.type("ca", f"enable\nconfigure terminal\n{zone_line}\nend")
@@ -158,6 +173,8 @@ def test_server_timers_print_in_the_routers_zone_from_15_on(
     ("XE", "       Fingerprint MD5: ", "      Fingerprint SHA1: ")])
 def test_authenticate_aligns_the_fingerprints_as_the_release_does(
         release: str, md5: str, sha1: str) -> None:
+    """`crypto pki authenticate` would indent its MD5 and SHA1 fingerprint lines differently from
+    the client's release."""
     lab = _ca()
     _typed(lab, BRING_UP, PASS)
     lab.add_router("r1", "10.0.0.2", release=release)
@@ -172,6 +189,8 @@ def test_authenticate_aligns_the_fingerprints_as_the_release_does(
 @pytest.mark.parametrize("release, console_line", [("12.3(14)T", True), ("15.x", False)])
 def test_coming_back_enabled_logs_cs_enabled_and_only_12_3_also_prints_it(
         release: str, console_line: bool) -> None:
+    """When `ip http server` lets the CS start, `%PKI-6-CS_ENABLED` would be missing, or `%
+    Certificate Server enabled.` would show on the wrong release."""
     lab = Lab(seed=3)
     lab.add_router("ca", "10.0.0.1", release=release)  # no ip http server yet
     _typed(lab, BRING_UP, PASS)
@@ -183,6 +202,8 @@ def test_coming_back_enabled_logs_cs_enabled_and_only_12_3_also_prints_it(
 @pytest.mark.parametrize("release, hint", [("15.x", False), ("XE", True)])
 def test_xe_tells_how_to_make_the_clock_valid_when_it_refuses_to_start(
         release: str, hint: bool) -> None:
+    """With an unset clock, the CS would not refuse with `% Time has not been set`, or the XE-only
+    clock hint would show on the wrong release."""
     lab = Lab(seed=3)
     lab.add_router("ca", "10.0.0.1", "ip http server", release=release,
                    clock=ClockSpec(set=False))

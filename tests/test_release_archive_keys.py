@@ -38,6 +38,8 @@ def _archive_line(lab: Lab) -> list[str]:
 
 @pytest.mark.parametrize("release", RELEASES)
 def test_an_archive_password_replaces_the_passphrase_prompt(release: str) -> None:
+    """With `database archive pkcs12 password`, `no shutdown` would still prompt, print the export
+    lines wrongly, or write an unreadable `CA.p12`."""
     lab = _ca(release)
     out = _in_cs(lab, "database archive pkcs12 password cisco123\nno shutdown\n")
     assert not any("passphrase" in line or line == "Password:" for line in out)
@@ -64,6 +66,8 @@ def test_an_archive_password_replaces_the_passphrase_prompt(release: str) -> Non
 
 
 def test_the_archive_password_survives_write_memory_and_reload() -> None:
+    """A `database archive pem password` would show in clear text, be lost on reload, or encrypt the
+    archived key with the wrong password."""
     lab = _ca("15.x")
     _in_cs(lab, "database archive pem password Secret-99\n")
     before = _archive_line(lab)
@@ -83,6 +87,8 @@ def test_the_archive_password_survives_write_memory_and_reload() -> None:
 
 
 def test_a_type_7_password_is_typed_back_and_a_bad_one_refused() -> None:
+    """Pasting a `password 7` archive line back would not work, or a garbled one would be accepted
+    without `% Invalid encrypted password.`."""
     lab = _ca("XE")
     hidden = password7.encode("cisco123")
     out = _in_cs(lab, "database archive pkcs12 password 7 ZZ12\n"
@@ -96,6 +102,8 @@ def test_a_type_7_password_is_typed_back_and_a_bad_one_refused() -> None:
 
 
 def test_type_7_round_trips_and_matches_ios() -> None:
+    """Type 7 passwords in the running-config would not match real IOS's encoding or would not
+    decode back."""
     assert password7.decode("0822455D0A16") == "cisco"  # the well-known IOS example
     for text in ["cisco123", "Secret-99", "a" * 60]:
         assert password7.decode(password7.encode(text)) == text
@@ -105,6 +113,8 @@ def test_type_7_round_trips_and_matches_ios() -> None:
 
 @pytest.mark.parametrize("release", ["15.x", "12.3(14)T"])
 def test_no_database_archive_drops_the_password_and_asks_again(release: str) -> None:
+    """After `no database archive`, `no shutdown` would still skip the passphrase prompt or still
+    write a `CA.p12` archive."""
     lab = _ca(release)
     out = _in_cs(lab, "database archive pkcs12 password cisco123\nno database archive\n"
                       "no shutdown\n", ["cisco123", "cisco123"])
@@ -117,6 +127,8 @@ def test_no_database_archive_drops_the_password_and_asks_again(release: str) -> 
 @pytest.mark.parametrize("release", ["15.x", "XE"])
 def test_the_later_releases_offer_4096_bit_keys(release: str) -> None:
     # One 4096-bit key per test (same seed, router and label: generated once per session).
+    """On 15.x or XE, 4096-bit keys would be refused or the modulus prompt would show the wrong
+    range."""
     lab = _ca(release)
     out = lab.type("ca", "enable\nconfigure terminal\ncrypto key generate rsa label K\n",
                    answers=["4096"])
@@ -131,6 +143,8 @@ def test_the_later_releases_offer_4096_bit_keys(release: str) -> None:
 
 
 def test_12_3_keeps_keys_at_2048_bits() -> None:
+    """A 12.3(14)T router would accept keys over 2048 bits, or print the wrong modulus range, error
+    or `^` marker."""
     lab = _ca("12.3(14)T")
     out = lab.type("ca", "enable\nconfigure terminal\ncrypto key generate rsa label K\n",
                    answers=["4096"])

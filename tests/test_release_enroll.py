@@ -55,6 +55,8 @@ def _ca_fingerprint(lab: Lab, algo: str) -> str:
 # -- fingerprint pinning -------------------------------------------------------------------
 @pytest.mark.parametrize("algo", ["md5", "sha1"])
 def test_a_matching_fingerprint_accepts_the_ca_without_asking(algo: str) -> None:
+    """On XE, a trustpoint `fingerprint` that matches the CA would still ask `Do you accept this
+    certificate?` or not print `fingerprints matched` and `accepted`."""
     lab = _lab("XE")
     pinned = _ca_fingerprint(lab, algo)
     typed = " ".join(pinned[i:i + 8] for i in range(0, len(pinned), 8)).lower()
@@ -71,6 +73,8 @@ def test_a_matching_fingerprint_accepts_the_ca_without_asking(algo: str) -> None
 
 
 def test_a_wrong_fingerprint_rejects_the_ca_certificate() -> None:
+    """A trustpoint `fingerprint` that does not match would accept a CA certificate anyway, and
+    enrollment would go on with an untrusted CA."""
     lab = _lab("XE")
     wrong = "0" * 32
     printed = lab.type("r1", TRUSTPOINT + f"fingerprint {wrong}\nexit\n"
@@ -85,6 +89,8 @@ def test_a_wrong_fingerprint_rejects_the_ca_certificate() -> None:
 
 
 def test_a_fingerprint_that_is_not_md5_or_sha1_hex_is_refused() -> None:
+    """A malformed `fingerprint` value would be stored in the trustpoint instead of refused with
+    IOS's MD5-or-SHA1 message."""
     lab = _lab("XE")
     printed = lab.type("r1", TRUSTPOINT + "fingerprint 1234XYZ\nend\n")
     assert ("% A fingerprint is the CA certificate's MD5 (32 hex digits) or SHA1 "
@@ -93,6 +99,8 @@ def test_a_fingerprint_that_is_not_md5_or_sha1_hex_is_refused() -> None:
 
 
 def test_xe_16_17_without_a_fingerprint_still_asks_to_accept() -> None:
+    """On XE, `crypto pki authenticate` without a configured fingerprint would skip the `Do you
+    accept this certificate?` question."""
     lab = _lab("XE")
     printed = lab.type("r1", TRUSTPOINT + "exit\ncrypto pki authenticate ca\nend\n",
                        answers=["yes"])
@@ -101,6 +109,8 @@ def test_xe_16_17_without_a_fingerprint_still_asks_to_accept() -> None:
 
 
 def test_a_release_that_requires_a_fingerprint_refuses_before_asking_the_ca() -> None:
+    """On a release that requires a fingerprint, `crypto pki authenticate` without one would
+    contact the CA instead of saying it must be supplied."""
     lab = _lab("XE")
     r1 = lab.router("r1")
     r1.release = dataclasses.replace(r1.release, fingerprint_required=True)
@@ -131,6 +141,8 @@ def _enroll_quietly(release: str, answers: list[str]) -> tuple[Lab, list[str]]:
 
 
 def test_xe_enrolls_quietly_when_the_trustpoint_answers_every_question() -> None:
+    """On XE, a trustpoint that sets password, serial-number, ip-address and subject-name would
+    still prompt, or the enroll output and `%PKI-6-CERT_ENROLL_MANUAL` would differ."""
     lab, printed = _enroll_quietly("XE", ["yes"])
     # The key is made as the request is: `%CRYPTO-6-AUTOGEN` and XE's
     # `%CRYPTO_ENGINE-5-KEY_ADDITION` come among these lines.
@@ -158,6 +170,8 @@ def test_xe_enrolls_quietly_when_the_trustpoint_answers_every_question() -> None
 
 
 def test_15_x_still_asks_to_send_a_request_the_trustpoint_answered() -> None:
+    """On 15.x a fully configured trustpoint would skip `Request certificate from CA?`, prompt
+    for a password, or log XE's CERT_ENROLL_MANUAL."""
     _lab_, printed = _enroll_quietly("15.x", ["yes", "yes"])
     assert "Request certificate from CA? [yes/no]: yes" in printed
     assert "Password:" not in printed
@@ -165,6 +179,8 @@ def test_15_x_still_asks_to_send_a_request_the_trustpoint_answered() -> None:
 
 
 def test_configured_serial_number_and_address_go_into_the_request() -> None:
+    """Trustpoint `serial-number` and `ip-address` would not reach the request, would still be
+    asked, or the password would show in clear in the running config."""
     lab = _lab("15.x")
     printed = lab.type("r1", TRUSTPOINT + "serial-number\nip-address Ethernet0/0\n"
                        "password chal123\nexit\ncrypto pki authenticate ca\n"
@@ -182,6 +198,8 @@ def test_configured_serial_number_and_address_go_into_the_request() -> None:
 
 
 def test_a_bad_configured_address_is_refused() -> None:
+    """A trustpoint `ip-address` that is not an address or interface would be stored instead of
+    refused with `% Bad interface or address.`."""
     lab = _lab("15.x")
     printed = lab.type("r1", TRUSTPOINT + "ip-address 10.0.0.300\nend\n")
     assert "% Bad interface or address." in printed
@@ -189,6 +207,8 @@ def test_a_bad_configured_address_is_refused() -> None:
 
 
 def test_12_3_t_logs_no_manual_enrollment_syslog() -> None:
+    """12.3(14)T enrollment would print XE's `%PKI-6-CERT_ENROLL_MANUAL`, breaking the
+    byte-for-byte 12.3T transcripts."""
     lab = _lab(None)
     printed = lab.type("r1", TRUSTPOINT + "exit\ncrypto pki authenticate ca\n"
                        "crypto pki enroll ca\nend\n", answers=["yes", "pw", "pw", "no",
@@ -199,6 +219,8 @@ def test_12_3_t_logs_no_manual_enrollment_syslog() -> None:
 
 # -- the request database at 80 columns -------------------------------------------------------
 def test_terminal_wrap_cuts_at_the_width_from_column_0() -> None:
+    """Long lines in request listings would be wrapped at the wrong column, or wrapped when no
+    width applies."""
     assert terminal_wrap("x" * 80, 80) == ["x" * 80]
     assert terminal_wrap("x" * 81 + "yz", 80) == ["x" * 80, "xyz"]
     assert terminal_wrap("x" * 200, None) == ["x" * 200]
@@ -207,6 +229,8 @@ def test_terminal_wrap_cuts_at_the_width_from_column_0() -> None:
 @pytest.mark.parametrize("release, wrapped", [(None, False), ("15.x", True), ("XE", True)])
 def test_long_request_rows_wrap_at_80_columns_on_later_releases(
         release: str | None, wrapped: bool) -> None:
+    """In `show crypto pki server ca requests`, long rows would not wrap at 80 columns on 15.x
+    and XE, or would wrap on 12.3T."""
     lab = Lab(seed=6)
     if release is None:
         lab.add_router("ca", "10.0.0.1", "ip http server")

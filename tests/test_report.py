@@ -156,11 +156,14 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
 
 def test_write_report_returns_both_files(run: Run) -> None:
+    """A run's output folder would lack report.html or report.md, or one of them would be empty."""
     assert run.paths == [run.out / "report.html", run.out / "report.md"]
     assert all(path.stat().st_size > 0 for path in run.paths)
 
 
 def test_every_certificate_is_in_the_hierarchy_and_the_table(run: Run) -> None:
+    """A certificate issued in the run would be missing from the report's hierarchy picture or
+    table, or shown with the wrong serial, subject, issuer or fingerprint."""
     certificates = run.summary["certificates"]
     section = run.page.find("section", id="hierarchy")
     if not certificates:
@@ -232,6 +235,8 @@ def _failed(result: str) -> bool:
 
 
 def test_waits_for_a_manual_grant_are_drawn(run: Run) -> None:
+    """The report's sequence diagram would not show where a router waited, PENDING, for a manual
+    grant."""
     pending = {(r["router"], r["data"]["transaction"]) for r in run.events("scep", "exchange")
                if r["data"]["result"] == "PENDING"}
     if not pending:
@@ -241,6 +246,8 @@ def test_waits_for_a_manual_grant_are_drawn(run: Run) -> None:
 
 
 def test_state_changes_match_the_fsm_transitions(run: Run) -> None:
+    """The report's state-change table or timeline would miss or invent certificate-server state
+    changes."""
     transitions = run.events("fsm", "transition")
     section = run.page.find("section", id="states")
     rows = section.find_all("tr", class_="change")
@@ -262,6 +269,8 @@ def test_state_changes_match_the_fsm_transitions(run: Run) -> None:
 
 
 def test_the_state_machine_picture_is_the_transition_table(run: Run) -> None:
+    """The report's state-machine picture would show edges or states that differ from what the
+    server really does."""
     svg = run.page.find("figure", id="figure-fsm").find("svg")
     edges = {(g.attrs["data-from"], g.attrs["data-to"]): set(g.attrs["data-signals"].split(","))
              for g in svg.find_all("g", data_from=True, data_signals=True)}
@@ -273,6 +282,8 @@ def test_the_state_machine_picture_is_the_transition_table(run: Run) -> None:
 
 
 def test_expectations_are_listed_with_their_results(run: Run) -> None:
+    """The report would list a scenario's expectations out of order, with the wrong pass/fail or
+    line, or show a verdict that contradicts them."""
     rows = run.page.find("section", id="expectations").find_all("tr", class_="expectation")
     # In time order, like every table of the report (a file may list a late check first).
     expected = sorted(run.summary["expectations"], key=lambda e: (e["at"], e["line"]))
@@ -286,6 +297,8 @@ def test_expectations_are_listed_with_their_results(run: Run) -> None:
 
 
 def test_every_router_has_its_transcript(run: Run) -> None:
+    """The report would miss a router's transcript, show text that differs from transcripts/, or
+    not open the CA routers' by default."""
     shown = {d.attrs["data-router"]: d
              for d in run.page.find("section", id="transcripts").find_all(
                  "details", class_="transcript")}
@@ -298,6 +311,8 @@ def test_every_router_has_its_transcript(run: Run) -> None:
 
 
 def test_links_point_at_files_in_the_folder(run: Run) -> None:
+    """A link in report.html would be broken or point outside the output folder, so a copied
+    folder would not work on its own."""
     hrefs = [a.attrs["href"] for a in run.page.find_all("a", href=True)]
     local = [h for h in hrefs if not h.startswith("#")]
     for href in local:
@@ -309,6 +324,8 @@ def test_links_point_at_files_in_the_folder(run: Run) -> None:
 
 
 def test_the_page_is_self_contained(run: Run) -> None:
+    """report.html would load outside resources or scripts, so it would not open offline or
+    safely, or would have duplicate ids."""
     for node in run.page.iter():
         for name in ("src", "srcset", "data", "xlink:href", "action", "poster"):
             assert name not in node.attrs, (node.tag, name)
@@ -321,6 +338,8 @@ def test_the_page_is_self_contained(run: Run) -> None:
 
 
 def test_markdown_carries_the_same_facts(run: Run) -> None:
+    """report.md would leave out or differ from report.html on the verdict, certificates,
+    routers, exchanges, state changes, expectations or artifacts."""
     md = run.markdown
     verdict = "**PASS**" if run.summary["passed"] else "**FAIL**"
     variant = run.summary.get("variant")
@@ -351,6 +370,8 @@ def test_markdown_carries_the_same_facts(run: Run) -> None:
 
 
 def test_reports_are_deterministic(run: Run) -> None:
+    """Regenerating a report would give different bytes, so report diffs in a regression suite
+    would be noisy."""
     before = [path.read_bytes() for path in run.paths]
     assert write_report(run.out) == run.paths
     assert [path.read_bytes() for path in run.paths] == before
@@ -387,6 +408,8 @@ def test_markdown_matches_the_golden_file(sub_ca: Path, update_golden: bool) -> 
 
 
 def test_markdown_caps_the_exchange_table(sub_ca: Path) -> None:
+    """report.md for a long run would list every SCEP exchange instead of a capped table with `…
+    N more exchanges`."""
     model = build_model(*load_folder(sub_ca))
     many = replace(model, exchanges=model.exchanges * 50)  # 300 exchanges
     md = render_markdown(many)
@@ -402,6 +425,7 @@ def invoke(*args: str) -> Any:
 
 
 def test_run_writes_and_names_the_report(tmp_path: Path) -> None:
+    """`pkilab run --out` would not write the report or not print its path."""
     out = tmp_path / "out"
     done = invoke("run", str(ROOT / "scenarios" / "bring-up" / "root-ca.yaml"), "--out", str(out))
     assert done.exit_code == 0, done.output
@@ -410,6 +434,7 @@ def test_run_writes_and_names_the_report(tmp_path: Path) -> None:
 
 
 def test_report_command_regenerates_a_kept_folder(tmp_path: Path) -> None:
+    """`pkilab report FOLDER` would not rebuild the same report from a kept output folder."""
     out = tmp_path / "kept"
     write_output(run_scenario(load_scenario(ROOT / "scenarios" / "bring-up" / "root-ca.yaml")), out)
     first = [p.read_bytes() for p in write_report(out)]
@@ -430,6 +455,8 @@ def test_report_command_regenerates_a_kept_folder(tmp_path: Path) -> None:
 ])
 def test_report_command_refuses_a_folder_that_is_not_an_output_folder(
         tmp_path: Path, make: Callable[[Path], object], says: str) -> None:
+    """`pkilab report` on a missing or incomplete folder would crash with a traceback instead of
+    saying what is missing."""
     folder = tmp_path / "folder"
     make(folder)
     done = CliRunner().invoke(main, ["report", str(folder)])

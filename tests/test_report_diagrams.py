@@ -125,6 +125,8 @@ def text_of(root: ET.Element) -> str:
 
 @pytest.mark.parametrize("draw", DIAGRAMS, ids=lambda f: f.__name__)
 def test_every_picture_is_self_contained_accessible_and_fits_the_page(draw: Any) -> None:
+    """A report.html picture could run scripts, load outside content, have unreadably small text or
+    no title for screen readers."""
     picture = draw(make_model())
     root = parse(picture)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -144,11 +146,15 @@ def test_every_picture_is_self_contained_accessible_and_fits_the_page(draw: Any)
 
 @pytest.mark.parametrize("draw", DIAGRAMS, ids=lambda f: f.__name__)
 def test_same_model_gives_identical_svg(draw: Any) -> None:
+    """Two runs of the same scenario would give report.html pictures that differ, breaking
+    comparisons between runs."""
     assert draw(make_model()).svg == draw(make_model()).svg
 
 
 @pytest.mark.parametrize("draw", DIAGRAMS, ids=lambda f: f.__name__)
 def test_empty_model_still_draws_something(draw: Any) -> None:
+    """A scenario with no routers, certificates or exchanges would break report.html instead of
+    drawing empty pictures."""
     empty = make_model(routers=(), links=(), certificates=(), exchanges=(), waits=(),
                        timelines=(), states=(), transitions=())
     assert parse(draw(empty)).get("role") == "img"
@@ -156,6 +162,8 @@ def test_empty_model_still_draws_something(draw: Any) -> None:
 
 @pytest.mark.parametrize("draw", DIAGRAMS, ids=lambda f: f.__name__)
 def test_names_are_escaped(draw: Any) -> None:
+    """A router or subject name with `<` or `&` would corrupt the report.html pictures or inject
+    markup into the page."""
     nasty = "<r&1>"
     model = make_model()
     model = replace(
@@ -188,6 +196,8 @@ def test_one_time_format() -> None:
 
 
 def test_hierarchy_shows_every_certificate_with_its_facts() -> None:
+    """The report's certificate hierarchy would miss a certificate or show the wrong serial, key
+    size, dates or MD5."""
     picture = hierarchy_svg(make_model())
     root = parse(picture)
     nodes = with_attr(root, "data-md5")
@@ -201,6 +211,7 @@ def test_hierarchy_shows_every_certificate_with_its_facts() -> None:
 
 
 def test_hierarchy_marks_revoked_and_expired() -> None:
+    """Revoked or expired certificates would look valid in the report's certificate hierarchy."""
     model = make_model()
     root_ca, sub, leaf = model.certificates
     extra = cert(4, "R4", "router", sub.key, name="SUB", expired=True)
@@ -239,6 +250,8 @@ def many_routers(count: int = 60) -> ReportModel:
 
 
 def test_hierarchy_groups_many_routers_under_one_ca() -> None:
+    """With 60 routers under one CA the report's hierarchy would sprawl, or the group would not name
+    every hidden router."""
     model = many_routers(60)
     picture = hierarchy_svg(model)
     root = parse(picture)
@@ -258,6 +271,8 @@ def test_hierarchy_groups_many_routers_under_one_ca() -> None:
 
 
 def test_hierarchy_shows_marked_routers_before_grouping_the_rest() -> None:
+    """A revoked router's certificate could be hidden in a group in the report's hierarchy instead
+    of shown."""
     model = many_routers(20)
     certs = tuple(replace(c, revoked=True) if c.router == "R20" else c
                   for c in model.certificates)
@@ -269,6 +284,8 @@ def test_hierarchy_shows_marked_routers_before_grouping_the_rest() -> None:
 
 
 def test_topology_draws_routers_links_and_outages() -> None:
+    """The report's topology picture would miss routers, links, CA labels, latency or when links
+    went down and up."""
     model = make_model()
     model = replace(model, links=(model.links[0],
                                   LinkFact("R2", "R3", 0.002, 0.0, (240.0, 400.0), (300.0,))))
@@ -289,6 +306,7 @@ def test_topology_draws_routers_links_and_outages() -> None:
 
 
 def test_topology_of_sixty_routers_fits_the_page() -> None:
+    """The report's topology picture for 60 routers would be wider than the page or drop routers."""
     picture = topology_svg(many_routers(60))
     assert picture.width <= 1200
     assert len(with_attr(parse(picture), "data-router")) == 62
@@ -302,6 +320,8 @@ def arrows(root: ET.Element) -> list[ET.Element]:
 
 
 def test_sequence_has_a_lane_per_router_and_an_arrow_per_exchange() -> None:
+    """The report's SCEP sequence diagram would miss a router's lane or an exchange, or show wrong
+    times and results."""
     model = make_model()
     root = parse(sequence_svg(model))
     assert [el.get("data-lane") for el in with_attr(root, "data-lane")] == ["R1", "R2", "R3"]
@@ -314,6 +334,8 @@ def test_sequence_has_a_lane_per_router_and_an_arrow_per_exchange() -> None:
 
 
 def test_sequence_marks_failed_exchanges() -> None:
+    """Refused, timed-out, unresolvable or HTTP-error exchanges would look successful in the
+    report's sequence diagram."""
     model = make_model()
     model = replace(model, exchanges=(
         *model.exchanges,
@@ -336,6 +358,8 @@ def test_sequence_marks_failed_exchanges() -> None:
 
 
 def test_sequence_shows_waits_and_quiet_gaps() -> None:
+    """The report's sequence diagram would not show a router waiting for grant or mark the quiet
+    gaps between exchanges."""
     root = parse(sequence_svg(make_model()))
     waits = with_attr(root, "data-wait")
     assert [(w.get("data-client"), w.get("data-start"), w.get("data-end"))
@@ -345,6 +369,8 @@ def test_sequence_shows_waits_and_quiet_gaps() -> None:
 
 
 def test_sequence_groups_sixty_routers_into_twelve_lanes() -> None:
+    """With 60 routers the report's sequence diagram would be too wide, lose exchanges, or hide who
+    sent grouped arrows."""
     model = many_routers(60)
     picture = sequence_svg(model)
     root = parse(picture)
@@ -374,6 +400,8 @@ def test_sequence_groups_sixty_routers_into_twelve_lanes() -> None:
 
 
 def test_timeline_bars_and_signals() -> None:
+    """The report's certificate-server timeline would show the wrong states or miss `no shut` and
+    other changes."""
     root = parse(timeline_svg(make_model()))
     segments = [(el.get("data-server"), el.get("data-state"), el.get("data-t"))
                 for el in with_attr(root, "data-state") if "data-signal" not in el.attrib]
@@ -387,6 +415,8 @@ def test_timeline_bars_and_signals() -> None:
 
 
 def test_fsm_edges_come_from_the_transition_table() -> None:
+    """The report's certificate-server state diagram would show edges that differ from what the
+    simulator actually does."""
     model = make_model()
     root = parse(fsm_svg(model))
     assert {el.get("data-state") for el in with_attr(root, "data-state")} == set(STATES)
@@ -404,6 +434,8 @@ def test_fsm_edges_come_from_the_transition_table() -> None:
 
 
 def test_fsm_aggregates_signals_per_edge() -> None:
+    """The report's state diagram would draw duplicate edges instead of one edge listing every
+    signal."""
     table = (Transition("a", "x", "go", ("b",)), Transition("a", "y", "go", ("b",)),
              Transition("b", "z", "stay", ("b",)))
     root = parse(fsm_svg(make_model(states=(), transitions=table)))
@@ -426,6 +458,8 @@ def test_sequence_folds_a_long_run_of_identical_polls() -> None:
 
 
 def test_timeline_keeps_a_flapping_server_short() -> None:
+    """A certificate server that flaps many times would make the report's timeline huge with
+    overlapping labels."""
     states = ("enabled", "check failed")
     changes = tuple(StateChange(10.0 + k, states[k % 2], states[(k + 1) % 2], "http server off",
                                 None) for k in range(30))
@@ -439,6 +473,8 @@ def test_timeline_keeps_a_flapping_server_short() -> None:
 
 
 def test_hierarchy_of_a_deep_chain_fits_the_page() -> None:
+    """A long chain of subordinate CAs would make the report's hierarchy wider than the page or drop
+    a level."""
     chain = [cert(1, "R1", "root", None)]
     for n in range(2, 8):
         chain.append(cert(n, f"R{n}", "sub-ca", chain[-1].key))

@@ -147,11 +147,15 @@ def assert_not_blank(screenshot: Path) -> None:
 
 
 def test_chained_subordinates_renders_and_fits_1280px(chained: Rendered) -> None:
+    """report.html for a three-level CA chain would show blank or scroll sideways on a 1280-pixel
+    projector."""
     assert_not_blank(chained.screenshot)
     assert scroll_width(chained.dom) <= WIDTH
 
 
 def test_sixty_routers_render_grouped_and_fit_1280px(crowd: Rendered) -> None:
+    """report.html for 60 routers would not group lanes and nodes, or would scroll sideways on a
+    projector."""
     assert_not_blank(crowd.screenshot)
     assert scroll_width(crowd.dom) <= WIDTH
     for section in ("hierarchy", "sequence"):

@@ -16,6 +16,8 @@ def enabled_ca(lab: Lab):
 
 
 def test_abbreviations_reach_the_same_command() -> None:
+    """Abbreviated commands such as `sh cry pki ser` would be refused or print something other
+    than the full `show crypto pki server`."""
     lab = Lab()
     router = enabled_ca(lab)
     full = lab.type(router, "show crypto pki server")
@@ -26,6 +28,8 @@ def test_abbreviations_reach_the_same_command() -> None:
 
 
 def test_invalid_input_caret_sits_under_the_bad_word() -> None:
+    """A mistyped command would not get IOS's `% Invalid input detected at '^' marker.` with the
+    caret under the bad word."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     out = lab.type(router, "enable\nconfigure terminal\ncrypto pki servr x")
@@ -38,6 +42,8 @@ def test_invalid_input_caret_sits_under_the_bad_word() -> None:
 
 
 def test_incomplete_and_ambiguous() -> None:
+    """`show crypto` or `d` would not print IOS's `% Incomplete command.` or `% Ambiguous
+    command:` messages."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     out = lab.type(router, "enable\nshow crypto\nd")
@@ -46,6 +52,8 @@ def test_incomplete_and_ambiguous() -> None:
 
 
 def test_unknown_exec_word_is_looked_up_as_a_host() -> None:
+    """An unknown word at the EXEC prompt would not give IOS's `Translating "foo"...` host lookup
+    and `% Unknown command` lines, or `ip host` names would not telnet."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1", "ip host peer 10.0.0.2")
     out = lab.type(router, "enable\nfoo\npeer")
@@ -55,6 +63,8 @@ def test_unknown_exec_word_is_looked_up_as_a_host() -> None:
 
 
 def test_no_forms_and_do() -> None:
+    """`no ip http server` would not turn the server off, or `do show` in config mode would fail
+    or misplace the caret on a typo."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1", "ip http server")
     assert router.running.http_server
@@ -67,6 +77,8 @@ def test_no_forms_and_do() -> None:
 
 
 def test_global_command_in_a_submode_leaves_the_submode() -> None:
+    """A global command typed in a trustpoint submode would be refused or leave the prompt in the
+    submode, unlike IOS."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     out = lab.type(router, "enable\nconf t\ncrypto pki trustpoint tp\nhostname r9\nexit")
@@ -77,6 +89,8 @@ def test_global_command_in_a_submode_leaves_the_submode() -> None:
 
 
 def test_empty_passphrase_aborts() -> None:
+    """An empty password at the CA's `no shutdown` would start the server or make a key instead
+    of printing `% Aborted.`."""
     lab = Lab()
     router = lab.router("ca", "10.0.0.1", "ip http server")
     out = lab.type(router, "enable\nconf t\ncrypto pki server ca\nno shutdown", ("",))
@@ -86,6 +100,8 @@ def test_empty_passphrase_aborts() -> None:
 
 
 def test_missing_answer_counts_as_return_and_is_traced() -> None:
+    """A scenario `cli:` that runs out of `input:` answers would hang or crash instead of taking
+    Return and recording the missing answer in the trace."""
     lab = Lab()
     router = lab.router("ca", "10.0.0.1", "ip http server")
     out = lab.type(router, "enable\nconf t\ncrypto pki server ca\nno shutdown")
@@ -94,6 +110,8 @@ def test_missing_answer_counts_as_return_and_is_traced() -> None:
 
 
 def test_mismatched_passphrase() -> None:
+    """Two different passwords at `no shutdown` would start the CA instead of printing `%
+    Passwords do not match.`."""
     lab = Lab()
     router = lab.router("ca", "10.0.0.1", "ip http server")
     out = lab.type(router, "enable\nconf t\ncrypto pki server ca\nno shutdown",
@@ -103,6 +121,8 @@ def test_mismatched_passphrase() -> None:
 
 
 def test_yes_no_prompt_reasks_once_then_gives_up() -> None:
+    """A yes/no prompt would take a bad answer, ask forever, or `no crypto pki server` would
+    leave its .ser file behind."""
     lab = Lab()
     router = enabled_ca(lab)
     out = lab.type(router, "conf t\nno crypto pki server ca", ("maybe", ""))
@@ -114,6 +134,8 @@ def test_yes_no_prompt_reasks_once_then_gives_up() -> None:
 
 
 def test_locked_server_refuses_changes_until_shut() -> None:
+    """An enabled CA would accept setting changes instead of saying its configuration is locked,
+    or `shutdown`/`no shutdown` would not print the queued-event and syslog lines."""
     lab = Lab()
     router = enabled_ca(lab)
     out = lab.type(router, "conf t\ncrypto pki server ca\ngrant auto")
@@ -129,6 +151,8 @@ def test_locked_server_refuses_changes_until_shut() -> None:
 
 
 def test_running_config_and_write_memory() -> None:
+    """`show running-config` would miss the CA's server, trustpoint or certificate chain, or
+    `write memory` would not save and print `[OK]`."""
     lab = Lab()
     router = enabled_ca(lab)
     out = lab.type(router, "show running-config")
@@ -144,6 +168,8 @@ def test_running_config_and_write_memory() -> None:
 
 
 def test_copy_running_config_prompts_for_destination() -> None:
+    """`copy running-config startup-config` would not ask `Destination filename
+    [startup-config]?` or not save."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     out = lab.type(router, "enable\ncopy running-config startup-config", ("",))
@@ -152,6 +178,8 @@ def test_copy_running_config_prompts_for_destination() -> None:
 
 
 def test_debug_toggles() -> None:
+    """`debug crypto pki ...`, `show debugging` or `undebug all` would print the wrong lines or
+    leave debugging on."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     out = lab.type(router, "enable\ndebug crypto pki server\ndebug crypto pki transactions\n"
@@ -163,6 +191,8 @@ def test_debug_toggles() -> None:
 
 
 def test_clock_set_and_show_clock() -> None:
+    """`show clock` would not mark an unset clock with `*`, or `clock set` would not change what
+    it shows."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1", clock_set=False)
     out = lab.type(router, "show clock")
@@ -172,6 +202,8 @@ def test_clock_set_and_show_clock() -> None:
 
 
 def test_crypto_key_generate_asks_for_modulus() -> None:
+    """`crypto key generate rsa` would not ask `How many bits in the modulus [512]:` or make a
+    key of a different size."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     out = lab.type(router, "enable\nconf t\ncrypto key generate rsa label k1", ("1024",))
@@ -181,6 +213,7 @@ def test_crypto_key_generate_asks_for_modulus() -> None:
 
 
 def test_dir_nvram_lists_sizes() -> None:
+    """`dir nvram:` would not list the CA's files like ca.ser or the free space line."""
     lab = Lab()
     router = enabled_ca(lab)
     out = lab.type(router, "dir nvram:")
@@ -190,6 +223,7 @@ def test_dir_nvram_lists_sizes() -> None:
 
 
 def test_erase_nvram() -> None:
+    """`erase nvram:` would not report completion or would leave the startup config in place."""
     lab = Lab()
     router = enabled_ca(lab)
     lab.type(router, "write memory")
@@ -199,6 +233,8 @@ def test_erase_nvram() -> None:
 
 
 def test_debug_all_asks_first() -> None:
+    """`debug all` would turn debugging on without IOS's `Continue? (yes/[no])` question, or `no
+    debug all` would not turn it off."""
     lab = Lab()
     router = lab.router("r1", "10.0.0.1")
     out = lab.type(router, "enable\ndebug all", ("",))
@@ -213,6 +249,8 @@ def test_debug_all_asks_first() -> None:
 
 
 def test_show_certificates_and_trustpoints_of_a_root() -> None:
+    """On a root CA, `show crypto pki certificates` or `show crypto pki trustpoints` would print
+    different lines from IOS."""
     lab = Lab()
     router = enabled_ca(lab)
     out = lab.type(router, "show crypto pki certificates")
@@ -225,6 +263,8 @@ def test_show_certificates_and_trustpoints_of_a_root() -> None:
 
 
 def test_server_settings_show_up_in_show_output_and_config() -> None:
+    """Server settings such as issuer-name, grant auto, lifetimes or database level would not
+    take effect or not appear in `show crypto pki server` and the running config."""
     lab = Lab()
     router = lab.router("ca", "10.0.0.1", "ip http server")
     lab.type(router, "enable\nconf t\ncrypto pki server ca\nissuer-name CN=Lab CA, O=pkilab\n"
@@ -249,6 +289,8 @@ def test_server_settings_show_up_in_show_output_and_config() -> None:
 
 
 def test_issuer_name_cannot_change_after_the_ca_certificate_exists() -> None:
+    """`issuer-name` would be accepted after the CA certificate exists, or a bad name would not
+    be refused."""
     lab = Lab()
     router = enabled_ca(lab)
     out = lab.type(router, "conf t\ncrypto pki server ca\nshutdown\nissuer-name CN=other")

@@ -29,6 +29,8 @@ def fetch(lab: Lab, timeout: float = 5.0):
 
 
 def test_scep_answers_get_ca_cert_only_while_the_http_server_is_on() -> None:
+    """Clients would get the CA certificate with `no ip http server`, or not get it once `ip http
+    server` is back."""
     lab, ca, _client = lab_with_ca(http=False)
     assert ca.server_state() is CsState.CHECK_FAILED
     assert fetch(lab).failure is HttpFailure.REFUSED
@@ -45,6 +47,8 @@ def test_scep_answers_get_ca_cert_only_while_the_http_server_is_on() -> None:
 
 
 def test_link_down_times_out_and_unknown_address_times_out() -> None:
+    """A SCEP request over a down link or to an unknown address would succeed or fail in a way
+    other than no-route or timeout."""
     lab, _ca, _client = lab_with_ca()
     lab.net.set_link_up("ca", "r2", False)
     assert fetch(lab).failure is HttpFailure.NO_ROUTE
@@ -56,6 +60,8 @@ def test_link_down_times_out_and_unknown_address_times_out() -> None:
 
 
 def test_power_cycle_with_saved_config_restores_the_same_ca() -> None:
+    """After a power cycle with a saved config, the CA would come back with a different key or
+    certificate, a reset serial, or not at all."""
     lab, ca, _client = lab_with_ca()
     cs = ca.running.servers["ca"]
     fingerprint = x509util.fingerprint(x509util.cert_der(cs.ca_cert), "md5")
@@ -76,6 +82,8 @@ def test_power_cycle_with_saved_config_restores_the_same_ca() -> None:
 
 
 def test_power_cycle_without_saving_loses_the_server_but_not_nvram() -> None:
+    """A power cycle without `write memory` would keep the server config or lose its nvram files,
+    or a re-created server would restart serial numbers."""
     lab, ca, _client = lab_with_ca()
     ca.power_off()
     ca.power_on()
@@ -91,6 +99,8 @@ def test_power_cycle_without_saving_loses_the_server_but_not_nvram() -> None:
 
 
 def test_reload_asks_to_save_a_modified_config() -> None:
+    """`reload` with unsaved changes would not ask `Save? [yes/no]` and `[confirm]`, or the CA
+    would not come back enabled."""
     lab, ca, _client = lab_with_ca()
     out = lab.type(ca, "reload", ("yes", ""), settle=120)
     assert "System configuration has been modified. Save? [yes/no]: yes" in out
@@ -101,6 +111,7 @@ def test_reload_asks_to_save_a_modified_config() -> None:
 
 
 def test_reload_declined_keeps_running() -> None:
+    """Answering n to `Proceed with reload? [confirm]` would reload the router anyway."""
     lab, ca, _client = lab_with_ca()
     lab.type(ca, "write memory")
     out = lab.type(ca, "reload", ("n",))
@@ -109,6 +120,8 @@ def test_reload_declined_keeps_running() -> None:
 
 
 def test_clock_without_calendar_is_lost_on_reload_and_the_ca_waits_for_time() -> None:
+    """On a router without a calendar, the CA would start after a reload with no clock set, or
+    not start once `clock set` is given."""
     lab = Lab()
     ca = lab.router("ca", "10.0.0.1", "ip http server", calendar=False)
     lab.type(ca, "enable\nconfigure terminal\ncrypto pki server ca\nno shutdown\nend\n"

@@ -30,6 +30,8 @@ def enroll(lab: Lab, r2, retry: str = "") -> list[str]:
 
 
 def test_enroll_dialogue_and_pending_certificate() -> None:
+    """`crypto pki enroll` would print a different dialogue from IOS, or the request would not wait
+    as pending at a manual-grant CA."""
     lab, ca, r2 = lab_with_ca()
     out = enroll(lab, r2)
     assert "% Start certificate enrollment .." in out
@@ -43,6 +45,8 @@ def test_enroll_dialogue_and_pending_certificate() -> None:
 
 
 def test_client_gives_up_after_its_retry_count() -> None:
+    """A router with `enrollment retry count 3` would poll too often or too few times before logging
+    %PKI-6-CERTFAIL."""
     lab, ca, r2 = lab_with_ca()
     enroll(lab, r2, "enrollment retry period 1\nenrollment retry count 3\n")
     lab.run(10 * 60)
@@ -58,6 +62,8 @@ def test_client_gives_up_after_its_retry_count() -> None:
 
 
 def test_pending_requests_expire_after_lifetime_enrollment_request() -> None:
+    """A pending request would not expire at `lifetime enrollment-request`, or the CA's debug would
+    not log `reqID=1 expired` then."""
     lab, ca, r2 = lab_with_ca(extra="lifetime enrollment-request 1\n")
     lab.type(ca, "debug crypto pki server")
     enroll(lab, r2, "enrollment retry count 100\n")
@@ -77,6 +83,8 @@ def test_pending_requests_expire_after_lifetime_enrollment_request() -> None:
 
 
 def test_pending_request_survives_a_reload_of_the_ca() -> None:
+    """A pending request would be lost when the CA reloads, so `grant 1` after the reload would not
+    reach the waiting router."""
     lab, ca, r2 = lab_with_ca()
     lab.type(ca, "write memory")
     enroll(lab, r2, "enrollment retry count 50\n")
@@ -94,6 +102,8 @@ def test_pending_request_survives_a_reload_of_the_ca() -> None:
 
 
 def test_grant_of_an_unknown_request_and_unknown_server() -> None:
+    """`crypto pki server ca grant 7` for a missing request, or naming an unknown server, would not
+    print the expected error."""
     lab, ca, _r2 = lab_with_ca()
     out = lab.type(ca, "crypto pki server ca grant 7\ncrypto pki server nope grant all")
     assert "% Enrollment request 7 not found." in out
@@ -101,6 +111,8 @@ def test_grant_of_an_unknown_request_and_unknown_server() -> None:
 
 
 def test_authenticate_refused_answer_leaves_trustpoint_unauthenticated() -> None:
+    """Answering `no` to `Do you accept this certificate?` would still trust the CA, or `crypto pki
+    enroll` would not then refuse."""
     lab, _ca, r2 = lab_with_ca()
     out = lab.type(r2, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
                        "enrollment url http://10.0.0.1\nexit\ncrypto pki authenticate ca",
@@ -112,6 +124,8 @@ def test_authenticate_refused_answer_leaves_trustpoint_unauthenticated() -> None
 
 
 def test_authenticate_without_reachable_ca() -> None:
+    """`crypto pki authenticate` with an unreachable CA would not print IOS's `status = FAIL, cert
+    length = 0` error and %PKI-3-SOCKETSEND."""
     lab, _ca, r2 = lab_with_ca()
     lab.net.set_link_up("ca", "r2", False)
     out = lab.type(r2, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
@@ -122,6 +136,8 @@ def test_authenticate_without_reachable_ca() -> None:
 
 
 def test_serials_continue_across_a_reload_of_an_issuing_ca() -> None:
+    """After a power cycle, the CA would reuse a serial it had already issued instead of continuing
+    from its saved `ca.ser`."""
     lab, ca, r2 = lab_with_ca(grant="grant auto")
     r3 = lab.router("r3", "10.0.0.3")
     lab.net.add_link("ca", "r3", latency=0.005)
@@ -138,6 +154,8 @@ def test_serials_continue_across_a_reload_of_an_issuing_ca() -> None:
 
 
 def test_revoke_publishes_a_new_crl_and_it_survives_a_reload() -> None:
+    """`crypto pki server ca revoke` would not put the serial on the CRL or print IOS's messages, or
+    the revocation would be lost on reload."""
     lab, ca, r2 = lab_with_ca(grant="grant auto")
     enroll(lab, r2)
     serial = r2.running.trustpoints["ca"].id_cert.serial_number
@@ -158,6 +176,8 @@ def test_revoke_publishes_a_new_crl_and_it_survives_a_reload() -> None:
 
 
 def test_crl_is_republished_every_lifetime_crl() -> None:
+    """The CA would not publish and save a new CRL every `lifetime crl` hours, or `show crypto pki
+    server` would lack its CRL timer."""
     lab, ca, _r2 = lab_with_ca(extra="lifetime crl 1\n")
     first = ca.running.servers["ca"].crl
     lab.run(3 * 3600 + 60)
@@ -172,6 +192,8 @@ def test_crl_is_republished_every_lifetime_crl() -> None:
 
 
 def test_client_fetches_the_crl_over_scep_and_sees_its_revocation() -> None:
+    """`crypto pki crl request` would not fetch the CRL over SCEP, so `show crypto pki crls` on the
+    client would miss the revocation."""
     lab, ca, r2 = lab_with_ca(grant="grant auto")
     enroll(lab, r2)
     serial = r2.running.trustpoints["ca"].id_cert.serial_number
@@ -186,6 +208,8 @@ def test_client_fetches_the_crl_over_scep_and_sees_its_revocation() -> None:
 
 
 def test_auto_enroll_renews_before_expiry() -> None:
+    """With `auto-enroll 50`, a router would not renew its certificate (same key, new serial,
+    %PKI-6-CERTRENEWAUTO) halfway through."""
     lab, ca, r2 = lab_with_ca(grant="grant auto", extra="lifetime certificate 2\n")
     enroll(lab, r2, "auto-enroll 50\n")
     first = r2.running.trustpoints["ca"].id_cert
@@ -199,6 +223,8 @@ def test_auto_enroll_renews_before_expiry() -> None:
 
 
 def test_ca_certificate_expiry_is_logged_and_stops_issuing() -> None:
+    """When the CA certificate expires, the CA would not log %PKI-2-CS_CERT_EXPIRED, or would still
+    grant requests."""
     lab, ca, r2 = lab_with_ca(extra="lifetime ca-certificate 1\n")
     lab.type(ca, "debug crypto pki server")
     lab.run(24 * 3600)
@@ -211,6 +237,8 @@ def test_ca_certificate_expiry_is_logged_and_stops_issuing() -> None:
 
 
 def test_saved_trustpoint_keeps_retry_settings_and_renewal_after_reload() -> None:
+    """After `write memory` and a reload, a trustpoint would lose its retry period, retry count or
+    auto-enroll, or stop renewing."""
     lab, ca, r2 = lab_with_ca(grant="grant auto", extra="lifetime certificate 2\n")
     enroll(lab, r2, "enrollment retry period 3\nenrollment retry count 42\nauto-enroll 50\n")
     lab.type(r2, "write memory")
@@ -227,6 +255,8 @@ def test_saved_trustpoint_keeps_retry_settings_and_renewal_after_reload() -> Non
 
 
 def test_show_certificates_lists_a_pending_request() -> None:
+    """`show crypto pki certificates` would not show a pending request with its MD5 fingerprint, or
+    not show Available once granted."""
     lab, ca, r2 = lab_with_ca()
     enroll(lab, r2)
     out = lab.type(r2, "show crypto pki certificates")

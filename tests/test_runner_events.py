@@ -57,6 +57,8 @@ expect:
 
 
 def test_every_event_kind_takes_effect() -> None:
+    """A scenario's timeline events (link, power, reload, clock, typing) would not happen at their
+    stated time."""
     result = run_scenario(load_scenario_text(SCENARIO, "events.yaml"))
     failures = [f"{r.expectation.describe()}: {r.observed}" for r in result.results
                 if not r.passed]
@@ -79,6 +81,8 @@ def test_every_event_kind_takes_effect() -> None:
 
 
 def test_link_change_sets_latency_and_loss_during_the_run() -> None:
+    """A scenario's `link_change` event would not change the link's latency and loss, or routing
+    would ignore it."""
     text = """\
 name: link-change
 description: a link slows down and gets lossy mid-run
@@ -107,6 +111,8 @@ events:
 
 
 def test_link_change_needs_a_known_link() -> None:
+    """A `link_change` on a link that doesn't exist would be silently accepted instead of an error
+    with its line."""
     import pytest
 
     from sim.scenario.loader import ScenarioError

@@ -47,6 +47,8 @@ def scenario(input_yaml: str) -> m.Scenario:
 
 
 def test_answers_load_as_text_timed_text_or_ctrl_c() -> None:
+    """A scenario's `input:` answers with `text`/`after` or `ctrl_c` would be read wrongly or
+    refused."""
     (event,) = scenario('[yes, {text: 0123, after: 7.5s}, {ctrl_c: true, after: 1m}, '
                        '{text: "", after: 0}, {ctrl_c: true}]').events
     assert isinstance(event, m.CliEvent)
@@ -65,6 +67,8 @@ def _enabled_at(run: m.Scenario) -> float:
 
 
 def test_each_answer_is_typed_its_own_delay_after_its_prompt() -> None:
+    """A scenario answer's `after:` delay would be ignored, so prompts would be answered at the
+    wrong time."""
     default = _enabled_at(scenario("[cisco123, cisco123]"))
     slow = _enabled_at(scenario("[{text: cisco123, after: 20s}, {text: cisco123, after: 10.5s}]"))
     # Two seconds each by default; 20 s and 10.5 s here: the server comes up 26.5 s later.
@@ -74,6 +78,8 @@ def test_each_answer_is_typed_its_own_delay_after_its_prompt() -> None:
 
 
 def test_ctrl_c_in_a_file_abandons_the_command_and_the_server_can_be_enabled_later() -> None:
+    """A `ctrl_c` answer at the password prompt would not print `% Aborted.`, or the CA could not be
+    enabled afterwards."""
     run = scenario("[cisco123, {ctrl_c: true, after: 3s}]")
     enable_again = m.CliEvent(120.0, "ca", ("configure terminal", "crypto pki server ca",
                                             "no shutdown"), ("cisco123", "cisco123"))
@@ -84,6 +90,7 @@ def test_ctrl_c_in_a_file_abandons_the_command_and_the_server_can_be_enabled_lat
 
 
 def test_ctrl_c_at_confirm_does_not_reload() -> None:
+    """A `ctrl_c` answer at `Proceed with reload? [confirm]` would reload the router anyway."""
     run = load_scenario_text(HEAD.replace("""      crypto pki server ca
       no shutdown
       end
@@ -96,6 +103,8 @@ def test_ctrl_c_at_confirm_does_not_reload() -> None:
 
 
 def test_timed_answers_and_ctrl_c_are_written_back_and_read_the_same() -> None:
+    """A saved scenario with timed or Ctrl-C answers would be written in a form that loads back
+    differently."""
     answers = (m.Answer("cisco123"), m.Answer("yes", 6.020999999999999),
                m.Answer("", 0.0), m.Answer(ctrl_c=True, after=3.5), m.Answer(ctrl_c=True),
                m.Answer("${x}", 90.0))
@@ -116,6 +125,8 @@ def test_timed_answers_and_ctrl_c_are_written_back_and_read_the_same() -> None:
 
 
 def test_plain_answers_keep_the_short_form() -> None:
+    """Saved scenarios would spell simple answers in the long mapping form instead of the short
+    `[a, b]` list."""
     text = scenario_yaml(scenario("[cisco123, yes, '']"))
     assert '    input: [cisco123, "yes", ""]' in text
 
@@ -140,12 +151,16 @@ BAD = [
 
 @pytest.mark.parametrize("input_yaml, line, message", BAD, ids=[b[2][:40] for b in BAD])
 def test_a_bad_answer_is_refused_at_its_line(input_yaml: str, line: int, message: str) -> None:
+    """A malformed `input:` answer in a scenario file would not be reported with its line number and
+    the reason."""
     with pytest.raises(ScenarioError) as raised:
         scenario(input_yaml)
     assert str(raised.value).startswith(f"answers.yaml:{line}: {message}")
 
 
 def test_an_answer_cannot_be_built_with_a_negative_delay_or_ctrl_c_with_text() -> None:
+    """An answer with a negative or NaN delay, or Ctrl-C with text, could be built and confuse a
+    run."""
     with pytest.raises(ValueError, match="0 or more seconds"):
         m.Answer("x", -1.0)
     with pytest.raises(ValueError, match="0 or more seconds"):

@@ -103,6 +103,8 @@ merge bomb merges two keys)."""
 
 
 def test_each_kind_of_damage_gets_exit_2_with_a_line(tmp_path: Path) -> None:
+    """A hostile or broken scenario file (NUL bytes, alias bombs, absurd times) would crash or hang
+    pkilab instead of exit 2 at file:line."""
     report = fuzz(CASES, invoke_in_process, tmp_path, timeout=60)
     _assert_clean(report)
     assert report.exits == {
@@ -110,6 +112,8 @@ def test_each_kind_of_damage_gets_exit_2_with_a_line(tmp_path: Path) -> None:
 
 
 def test_seeded_mutants_of_the_shipped_scenarios(tmp_path: Path) -> None:
+    """A mutated shipped scenario would make `pkilab validate` or `run` crash, hang, or disagree
+    about whether the file is valid."""
     began = time.perf_counter()
     report = fuzz(mutants(SOURCES, seed=8, count=60), invoke_in_process, tmp_path,
                   run_filter=_cheap_to_run, timeout=120)
@@ -127,6 +131,8 @@ def _pkilab(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_hostile_files_as_real_subprocesses(tmp_path: Path) -> None:
+    """Running the real `pkilab` command on a hostile scenario file would print a traceback, or an
+    error without file:line."""
     nul = tmp_path / "nul.yaml"
     nul.write_bytes(b"name: x\x00\n")
     huge = tmp_path / "huge.yaml"
@@ -186,6 +192,8 @@ def test_the_harness_reports_what_breaks_the_contract(tmp_path: Path) -> None:
 
 
 def test_a_mutant_is_regenerated_from_its_seed_and_index() -> None:
+    """A fuzz failure reported by seed and index could not be reproduced, because the same mutant
+    would not come back."""
     batch = list(mutants(SOURCES, seed=8, count=5, start=4321))
     (again,) = mutants(SOURCES, seed=8, count=1, start=4323)
     assert again == batch[2] and again.index == 4323

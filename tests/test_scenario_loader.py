@@ -60,6 +60,8 @@ def scenario() -> m.Scenario:
 
 
 def test_valid_top_level(scenario: m.Scenario) -> None:
+    """A scenario's name, description, seed, start time or duration would be read wrong, so the
+    run would start at the wrong time or last the wrong length."""
     assert scenario.name == "sub-cs-basic"
     assert scenario.description.startswith("A subordinate certificate server enrolls")
     assert not scenario.description.endswith("\n")
@@ -70,6 +72,8 @@ def test_valid_top_level(scenario: m.Scenario) -> None:
 
 
 def test_valid_routers_and_clock(scenario: m.Scenario) -> None:
+    """Routers' addresses, startup config, release or clock settings (including ones merged from
+    an `x-` anchor) would be read wrong from a scenario file."""
     assert [r.name for r in scenario.routers] == ["root", "sub"]
     root, sub = scenario.routers
     assert root.address == "10.3.0.6"
@@ -97,12 +101,16 @@ def test_valid_routers_and_clock(scenario: m.Scenario) -> None:
 
 
 def test_valid_links(scenario: m.Scenario) -> None:
+    """A link's latency or loss from the scenario file would be ignored, or the link could not be
+    found from either end."""
     (link,) = scenario.links
     assert (link.a, link.b, link.latency, link.loss) == ("root", "sub", 0.002, 0.01)
     assert scenario.link("sub", "root") is link
 
 
 def test_valid_events_sorted_stably(scenario: m.Scenario) -> None:
+    """Events would run out of time order, or two events at the same time would not run in file
+    order."""
     kinds = [(type(e).__name__, e.at, e.line) for e in scenario.events]
     assert kinds == [
         ("CliEvent", 10.0, 50),
@@ -122,6 +130,8 @@ def test_valid_events_sorted_stably(scenario: m.Scenario) -> None:
 
 
 def test_valid_event_fields(scenario: m.Scenario) -> None:
+    """An event's details would be misread, e.g. a `yes` answer taken as YAML true, or
+    `http_server: off` not turning the server off."""
     ev: tuple[Any, ...] = scenario.events  # each kind's fields, checked by equality below
     assert ev[0] == m.CliEvent(
         10.0,
@@ -143,6 +153,8 @@ def test_valid_event_fields(scenario: m.Scenario) -> None:
 
 
 def test_valid_expectations(scenario: m.Scenario) -> None:
+    """An `expect:` entry would be checked against the wrong router, state, time or file, or a
+    `not` would be lost."""
     ex: tuple[Any, ...] = scenario.expectations
     assert ex[0] == m.ServerStateExpect("sub", None, CsState.CHECK_FAILED, 90.0, 65)
     assert ex[1] == m.ServerStateExpect("sub", "sub", CsState.ENABLED, None, 66)
@@ -161,6 +173,8 @@ def test_valid_expectations(scenario: m.Scenario) -> None:
 
 
 def test_describe_is_one_short_line(scenario: m.Scenario) -> None:
+    """Events and expectations would be described in the output and report by long or multi-line
+    text instead of one short readable line."""
     for item in (*scenario.events, *scenario.expectations):
         text = item.describe()
         assert "\n" not in text and len(text) < 100, text
@@ -170,6 +184,8 @@ def test_describe_is_one_short_line(scenario: m.Scenario) -> None:
 
 
 def test_golden_spec_names_its_files() -> None:
+    """A `golden:` section would compare against the wrong files, e.g. not tidying the spacing of
+    a show command in its file name."""
     scenario = load_scenario_text(
         BASE + "golden:\n  transcripts: [r2, r1]\n  show:\n"
         "    - {router: r1, command: '  show crypto pki  server '}\n", "x.yaml")
@@ -182,11 +198,14 @@ def test_golden_spec_names_its_files() -> None:
 
 
 def test_model_is_frozen(scenario: m.Scenario) -> None:
+    """Code could change a loaded scenario while it runs, so a replay might not match the file."""
     with pytest.raises(AttributeError):
         scenario.name = "other"  # type: ignore[misc]
 
 
 def test_defaults_and_timezones() -> None:
+    """A start time with a time zone, or a file leaving seed, latency or start out, would run at
+    the wrong time or with unexpected defaults."""
     text = BASE.replace("name: t", "name: t\nstart: '2005-01-06T21:55:00+01:00'")
     text = text.replace("address: 10.0.0.2", "address: 10.0.0.2\n    clock: {offset: -30s}")
     scenario = load_scenario_text(text, "x.yaml")
@@ -200,6 +219,8 @@ def test_defaults_and_timezones() -> None:
 
 
 def test_yaml_traps_are_defused() -> None:
+    """A router named `no`, an answer `yes`, or `0123` would be turned by YAML into false, true
+    or a number, breaking the scenario."""
     text = BASE.replace("  r2:", "  no:").replace("[r1, r2]", "[r1, no]")
     text += "events:\n  - {at: 1m, router: no, cli: [enable], input: [yes, 0123, '']}\n"
     scenario = load_scenario_text(text, "x.yaml")
@@ -228,6 +249,8 @@ def test_yaml_traps_are_defused() -> None:
     ],
 )
 def test_fixture_errors(fixture: str, prefix: int, phrase: str) -> None:
+    """A broken scenario file (typo, bad address, bad YAML, empty, missing) would not get a
+    `file:line:` message saying what is wrong."""
     path = FIXTURES / fixture
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
@@ -376,6 +399,8 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "line", "phrase"), CASES)
 def test_error_names_line_and_problem(text: str, line: int, phrase: str) -> None:
+    """A mistake in a scenario file would give a traceback or schema jargon instead of the file
+    line and a plain message."""
     error = error_of(text)
     assert str(error).startswith(f"x.yaml:{line}: "), str(error)
     assert phrase in error.message, str(error)
@@ -383,16 +408,22 @@ def test_error_names_line_and_problem(text: str, line: int, phrase: str) -> None
 
 
 def test_error_for_a_directory(tmp_path: Path) -> None:
+    """Passing a folder instead of a scenario file would crash instead of saying it is a
+    directory."""
     with pytest.raises(ScenarioError, match=r":1: is a directory"):
         load_scenario(tmp_path)
 
 
 def test_an_endless_file_is_not_read_to_its_end() -> None:
+    """Pointing pkilab at an endless file like /dev/zero would hang instead of saying the file is
+    too large."""
     with pytest.raises(ScenarioError, match=r"^/dev/zero:1: the file is larger than 8 MB"):
         load_scenario("/dev/zero")
 
 
 def test_error_for_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    """A scenario file saved in Latin-1 would crash instead of saying at which line it is not
+    UTF-8."""
     path = tmp_path / "latin1.yaml"
     path.write_bytes(b"name: t\ndescription: caf\xe9\n")
     with pytest.raises(ScenarioError, match=r"latin1.yaml:2: the file is not UTF-8"):
@@ -400,6 +431,8 @@ def test_error_for_bytes_that_are_not_utf8(tmp_path: Path) -> None:
 
 
 def test_error_for_alias_bombs() -> None:
+    """A small file with nested YAML aliases could eat all memory instead of being refused with a
+    clear message."""
     rows = ["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
     for prev, name in zip("abcde", "bcdef", strict=True):
         rows.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
@@ -421,6 +454,7 @@ def test_a_large_file_without_aliases_is_not_taken_for_an_alias_bomb() -> None:
 
 
 def test_schema_is_valid_draft_2020_12() -> None:
+    """Editors would fail to load pkilab's JSON schema for scenario files."""
     schema = load_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -428,6 +462,7 @@ def test_schema_is_valid_draft_2020_12() -> None:
 
 def test_schema_accepts_the_valid_example_as_plain_yaml() -> None:
     # What an editor sees: PyYAML's own types, with timestamps as strings (as in JSON).
+    """An editor using the schema would underline parts of a valid scenario file as errors."""
     data = yaml.safe_load(VALID.read_text())
     data = json.loads(json.dumps(data, default=lambda v: v.isoformat()))
     data["events"][0]["input"] = ["cisco123", "cisco123", "yes"]  # YAML 1.1 read `yes` as True
@@ -436,6 +471,7 @@ def test_schema_accepts_the_valid_example_as_plain_yaml() -> None:
 
 
 def test_schema_rejects_typos_everywhere() -> None:
+    """An editor using the schema would not flag a misspelt key somewhere in a scenario file."""
     def closed(node: object) -> None:
         if isinstance(node, dict):
             if node.get("type") == "object" and "propertyNames" not in node:
@@ -450,6 +486,8 @@ def test_schema_rejects_typos_everywhere() -> None:
 
 
 def test_schema_states_match_the_fsm() -> None:
+    """The schema would offer server states or releases that pkilab does not know, or miss ones
+    it does."""
     enum = load_schema()["$defs"]["expectation"]["properties"]["server_state"]["enum"]
     assert enum == [state.value for state in CsState]
     schema = load_schema()
@@ -460,6 +498,8 @@ def test_schema_states_match_the_fsm() -> None:
 
 
 def test_load_schema_returns_a_fresh_copy() -> None:
+    """A caller changing the loaded schema would corrupt it for every later use in the same
+    process."""
     load_schema()["properties"].clear()
     assert "routers" in load_schema()["properties"]
 
@@ -491,11 +531,15 @@ def test_load_schema_returns_a_fresh_copy() -> None:
     ],
 )
 def test_parse_duration(value: object, seconds: float) -> None:
+    """A duration written as `90s`, `1h30m`, `250ms` or a plain number would be read as a
+    different length."""
     assert parse_duration(value) == seconds
 
 
 @pytest.mark.parametrize(("value", "seconds"), [("-30m", -1800.0), (-5, -5.0), ("-1h30m", -5400.0)])
 def test_parse_negative_duration_when_allowed(value: object, seconds: float) -> None:
+    """A negative duration would be refused where it makes sense (a backwards clock jump) or
+    accepted where it does not."""
     assert parse_duration(value, allow_negative=True) == seconds
     with pytest.raises(ValueError, match="must not be negative"):
         parse_duration(value)
@@ -521,6 +565,8 @@ def test_parse_negative_duration_when_allowed(value: object, seconds: float) -> 
     ],
 )
 def test_parse_duration_rejects(value: object) -> None:
+    """A malformed duration such as `10 minutes` or `10M` would be read as something instead of
+    refused with an example of the right form."""
     with pytest.raises(ValueError, match=r"is not a duration \(use e\.g\. 90s, 10m, 2h\)"):
         parse_duration(value)
 
@@ -541,11 +587,14 @@ def test_parse_duration_rejects(value: object) -> None:
     ],
 )
 def test_format_duration(seconds: float, text: str) -> None:
+    """Durations would be printed in messages and reports in a form that is hard to read or does
+    not read back to the same value."""
     assert format_duration(seconds) == text
     assert parse_duration(text, allow_negative=True) == pytest.approx(seconds)
 
 
 def test_schema_duration_pattern_agrees_with_parser() -> None:
+    """The editor schema and pkilab would disagree on which durations are valid."""
     defs = load_schema()["$defs"]
     validator = jsonschema.Draft202012Validator(defs["signedDuration"])
     for text in ["1h30m", "250ms", "-30m", "90", " 10 m ", ".5s"]:
@@ -556,6 +605,7 @@ def test_schema_duration_pattern_agrees_with_parser() -> None:
 
 
 def test_an_empty_list_item_is_an_error_not_a_crash() -> None:
+    """A bare `-` in a scenario list would crash instead of giving an error at its line."""
     text = ("name: x\ndescription: d\nduration: 1m\nrouters:\n"
             "  r1: {address: 10.0.0.1}\nexpect:\n  -\n")
     with pytest.raises(ScenarioError) as caught:
@@ -573,6 +623,8 @@ CONTROL_CHARACTERS = [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + [
 
 @pytest.mark.parametrize("char", CONTROL_CHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
 def test_a_control_character_is_named_at_its_line_and_column(char: str) -> None:
+    """An invisible control character in a scenario file would crash or not be pointed to by
+    line, column and code point."""
     error = error_of(BASE.replace("description: d", f"description: d{char}x"))
     assert str(error).startswith("x.yaml:2: column 15: ")
     assert f"U+{ord(char):04X}" in error.message
@@ -580,6 +632,8 @@ def test_a_control_character_is_named_at_its_line_and_column(char: str) -> None:
 
 
 def test_a_nul_byte_in_a_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    """A NUL byte in a scenario file would give a YAML traceback instead of a message naming its
+    line and column."""
     path = tmp_path / "f.yaml"
     path.write_bytes(b"name: x\x00\n")
     with pytest.raises(ScenarioError) as info:
@@ -591,6 +645,8 @@ def test_a_nul_byte_in_a_file_is_an_error_naming_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("escape", ["\\0", "\\x1b[31m", "\\ud800", "\\x7f", "\\e"])
 def test_a_control_character_written_as_an_escape_is_refused(escape: str) -> None:
+    """A control character written as a YAML escape in a CLI line would be typed into a router's
+    console instead of refused."""
     text = BASE + f'events:\n  - {{at: 1m, router: r1, cli: "show{escape} clock"}}\n'
     error = error_of(text)
     assert str(error).startswith("x.yaml:12: events[0].cli: ")
@@ -598,6 +654,8 @@ def test_a_control_character_written_as_an_escape_is_refused(escape: str) -> Non
 
 
 def test_an_escaped_control_character_in_a_key_is_refused() -> None:
+    """A control character written as an escape in a key would be accepted instead of refused at
+    its line."""
     error = error_of(BASE + '"x-\\0": 1\n')
     assert str(error).startswith("x.yaml:11: ") and "U+0000 (NUL)" in error.message
 
@@ -613,6 +671,8 @@ def test_an_escaped_control_character_in_a_key_is_refused() -> None:
     ],
 )
 def test_huge_event_times_are_errors_not_overflows(at: str, phrase: str) -> None:
+    """A huge event time like `1.0e+308` would crash with an overflow, or echo 400 digits back,
+    instead of a short error."""
     error = error_of(BASE + f"events:\n  - {{at: {at}, router: r1, reload: true}}\n")
     assert str(error).startswith("x.yaml:12: events[0].at: "), str(error)
     assert phrase in error.message
@@ -620,12 +680,16 @@ def test_huge_event_times_are_errors_not_overflows(at: str, phrase: str) -> None
 
 
 def test_a_run_that_would_never_end_is_refused() -> None:
+    """A scenario with `duration: 99999999999w` would run for ever instead of being refused as
+    longer than ten years."""
     error = error_of(BASE.replace("duration: 10m", "duration: 99999999999w"))
     assert str(error) == ("x.yaml:3: duration: '99999999999w' is too long: the longest "
                           "duration pkilab simulates is 3650d (10 years)")
 
 
 def test_the_longest_run_is_ten_years() -> None:
+    """A ten-year run, the documented maximum, would be refused, or the schema would disagree on
+    the limit."""
     scenario = load_scenario_text(BASE.replace("duration: 10m", "duration: 3650d")
                                   + "events:\n  - {at: 3650d, router: r1, reload: true}\n",
                                   "x.yaml")
@@ -641,12 +705,15 @@ def test_the_longest_run_is_ten_years() -> None:
     ids=["10**400", "1e308", "99999999999w", "-3651d", "-1e308", "a-million-digits"],
 )
 def test_parse_duration_bounds_both_signs(value: object) -> None:
+    """Very long durations, positive or negative, would crash or hang instead of being refused as
+    too long."""
     with pytest.raises(ValueError, match="is too long"):
         parse_duration(value, allow_negative=True)
 
 
 @pytest.mark.parametrize("seconds", [1e308, -1e308, 5e-324, 2.0**80])
 def test_format_duration_takes_any_finite_float(seconds: float) -> None:
+    """Printing an extreme duration in an error message would crash."""
     text = format_duration(seconds)
     assert text and text[-1] in "smhdw"
 
@@ -662,18 +729,24 @@ def test_format_duration_takes_any_finite_float(seconds: float) -> None:
     ],
 )
 def test_timestamps_outside_the_calendar_are_errors(edit: str, line: int, phrase: str) -> None:
+    """A start or `clock_set` outside the years pkilab supports would crash instead of being
+    refused at its line."""
     error = error_of(BASE + edit + "\n")
     assert str(error).startswith(f"x.yaml:{line}: "), str(error)
     assert phrase in error.message
 
 
 def test_a_clock_offset_that_leaves_the_calendar_is_refused() -> None:
+    """A clock offset that puts a router before 1950 would crash the run instead of being refused
+    when loading."""
     text = with_r1("clock: {offset: -3650d}").replace("name: t", "name: t\nstart: 1955-01-01")
     error = error_of(text)
     assert str(error).startswith("x.yaml:6: routers.r1.clock: the clock would start at 1945-")
 
 
 def test_clock_jumps_that_add_up_beyond_the_calendar_are_refused() -> None:
+    """Clock jumps that together push a router's clock past the supported years would crash
+    mid-run instead of being refused at the jump that does it."""
     jumps = "".join(f"  - {{at: {n}m, router: r2, clock_jump: 3650d}}\n" for n in range(1, 9))
     text = BASE.replace("name: t", "name: t\nstart: 9850-01-01") + "events:\n" + jumps
     error = error_of(text)
@@ -683,6 +756,8 @@ def test_clock_jumps_that_add_up_beyond_the_calendar_are_refused() -> None:
 
 
 def test_drift_counts_towards_where_a_clock_can_go() -> None:
+    """A large clock drift that would carry a router past the supported years would crash mid-run
+    instead of being refused when loading."""
     text = with_r1("clock: {drift_ppm: 900000}").replace("name: t", "name: t\nstart: 9890-01-01")
     text = text.replace("duration: 10m", "duration: 3000d")
     error = error_of(text)
@@ -691,12 +766,16 @@ def test_drift_counts_towards_where_a_clock_can_go() -> None:
 
 
 def test_a_soak_that_would_never_stop_failing_is_refused() -> None:
+    """A soak with absurdly small flap times would make a run that never finishes instead of
+    being refused."""
     error = error_of(BASE + "soak: {link_flaps: {mtbf: 5.0e-324, mttr: 5.0e-324}, "
                             "quiet_after: 1m}\n")
     assert str(error).startswith("x.yaml:11: soak: these rates would draw infinitely many ")
 
 
 def test_a_key_that_is_not_a_name_is_quoted_in_messages() -> None:
+    """Error messages about keys with spaces or dots would be hard to read because the key is not
+    quoted."""
     error = error_of(BASE.replace("  r2:\n", "  r2:\n    ' ': 1\n"))
     assert str(error).startswith("x.yaml:8: routers.r2: unknown key ' '")
     error = error_of(BASE + "x-a: {' a.b': \"\\x01\"}\n")
@@ -704,6 +783,7 @@ def test_a_key_that_is_not_a_name_is_quoted_in_messages() -> None:
 
 
 def test_a_nan_loss_in_link_change_is_refused() -> None:
+    """A `.nan` loss on a link change would be accepted and make packet loss undefined."""
     error = error_of(BASE + "events:\n"
                      "  - {at: 1m, link_change: {endpoints: [r1, r2], loss: .nan}}\n")
     assert str(error).startswith("x.yaml:12: events[0].link_change.loss: nan is not a probability")
@@ -719,10 +799,14 @@ def test_a_nan_loss_in_link_change_is_refused() -> None:
     ids=["flow-lists", "flow-mappings", "block"],
 )
 def test_deep_nesting_is_refused_without_a_recursion_error(text: str) -> None:
+    """A deeply nested scenario file would crash pkilab with a recursion error instead of a clear
+    message."""
     assert "values nested more than 64 levels deep" in error_of(text).message
 
 
 def test_aliases_cannot_nest_deeper_than_the_file_does() -> None:
+    """Aliases stacking nesting beyond the limit would crash pkilab instead of giving a clear
+    message."""
     rows = ["x-0: &a0 [" + "[" * 40 + "1" + "]" * 40 + "]"]
     rows += [f"x-{n}: &a{n} [" + "[" * 40 + f"*a{n - 1}" + "]" * 40 + "]" for n in range(1, 4)]
     assert "nested more than 64 levels deep (through aliases)" in error_of(
@@ -739,6 +823,7 @@ def _peak_megabytes(text: str) -> tuple[str, float]:
 
 
 def test_merge_keys_cannot_grow_tenfold_a_level() -> None:
+    """A small file with YAML merge-key tricks could use huge memory before any error is shown."""
     bomb = "{k0: 1, k1: 2}"
     for level in range(12):  # PyYAML alone builds 10**12 entries here
         bomb = "{<<: [" + ", ".join([f"&m{level} " + bomb] + [f"*m{level}"] * 9) + "]}"
@@ -748,6 +833,8 @@ def test_merge_keys_cannot_grow_tenfold_a_level() -> None:
 
 
 def test_merge_keys_keep_yaml_precedence_and_order() -> None:
+    """With `<<:` merges, a router's own keys or the first merged mapping would not win as YAML
+    says."""
     text = BASE.replace("routers:", "x-a: &a {address: 10.0.0.9, config: from-a}\n"
                         "x-b: &b {config: from-b, release: 12.3(14)T}\nrouters:")
     text = text.replace("  r2:\n    address: 10.0.0.2",
@@ -765,10 +852,14 @@ def test_merge_keys_keep_yaml_precedence_and_order() -> None:
     ],
 )
 def test_bad_merge_keys_are_errors(text: str, phrase: str) -> None:
+    """A merge into itself or a merge of a plain value would crash or be accepted instead of
+    being refused."""
     assert phrase in error_of(text).message
 
 
 def test_a_scenario_name_is_at_most_100_characters() -> None:
+    """An overlong scenario name would be accepted and make unusable folder names, or a
+    100-character one would be refused."""
     assert load_scenario_text(BASE.replace("name: t", "name: " + "t" * 100), "x.yaml")
     error = error_of(BASE.replace("name: t", "name: " + "t" * 101))
     assert str(error).startswith("x.yaml:1: name: ") and "at most 100 characters" in error.message
@@ -778,11 +869,15 @@ MATRIX = BASE + "matrix:\n  a: [x, y]\nevents:\n  - {at: 1m, router: r1, cli: 's
 
 
 def test_a_matrix_run_id_that_cannot_name_a_folder_is_refused() -> None:
+    """A matrix value so long that its run folder cannot be created would fail at write time
+    instead of when loading."""
     error = error_of(MATRIX.replace("[x, y]", "[x, " + "y" * 300 + "]"))
     assert str(error).startswith("x.yaml:11: matrix: a run id (axis=value,...) could be 302 ")
 
 
 def test_placeholders_cannot_expand_a_small_file_to_gigabytes() -> None:
+    """A small matrix file using placeholders and aliases could expand to gigabytes and use all
+    memory."""
     text = MATRIX.replace("[x, y]", "[" + "y" * 190 + ", x]")  # 20,000 x 190 x 100 characters
     text += "x-big: &big \"" + "${a}" * 20_000 + "\"\nx-many: [" + ", ".join(["*big"] * 100) + "]\n"
     message, peak = _peak_megabytes(text)
@@ -791,6 +886,8 @@ def test_placeholders_cannot_expand_a_small_file_to_gigabytes() -> None:
 
 
 def test_a_matrix_cannot_multiply_a_big_file_past_a_million_values() -> None:
+    """A large file with a 256-run matrix would be loaded in full for every run instead of being
+    refused."""
     events = "".join(f"  - {{at: {n}s, router: r1, cli: show clock}}\n" for n in range(1, 1000))
     text = MATRIX.replace("[x, y]", "[" + ", ".join(f"v{n}" for n in range(256)) + "]") + events
     error = error_of(text)
@@ -799,6 +896,8 @@ def test_a_matrix_cannot_multiply_a_big_file_past_a_million_values() -> None:
 
 
 def test_a_matrix_of_soaks_cannot_hold_millions_of_events() -> None:
+    """A matrix of long soak runs would build millions of events and stall instead of being
+    refused."""
     text = BASE.replace("duration: 10m", "duration: 3650d") + (
         "soak:\n  link_flaps: {mtbf: 9h, mttr: 1m}\n"
         "matrix:\n  a: [" + ", ".join(f"v{n}" for n in range(64)) + "]\n")

@@ -73,6 +73,8 @@ BASE = m.Scenario(
 
 @pytest.mark.parametrize("path", [*SHIPPED, FIXTURE], ids=lambda p: p.stem)
 def test_every_shipped_run_loads_back_equal_and_writes_the_same_text(path: Path) -> None:
+    """Saving any shipped scenario (or one of its matrix runs) would give a file that loads as a
+    different scenario, or whose text changes on each save."""
     for run in load_scenarios(path):
         text, again = reload(run)
         assert comparable(again) == comparable(run), run.full_name
@@ -85,6 +87,7 @@ def test_every_shipped_run_loads_back_equal_and_writes_the_same_text(path: Path)
 def test_written_files_pass_pkilab_validate(tmp_path: Path) -> None:
     # Every written run loads (the round trip above); `validate` is that loader behind the
     # command line, so a sample of each kind of file is enough here.
+    """A saved scenario file, plain, matrix run or soak, would be refused by `pkilab validate`."""
     sample = {"matrix-enrollment-faults": "fault=dns,grant=manual", "soak-hierarchy": "",
               "clock-not-set": "", "valid_full": ""}
     files = []
@@ -100,6 +103,8 @@ def test_written_files_pass_pkilab_validate(tmp_path: Path) -> None:
 
 
 def test_a_matrix_run_is_written_as_that_one_plain_run() -> None:
+    """Saving one run of a matrix scenario would keep the `matrix:` and `${...}` placeholders or
+    lose that run's own events and description."""
     runs = load_scenarios(ROOT / "scenarios/reachability/matrix-enrollment-faults.yaml")
     run = next(r for r in runs if r.variant == "fault=http-off,grant=auto")
     text = scenario_yaml(run)
@@ -113,6 +118,8 @@ def test_a_matrix_run_is_written_as_that_one_plain_run() -> None:
 
 
 def test_a_soak_is_written_as_the_faults_it_drew_with_invariants_spelt_out() -> None:
+    """Saving a soak run would keep the `soak:` section (drawing other faults) instead of writing
+    the faults it drew and `invariants: true`."""
     (run,) = load_scenarios(ROOT / "scenarios/hierarchy/soak-hierarchy.yaml")
     text, again = reload(run)
     data = yaml.safe_load(text)
@@ -123,6 +130,8 @@ def test_a_soak_is_written_as_the_faults_it_drew_with_invariants_spelt_out() -> 
 
 
 def test_golden_is_left_out_with_a_note() -> None:
+    """A saved scenario would carry a `golden:` section pointing at files it does not have, without
+    a note saying it was left out."""
     (run,) = load_scenarios(ROOT / "scenarios/clock/clock-not-set.yaml")
     text = scenario_yaml(run)
     assert text.startswith("# golden: is left out")
@@ -138,6 +147,8 @@ def test_golden_is_left_out_with_a_note() -> None:
     ("hierarchy/soak-hierarchy.yaml", ""),
 ])
 def test_the_written_scenario_runs_to_byte_identical_transcripts(path: str, variant: str) -> None:
+    """Re-running a saved scenario would give router transcripts or expectation results different
+    from the original run."""
     (original,) = [r for r in load_scenarios(ROOT / "scenarios" / path) if r.variant == variant]
     _, written = reload(original)
     first, second = run_scenario(original), run_scenario(written)
@@ -154,6 +165,8 @@ def test_the_written_scenario_runs_to_byte_identical_transcripts(path: str, vari
 
 
 def test_the_layout_is_that_of_the_shipped_files() -> None:
+    """A saved scenario would not look like the shipped ones (block `cli: |`, one-line flow events,
+    `1m30s` times)."""
     scenario = replace(
         BASE,
         description="Two routers.\nOne link.",
@@ -200,6 +213,7 @@ expect:
 
 
 def test_a_bare_return_between_commands_is_kept() -> None:
+    """A bare Return typed between two commands in a saved session would be lost on replay."""
     lines = ("enable", "", "show clock")
     text, again = reload(replace(BASE, events=(m.CliEvent(1.0, "r1", lines),)))
     assert "    cli: |\n      enable\n\n      show clock\n" in text
@@ -207,6 +221,8 @@ def test_a_bare_return_between_commands_is_kept() -> None:
 
 
 def test_events_are_written_by_time_keeping_the_order_of_ties() -> None:
+    """A saved scenario would list events out of time order, or swap two commands typed at the same
+    instant."""
     events = (m.CliEvent(60.0, "r1", ("b",)), m.CliEvent(30.0, "r2", ("a",)),
               m.CliEvent(60.0, "r1", ("c",)))
     text, again = reload(replace(BASE, events=events))
@@ -230,6 +246,8 @@ AWKWARD = [
 
 
 def test_awkward_text_reads_back_unchanged_in_every_text_field() -> None:
+    """A command, answer, config line or expected text such as `yes`, `#x`, `a: b` or `${x}` would
+    come back changed after saving the scenario."""
     answers = tuple(AWKWARD)
     matches = tuple(text for text in AWKWARD if text)
     lines = tuple(text for text in AWKWARD if text and text == text.rstrip())
@@ -262,6 +280,8 @@ def test_awkward_text_reads_back_unchanged_in_every_text_field() -> None:
 @pytest.mark.parametrize("word", ["yes", "no", "on", "off", "null", "0123", "1e5", "a: b",
                                   "#x", " lead", "'quoted'", "café", "a\tb", "\u2028"])
 def test_a_misreadable_answer_is_double_quoted(word: str) -> None:
+    """A saved answer such as `yes`, `no` or `0123` would be read back by YAML tools as a boolean,
+    null or number."""
     text = scenario_yaml(replace(BASE, events=(m.CliEvent(1.0, "r1", ("enable",), (word,)),)))
     line = next(line for line in text.splitlines() if "input:" in line)
     written = line.split("input: ", 1)[1].removesuffix("}")
@@ -270,6 +290,8 @@ def test_a_misreadable_answer_is_double_quoted(word: str) -> None:
 
 
 def test_plain_text_stays_plain() -> None:
+    """Saved scenarios would quote ordinary commands and answers needlessly, making them harder to
+    read."""
     text = scenario_yaml(replace(BASE, events=(
         m.CliEvent(1.0, "r1", ("crypto pki server ca grant all",), ("cisco123",)),)))
     assert "{at: 1s, router: r1, cli: crypto pki server ca grant all, input: [cisco123]}" in text
@@ -277,6 +299,8 @@ def test_plain_text_stays_plain() -> None:
 
 @pytest.mark.parametrize("name", ["no", "yes", "on", "off", "null", "y", "true", "n"])
 def test_routers_named_like_yaml_words_are_quoted_everywhere(name: str) -> None:
+    """A router named `no`, `yes` or `on` would turn into a boolean in a saved scenario's routers,
+    links or expectations."""
     routers = (m.RouterSpec(name, "10.0.0.1"), m.RouterSpec("r2", "10.0.0.2"))
     scenario = replace(BASE, routers=routers, links=(m.LinkSpec(name, "r2"),),
                        events=(m.LinkEvent(1.0, name, "r2", up=False),
@@ -291,6 +315,8 @@ def test_routers_named_like_yaml_words_are_quoted_everywhere(name: str) -> None:
 
 
 def test_placeholders_are_escaped_even_across_lines() -> None:
+    """A literal `${...}` in a saved description or config would be taken for a matrix placeholder
+    when the file is loaded."""
     lines = ("banner motd ${", "  x}", "description $${y} and ${z}")
     scenario = replace(BASE, description="Costs ${price}\n{not one}",
                        routers=(replace(BASE.routers[0], config=lines), BASE.routers[1]))
@@ -300,6 +326,8 @@ def test_placeholders_are_escaped_even_across_lines() -> None:
 
 
 def test_placeholder_escaping_survives_a_seeded_fuzz() -> None:
+    """Some mix of `$`, `{` and `}` in saved text would come back changed or be taken for a
+    placeholder."""
     rng = random.Random(9)
     alphabet = ["$", "$", "{", "}", "a", "\n", " ", "${a}", "$${"]
     for _ in range(40):
@@ -316,6 +344,8 @@ def test_placeholder_escaping_survives_a_seeded_fuzz() -> None:
 
 
 def test_an_ios_sub_command_first_gets_an_indentation_indicator() -> None:
+    """A saved config starting with an indented IOS sub-command would lose its leading space or fail
+    to load."""
     config = (" ip address 10.0.0.1 255.0.0.0", "interface Ethernet0", " no shutdown")
     scenario = replace(BASE, routers=(replace(BASE.routers[0], config=config),
                                       BASE.routers[1]))
@@ -325,6 +355,8 @@ def test_an_ios_sub_command_first_gets_an_indentation_indicator() -> None:
 
 
 def test_lines_a_block_would_change_are_written_as_a_list() -> None:
+    """Commands containing tabs or Unicode line separators would change when the scenario is saved
+    and loaded."""
     lines = ("show clock", "a\u2028b", "tab\there")
     text, again = reload(replace(BASE, events=(m.CliEvent(1.0, "r1", lines),)))
     assert 'cli: [show clock, "a\\Lb", "tab\\there"]' in text
@@ -332,6 +364,8 @@ def test_lines_a_block_would_change_are_written_as_a_list() -> None:
 
 
 def test_a_description_a_block_would_change_is_one_quoted_line() -> None:
+    """A description with trailing spaces or tabs would be altered when the scenario is saved and
+    loaded."""
     scenario = replace(BASE, description="first  \nsecond\ttabbed")
     text, again = reload(scenario)
     assert 'description: "first  \\nsecond\\ttabbed"' in text
@@ -342,6 +376,8 @@ def test_a_description_a_block_would_change_is_one_quoted_line() -> None:
 
 
 def test_durations_are_written_as_people_write_them() -> None:
+    """Saved times and clock jumps would read as raw seconds instead of `2d`, `1m30s`, `250ms` or
+    `-30m`."""
     events = (m.ClockJumpEvent(90.0, "r1", -1800.0), m.ClockJumpEvent(0.25, "r1", 5400.0),
               m.ClockJumpEvent(86400.0 + 3600.0, "r1", 1.5))
     text, again = reload(replace(BASE, duration=2 * 86400.0, events=events))
@@ -353,6 +389,8 @@ def test_durations_are_written_as_people_write_them() -> None:
 
 
 def test_times_from_a_live_session_replay_at_the_very_same_instant() -> None:
+    """Replaying a saved console session would run commands a hair earlier or later than typed,
+    changing the transcript."""
     odd = (1.6000000000000003, 0.1 + 0.2, 1234.5678901234, 1e-7)
     events = tuple(m.CliEvent(t, "r1", ("show clock",)) for t in odd)
     text, again = reload(replace(BASE, events=events))
@@ -361,6 +399,8 @@ def test_times_from_a_live_session_replay_at_the_very_same_instant() -> None:
 
 
 def test_every_event_and_check_kind_reads_back() -> None:
+    """Some event, expectation, clock, link or bridge setting would be lost or changed when a
+    scenario is saved and loaded."""
     clock = m.ClockSpec(set=False, value=datetime(1993, 3, 1, tzinfo=UTC), drift_ppm=1e-5,
                         authoritative=False, calendar=False)
     shifted = m.ClockSpec(offset=-2.5, authoritative=True)
@@ -445,12 +485,16 @@ def test_every_event_and_check_kind_reads_back() -> None:
 ])
 def test_what_no_file_can_say_is_refused_with_its_place(scenario: m.Scenario,
                                                         message: str) -> None:
+    """A scenario that no file can express (trailing spaces, blank edge lines, control characters,
+    clashing invariants) would be saved wrongly instead of refused."""
     with pytest.raises(ScenarioWriteError) as raised:
         scenario_yaml(scenario)
     assert str(raised.value).startswith(message)
 
 
 def test_what_the_loader_refuses_is_written_for_it_to_say_so() -> None:
+    """A scenario with a mistake such as an unknown router would not save to a file that `pkilab`
+    then refuses with its line."""
     scenario = replace(BASE, events=(m.CliEvent(7200.0, "r9", ("show clock",)),))
     text = scenario_yaml(scenario)
     with pytest.raises(ScenarioError, match=r"written.yaml:\d+: events\[0\]"):

@@ -24,6 +24,8 @@ STAMP = re.compile(r"^\*?[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d\.\d{3}: ")
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_shipped_scenario_meets_its_expectations(path: Path) -> None:
+    """A scenario shipped with pkilab would fail its own expectations (or have none) when a teacher
+    or user runs it."""
     for scenario in load_scenarios(path):
         result = run_scenario(scenario)
         failures = [f"{scenario.full_name} line {r.expectation.line}: "
@@ -48,6 +50,8 @@ def test_shipped_golden_files_match_and_are_byte_stable() -> None:
 
 
 def test_the_scenario_library_is_grouped_by_theme() -> None:
+    """The shipped scenario library would lose key scenarios or a theme folder, or ship a scenario
+    without a description or expectations."""
     names = {p.stem for p in SCENARIOS}
     assert {"root-ca", "clock-not-set", "http-server-off", "root-reload"} <= names
     themes = {p.parent.name for p in SCENARIOS}
@@ -75,6 +79,8 @@ def seed_clock_not_set_lines(server_name: str) -> list[str]:
 
 
 def test_seed_excerpt_is_verbatim() -> None:
+    """The clock-not-set check would compare against a seed excerpt that no longer matches Cisco's
+    feature guide word for word."""
     if not SEED_DOC.exists():
         pytest.skip("Cisco's Subordinate Certificate Server feature guide (IOS 12.3(14)T) "
                     "is not beside this checkout")
@@ -82,6 +88,8 @@ def test_seed_excerpt_is_verbatim() -> None:
 
 
 def test_clock_not_set_transcript_follows_the_seed_in_order() -> None:
+    """With the clock unset, the CA's console would not print Cisco's documented clock-not-set lines
+    in order, or its stamps would lack the `*`."""
     result = run_scenario(load_scenario(ROOT / "scenarios" / "clock" / "clock-not-set.yaml"))
     lines = transcript_lines(result.world.env.trace, "ca")
     console = _normalise(" ".join(STAMP.sub("", line) for line in lines))
@@ -106,6 +114,8 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
                                   "enrollment/sub-ca-enrollment",
                                   "reachability/unreachable-url-loss"])
 def test_same_scenario_and_seed_give_byte_identical_output(tmp_path: Path, name: str) -> None:
+    """Running a scenario twice with one seed would give different output folders, or a new seed
+    would not change the CA certificate."""
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     first, second = tmp_path / "a", tmp_path / "b"
     write_output(run_scenario(scenario), first)
@@ -124,6 +134,8 @@ def test_same_scenario_and_seed_give_byte_identical_output(tmp_path: Path, name:
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 def test_openssl_reads_the_exported_certificate_and_crl(tmp_path: Path) -> None:
+    """The CA certificate and CRL in a run's `artifacts/` folder would be unreadable by openssl or
+    fail `openssl verify` at the lab's time."""
     scenario = load_scenario(ROOT / "scenarios" / "bring-up" / "root-ca.yaml")
     write_output(run_scenario(scenario), tmp_path)
     folder = tmp_path / "artifacts" / "root1"

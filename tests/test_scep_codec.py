@@ -143,6 +143,8 @@ def _reassemble(fields: list[der.Tlv | bytes]) -> bytes:
     ids=lambda p: p.name,
 )
 def test_pkcs_req_round_trip(lab: Lab, profile: scep.Profile) -> None:
+    """A router's PKCSReq under some cipher and digest would not decrypt to its CSR at the CA, or
+    would lose its transaction ID, nonce or signature."""
     msg = scep.parse_pki_message(lab.request(profile=profile))
     assert msg.message_type is scep.MessageType.PKCS_REQ
     assert msg.transaction_id == lab.tid
@@ -159,6 +161,8 @@ def test_pkcs_req_round_trip(lab: Lab, profile: scep.Profile) -> None:
 
 
 def test_get_cert_initial_carries_issuer_and_subject(lab: Lab) -> None:
+    """A pending router's poll (GetCertInitial) would name the wrong issuer or subject, so the CA
+    could not match it to its request."""
     body = scep.issuer_and_subject(lab.ca.subject, lab.subject)
     msg = scep.parse_pki_message(lab.request(scep.MessageType.GET_CERT_INITIAL, body))
     assert msg.message_type is scep.MessageType.GET_CERT_INITIAL and msg.signature_valid
@@ -172,6 +176,8 @@ def test_get_cert_initial_carries_issuer_and_subject(lab: Lab) -> None:
 
 @pytest.mark.parametrize("kind", [scep.MessageType.GET_CERT, scep.MessageType.GET_CRL])
 def test_get_cert_and_get_crl_carry_issuer_and_serial(lab: Lab, kind: scep.MessageType) -> None:
+    """GetCert and GetCRL messages would carry the wrong issuer or serial, so a client would get the
+    wrong certificate or CRL, or none."""
     body = scep.issuer_and_serial(lab.ca.subject, 0x1234567890ABCDEF)
     msg = scep.parse_pki_message(lab.request(kind, body, scep.RFC_8894))
     assert msg.message_type is kind and msg.signature_valid
@@ -182,6 +188,8 @@ def test_get_cert_and_get_crl_carry_issuer_and_serial(lab: Lab, kind: scep.Messa
 
 @pytest.mark.parametrize("profile", [scep.IOS_12_3, scep.RFC_8894], ids=lambda p: p.name)
 def test_cert_rep_success_delivers_issued_cert_first(lab: Lab, profile: scep.Profile) -> None:
+    """A granted client would not find its own certificate first in the CA's reply (SCEP clients
+    take the first), or the nonces would be wrong."""
     request = scep.parse_pki_message(lab.request(profile=profile))
     body = scep.degenerate_certs([lab.issued, lab.ca])
     raw = lab.reply(
@@ -202,6 +210,8 @@ def test_cert_rep_success_delivers_issued_cert_first(lab: Lab, profile: scep.Pro
 
 
 def test_degenerate_keeps_order_that_der_sorting_would_change(lab: Lab) -> None:
+    """Certificates in a SCEP reply would be reordered, so a client taking the first one would store
+    the CA certificate as its own."""
     crl = xu.make_crl(lab.ca_key, lab.ca, T0, T0 + timedelta(days=7), [(5, T0)], "md5")
     for order in ([lab.issued, lab.ca], [lab.ca, lab.issued]):
         certs, crls = scep.parse_degenerate(scep.degenerate_certs(order, [crl]))
@@ -219,6 +229,8 @@ def test_degenerate_keeps_order_that_der_sorting_would_change(lab: Lab) -> None:
 def test_cert_rep_pending_and_failure_have_no_envelope_but_an_empty_econtent(
     lab: Lab, status: scep.PkiStatus, fail_info: scep.FailInfo | None, text: str | None
 ) -> None:
+    """PENDING and FAILURE replies would lack the failInfo, text or empty content that real SCEP
+    clients and OpenSSL expect."""
     request = scep.parse_pki_message(lab.request())
     raw = lab.reply(request, status, fail_info=fail_info, fail_info_text=text)
     reply = scep.parse_pki_message(raw)
@@ -232,6 +244,8 @@ def test_cert_rep_pending_and_failure_have_no_envelope_but_an_empty_econtent(
 
 
 def test_builder_refuses_what_scep_forbids(lab: Lab) -> None:
+    """The CA or a router could send malformed SCEP (content in a PENDING reply, FAILURE without
+    failInfo, non-printable transaction ID)."""
     request = scep.parse_pki_message(lab.request())
     with pytest.raises(ValueError, match="no envelope"):
         lab.reply(request, scep.PkiStatus.PENDING, b"x")
@@ -254,6 +268,8 @@ def test_builder_refuses_what_scep_forbids(lab: Lab) -> None:
 
 
 def test_same_random_stream_gives_identical_bytes(lab: Lab) -> None:
+    """A scenario rerun with the same seed would send different SCEP bytes, breaking golden
+    transcripts and reproducible runs."""
     for profile in (scep.IOS_12_3, scep.RFC_8894):
         assert lab.request(profile=profile, seed=5) == lab.request(profile=profile, seed=5)
         assert lab.request(profile=profile, seed=5) != lab.request(profile=profile, seed=6)
@@ -264,6 +280,8 @@ def test_same_random_stream_gives_identical_bytes(lab: Lab) -> None:
 
 
 def test_explicit_short_nonce_is_kept(lab: Lab) -> None:
+    """A client sending an 8-byte nonce, as some real clients do, would have its nonce changed or
+    its signature fail."""
     msg = scep.parse_pki_message(lab.request(sender_nonce=b"12345678"))  # P10: 8 bytes
     assert msg.sender_nonce == b"12345678" and msg.signature_valid
 
@@ -272,6 +290,8 @@ def test_explicit_short_nonce_is_kept(lab: Lab) -> None:
 
 
 def test_flipped_signature_byte_is_reported_not_raised(lab: Lab) -> None:
+    """A SCEP message with a bad signature would crash the CA instead of being read and answered as
+    a signature failure."""
     raw = bytearray(lab.request())
     raw[-1] ^= 0x01  # the signature is the last field of the last SignerInfo
     msg = scep.parse_pki_message(bytes(raw))
@@ -280,6 +300,8 @@ def test_flipped_signature_byte_is_reported_not_raised(lab: Lab) -> None:
 
 
 def test_tampered_envelope_breaks_message_digest(lab: Lab) -> None:
+    """A SCEP message whose encrypted content was altered in transit would still pass as correctly
+    signed."""
     raw = lab.request()
     msg = scep.parse_pki_message(raw)
     assert msg.enveloped is not None
@@ -289,6 +311,8 @@ def test_tampered_envelope_breaks_message_digest(lab: Lab) -> None:
 
 
 def test_wrong_recipient_is_bad_message_check(lab: Lab) -> None:
+    """A request encrypted for another certificate or key would not be refused with failInfo
+    badMessageCheck."""
     msg = scep.parse_pki_message(lab.request())
     assert msg.enveloped is not None
     with pytest.raises(scep.ScepError) as err:
@@ -302,6 +326,8 @@ def test_wrong_recipient_is_bad_message_check(lab: Lab) -> None:
 
 
 def test_unknown_message_type_is_bad_request(lab: Lab) -> None:
+    """A SCEP message of an unknown type would not be refused with failInfo badRequest naming the
+    type."""
     raw = _replace_once(lab.request(), b"\x13\x0219", b"\x13\x0299")
     with pytest.raises(scep.ScepError) as err:
         scep.parse_pki_message(raw)
@@ -310,6 +336,7 @@ def test_unknown_message_type_is_bad_request(lab: Lab) -> None:
 
 
 def test_missing_transaction_id_is_bad_request(lab: Lab) -> None:
+    """A SCEP message without a transaction ID would not be refused with failInfo badRequest."""
     tid_oid = der.oid("2.16.840.1.113733.1.9.7")
     raw = _replace_once(lab.request(), tid_oid, tid_oid[:-1] + b"\x63")  # now ...1.9.99
     with pytest.raises(scep.ScepError) as err:
@@ -334,6 +361,7 @@ def test_transaction_id_outside_printable_string_is_bad_request(lab: Lab, value:
 
 
 def test_unknown_cipher_is_bad_alg(lab: Lab) -> None:
+    """A request encrypted with an unsupported cipher would not be refused with failInfo badAlg."""
     msg = scep.parse_pki_message(lab.request(profile=scep.RFC_8894))
     assert msg.enveloped is not None
     aes = der.oid("2.16.840.1.101.3.4.1.2")
@@ -349,12 +377,16 @@ def test_unknown_cipher_is_bad_alg(lab: Lab) -> None:
 
 @pytest.mark.parametrize("data", [b"", b"hello", b"\x30\x03\x02\x01", b"\x30\x80", b"\xff" * 40])
 def test_garbage_is_a_scep_error(data: bytes) -> None:
+    """Garbage sent as a SCEP message would crash the CA instead of being refused as badRequest or
+    badMessageCheck."""
     with pytest.raises(scep.ScepError) as err:
         scep.parse_pki_message(data)
     assert err.value.fail_info in GARBAGE_FAIL_INFOS
 
 
 def test_truncations_are_scep_errors(lab: Lab) -> None:
+    """A truncated SCEP message (a cut connection) would crash the CA instead of being refused with
+    a SCEP failure."""
     raw = lab.request()
     for cut in range(0, len(raw), 7):
         with pytest.raises(scep.ScepError) as err:
@@ -384,6 +416,8 @@ def _mutate(rng: random.Random, data: bytes) -> bytes:
 
 @pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
 def test_fuzzed_messages_raise_only_scep_error(lab: Lab) -> None:
+    """A corrupted SCEP request or reply would crash the CA or the router with an unexpected error
+    instead of a SCEP failure."""
     rng = random.Random(20050106)
     request = lab.request()
     reply = lab.reply(
@@ -409,6 +443,8 @@ def test_fuzzed_messages_raise_only_scep_error(lab: Lab) -> None:
 
 @pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
 def test_fuzzed_bodies_raise_only_scep_error(lab: Lab) -> None:
+    """A corrupted GetCertInitial, GetCert/GetCRL or certificate-list body would crash instead of
+    being refused as badRequest."""
     rng = random.Random(7)
     bodies: list[tuple[bytes, Callable[[bytes], object]]] = [
         (scep.issuer_and_subject(lab.ca.subject, lab.subject), scep.parse_issuer_and_subject),
@@ -427,6 +463,7 @@ def test_fuzzed_bodies_raise_only_scep_error(lab: Lab) -> None:
 
 
 def test_indefinite_length_outer_encoding_is_accepted(lab: Lab) -> None:
+    """A real SCEP client sending BER indefinite-length encoding would be refused by the CA."""
     inner = der.read(lab.request())
     ber = b"\x30\x80" + inner.contents + b"\x00\x00"
     msg = scep.parse_pki_message(ber)
@@ -434,6 +471,8 @@ def test_indefinite_length_outer_encoding_is_accepted(lab: Lab) -> None:
 
 
 def test_empty_econtent_counts_as_absent(lab: Lab) -> None:
+    """A PENDING or FAILURE reply in micromdm's form (empty content) would be misread as carrying an
+    envelope."""
     request = scep.parse_pki_message(lab.request())
     fields: list[der.Tlv | bytes] = list(_signed_data(lab.reply(request, scep.PkiStatus.PENDING)))
     fields[2] = der.seq(der.oid("1.2.840.113549.1.7.1"), der.context(0, der.octet_string(b"")))
@@ -442,6 +481,8 @@ def test_empty_econtent_counts_as_absent(lab: Lab) -> None:
 
 
 def test_hostile_string_nesting_is_rejected_not_a_crash(lab: Lab) -> None:
+    """A SCEP message with deeply nested strings would crash the CA (stack overflow) instead of
+    being refused."""
     fields: list[der.Tlv | bytes] = list(_signed_data(lab.request()))
     nested = b"\x04\x00"
     for _ in range(3000):  # deeper than Python's stack would survive
@@ -453,6 +494,8 @@ def test_hostile_string_nesting_is_rejected_not_a_crash(lab: Lab) -> None:
 
 
 def test_signature_over_canonical_attributes_is_accepted_out_of_order(lab: Lab) -> None:
+    """A client whose signed attributes arrive unsorted would have its valid signature rejected by
+    the CA."""
     fields: list[der.Tlv | bytes] = list(_signed_data(lab.request()))
     signer_info = fields[-1].children()[0]  # type: ignore[union-attr]
     parts = signer_info.children()
@@ -465,6 +508,8 @@ def test_signature_over_canonical_attributes_is_accepted_out_of_order(lab: Lab) 
 
 
 def test_constructed_encrypted_content_is_decrypted(lab: Lab) -> None:
+    """A Go-based SCEP client (micromdm) sending its encrypted content in chunks would not have its
+    request decrypted."""
     msg = scep.parse_pki_message(lab.request(profile=scep.RFC_8894))
     assert msg.enveloped is not None
     top = der.read(msg.enveloped).children()
@@ -487,6 +532,8 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.Compl
 
 @needs_openssl
 def test_openssl_parses_every_message_type(lab: Lab, tmp_path: Path) -> None:
+    """`openssl cms` could not read some SCEP message pkilab sends, or would list a reply's
+    certificates in the wrong order."""
     request = scep.parse_pki_message(lab.request())
     degenerate = scep.degenerate_certs([lab.issued, lab.ca])
     messages = {
@@ -525,6 +572,7 @@ def test_openssl_parses_every_message_type(lab: Lab, tmp_path: Path) -> None:
 @needs_openssl
 @pytest.mark.parametrize("profile", [scep.RFC_8894, scep.IOS_12_3], ids=lambda p: p.name)
 def test_openssl_verifies_signature(lab: Lab, profile: scep.Profile, tmp_path: Path) -> None:
+    """`openssl cms -verify` would reject the signature on a SCEP request pkilab sends."""
     path = tmp_path / "req.der"
     path.write_bytes(lab.request(profile=profile))
     result = _run(
@@ -566,6 +614,8 @@ activate = 1
 @needs_openssl
 @pytest.mark.parametrize("cipher", CIPHERS)
 def test_openssl_decrypts_envelope(lab: Lab, cipher: str, tmp_path: Path) -> None:
+    """`openssl cms -decrypt` could not open a pkilab request's envelope with some cipher, so real
+    CAs could not read it."""
     profile = scep.Profile(cipher, cipher, "sha256", True)
     msg = scep.parse_pki_message(lab.request(profile=profile))
     assert msg.enveloped is not None
@@ -604,6 +654,8 @@ def test_openssl_decrypts_envelope(lab: Lab, cipher: str, tmp_path: Path) -> Non
 
 
 def test_ios_get_encoding_has_line_breaks_and_decodes(lab: Lab) -> None:
+    """A SCEP GET from a simulated router would not look like IOS's (64-column base64 with line
+    breaks), or would not decode back."""
     raw = lab.request()
     value = scep.encode_get_message(raw, "ios")
     assert "%0A" in value and "+" not in value and "/" not in value
@@ -614,6 +666,8 @@ def test_ios_get_encoding_has_line_breaks_and_decodes(lab: Lab) -> None:
 
 
 def test_get_decoder_tolerates_real_world_variants(lab: Lab) -> None:
+    """The CA would refuse GETs from real clients that send URL-safe base64, spaces for `+`, no
+    padding, or line breaks."""
     raw = lab.request()
     standard = base64.b64encode(raw).decode()
     assert "+" in standard or "/" in standard
@@ -631,6 +685,8 @@ def test_get_decoder_tolerates_real_world_variants(lab: Lab) -> None:
 
 
 def test_caps_parsing_and_profile_choice() -> None:
+    """A router would pick the wrong cipher, digest or GET/POST from a CA's GetCACaps answer, or use
+    wrong content types."""
     micromdm = "Renewal\nSHA-1\nSHA-256\nAES\nDES3\nSCEPStandard\nPOSTPKIOperation"
     caps = scep.parse_caps(micromdm)
     assert caps == frozenset(micromdm.split("\n"))
@@ -656,6 +712,8 @@ def test_caps_parsing_and_profile_choice() -> None:
 
 
 def test_transaction_id_is_md5_of_spki_in_upper_hex(lab: Lab) -> None:
+    """A router's SCEP transaction ID would not be the upper-hex MD5 of its public key, as IOS sends
+    it."""
     spki = lab.key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -665,6 +723,8 @@ def test_transaction_id_is_md5_of_spki_in_upper_hex(lab: Lab) -> None:
 
 
 def test_self_signed_signer_follows_the_draft(lab: Lab) -> None:
+    """The self-signed certificate a router signs its request with would have the wrong subject,
+    serial, key usage or hash."""
     assert lab.signer.issuer == lab.signer.subject == lab.subject
     assert lab.signer.serial_number == int(lab.tid, 16)
     usage = lab.signer.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -683,6 +743,8 @@ def test_self_signed_signer_follows_the_draft(lab: Lab) -> None:
 
 
 def test_ca_request_asks_for_basic_constraints(lab: Lab) -> None:
+    """A sub-CA's request would not ask for CA:true, or a router's would lack its key usage, so the
+    wrong kind of certificate is issued."""
     constraints = lab.csr.extensions.get_extension_for_class(x509.BasicConstraints).value
     assert constraints.ca is True
     router = scep.make_csr(lab.other_key, xu.parse_dn("CN=r2"))
@@ -694,6 +756,8 @@ def test_ca_request_asks_for_basic_constraints(lab: Lab) -> None:
 
 
 def test_challenge_password_is_printable_string(lab: Lab) -> None:
+    """The challenge password in a request would not be a PrintableString as IOS sends it, so a CA
+    might not read it."""
     parsed = asn1_csr.CertificationRequest.load(lab.csr_der)
     attributes = parsed["certification_request_info"]["attributes"]
     challenge = [a for a in attributes if a["type"].native == "challenge_password"][0]
@@ -703,6 +767,8 @@ def test_challenge_password_is_printable_string(lab: Lab) -> None:
 
 @pytest.mark.parametrize("hash_name", ["md5", "sha1"])
 def test_legacy_hash_csr_verifies(lab: Lab, hash_name: str) -> None:
+    """A request signed with MD5 or SHA-1 (legacy `hash` settings) would not verify, or would carry
+    a changed subject."""
     csr = scep.make_csr(lab.key, lab.subject, challenge_password="pw", hash_name=hash_name)
     assert csr.signature_hash_algorithm is not None
     assert csr.signature_hash_algorithm.name == hash_name
@@ -711,6 +777,8 @@ def test_legacy_hash_csr_verifies(lab: Lab, hash_name: str) -> None:
 
 
 def test_csr_fingerprint_uses_ios_grouping(lab: Lab) -> None:
+    """`Certificate Request Fingerprint MD5:` would not print in IOS's four groups of eight hex
+    digits."""
     fingerprint = scep.csr_fingerprint(lab.csr_der, "md5")
     assert fingerprint == xu.fingerprint(lab.csr_der, "md5")
     assert [len(group) for group in fingerprint.split(" ")] == [8, 8, 8, 8]

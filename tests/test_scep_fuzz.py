@@ -56,6 +56,8 @@ def test_get_without_a_base64_message_is_http_400(router_ca: RouterTarget, query
 
 
 def test_empty_post_is_http_400_and_unknown_path_is_404(router_ca: RouterTarget) -> None:
+    """A real SCEP client posting nothing or using a wrong path would not get the HTTP 400 or 404 a
+    router gives."""
     assert router_ca.send(Sample("reproduction", "POST", b"")).status == 400
     real = router_ca.send(Sample("reproduction", "GET", b"x", path="/cgi-bin/other.exe"))
     assert real.status == 404
@@ -65,6 +67,8 @@ def test_empty_post_is_http_400_and_unknown_path_is_404(router_ca: RouterTarget)
 def test_a_real_request_by_get_or_post_gets_a_certrep(router_ca: RouterTarget,
                                                       keysource: KeySource,
                                                       method: str) -> None:
+    """A well-formed SCEP enrollment by GET or POST to a simulated router would not get back a valid
+    certificate."""
     subject = x509util.parse_dn(f"CN=binding-{method.lower()}.lab")
     enrollment = Enrollment("tp", keysource.get(f"binding-{method}", 1024), subject,
                             router_ca.ca_cert, scep.IOS_12_3, random.Random(4).randbytes,
@@ -137,6 +141,8 @@ class Broken(ServiceTarget):
 
 @pytest.mark.parametrize("flaw", ["raise", "500", "unsigned", "serial twice"])
 def test_the_fuzzer_reports_each_kind_of_broken_answer(keysource: KeySource, flaw: str) -> None:
+    """The SCEP fuzzer would report a clean run even when a server crashes, answers 500, skips
+    signing or reuses serials."""
     tally = fuzz(lambda n: Broken(keysource, flaw), keysource.get, 40, 7)
     found = {"raise": tally.uncaught, "500": sum(tally.violations.values()),
              "unsigned": sum(tally.violations.values()),
@@ -145,6 +151,8 @@ def test_the_fuzzer_reports_each_kind_of_broken_answer(keysource: KeySource, fla
 
 
 def test_fuzz_command_prints_the_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    """The SCEP fuzz command would fail, find problems on a healthy router, or not print its summary
+    counts."""
     code = main(["--count", "60", "--seed", "3", "--per-target", "30",
                  "--key-cache", os.environ["PKILAB_KEY_CACHE"]])
     out = capsys.readouterr().out

@@ -34,6 +34,8 @@ def read_back(method: str, target: str, body: bytes) -> ScepCall:
 
 @pytest.mark.parametrize("post", [True, False], ids=["POST", "GET"])
 def test_a_pki_operation_the_client_writes_is_the_one_the_server_reads(post: bool) -> None:
+    """A SCEP request sent by POST or GET would reach the CA changed, or without IOS's
+    User-Agent."""
     request = pki_operation_request(SCEP_PATH, DER, post=post)
     assert read_back(request.method, request.target, request.body) == ScepCall(
         PKI_OPERATION, DER)
@@ -41,6 +43,8 @@ def test_a_pki_operation_the_client_writes_is_the_one_the_server_reads(post: boo
 
 
 def test_post_carries_der_typed_as_a_pki_message() -> None:
+    """A SCEP POST would use the wrong URL or Content-Type, so a real SCEP server might reject
+    it."""
     request = pki_operation_request(SCEP_PATH, DER, post=True)
     assert (request.method, request.target, request.body) == (
         "POST", "/cgi-bin/pkiclient.exe?operation=PKIOperation", DER)
@@ -61,6 +65,8 @@ def test_get_carries_base64_in_64_character_lines_as_ios_writes_it() -> None:
 
 @pytest.mark.parametrize("operation", [GET_CA_CAPS, GET_CA_CERT])
 def test_get_operations_name_the_ca(operation: str) -> None:
+    """GetCACaps or GetCACert would be sent with the wrong URL or without the CA name as
+    `message=`."""
     request = get_request(SCEP_PATH, operation, "ca")
     assert request.target == f"/cgi-bin/pkiclient.exe?operation={operation}&message=ca"
     assert read_back(request.method, request.target, request.body) == ScepCall(operation)
@@ -73,6 +79,8 @@ def test_get_operations_name_the_ca(operation: str) -> None:
 ], ids=["empty-post", "no-message", "bad-base64"])
 def test_a_pki_operation_without_a_pki_message_is_a_problem(method: str, query: str,
                                                             body: bytes, problem: str) -> None:
+    """An empty POST or missing or bad `message=` would crash the CA instead of being answered as
+    an HTTP problem."""
     call = read_request(method, query, body)
     assert call.operation == PKI_OPERATION and call.der == b""
     assert call.problem.startswith(problem)
@@ -92,9 +100,12 @@ def test_the_server_end_takes_what_real_clients_send() -> None:
     ("/cgi-bin/pkiclient.exe", True), ("/scep", True), ("/scep/", True),
     ("/cgi-bin", True), ("/", False), ("/index.html", False)])
 def test_scep_paths(path: str, served: bool) -> None:
+    """A SCEP client using `/scep` or `/cgi-bin` would get no answer, or plain web pages would be
+    handled as SCEP."""
     assert is_scep_path(path) is served
 
 
 def test_a_ca_certificate_answer_of_another_type_is_refused() -> None:
+    """A GetCACert answer that is an HTML page would be taken as a CA certificate."""
     with pytest.raises(ValueError, match="unexpected Content-Type"):
         ca_certificates("text/html", b"<html></html>")

@@ -55,6 +55,8 @@ def answer(service, key, der, seed=3):
 @pytest.mark.parametrize("profile", [scep.RFC_8894, scep.IOS_12_3],
                          ids=["rfc8894", "ios-12.3"])
 def test_router_request_pending_then_granted_by_hand(profile) -> None:
+    """A router's SCEP request would not wait PENDING until granted by hand, or its later poll would
+    not get a valid certificate."""
     cs, key, service = make_ca()
     enrollment = client(cs, profile=profile)
     reply, effects, message = answer(service, key, enrollment.pkcs_req(NOW))
@@ -78,6 +80,8 @@ def test_router_request_pending_then_granted_by_hand(profile) -> None:
 
 
 def test_grant_auto_grants_routers_but_not_subordinate_cas() -> None:
+    """With `grant auto` a subordinate CA's request would be signed at once instead of waiting for a
+    manual grant."""
     cs, key, service = make_ca(grant="auto")
     router = client(cs)
     outcome = router.on_cert_rep(answer(service, key, router.pkcs_req(NOW))[0].body)
@@ -91,6 +95,8 @@ def test_grant_auto_grants_routers_but_not_subordinate_cas() -> None:
 
 
 def test_repeated_pkcs_req_is_a_poll_not_a_new_request() -> None:
+    """A client resending the same PKCSReq would pile up duplicate entries in
+    `show crypto pki server requests`."""
     cs, key, service = make_ca()
     enrollment = client(cs)
     first = enrollment.pkcs_req(NOW)
@@ -100,6 +106,8 @@ def test_repeated_pkcs_req_is_a_poll_not_a_new_request() -> None:
 
 
 def test_serials_are_never_reused() -> None:
+    """Two certificates from one CA could get the same serial number, so revoking one would revoke
+    both."""
     cs, key, service = make_ca(grant="auto")
     serials = []
     for label in ("a", "b", "c"):
@@ -117,6 +125,8 @@ def fail_info_of(service, key, der) -> scep.FailInfo:
 
 
 def test_bad_signature_gets_bad_message_check() -> None:
+    """A SCEP request with a broken signature would be accepted instead of failed with
+    badMessageCheck."""
     cs, key, service = make_ca()
     der = bytearray(client(cs).pkcs_req(NOW))
     der[-5] ^= 0xFF  # inside the RSA signature at the end of the SignerInfo
@@ -124,6 +134,8 @@ def test_bad_signature_gets_bad_message_check() -> None:
 
 
 def test_wrong_recipient_gets_bad_message_check() -> None:
+    """A SCEP request encrypted for a different CA would crash the server or be accepted instead of
+    badMessageCheck."""
     cs, key, service = make_ca()
     other, _other_key, _ = make_ca()
     other_key = KEYS.get("other-ca", 1024)
@@ -134,12 +146,16 @@ def test_wrong_recipient_gets_bad_message_check() -> None:
 
 
 def test_poll_for_an_unknown_transaction_gets_bad_cert_id() -> None:
+    """A client polling for a transaction the CA never saw would not get the badCertId failure real
+    clients expect."""
     cs, key, service = make_ca()
     assert fail_info_of(service, key, client(cs).get_cert_initial(NOW)) is \
         scep.FailInfo.BAD_CERT_ID
 
 
 def test_garbage_never_raises_and_gets_a_failure_reply() -> None:
+    """A corrupted SCEP message would crash the CA's SCEP service instead of getting a failure
+    reply."""
     cs, key, service = make_ca()
     valid = client(cs).pkcs_req(NOW)
     rng = random.Random(11)
@@ -155,6 +171,8 @@ def test_garbage_never_raises_and_gets_a_failure_reply() -> None:
 
 
 def test_caps_follow_the_servers_hash() -> None:
+    """GetCACaps would advertise ciphers and digests that don't match the CA's `hash` setting, so
+    clients pick wrong ones."""
     modern = scep.profile_from_caps(frozenset(make_ca()[2].caps()))
     assert (modern.cipher, modern.digest, modern.post) == ("aes128", "sha256", True)
     legacy = scep.profile_from_caps(frozenset(make_ca(hash_name="md5")[2].caps()))
@@ -162,6 +180,8 @@ def test_caps_follow_the_servers_hash() -> None:
 
 
 def test_get_ca_cert_of_a_subordinate_is_its_chain() -> None:
+    """GetCACert from a subordinate CA would not return its chain up to the root, so clients could
+    not authenticate it."""
     cs, _key, _service = make_ca()
     root_key = KEYS.get("root", 1024)
     root = x509util.make_ca_certificate(root_key, x509util.parse_dn("CN=root"), 1, NOW,
@@ -176,6 +196,8 @@ def test_get_ca_cert_of_a_subordinate_is_its_chain() -> None:
 
 
 def test_unknown_message_type_gets_bad_request() -> None:
+    """A SCEP message of an unknown type would be misread as an enrollment instead of failing with
+    badRequest."""
     cs, key, service = make_ca()
     der = client(cs).pkcs_req(NOW)
     # The messageType attribute is PrintableString "19": make it "99".
@@ -221,6 +243,8 @@ def failure_of(service, key, der) -> scep.PkiMessage:
 
 @pytest.mark.parametrize("profile", [scep.RFC_8894, scep.IOS_12_3], ids=["rfc8894", "ios-12.3"])
 def test_unknown_content_cipher_in_a_signed_request_gets_bad_alg(profile) -> None:
+    """A request encrypted with an unknown cipher would crash or be filed instead of a badAlg
+    failure echoing its transaction."""
     cs, key, service = make_ca()
     enrollment = client(cs, profile=profile)
     envelope = build_envelope(enrollment.csr_der, [cs.ca_cert], profile.cipher, rng_bytes(2))
@@ -234,6 +258,8 @@ def test_unknown_content_cipher_in_a_signed_request_gets_bad_alg(profile) -> Non
 
 
 def test_corrupted_inner_envelope_length_gets_bad_message_check() -> None:
+    """A request with a malformed inner envelope would crash the CA or be accepted instead of failed
+    with badMessageCheck."""
     cs, key, service = make_ca()
     enrollment = client(cs)
     envelope = bytearray(build_envelope(enrollment.csr_der, [cs.ca_cert], "aes128",
@@ -248,6 +274,8 @@ def test_corrupted_inner_envelope_length_gets_bad_message_check() -> None:
 @pytest.mark.parametrize("tid", [der.tlv(0x13, b"3AE00CCC\x7f"), der.tlv(0x16, b"id_1"),
                                  der.tlv(0x0C, b"two\nlines")], ids=["DEL", "underscore", "LF"])
 def test_transaction_id_that_is_not_printable_gets_bad_request(tid: bytes) -> None:
+    """A SCEP request with an unusable transactionID would be filed, or its failure reply would echo
+    garbage."""
     cs, key, service = make_ca()
     message = failure_of(service, key, forged_pkcs_req(cs, client(cs), transaction_id=tid))
     assert message.fail_info is scep.FailInfo.BAD_REQUEST
@@ -257,6 +285,8 @@ def test_transaction_id_that_is_not_printable_gets_bad_request(tid: bytes) -> No
 
 
 def test_transaction_id_in_another_string_type_is_accepted_and_echoed() -> None:
+    """A client sending its transactionID as UTF8String would be refused or get a reply with a
+    different ID."""
     cs, key, service = make_ca()
     enrollment = client(cs)
     der_ = forged_pkcs_req(cs, enrollment, transaction_id=der.utf8_string("UTF8 id 1"))
@@ -266,6 +296,8 @@ def test_transaction_id_in_another_string_type_is_accepted_and_echoed() -> None:
 
 @pytest.mark.parametrize("kind", ["ec-p256", "ed25519"])
 def test_request_for_a_non_rsa_key_gets_bad_alg(kind: str) -> None:
+    """An EC or Ed25519 certificate request would crash the CA or be signed instead of failing with
+    badAlg."""
     cs, key, service = make_ca()
     other = (scep_forge.ec_key(rng_bytes(4)) if kind == "ec-p256"
              else scep_forge.ed25519_key(rng_bytes(4)))
@@ -279,6 +311,8 @@ def test_request_for_a_non_rsa_key_gets_bad_alg(kind: str) -> None:
 
 
 def test_rsa_moduli_outside_ios_range_are_refused_and_360_bits_is_accepted() -> None:
+    """RSA keys outside IOS's 360 to 4096 bits would be certified, or a 360-bit MD5 client would be
+    refused."""
     cs, key, service = make_ca(grant="auto")
     enrollment = client(cs)
     small = KEYS.get("small", 359)
@@ -330,6 +364,8 @@ def test_subject_with_control_characters_is_refused() -> None:
 
 
 def test_new_request_signed_by_another_key_gets_bad_message_check() -> None:
+    """Someone could get a certificate for a key they don't hold by signing the request with their
+    own key."""
     cs, key, service = make_ca(grant="auto")
     enrollment = client(cs)
     intruder = KEYS.get("intruder", 1024)
@@ -350,6 +386,8 @@ def issued_to(service, cs, key, label: str):
 
 
 def test_renewal_signed_by_a_certificate_this_ca_issued_is_accepted() -> None:
+    """A router renewing with its old certificate from this CA would be refused instead of getting
+    its new certificate."""
     cs, key, service = make_ca(grant="auto")
     old_cert, old_key = issued_to(service, cs, key, "r5")
     renewing = client(cs, label="r6")  # the new key asks, the old certificate signs
@@ -363,6 +401,7 @@ def test_renewal_signed_by_a_certificate_this_ca_issued_is_accepted() -> None:
 
 
 def test_renewal_signed_by_a_forged_or_revoked_certificate_is_refused() -> None:
+    """A renewal signed by a forged or revoked certificate would be granted a new certificate."""
     cs, key, service = make_ca(grant="auto")
     renewing = client(cs, label="r6")
     forger = KEYS.get("forger", 1024)
@@ -379,6 +418,8 @@ def test_renewal_signed_by_a_forged_or_revoked_certificate_is_refused() -> None:
 
 
 def test_poll_must_name_the_transactions_issuer_and_subject() -> None:
+    """A poll naming the wrong issuer or subject would still get a pending transaction's status or
+    certificate."""
     cs, key, service = make_ca()
     enrollment = client(cs)
     answer(service, key, enrollment.pkcs_req(NOW))  # pending, ReqID 1
@@ -395,6 +436,8 @@ def test_poll_must_name_the_transactions_issuer_and_subject() -> None:
 
 
 def test_get_cert_must_name_the_certificates_issuer() -> None:
+    """GetCert naming another CA as issuer would still return this CA's certificate with that
+    serial."""
     cs, key, service = make_ca(grant="auto")
     issued_to(service, cs, key, "r5")
     enrollment = client(cs)
@@ -440,6 +483,8 @@ def test_openssl_cms_verifies_every_certrep(profile, tmp_path) -> None:
 
 
 def test_pkilab_client_reads_an_empty_econtent_as_no_envelope() -> None:
+    """Pending and failure replies with an empty eContent would be misread by pkilab's own SCEP
+    client."""
     cs, key, service = make_ca()
     enrollment = client(cs)
     reply, _effects = service.pki_operation(enrollment.pkcs_req(NOW), NOW, key, rng_bytes(3))

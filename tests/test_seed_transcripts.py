@@ -38,6 +38,8 @@ def _expected(name: str) -> list[str]:
 
 @pytest.mark.parametrize("name", ["seed-sub-cs-transactions.txt", "seed-root-cs-server.txt"])
 def test_fixture_lines_are_the_seeds_words(name: str) -> None:
+    """The reference lines the transcripts are checked against could drift from Cisco's own
+    sub-CA guide without anyone noticing."""
     if not SEED.exists():
         pytest.skip("Cisco's Subordinate Certificate Server feature guide (IOS 12.3(14)T) "
                     "is not beside this checkout")
@@ -51,6 +53,8 @@ def test_fixture_lines_are_the_seeds_words(name: str) -> None:
                                               ("root1", "seed-root-cs-server.txt")])
 def test_transcript_follows_the_seed_in_order(walkthrough: RunResult, router: str,
                                               name: str) -> None:
+    """The sub and root1 transcripts of the sub-CA enrollment scenario would miss a line of
+    Cisco's guide or print them in a different order."""
     lines = [_norm(STAMP.sub("", line)) for line in
              transcript_lines(walkthrough.world.env.trace, router)]
     position = 0

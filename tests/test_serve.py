@@ -138,6 +138,8 @@ def _pem(path: Path, certs: list[x509.Certificate]) -> Path:
 @needs_scepclient
 def test_scepclient_enrolls_with_a_served_root_and_sub_ca_valid_at_the_host_time(
         tmp_path: Path) -> None:
+    """A real `scepclient` could not enroll with a CA served by `pkilab serve`, its certificate
+    would fail `openssl verify` now, or Ctrl-C would leave an incomplete output folder."""
     proc, urls = _start_serving(tmp_path, "--warm-up", "3m")
     try:
         assert set(urls) == {"root", "sub1"}, urls
@@ -173,6 +175,8 @@ def test_scepclient_enrolls_with_a_served_root_and_sub_ca_valid_at_the_host_time
 
 
 def test_serve_refuses_a_router_that_does_not_exist(tmp_path: Path) -> None:
+    """`pkilab serve --router` with an unknown name would give a traceback instead of `no router
+    named` and exit status 2."""
     scenario = tmp_path / "served.yaml"
     scenario.write_text(SCENARIO)
     proc = subprocess.run(

@@ -42,6 +42,8 @@ routers:
 @pytest.mark.skipif(SCEPCLIENT is None, reason="micromdm scepclient is not installed "
                     "(Debian package `scep`; .ci/run installs it)")
 def test_a_manual_grant_at_the_console_while_scepclient_polls(tmp_path: Path) -> None:
+    """Under `pkilab serve --console`, a polling `scepclient` request would not show as pending, or
+    granting it at the CA's console would not give the client a certificate valid now."""
     scenario = tmp_path / "served.yaml"
     scenario.write_text(SCENARIO)
     term = Terminal("serve", str(scenario), "--console", "--out", str(tmp_path / "out"),

@@ -105,6 +105,8 @@ def _console_fingerprints(enroll: list[str]) -> tuple[str, str]:
 
 
 def test_the_pending_request_shows_what_the_enroll_answers_asked_for(later: Views) -> None:
+    """While a request waits, `show crypto pki certificates` would not show the Name, IP Address,
+    Serial Number and fingerprints asked for."""
     serial = later.lab.routers["r1"].serial_number
     md5, sha1 = _console_fingerprints(later.enroll)
     assert _block(later.pending, "Certificate") == [
@@ -124,6 +126,8 @@ def test_the_pending_request_shows_what_the_enroll_answers_asked_for(later: View
 
 
 def test_the_granted_certificate_in_the_15_layout(later: Views) -> None:
+    """After the grant, `show crypto pki certificates` on 15.x would not match IOS's layout (serial,
+    issuer, subject, dates, storage)."""
     r1 = later.lab.routers["r1"]
     cert = r1.running.trustpoints["ca"].id_cert
     assert cert is not None
@@ -156,6 +160,8 @@ def test_the_granted_certificate_in_the_15_layout(later: Views) -> None:
 
 
 def test_the_storage_line_names_the_file_write_memory_saves(later: Views) -> None:
+    """The `Storage: nvram:` line of `show crypto pki certificates` would name a file that
+    `write memory` does not save."""
     later.lab.type("r1", ["write memory"])
     saved = later.lab.routers["r1"].nvram.files()
     for line in later.granted:
@@ -164,6 +170,8 @@ def test_the_storage_line_names_the_file_write_memory_saves(later: Views) -> Non
 
 
 def test_verbose_adds_key_signature_fingerprints_and_extensions(later: Views) -> None:
+    """`show crypto pki certificates verbose` would miss the key, signature, fingerprint or X509v3
+    extension lines."""
     tp = later.lab.routers["r1"].running.trustpoints["ca"]
     assert tp.id_cert is not None and tp.ca_cert is not None
     assert later.verbose_named == later.verbose
@@ -186,6 +194,8 @@ def test_verbose_adds_key_signature_fingerprints_and_extensions(later: Views) ->
 
 
 def test_crls_shows_the_fetched_crl_with_its_times_and_source(later: Views) -> None:
+    """`show crypto pki crls` after `crypto pki crl request` would show wrong update times, source,
+    size or revoked serials."""
     assert later.crls_before == []
     tp = later.lab.routers["r1"].running.trustpoints["ca"]
     assert tp.crl is not None
@@ -213,6 +223,8 @@ def test_crls_shows_the_fetched_crl_with_its_times_and_source(later: Views) -> N
 
 
 def test_dates_follow_the_configured_time_zone() -> None:
+    """Certificate dates in `show crypto pki certificates` would stay in UTC instead of following
+    `clock timezone`."""
     lab = Lab(seed=3)
     lab.add_router("ca", "10.0.0.1", "ip http server", release="15.x")
     lab.add_router("r1", "10.0.0.2", "clock timezone MSK 3 0", release="15.x")
@@ -236,6 +248,8 @@ def test_dates_follow_the_configured_time_zone() -> None:
 
 
 def test_12_3_keeps_its_own_layout(classic: Views) -> None:
+    """On 12.3, `show crypto pki certificates` and `show crypto pki crls` would use the later
+    releases' layout instead of 12.3's."""
     r1 = classic.lab.routers["r1"]
     md5, _sha1 = _console_fingerprints(classic.enroll)
     assert _block(classic.pending, "Certificate")[:4] == [

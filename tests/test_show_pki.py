@@ -65,6 +65,8 @@ def pending() -> Lab:
 
 
 def test_the_timers_of_a_server_and_a_waiting_client_count_down(pending: Lab) -> None:
+    """`show crypto pki timers` on the CA or a waiting client would show the wrong timers, order or
+    remaining times."""
     ca = pending.show("ca", "show crypto pki timers")
     assert ca[0] == "CS Timers"
     assert ca[1].startswith("|") and not ca[1].startswith("  ")
@@ -84,6 +86,7 @@ def test_the_timers_of_a_server_and_a_waiting_client_count_down(pending: Lab) ->
 
 
 def test_a_timer_shows_less_time_left_as_time_passes() -> None:
+    """`show crypto pki timers` would not count down as simulated time passes."""
     lab = _lab()
     before = lab.show("ca", "show crypto pki timers")
     lab.run(3600)
@@ -95,6 +98,8 @@ def test_a_timer_shows_less_time_left_as_time_passes() -> None:
 
 
 def test_timer_detail_adds_when_each_timer_falls_due(pending: Lab) -> None:
+    """`show crypto pki timer detail` would not add the date each timer falls due, or plain timers
+    would show it."""
     plain = pending.show("ca", "show crypto pki timers")
     detail = pending.show("ca", "show crypto pki timer detail")
     assert len(detail) == len(plain)
@@ -106,6 +111,8 @@ def test_timer_detail_adds_when_each_timer_falls_due(pending: Lab) -> None:
 
 
 def test_trustpoint_status_while_the_request_waits(pending: Lab) -> None:
+    """`show crypto pki trustpoints status` would not show the keys, the authenticated CA and a
+    Pending request while waiting."""
     status = pending.show("r1", "show crypto pki trustpoints status")
     assert status[:3] == ["Trustpoint ca:", "  Issuing CA certificate configured:",
                           "    Subject Name:"]
@@ -118,6 +125,8 @@ def test_trustpoint_status_while_the_request_waits(pending: Lab) -> None:
 
 
 def test_trustpoint_status_before_authenticate_and_after_the_grant() -> None:
+    """`show crypto pki trustpoints status` would be wrong before authenticating or after the grant,
+    or client timers would linger."""
     lab = _lab()
     out = lab.type("r1", ["enable", "show crypto pki trustpoints status", "configure terminal",
                           "crypto pki trustpoint ca", "enrollment url http://10.0.0.1",
@@ -145,6 +154,8 @@ def test_trustpoint_status_before_authenticate_and_after_the_grant() -> None:
 
 
 def test_the_server_lists_the_certificates_it_keeps_and_its_crl_after_a_revoke() -> None:
+    """`show crypto pki server ca certificates` and `... crl` would not list issued certificates or
+    a revoked serial."""
     lab = _lab("database level complete")
     lab.type("r1", ENROLL.replace("exit", "auto-enroll 50\n    exit"), ENROLL_ANSWERS)
     lab.type("ca", "crypto pki server ca grant all")
@@ -171,11 +182,15 @@ def test_the_server_lists_the_certificates_it_keeps_and_its_crl_after_a_revoke()
 
 
 def test_at_database_level_minimum_only_the_ca_certificate_is_listed(pending: Lab) -> None:
+    """At `database level minimum`, `show crypto pki server ca certificates` would list certificates
+    IOS does not keep."""
     listing = pending.show("ca", "show crypto pki server ca certificates")
     assert len(listing) == 2 and listing[1].startswith("1 ")
 
 
 def test_show_in_cs_server_mode_lists_the_settings_with_their_defaults() -> None:
+    """`show` in cs-server config mode would not list the server's settings and defaults the way IOS
+    does."""
     lab = Lab(seed=7)
     lab.add_router("ca", "10.0.0.1", "ip http server")
     out = lab.type("ca", ["enable", "configure terminal", "crypto pki server ca", "show",
@@ -214,4 +229,6 @@ def test_show_in_cs_server_mode_lists_the_settings_with_their_defaults() -> None
     (timedelta(seconds=-1), "0.000"),
 ])
 def test_remaining_time_reads_as_ios_prints_it(left: timedelta, text: str) -> None:
+    """Remaining times in `show crypto pki timers` would not read as IOS prints them, such as
+    `1094d23:34:30.810` or `4:02.500`."""
     assert format_remaining(left).strip() == text

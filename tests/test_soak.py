@@ -54,6 +54,8 @@ def load(text: str) -> m.Scenario:
 
 
 def test_same_seed_same_faults_other_seed_other_faults() -> None:
+    """A soak scenario would not draw the same faults for the same seed, so a failing run could not
+    be reproduced."""
     scenario = load(SOAK)
     faults = soak.faults_of(scenario)
     assert faults == soak.faults_of(load(SOAK))
@@ -65,6 +67,8 @@ def test_same_seed_same_faults_other_seed_other_faults() -> None:
 
 
 def test_every_kind_is_drawn_inside_the_window_with_its_line() -> None:
+    """A soak would miss a fault kind, fire faults outside its window, or repair a link before it
+    went down."""
     scenario = load(SOAK)
     start, end = 2 * 3600.0, scenario.duration - 3 * 3600.0
     faults = soak.faults_of(scenario)
@@ -91,6 +95,8 @@ def test_every_kind_is_drawn_inside_the_window_with_its_line() -> None:
 
 
 def test_soak_turns_invariants_on_unless_told_otherwise() -> None:
+    """A soak scenario would run without its invariant checks, or `invariants: false` would not turn
+    them off."""
     scenario = load(SOAK)
     assert scenario.invariants and scenario.soak is not None
     invariants = [x for x in scenario.expectations if isinstance(x, m.InvariantExpect)]
@@ -103,6 +109,7 @@ def test_soak_turns_invariants_on_unless_told_otherwise() -> None:
 
 
 def test_the_run_redraws_the_faults_for_its_seed() -> None:
+    """`pkilab run --seed N` on a soak scenario would not replay the faults drawn for that seed."""
     scenario = load(BASE.replace("30d", "2d") + "soak:\n  link_flaps: {mtbf: 6h, mttr: 10m}\n")
     result = run_scenario(scenario, seed=9)
     assert result.seed == 9 and result.scenario.seed == 9
@@ -136,6 +143,8 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "line", "phrase"), CASES, ids=[c[2][:48] for c in CASES])
 def test_error_names_line_and_problem(text: str, line: int, phrase: str) -> None:
+    """A mistake in a scenario's `soak:` section would not be reported with its line and what is
+    wrong."""
     with pytest.raises(ScenarioError) as info:
         load(text)
     assert str(info.value).startswith(f"x.yaml:{line}: "), str(info.value)
@@ -179,6 +188,8 @@ expect:
 
 
 def test_a_failing_seed_replays_with_its_one_line_command(tmp_path: Path) -> None:
+    """The one-line `pkilab run ... --seed N` printed for a failing soak would not reproduce the
+    same failure."""
     from sim.cli import main
 
     path = tmp_path / "fragile.yaml"

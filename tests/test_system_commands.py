@@ -36,6 +36,8 @@ def _pair(release: str = "12.3(14)T") -> Lab:
 
 
 def test_an_enrollment_url_reaches_the_ca_only_on_the_port_it_serves() -> None:
+    """With `ip http port 8080` on the CA, an enrollment URL without `:8080` would still work, or
+    one with it would fail."""
     lab = _pair()
     refused = "\n".join(_authenticate(lab, "http://10.0.0.1"))
     assert "% Error in receiving Certificate Authority certificate" in refused
@@ -46,6 +48,8 @@ def test_an_enrollment_url_reaches_the_ca_only_on_the_port_it_serves() -> None:
 
 
 def test_the_port_is_shown_saved_and_served_again_after_a_reload() -> None:
+    """`show ip http server status` or the running config would show the wrong HTTP port, or it
+    would be lost on reload or kept after `no`."""
     lab = _pair()
     status = lab.show("ca", "show ip http server status")
     assert status[:2] == ["HTTP server status: Enabled", "HTTP server port: 8080"]
@@ -63,6 +67,8 @@ def test_the_port_is_shown_saved_and_served_again_after_a_reload() -> None:
 
 
 def test_the_secure_server_and_its_trustpoint_are_shown() -> None:
+    """`show ip http server status` and the running config would not show `ip http secure-server`
+    and its trustpoint, or not clear them."""
     lab = Lab(seed=6)
     lab.add_router("r", "10.0.0.1", "ip http server\nip http secure-server\n"
                                     "ip http secure-trustpoint TP")
@@ -92,6 +98,8 @@ def test_the_secure_server_and_its_trustpoint_are_shown() -> None:
 ])
 def test_show_version_names_the_release_of_the_router(
         release: str, first: str, image: str, register: str) -> None:
+    """`show version` would show the wrong release, image, uptime, restart reason or config register
+    for the router's release."""
     lab = Lab(seed=6)
     lab.add_router("ca", "10.0.0.1", release=release)
     lab.run(125 * 60)
@@ -114,6 +122,8 @@ def test_show_version_names_the_release_of_the_router(
 
 
 def test_uptime_counts_down_from_the_largest_unit() -> None:
+    """The uptime in `show version` would be worded unlike IOS (for example `1 week, 1 day, 0 hours,
+    1 minute`)."""
     assert uptime_text(59) == "0 minutes"
     assert uptime_text(60) == "1 minute"
     assert uptime_text(3600) == "1 hour, 0 minutes"
@@ -121,6 +131,8 @@ def test_uptime_counts_down_from_the_largest_unit() -> None:
 
 
 def test_the_trustpool_is_empty_on_15_x_and_absent_on_12_3() -> None:
+    """`show crypto pki trustpool` would be accepted on 12.3 instead of marked invalid, or print
+    something on 15.x where it is empty."""
     lab = Lab(seed=6)
     lab.add_router("old", "10.0.0.1")
     lab.add_router("new", "10.0.0.2", release="15.x")
@@ -132,6 +144,8 @@ def test_the_trustpool_is_empty_on_15_x_and_absent_on_12_3() -> None:
 
 
 def test_more_debug_flags_are_listed_and_messages_shows_each_scep_message() -> None:
+    """`debug crypto pki messages|validation|callbacks` would not show in `show debugging`, or SCEP
+    messages would not be logged with sizes."""
     lab = _pair()
     printed = lab.type("r1", "enable\ndebug crypto pki messages\ndebug crypto pki validation\n"
                              "debug crypto pki callbacks")

@@ -64,6 +64,8 @@ def _grant_at_ca(lab: Lab, ca: Router, request: list[str]) -> x509.Certificate:
 
 
 def test_the_whole_cut_and_paste_enrollment() -> None:
+    """A teacher walking through cut-and-paste enrollment (authenticate, display, grant at the CA,
+    import) would see other prompts or get no certificate."""
     lab = Lab()
     ca = _ca(lab)
     client = _terminal_client(lab, "")
@@ -100,6 +102,8 @@ def test_the_whole_cut_and_paste_enrollment() -> None:
 
 
 def test_pem_framing_and_redisplay() -> None:
+    """With `enrollment terminal pem`, the displayed request would lack its BEGIN/END lines, not
+    redisplay, or not be saved as an artifact."""
     lab = Lab()
     ca = _ca(lab)
     client = _terminal_client(lab, "pem")
@@ -117,6 +121,8 @@ def test_pem_framing_and_redisplay() -> None:
 
 
 def test_no_to_display_ends_the_enrollment_with_nothing_kept() -> None:
+    """Answering `no` to `Display Certificate Request to terminal?` would still print a request or
+    leave one waiting for import."""
     lab = Lab()
     ca = _ca(lab)
     client = _terminal_client(lab)
@@ -127,6 +133,8 @@ def test_no_to_display_ends_the_enrollment_with_nothing_kept() -> None:
 
 
 def test_authenticate_refuses_a_bad_paste_and_a_router_certificate() -> None:
+    """Pasting garbage or a router certificate into `crypto pki authenticate` would be taken as the
+    CA certificate instead of refused."""
     lab = Lab()
     _ca(lab)
     client = _terminal_client(lab)
@@ -148,6 +156,8 @@ def test_authenticate_refuses_a_bad_paste_and_a_router_certificate() -> None:
 
 
 def test_authenticate_checks_a_configured_fingerprint_instead_of_asking() -> None:
+    """With `fingerprint` configured, `crypto pki authenticate` would still ask `Do you accept`, or
+    accept a CA certificate that does not match."""
     lab = Lab()
     ca = _ca(lab)
     ca_cert = ca.running.trustpoints["ca"].ca_cert
@@ -168,6 +178,8 @@ def test_authenticate_checks_a_configured_fingerprint_instead_of_asking() -> Non
 
 
 def test_import_refuses_a_certificate_for_another_key_or_from_another_ca() -> None:
+    """`crypto pki import ca certificate` would accept a certificate before authentication, for
+    another key, or from another CA."""
     lab = Lab()
     ca = _ca(lab)
     client = _terminal_client(lab)
@@ -196,6 +208,8 @@ def test_import_refuses_a_certificate_for_another_key_or_from_another_ca() -> No
 
 
 def test_export_pem_terminal_prints_the_certificates_and_the_encrypted_key() -> None:
+    """`crypto pki export ca pem terminal` would print the wrong certificates, leak the key unasked,
+    or give a 3DES key that will not load."""
     lab = Lab()
     _ca(lab)
     client = lab.router("r1", "10.0.0.2", "ip domain name lab")
@@ -228,6 +242,8 @@ def test_export_pem_terminal_prints_the_certificates_and_the_encrypted_key() -> 
 
 
 def test_export_refuses_a_key_that_is_not_exportable() -> None:
+    """`crypto pki export ca pem terminal` would print a non-exportable key pair instead of `% RSA
+    keypair ca is not exportable.`"""
     lab = Lab()
     ca = _ca(lab)
     out = lab.type(ca, "configure terminal\ncrypto pki export ca pem terminal des password "
@@ -264,6 +280,8 @@ events:
 
 
 def test_paste_from_pastes_the_newest_matching_artifact() -> None:
+    """A scenario's `paste_from` input would paste the wrong artifact or none, so the pasting router
+    would not authenticate the CA."""
     scenario = load_scenario_text(HEAD + """\
   - at: 1m
     router: r1
@@ -293,6 +311,8 @@ expect:
 
 
 def test_a_missing_artifact_pastes_nothing_and_is_traced_with_its_line() -> None:
+    """A `paste_from` naming a missing artifact would crash or paste something, instead of pasting
+    nothing and tracing its scenario line."""
     scenario = load_scenario_text(HEAD + """\
   - at: 1m
     router: r1
@@ -324,6 +344,8 @@ expect:
      "paste.yaml:26: events[1].input[0]: an answer is text"),
 ])
 def test_a_bad_paste_from_is_refused_at_its_line(item: str, message: str) -> None:
+    """A bad `paste_from` in a scenario (unknown router, path outside artifacts, missing key) would
+    load, or be refused without file:line."""
     text = HEAD + f"""\
   - at: 1m
     router: r1
@@ -338,6 +360,8 @@ expect:
 
 
 def test_paste_from_is_written_back_as_it_was_read() -> None:
+    """A scenario written back out (as `Lab.scenario()` does) would lose or change its `paste_from`
+    inputs."""
     scenario = load_scenario_text(HEAD + """\
   - at: 1m
     router: r1

@@ -34,6 +34,8 @@ def _fill(trace: Trace, count: int) -> None:
 
 
 def test_the_index_gives_what_a_scan_gives() -> None:
+    """A router's transcript in output folders, golden files or `transcript_contains` checks would
+    miss lines or show another router's."""
     trace = Trace()
     _fill(trace, 2000)
     for router in ("ca", "r1", "r2", "nobody"):
@@ -42,6 +44,8 @@ def test_the_index_gives_what_a_scan_gives() -> None:
 
 
 def test_a_bounded_trace_is_scanned_and_keeps_only_what_it_retains() -> None:
+    """With a bounded trace, a router's transcript would show lines the trace dropped or miss lines
+    it kept."""
     trace = Trace()
     _fill(trace, 500)
     trace.retain(100)

@@ -76,6 +76,8 @@ def _enroll(lab: Lab, client: Router, options: str, answers: tuple[str, ...] = (
 
 def test_every_option_is_shown_in_the_submode_and_in_running_config_and_survives_reload(
 ) -> None:
+    """A trustpoint option such as `fqdn`, `vrf`, `eku request` or `auto-enroll 70 regenerate` would
+    be missing or misordered in `show` or `show running-config`, or lost on reload."""
     lab = Lab()
     _ca(lab)
     client = _client(lab)
@@ -93,6 +95,8 @@ def test_every_option_is_shown_in_the_submode_and_in_running_config_and_survives
 
 
 def test_no_forms_remove_the_options() -> None:
+    """The `no` forms of trustpoint options would leave their lines in `show running-config` or keep
+    `auto-enroll` active."""
     lab = Lab()
     _ca(lab)
     client = _client(lab)
@@ -106,6 +110,8 @@ def test_no_forms_remove_the_options() -> None:
 
 
 def test_bad_eku_purpose_and_interface_are_refused_at_the_word() -> None:
+    """An unknown `eku request` purpose or a bad `source interface` would be accepted, or the `^`
+    would not mark the bad word."""
     lab = Lab()
     client = lab.router("r1", "10.0.0.2")
     out = lab.type(client, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
@@ -119,6 +125,8 @@ def test_bad_eku_purpose_and_interface_are_refused_at_the_word() -> None:
 
 
 def test_names_a_request_cannot_carry_are_refused() -> None:
+    """An `fqdn` or `subject-alt-name` with non-ASCII letters would be accepted and produce a
+    request no CA can read."""
     lab = Lab()
     client = lab.router("r1", "10.0.0.2")
     out = lab.type(client, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
@@ -129,6 +137,8 @@ def test_names_a_request_cannot_carry_are_refused() -> None:
 
 
 def test_the_request_carries_fqdn_eku_subject_alt_name_and_the_hash() -> None:
+    """The enrollment request would not carry the trustpoint's `fqdn`, EKU, subject-alt-name or
+    hash, or `crypto pki enroll` would announce the wrong name."""
     lab = Lab()
     _ca(lab)
     client = _client(lab)
@@ -154,6 +164,8 @@ def test_the_request_carries_fqdn_eku_subject_alt_name_and_the_hash() -> None:
 
 
 def test_fqdn_none_leaves_the_name_out() -> None:
+    """With `fqdn none`, the router's host name would still appear in the enrollment prompt and the
+    request's subject."""
     lab = Lab()
     _ca(lab)
     client = _client(lab)
@@ -168,6 +180,8 @@ def test_fqdn_none_leaves_the_name_out() -> None:
 
 
 def test_rsakeypair_size_is_honoured_when_the_key_is_generated() -> None:
+    """`rsakeypair tpkey 2048` would generate a key of another size at enrollment, or drop the size
+    from the running-config."""
     lab = Lab()
     _ca(lab)
     client = _client(lab)
@@ -186,6 +200,8 @@ def _renewals(lab: Lab, router: str) -> list[float]:
 
 
 def test_bare_auto_enroll_renews_at_expiry_not_before() -> None:
+    """A trustpoint with bare `auto-enroll` would renew too early, too late, or not get a new
+    certificate."""
     lab = Lab()
     _ca(lab, lifetime_days=2)
     client = _client(lab)
@@ -206,6 +222,8 @@ def test_bare_auto_enroll_renews_at_expiry_not_before() -> None:
 
 
 def test_auto_enroll_regenerate_renews_with_a_new_key_pair() -> None:
+    """`auto-enroll 50 regenerate` would renew at the wrong time or keep the old key pair, without
+    logging `%CRYPTO-6-AUTOGEN` again."""
     lab = Lab()
     _ca(lab, lifetime_days=2)
     client = _client(lab)
@@ -228,6 +246,8 @@ def test_auto_enroll_regenerate_renews_with_a_new_key_pair() -> None:
 
 
 def test_auto_enroll_without_regenerate_keeps_the_key() -> None:
+    """`auto-enroll 50` without `regenerate` would renew with a new key pair instead of the existing
+    one."""
     lab = Lab()
     _ca(lab, lifetime_days=2)
     client = _client(lab)
@@ -241,6 +261,8 @@ def test_auto_enroll_without_regenerate_keeps_the_key() -> None:
 
 
 def test_crypto_ca_spellings_are_accepted_and_saved_as_crypto_pki() -> None:
+    """Old 12.3 handouts using `crypto ca trustpoint`, `crypto ca authenticate` or `crypto ca
+    enroll` would fail, or be saved as `crypto ca` lines."""
     lab = Lab()
     _ca(lab)
     client = _client(lab)
@@ -259,6 +281,8 @@ def test_crypto_ca_spellings_are_accepted_and_saved_as_crypto_pki() -> None:
 
 
 def test_crypto_ca_certificate_chain_is_read_back() -> None:
+    """A saved config with a `crypto ca certificate chain` block would not restore the router's
+    certificates at boot."""
     lab = Lab()
     _ca(lab)
     client = _client(lab)
@@ -275,6 +299,8 @@ def test_crypto_ca_certificate_chain_is_read_back() -> None:
 
 def test_no_crypto_pki_trustpoint_asks_then_drops_the_certificates_and_keeps_the_key(
 ) -> None:
+    """`no crypto pki trustpoint` would not ask IOS's warning question, would drop the certificates
+    on `no`, or would delete the key pair."""
     lab = Lab()
     _ca(lab)
     client = _client(lab)
@@ -295,6 +321,8 @@ def test_no_crypto_pki_trustpoint_asks_then_drops_the_certificates_and_keeps_the
 
 
 def test_enrollment_url_and_terminal_replace_each_other() -> None:
+    """`enrollment url` and `enrollment terminal` would both stay in the trustpoint instead of the
+    later one replacing the other."""
     lab = Lab()
     client = lab.router("r1", "10.0.0.2")
     lab.type(client, "enable\nconfigure terminal\ncrypto pki trustpoint ca\n"
@@ -307,6 +335,8 @@ def test_enrollment_url_and_terminal_replace_each_other() -> None:
 
 
 def test_enrollment_selfsigned_makes_a_self_signed_router_certificate() -> None:
+    """`enrollment selfsigned` with `crypto pki enroll` would not ask IOS's question or not create a
+    valid self-signed router certificate."""
     lab = Lab()
     client = lab.router("r1", "10.0.0.2", "ip domain name lab")
     out = lab.type(client, "enable\nconfigure terminal\ncrypto pki trustpoint self\n"
