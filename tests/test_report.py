@@ -11,6 +11,7 @@ import difflib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.report import write_report
+from sim.report import clock, write_report
 from sim.report.build import build_model, load_folder
-from sim.report.markdown import EXCHANGE_ROWS, render_markdown, sim_time
+from sim.report.markdown import EXCHANGE_ROWS, render_markdown
 from sim.report.model import FAILED_RESULTS
 from sim.scenario.loader import load_scenario, load_scenarios
 from sim.scenario.model import Scenario
@@ -360,8 +361,9 @@ def test_markdown_carries_the_same_facts(run: Run) -> None:
     assert len(rows) == min(len(exchanges), EXCHANGE_ROWS)
     if len(exchanges) > EXCHANGE_ROWS:
         assert f"… {len(exchanges) - EXCHANGE_ROWS} more exchanges" in md
+    at = partial(clock.moment, clock.parse_start(run.summary["start"]))
     for t in run.events("fsm", "transition"):
-        assert f"| {sim_time(t['t'])} | {t['router']} |" in md
+        assert f"| {at(t['t'])} | {t['router']} |" in md
     for e in run.summary["expectations"]:
         assert f"{'✓' if e['passed'] else '✗'} `{e['check']}`" in md
     for path in run.summary["artifacts"]:

@@ -4,21 +4,20 @@
 must read well in a Markdown viewer and as raw text, and it must stay short enough to
 paste, so long tables are capped (`EXCHANGE_ROWS`). The formatting helpers live here
 because they are what "the facts as text" means; the HTML report renders the same
-strings with the same filters, so the two reports never disagree on a number. Times are
-the exception: report.html writes every moment as clock time plus elapsed
-(`sim.report.clock`), while report.md keeps the scenario files' duration syntax, which
-its golden file pins.
+strings with the same filters, so the two reports never disagree on a number, and both
+write every moment as clock time plus elapsed (`21:06:20 (+1m20s)`, `sim.report.clock`),
+in time order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import jinja2
 
+from sim.report import clock
 from sim.report.model import Exchange, ReportModel, StateChange
 
 EXCHANGE_ROWS = 200  # "with many exchanges, cap at ~200 rows with a '… N more' line"
@@ -78,10 +77,6 @@ def message(exchange: Exchange) -> str:
     return exchange.operation
 
 
-def times(values: Iterable[float]) -> str:
-    return ", ".join(sim_time(v) for v in values)
-
-
 def md_cell(value: object) -> str:
     """Keep a value inside one Markdown table cell: pipes escaped, lines joined."""
     text = " ".join(str(value).split("\n")).strip()
@@ -114,7 +109,6 @@ FILTERS = {
     "wall_time": wall_time,
     "utc": utc,
     "message": message,
-    "times": times,
     "md_cell": md_cell,
     "md_code": md_code,
 }
@@ -143,9 +137,13 @@ def environment() -> jinja2.Environment:
 
 def render_markdown(model: ReportModel) -> str:
     """`report.md` for `model`; a pure function of it, so reruns are byte-identical."""
-    exchanges = model.exchanges[:EXCHANGE_ROWS]
+    in_order = sorted(model.exchanges, key=lambda e: (e.start, e.end, natural_key(e.client)))
+    exchanges = in_order[:EXCHANGE_ROWS]
     text = environment().get_template("report.md.j2").render(
         m=model,
+        at=partial(clock.moment, clock.parse_start(model.start)),
+        span=clock.span,
+        expectations=sorted(model.expectations, key=lambda e: (e.at, e.line)),
         description=paragraphs(model.description),
         passed_count=sum(e.passed for e in model.expectations),
         failed_exchanges=sum(e.failed for e in model.exchanges),
