@@ -102,13 +102,18 @@ def test_losing_the_server_link_unsynchronizes_after_the_association_times_out()
     assert status[0] == "Clock is unsynchronized, stratum 16, no reference clock"
     row = lab.show("ca", "show ntp associations")[1]
     assert row.startswith(" ~10.3.0.1") and row.split()[5] == "0"  # reach 0
+    lab.run(1200)
+    row = lab.show("ca", "show ntp associations")[1]
     assert float(row.split()[-1]) > 15900  # the filter holds nothing but missed polls
     # The time stays valid (the server keeps running), marked `.`: authoritative, NTP lost.
     assert lab.show("ca", "show clock")[0].startswith(".")
     assert lab.show("ca", "show clock detail")[1] == "Time source is NTP"
     assert _state(lab) == "enabled"
     lab.link_up("master", "ca")
-    lab.run(300)
+    # The silent server was backed off to polls up to 1024 s apart: the first answer comes
+    # at the next of those, the poll after it (one such interval later) sees the server
+    # back and returns to 64 s, and a few 64-second polls resynchronize.
+    lab.run(2 * 1024 + 300)
     assert lab.show("ca", "show ntp status")[0].startswith("Clock is synchronized")
     assert not lab.show("ca", "show clock")[0].startswith(".")
 
@@ -264,3 +269,20 @@ def test_ntp_packets_are_48_real_bytes() -> None:
         wire.decode(data[:40])
     with pytest.raises(ValueError):
         wire.decode(bytes([7 << 3 | 3]) + data[1:])  # version 7
+
+
+def test_a_steady_association_polls_less_often_up_to_1024_seconds() -> None:
+    """`show ntp associations` on a router synchronized for hours would still show poll 64,
+    where IOS shows the interval grown to 1024; and a lab left running for simulated years
+    would spend its time polling every minute."""
+    lab = _lab()
+    lab.run(6 * 3600)
+    assert lab.show("ca", "show ntp associations")[1].split()[4] == "1024"
+    lab.link_down("master", "ca")
+    seen: list[str] = []
+    for _ in range(40):  # a poll goes unanswered, and the next one notices
+        lab.run(64)
+        seen.append(lab.show("ca", "show ntp associations")[1].split()[4])
+    assert "64" in seen  # a server that answered lately is polled at 64 s again
+    lab.run(4 * 3600)  # ... and backed off to 1024 s once it has not answered for 8 polls
+    assert lab.show("ca", "show ntp associations")[1].split()[4] == "1024"

@@ -4,8 +4,14 @@ Theory of operation. A router with any NTP command (`ntp server`, `ntp master`) 
 `NtpHost` for the life of a boot. It answers NTP requests on UDP port 123 and keeps one
 association per `ntp server` address, plus one for its own clock under `ntp master`.
 
-- Every association is polled every 64 s (IOS's minimum poll, 2**6; chosen: the interval
-  stays there, pkilab does not model the growth to 1024 s). A poll shifts the 8-bit
+- An association is polled every 64 s (IOS's minimum poll, 2**6) at first; once it is
+  selectable, each run of eight answered polls doubles the interval, up to 1024 s (IOS's
+  default maximum, 2**10), and a missed poll brings it back to 64 s (chosen: a simple
+  stand-in for NTP's poll-interval adjustment, which IOS shows as `poll` growing from 64
+  to 1024 in `show ntp associations`). A server that has not answered for eight polls is
+  backed off the same way (RFC 5905 13). Besides matching what a running router shows,
+  this keeps a run of simulated years from costing half a million polls a router. A poll
+  shifts the 8-bit
   reachability register left; an answer sets its low bit (RFC 1305 section 3.2.3). The
   first poll goes out `FIRST_POLL_SECONDS` after the association is configured.
 - Each poll of a server is a real 48-byte NTPv3 request (`sim.router.ntp_packet`) carried
@@ -55,7 +61,8 @@ if TYPE_CHECKING:
 
 NTP_PORT = 123
 POLL_EXPONENT = 6
-POLL_SECONDS = float(2 ** POLL_EXPONENT)
+MAX_POLL_EXPONENT = 10
+"""IOS's default `ntp maxpoll`: 2**10 = 1024 s."""
 FIRST_POLL_SECONDS = 1.0
 """chosen: IOS sends its first poll within a second or two of `ntp server`."""
 SYNC_SAMPLES = 4
@@ -89,6 +96,10 @@ class Association:
     valid: int = 0
     """The reachability register counting only answers from a synchronized server."""
     polls: int = 0
+    poll_exponent: int = POLL_EXPONENT
+    """The current poll interval, 2**poll_exponent seconds (64 to 1024)."""
+    steady: int = 0
+    """Answered polls in a row since the interval last changed."""
     stratum: int = 16
     reference: str = ""
     root_delay: float = 0.0
@@ -183,12 +194,28 @@ class NtpHost:
         yield env.timeout(FIRST_POLL_SECONDS)
         while assoc.active:
             self._poll(assoc)
-            yield env.timeout(POLL_SECONDS)
+            yield env.timeout(float(2 ** assoc.poll_exponent))
 
     def _poll(self, assoc: Association) -> None:
         router = self.router
         if assoc.polls and not assoc.valid & 1:
             assoc.add(_Sample(0.0, 0.0, MAX_DISPERSION, router.env.now))  # a missed poll
+            if assoc.reach & 0x7F:
+                assoc.poll_exponent = POLL_EXPONENT  # a server that answered lately
+            else:
+                # Eight polls without an answer: back off, as NTP does for an unreachable
+                # server (RFC 5905 13, "the poll interval is increased").
+                assoc.poll_exponent = min(assoc.poll_exponent + 1, MAX_POLL_EXPONENT)
+            assoc.steady = 0
+        elif assoc.polls and not assoc.reach & 0xFE:
+            # The first answer after eight silent polls: poll at 64 s again to resynchronize
+            # (chosen; NTP restarts an association that becomes reachable at its minimum).
+            assoc.poll_exponent, assoc.steady = POLL_EXPONENT, 0
+        elif assoc.polls:
+            assoc.steady += 1
+            if (assoc.selectable and assoc.steady >= FILTER_STAGES
+                    and assoc.poll_exponent < MAX_POLL_EXPONENT):
+                assoc.poll_exponent, assoc.steady = assoc.poll_exponent + 1, 0
         assoc.reach = (assoc.reach << 1) & 0xFF
         assoc.valid = (assoc.valid << 1) & 0xFF
         assoc.polls += 1
@@ -202,7 +229,7 @@ class NtpHost:
         transmit = wire.to_ntp(router.clock.now())
         assoc.outstanding = transmit
         request = wire.NtpPacket(mode=wire.MODE_CLIENT, stratum=self.stratum,
-                                 poll=POLL_EXPONENT, precision=PRECISION,
+                                 poll=assoc.poll_exponent, precision=PRECISION,
                                  leap=0 if self.sys_peer else wire.LEAP_ALARM,
                                  transmit=transmit)
         router.emit("ntp", "poll", server=assoc.address, reach=f"{assoc.reach:o}")
@@ -343,7 +370,7 @@ class NtpHost:
                 reference=assoc.reference or router.release.system.ntp_unknown_reference,
                 stratum=assoc.stratum,
                 when=None if assoc.last_answer_at is None else int(now - assoc.last_answer_at),
-                poll=int(POLL_SECONDS), reach=assoc.reach,
+                poll=2 ** assoc.poll_exponent, reach=assoc.reach,
                 delay=sample.delay if sample else 0.0,
                 offset=sample.offset if sample else 0.0,
                 dispersion=dispersion, sys_peer=assoc is self.sys_peer))
@@ -364,6 +391,6 @@ class NtpHost:
             uptime=0.0 if self.started_at is None else now - self.started_at,
             since_update=(None if self.last_update_at is None
                           else int(now - self.last_update_at)),
-            poll=int(POLL_SECONDS), associations=tuple(rows),
+            poll=2 ** (peer.poll_exponent if peer else POLL_EXPONENT), associations=tuple(rows),
             zone="UTC" if zone is None else zone.name,
             zone_offset=timedelta(0) if zone is None else zone.offset)
