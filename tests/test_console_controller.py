@@ -258,3 +258,16 @@ def test_random_lab_commands_answer_with_a_message_never_a_traceback() -> None:
         line = ":" + " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
         printed = console.enter(line)
         assert all(isinstance(text, str) for text in printed), line
+
+
+@pytest.mark.parametrize("release, shown", [("12.3(14)T", "<360-2048>"), ("15.x", "<360-4096>")])
+def test_question_mark_shows_the_modulus_range_of_the_routers_release(
+        release: str, shown: str) -> None:
+    """`crypto key generate rsa modulus ?` would offer 4096-bit keys on a 12.3(14)T router,
+    which refuses them, or hide them on 15.x, which makes them."""
+    lab = Lab(seed=2)
+    lab.add_router("r1", "10.0.0.1", release=release)
+    console = ConsoleController(lab, watched="r1")
+    _enter(console, "enable", "configure terminal")
+    lines = console.help("crypto key generate rsa modulus ")
+    assert lines[0].split()[0] == shown

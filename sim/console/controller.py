@@ -137,7 +137,18 @@ class ConsoleController:
             screen = help_for(mode).help(typed)
         except ValueError:  # pasting certificate data: IOS takes `?` as text there
             return []
-        return list(screen.lines)
+        return [self._release_ranges(line) for line in screen.lines]
+
+    def _release_ranges(self, line: str) -> str:
+        """The help grammar is one for every release; where a release's range is narrower
+        (`modulus <360-2048>` before 15.1(1)T), its `?` shows that range instead. The
+        ranges have the same width, so the columns stay aligned."""
+        with self.lab.locked():
+            router = self._watched_router()
+            ranges = router.release.help_ranges if router is not None else ()
+        for grammar_range, shown in ranges:
+            line = line.replace(grammar_range, shown)
+        return line
 
     def complete(self, typed: str) -> str:
         """The line after Tab (IOS completes a keyword it can tell apart)."""

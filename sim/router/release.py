@@ -123,6 +123,10 @@ class ReleaseProfile:
     ssh_enabled_syslog: bool = False
     """`%SSH-5-ENABLED: SSH 1.99 has been enabled` when the first `hostname.domain` key is
     generated (15.x/XE; the 12.3(14)T feature guide's transcripts show none)."""
+    help_ranges: tuple[tuple[str, str], ...] = ()
+    """Argument ranges `?` shows differently from the shared grammar, by placeholder:
+    12.3(14)T's `modulus` is `<360-2048>` (cisco-client-docs.md 1.1, 1.5 [C]), where the
+    grammar takes up to 4096 for 15.x/XE and the handlers refuse the rest with a caret."""
     expiry_alerts: bool = False
     """The router runs IOS's certificate expiry alerts (`Expiry Alert Timers`: `ID(<tp>)`,
     `CA(<tp>)`, `CS(<cs>)`, cisco-cs.md 17 [V-cisco T-20]); the 12.3(14)T feature guide
@@ -182,6 +186,7 @@ _RELEASE_12_3 = ReleaseProfile(
     trustpoint_create_syslog=False,
     cert_install_syslog=False,
     csr_fingerprint_syslog=False,
+    help_ranges=(("<360-4096>", "<360-2048>"),),
 )
 _RELEASE_15 = ReleaseProfile(
     name="15.x",
