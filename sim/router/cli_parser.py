@@ -151,23 +151,28 @@ class _TrieNode:
         self.args: list[tuple[str, ArgType, _TrieNode]] = []
         self.terminal: _Terminal | None = None
 
-    def child(self, element: Element, create: bool) -> _TrieNode | None:
+    def child(self, element: Element) -> _TrieNode | None:
+        """The node under `element`, if the grammar has one."""
         if isinstance(element, Argument):
-            for name, arg_type, node in self.args:
-                if name == element.name and arg_type.label == element.type.label:
-                    return node
-            if not create:
-                return None
-            node = _TrieNode()
+            return next((node for name, arg_type, node in self.args
+                         if name == element.name and arg_type.label == element.type.label),
+                        None)
+        return self.keywords.get(element.word)
+
+    def add_child(self, element: Element) -> _TrieNode:
+        """The node under `element`, made if the grammar has none yet."""
+        found = self.child(element)
+        if found is not None:
+            return found
+        node = _TrieNode()
+        if isinstance(element, Argument):
             self.args.append((element.name, element.type, node))
             return node
-        found = self.keywords.get(element.word)
-        if found is None and create:
-            found = self.keywords[element.word] = _TrieNode()
-            word = element.word
-            for end in range(1, len(word) + 1):
-                self.prefixes[word[:end]] = (*self.prefixes.get(word[:end], ()), word)
-        return found
+        word = element.word
+        self.keywords[word] = node
+        for end in range(1, len(word) + 1):
+            self.prefixes[word[:end]] = (*self.prefixes.get(word[:end], ()), word)
+        return node
 
 
 # A live parse path: trie node, (name, value) pairs so far, keywords so far.
@@ -230,7 +235,7 @@ class Grammar:
         for _, seq, stop, negated in plans:
             start = self._root
             if negated:
-                start = self._root.child(Keyword(NO_KEYWORD), create=True) or start
+                start = self._root.add_child(Keyword(NO_KEYWORD))
             self._insert(start, seq, stop, _Terminal((False, order), key, negated, pattern))
         self._count += 1
 
@@ -334,7 +339,7 @@ class Grammar:
         for index, element in enumerate(seq):
             if node is None:
                 return
-            node = node.child(element, create=False)
+            node = node.child(element)
             if index + 1 == len(seq) and node is not None and node.terminal is not None:
                 other = node.terminal
                 if not other.rank[0] and other.key != key and stop == len(seq):
@@ -352,9 +357,7 @@ class Grammar:
                 if node.terminal is None or candidate.rank < node.terminal.rank:
                     node.terminal = candidate
             if index < len(seq):
-                nxt = node.child(seq[index], create=True)
-                assert nxt is not None
-                node = nxt
+                node = node.add_child(seq[index])
 
 
 def _step(

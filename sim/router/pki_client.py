@@ -117,6 +117,19 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
     debug(router, "CRYPTO_PKI: CA certificate received.")
     debug(router, "CRYPTO_PKI: crypto_pki_authenticate_tp_cert()")
     debug(router, f"CRYPTO_PKI: trustpoint {tp.name} authentication status = 0")
+    return (yield from accept_ca_certificate(session, tp, certs))
+
+
+def accept_ca_certificate(session: Session, tp: Trustpoint, certs: list[x509.Certificate],
+                          *, imported: tuple[str, ...] = (), **traced: Any
+                          ) -> Generator[Any, Any, bool]:
+    """Show the issuing CA certificate's fingerprints, check them against `fingerprint`
+    or ask the operator, and install `certs` (the issuing CA first) on `tp`; `imported`
+    are lines printed after `Trustpoint CA certificate accepted.` (a pasted certificate's
+    `% Certificate successfully imported`), `traced` extra fields of `pki/ca.accepted`.
+    Both `crypto pki authenticate` paths, SCEP and terminal, end here."""
+    router = session.router
+    der = x509util.cert_der(certs[0])
     session.write("Certificate has the following attributes:")
     md5_pad, sha1_pad = router.release.fingerprint_indent
     session.write(f"{md5_pad}Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
@@ -130,12 +143,13 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
         if not (yield from session.ask_yes_no("% Do you accept this certificate? [yes/no]:")):
             router.emit("pki", "ca.rejected", trustpoint=tp.name)
             return False
-    tp.ca_cert = ca
+    tp.ca_cert = certs[0]
     tp.ca_chain = tuple(certs)
     router.record_artifact(f"{tp.name}.ca.pem", b"".join(x509util.cert_pem(c) for c in certs))
     session.write("Trustpoint CA certificate accepted.")
+    session.write_lines(imported)
     router.emit("pki", "ca.accepted", trustpoint=tp.name,
-                fingerprint=x509util.fingerprint_hex(der, "md5"))
+                fingerprint=x509util.fingerprint_hex(der, "md5"), **traced)
     return True
 
 

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sim.pki import scep, x509util
 from sim.router.console import Session
 from sim.router.pem_legacy import encrypted_private_pem
-from sim.router.pki_client import pinned_fingerprint_matches, request_extensions
+from sim.router.pki_client import accept_ca_certificate, request_extensions
 from sim.router.state import Trustpoint
 
 END_OF_PASTE = 'End with a blank line or the word "quit" on a line by itself'
@@ -108,28 +108,9 @@ def authenticate_terminal(s: Session, tp: Trustpoint) -> Generator[Any, Any, boo
         s.write("% The certificate is not a CA certificate (no basicConstraints CA:TRUE).")
         router.emit("pki", "ca.rejected", trustpoint=tp.name, reason="not a CA")
         return False
-    der = x509util.cert_der(cert)
-    s.write("Certificate has the following attributes:")
-    md5_pad, sha1_pad = router.release.fingerprint_indent
-    s.write(f"{md5_pad}Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
-    s.write(f"{sha1_pad}Fingerprint SHA1: {x509util.fingerprint(der, 'sha1')}")
-    if tp.fingerprint:
-        if not pinned_fingerprint_matches(s, tp.fingerprint, der):
-            router.emit("pki", "ca.rejected", trustpoint=tp.name, reason="fingerprint")
-            return False
-    else:
-        s.write("")
-        if not (yield from s.ask_yes_no("% Do you accept this certificate? [yes/no]:")):
-            router.emit("pki", "ca.rejected", trustpoint=tp.name)
-            return False
-    tp.ca_cert = cert
-    tp.ca_chain = (cert,)
-    router.record_artifact(f"{tp.name}.ca.pem", x509util.cert_pem(cert))
-    s.write("Trustpoint CA certificate accepted.")
-    s.write("% Certificate successfully imported")
-    router.emit("pki", "ca.accepted", trustpoint=tp.name,
-                fingerprint=x509util.fingerprint_hex(der, "md5"), terminal=True)
-    return True
+    return (yield from accept_ca_certificate(s, tp, [cert],
+                                             imported=("% Certificate successfully imported",),
+                                             terminal=True))
 
 
 # -- crypto pki enroll ---------------------------------------------------------------------
