@@ -24,7 +24,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from sim.pki import cs_desk, scep_policy, x509util
+from sim.pki import cs_desk, x509util
 from sim.pki.ca_requests import RequestState
 from sim.pki.cs_archive import ArchiveError, pkcs12_bytes, read_pkcs12
 from sim.pki.cs_locations import TypedUrl, with_typed_url, without_typed_url
@@ -33,7 +33,7 @@ from sim.router import filesystems, password7, tftp
 from sim.router.cli_parser import Match
 from sim.router.console import Session
 from sim.router.handlers_config import LOCKED_MESSAGE
-from sim.router.handlers_pki import not_run_at_boot
+from sim.router.handlers_pki import file_pkcs10, not_run_at_boot
 from sim.router.keystore import KeyPair
 from sim.router.state import Trustpoint
 
@@ -438,19 +438,9 @@ def _request_url(s: Session, m: Match) -> Generator[Any, Any, None]:
     if csr is None:
         s.write("% Invalid PKCS10 request.")  # `request pkcs10 terminal`'s wording
         return
-    checked = scep_policy.load_request(x509util.csr_der(csr))
-    if isinstance(checked, scep_policy.Refusal):
-        s.write(f"% Invalid PKCS10 request: {checked.text}.")
+    entry = yield from file_pkcs10(s, cs, csr)
+    if entry is None:
         return
-    pair = router.running.keys.get(cs.name)
-    try:
-        entry, effects = cs_desk.submit(cs, x509util.csr_der(csr), None, "terminal",
-                                        router.clock.now(), pair.key if pair else None)
-    except (ValueError, cs_desk.DeskError) as refused:
-        s.write(f"% {refused}")
-        return
-    yield from router.server_host.apply(cs, effects)
-    entry = cs.requests.get(entry.req_id)
     if entry.state is RequestState.REJECTED:
         s.write(f"% Enrollment request rejected, reqId={entry.req_id}")
         return

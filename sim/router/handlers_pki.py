@@ -13,7 +13,7 @@ from cryptography import x509
 from sim.kernel.clock import format_ios_timer
 from sim.net.topology import normalise_address
 from sim.pki import cs_desk, scep_policy, x509util
-from sim.pki.ca_requests import RequestState, render_requests
+from sim.pki.ca_requests import EnrollmentRequest, RequestState, render_requests
 from sim.pki.cs_server import CertificateServer
 from sim.pki.scep_client import scep_endpoint
 from sim.router import terminal_enroll
@@ -382,21 +382,9 @@ def cs_request_pkcs10(s: Session, m: Match) -> Generator[Any, Any, None]:
     if csr is None:
         s.write("% Invalid PKCS10 request.")
         return
-    checked = scep_policy.load_request(x509util.csr_der(csr))
-    if isinstance(checked, scep_policy.Refusal):
-        # The checks a SCEP request gets (RSA 360-4096 bits, proof of possession); the
-        # wording after the colon is pkilab's.
-        s.write(f"% Invalid PKCS10 request: {checked.text}.")
+    entry = yield from file_pkcs10(s, cs, csr)
+    if entry is None:
         return
-    pair = router.running.keys.get(cs.name)
-    try:
-        entry, effects = cs_desk.submit(cs, x509util.csr_der(csr), None, "terminal",
-                                        router.clock.now(), pair.key if pair else None)
-    except (ValueError, cs_desk.DeskError) as refused:
-        s.write(f"% {refused}")
-        return
-    yield from router.server_host.apply(cs, effects)
-    entry = cs.requests.get(entry.req_id)
     if entry.state is RequestState.GRANTED and entry.certificate_der is not None:
         s.write("% Granted certificate:")
         text = base64.b64encode(entry.certificate_der).decode()
@@ -435,3 +423,25 @@ CONFIG_PKI_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
     ("crypto pki enroll <tp:LABEL>", crypto_pki_enroll, {}),
     ("crypto pki crl request <tp:LABEL>", crypto_pki_crl_request, {}),
 ]
+
+
+def file_pkcs10(s: Session, cs: CertificateServer, csr: x509.CertificateSigningRequest
+                ) -> Generator[Any, Any, EnrollmentRequest | None]:
+    """A PKCS#10 handed to the server by an operator (`request pkcs10 terminal|url`):
+    checked as a SCEP request is (RSA 360-4096 bits, proof of possession; the wording
+    after the colon is pkilab's), filed and granted or not by the grant mode. The entry
+    as it stands afterwards; None, after saying why, when it was refused."""
+    router = s.router
+    checked = scep_policy.load_request(x509util.csr_der(csr))
+    if isinstance(checked, scep_policy.Refusal):
+        s.write(f"% Invalid PKCS10 request: {checked.text}.")
+        return None
+    pair = router.running.keys.get(cs.name)
+    try:
+        entry, effects = cs_desk.submit(cs, x509util.csr_der(csr), None, "terminal",
+                                        router.clock.now(), pair.key if pair else None)
+    except (ValueError, cs_desk.DeskError) as refused:
+        s.write(f"% {refused}")
+        return None
+    yield from router.server_host.apply(cs, effects)
+    return cs.requests.get(entry.req_id)
