@@ -22,6 +22,8 @@ from sim.pki.ca_requests import (
     persists_requests,
     render_requests,
 )
+from sim.pki.cs_server import CsConfig
+from sim.pki.cs_settings import GrantMode
 from sim.pki.issuance import (
     Decision,
     GrantPolicy,
@@ -399,13 +401,14 @@ def test_not_after_capped_at_ca_expiry(csrs, ca_cert, ca_key) -> None:
 def test_grant_policy(kind: RequestKind, mode: str, expected: Decision) -> None:
     """`grant auto`, `grant none` or manual mode would grant, reject or hold router, RA or sub-CA
     requests unlike IOS (auto never grants a sub-CA or RA)."""
-    assert GrantPolicy().decide(kind, mode) is expected
+    assert GrantPolicy().decide(kind, GrantMode(mode)) is expected
 
 
 def test_grant_policy_unknown_mode() -> None:
-    """An unknown grant mode would quietly act as some other mode instead of being refused."""
-    with pytest.raises(ValueError, match="grant mode"):
-        GrantPolicy().decide(RequestKind.ROUTER, "ra-auto")
+    """An unknown grant mode would quietly act as some other mode instead of being refused
+    when the server's configuration is built."""
+    with pytest.raises(ValueError, match="GrantMode"):
+        CsConfig("ca", grant="sometimes")
 
 
 def test_debug_lines_match_the_seed() -> None:

@@ -35,6 +35,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from sim.pki import x509util
+from sim.pki.cs_settings import DatabaseLevel
 
 Source = Literal["scep", "terminal"]
 SOURCES: tuple[str, ...] = ("scep", "terminal")
@@ -392,12 +393,13 @@ def _entry_from_fields(fields: dict[str, str], line: int) -> EnrollmentRequest:
         raise ValueError(f"request database image, entry ending at line {line}: {exc}") from exc
 
 
-def persists_requests(level: str) -> bool:
+def persists_requests(level: DatabaseLevel | str) -> bool:
     """Whether the request database is written to `<cs>.db` at this `database level`.
 
-    pkilab's choice: at every level (see the module docstring).
+    pkilab's choice: at every level (see the module docstring). An unknown level is a
+    ValueError.
     """
-    _check_level(level)
+    DatabaseLevel(level)
     return True
 
 
@@ -437,14 +439,6 @@ def terminal_wrap(line: str, width: int | None) -> list[str]:
 
 
 # -- per-certificate files ------------------------------------------------------------------
-DATABASE_LEVEL_NAMES = ("minimum", "names", "complete")
-
-
-def _check_level(level: str) -> None:
-    if level not in DATABASE_LEVEL_NAMES:
-        raise ValueError(f"unknown database level {level!r}; expected {DATABASE_LEVEL_NAMES}")
-
-
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -453,7 +447,8 @@ def _ios_time(moment: datetime) -> str:
     return f"{moment:%H:%M:%S} GMT {_MONTHS[moment.month - 1]} {moment.day} {moment.year}"
 
 
-def level_files(level: str, serial: int, subject_text: str, cert_der: bytes) -> dict[str, bytes]:
+def level_files(level: DatabaseLevel | str, serial: int, subject_text: str,
+                cert_der: bytes) -> dict[str, bytes]:
     """Files the server writes for one issued certificate at `database level <level>`.
 
     cisco-cs.md section 10: `<serial>.cnm` ("subject name + expiry of each issued cert") at
@@ -462,14 +457,14 @@ def level_files(level: str, serial: int, subject_text: str, cert_der: bytes) -> 
     without leading zeros, as `Last certificate issued serial number (hex)` prints it. The .cnm
     content (`subjectname_str = ...` / `expiration = ...`) is pkilab's rendering.
     """
-    _check_level(level)
-    if level == "minimum":
+    level = DatabaseLevel(level)
+    if level is DatabaseLevel.MINIMUM:
         return {}
     cert = x509.load_der_x509_certificate(cert_der)
     stem = f"{serial:X}"
     cnm = (f"subjectname_str = {subject_text}\n"
            f"expiration = {_ios_time(cert.not_valid_after_utc)}\n")
     files = {f"{stem}.cnm": cnm.encode()}
-    if level == "complete":
+    if level is DatabaseLevel.COMPLETE:
         files[f"{stem}.cer"] = cert_der
     return files

@@ -50,6 +50,7 @@ from sim.pki.cs_effects import (
 )
 from sim.pki.cs_fsm import LOCKED_STATES, CsAction, CsSignal, CsState, transition
 from sim.pki.cs_locations import TypedUrl, primary_url
+from sim.pki.cs_settings import ArchiveFormat, CsMode, DatabaseLevel, GrantMode, SignatureHash
 
 DEFAULT_KEY_BITS = 1024
 """`% Generating 1024 bit RSA keys ...`: the CS key size when none exists (seed)."""
@@ -64,9 +65,9 @@ FILE_READ_SECONDS = 0.048
 ARCHIVE_SECONDS = 1.2
 
 DATABASE_LEVELS = {
-    "minimum": "Minimum - no cert data written to storage",
-    "names": "Names - subject name data written as <serialnum>.cnm",
-    "complete": "Complete - all issued certs written as <serialnum>.cer",
+    DatabaseLevel.MINIMUM: "Minimum - no cert data written to storage",
+    DatabaseLevel.NAMES: "Names - subject name data written as <serialnum>.cnm",
+    DatabaseLevel.COMPLETE: "Complete - all issued certs written as <serialnum>.cer",
 }
 
 
@@ -94,17 +95,17 @@ class CsConfig:
 
     name: str
     issuer_name: str | None = None
-    mode: str = "root"
-    grant: str = "manual"
+    mode: CsMode = CsMode.ROOT
+    grant: GrantMode = GrantMode.MANUAL
     lifetime_ca_certificate_days: int = 1095
     lifetime_certificate_days: int = 365
     lifetime_crl_minutes: int = 168 * 60
     """12.3T default `lifetime crl 168` hours (15.x and XE use 6 h)."""
     lifetime_enrollment_request_minutes: int = 168 * 60
-    database_level: str = "minimum"
+    database_level: DatabaseLevel = DatabaseLevel.MINIMUM
     database_url: str = "nvram:"
-    database_archive: str | None = "pkcs12"
-    hash: str = "sha256"
+    database_archive: ArchiveFormat | None = ArchiveFormat.PKCS12
+    hash: SignatureHash = SignatureHash.SHA256
     """12.3 signed with MD5; pkilab defaults to SHA-256 so openssl and Go peers accept the
     chain at their default security level. `hash md5` gives 12.3's algorithm back."""
     shutdown: bool = True
@@ -124,6 +125,14 @@ class CsConfig:
     """`redundancy`: accepted and shown; pkilab models no standby router to sync with."""
 
     def __post_init__(self) -> None:
+        # The console and scenarios hand over IOS keywords as text: convert them here, so a
+        # misspelt one fails at once (ValueError) and every reader gets the enum.
+        object.__setattr__(self, "mode", CsMode(self.mode))
+        object.__setattr__(self, "grant", GrantMode(self.grant))
+        object.__setattr__(self, "database_level", DatabaseLevel(self.database_level))
+        if self.database_archive is not None:
+            object.__setattr__(self, "database_archive", ArchiveFormat(self.database_archive))
+        object.__setattr__(self, "hash", SignatureHash(self.hash))
         _check_range("lifetime ca-certificate", self.lifetime_ca_certificate_days,
                       LIFETIME_CA_CERTIFICATE_DAYS)
         _check_range("lifetime certificate", self.lifetime_certificate_days,
@@ -306,7 +315,7 @@ class CertificateServer:
             self._set(CsState.CHECK_FAILED, "Granted certificate is not a CA certificate", fx)
             return
         if self.ca_cert is None and not self._adopt_existing_ca_cert(ctx, key):
-            if self.config.mode == "sub-cs":
+            if self.config.mode is CsMode.SUB_CS:
                 if not self._start_enrollment(ctx, fx):
                     return
             else:
@@ -340,7 +349,7 @@ class CertificateServer:
             self._elapse(fx, FILE_READ_SECONDS, "read serial file")
             fx.append(Debug("found existing serial file."))
             tp = ctx.trustpoint
-            if (self.config.mode == "sub-cs" and self.ca_cert is None and tp is not None
+            if (self.config.mode is CsMode.SUB_CS and self.ca_cert is None and tp is not None
                     and tp.certificate is not None):
                 # Seed, on `cert configured`: the trustpoint's router certificate becomes
                 # the server's signing certificate.
@@ -379,7 +388,7 @@ class CertificateServer:
         tp = ctx.trustpoint
         if tp is None:
             return False
-        sub = self.config.mode == "sub-cs"
+        sub = self.config.mode is CsMode.SUB_CS
         cert = tp.certificate if sub else tp.ca_certificate
         if cert is None:
             return False

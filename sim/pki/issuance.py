@@ -26,8 +26,9 @@ from cryptography.x509.oid import ExtensionOID
 
 from sim.pki import x509util
 from sim.pki.ca_requests import RequestKind
+from sim.pki.cs_settings import GrantMode
 
-GRANT_MODES = ("manual", "auto", "none")
+GRANT_MODES = tuple(GrantMode)
 
 
 class Decision(Enum):
@@ -38,36 +39,36 @@ class Decision(Enum):
     REJECT = "reject"
 
 
-Rule = Callable[[RequestKind, str], Decision | None]
+Rule = Callable[[RequestKind, GrantMode], Decision | None]
 """A link of the grant chain: a decision, or None to pass the request on."""
 
 
-def _grant_none_rejects(kind: RequestKind, mode: str) -> Decision | None:
+def _grant_none_rejects(kind: RequestKind, mode: GrantMode) -> Decision | None:
     """`grant none`: "all requests rejected automatically" (cisco-cs.md section 11).
 
     Applied before the sub-CA rule: pkilab lets `grant none` refuse sub-CA requests too, since
     the doc gives no exception for them (the seed only says auto never grants them).
     """
-    return Decision.REJECT if mode == "none" else None
+    return Decision.REJECT if mode is GrantMode.NONE else None
 
 
-def _sub_ca_needs_admin(kind: RequestKind, mode: str) -> Decision | None:
+def _sub_ca_needs_admin(kind: RequestKind, mode: GrantMode) -> Decision | None:
     """Seed: "Enrollment requests that come from a subordinate certificate server must always
     be manually granted." """
     return Decision.PENDING if kind is RequestKind.SUB_CA else None
 
 
-def _ra_needs_admin(kind: RequestKind, mode: str) -> Decision | None:
+def _ra_needs_admin(kind: RequestKind, mode: GrantMode) -> Decision | None:
     """RA requests are auto-granted only under `grant ra-auto`, which pkilab does not model."""
     return Decision.PENDING if kind is RequestKind.RA else None
 
 
-def _auto_grants(kind: RequestKind, mode: str) -> Decision | None:
+def _auto_grants(kind: RequestKind, mode: GrantMode) -> Decision | None:
     """`grant auto`: "All enrollment requests will be automatically granted." (CS_GRANT_AUTO)"""
-    return Decision.GRANT if mode == "auto" else None
+    return Decision.GRANT if mode is GrantMode.AUTO else None
 
 
-def _manual_waits(kind: RequestKind, mode: str) -> Decision | None:
+def _manual_waits(kind: RequestKind, mode: GrantMode) -> Decision | None:
     """Manual (default): "router requests -> pending; admin grant/reject"."""
     return Decision.PENDING
 
@@ -87,9 +88,7 @@ class GrantPolicy:
 
     rules: tuple[Rule, ...] = DEFAULT_RULES
 
-    def decide(self, kind: RequestKind, grant_mode: str) -> Decision:
-        if grant_mode not in GRANT_MODES:
-            raise ValueError(f"unknown grant mode {grant_mode!r}; expected one of {GRANT_MODES}")
+    def decide(self, kind: RequestKind, grant_mode: GrantMode) -> Decision:
         for rule in self.rules:
             decision = rule(kind, grant_mode)
             if decision is not None:

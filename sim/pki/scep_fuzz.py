@@ -32,6 +32,7 @@ from sim.pki import cs_desk, scep, x509util
 from sim.pki.ca_requests import RequestState
 from sim.pki.cs_effects import CertificateIssued, Effect, Elapse
 from sim.pki.cs_server import CertificateServer, CsConfig
+from sim.pki.cs_settings import GrantMode, SignatureHash
 from sim.pki.scep_client import Enrollment
 from sim.pki.scep_corpus import Corpus, Keys
 from sim.pki.scep_mutants import HTTP_400, HTTP_404, PENDING, SUCCESS, Sample, failure
@@ -255,8 +256,9 @@ class ServiceTarget:
                  seed: int = 0) -> None:
         self.auto = auto
         self._key = keys("fuzz-ca", 1024)
-        self.cs = CertificateServer(CsConfig("ca", grant="auto" if auto else "manual",
-                                             hash=hash_name))
+        self.cs = CertificateServer(CsConfig(
+            "ca", grant=GrantMode.AUTO if auto else GrantMode.MANUAL,
+            hash=SignatureHash(hash_name)))
         self.ca_cert = x509util.make_ca_certificate(
             self._key, x509util.parse_dn("CN=fuzz-ca, O=pkilab"), 1, start,
             start + timedelta(days=1095), hash_name)

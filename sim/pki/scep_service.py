@@ -31,6 +31,7 @@ from sim.pki import cs_desk, issuance, scep, scep_policy, x509util
 from sim.pki.ca_requests import RequestState
 from sim.pki.cs_effects import Debug, Effect, Elapse
 from sim.pki.cs_server import CertificateServer
+from sim.pki.cs_settings import SignatureHash
 
 READ_SECONDS = 0.816
 """Seed: `read SCEP: registered` at :57.533, `unregistered` at :58.345."""
@@ -81,9 +82,9 @@ class ScepService:
     def caps(self) -> tuple[str, ...]:
         """What GetCACaps answers. A server signing with MD5 or SHA-1 speaks IOS 12.3's
         SCEP (no capabilities: DES, MD5, GET); with SHA-2 it offers RFC 8894's set."""
-        if self.cs.config.hash == "md5":
+        if self.cs.config.hash is SignatureHash.MD5:
             return ()
-        if self.cs.config.hash == "sha1":
+        if self.cs.config.hash is SignatureHash.SHA1:
             return ("SHA-1",)
         return RFC_CAPS
 

@@ -15,6 +15,7 @@ from sim.pki.cs_server import (
     LIFETIME_MINUTES,
     CertificateServer,
 )
+from sim.pki.cs_settings import ArchiveFormat, CsMode, DatabaseLevel, GrantMode, SignatureHash
 from sim.pki.x509util import min_signing_bits, parse_dn
 from sim.router import password7, pki_storage
 from sim.router.cli_parser import Match, ParseError
@@ -374,9 +375,9 @@ def _grant(s: Session, m: Match) -> None:
     cs = _cs(s)
     if not _editable(s, cs):
         return
-    grant = "manual" if m.negated else m.keywords[-1]
+    grant = GrantMode.MANUAL if m.negated else GrantMode(m.keywords[-1])
     cs.configure(grant=grant)
-    if grant == "auto" and not s.booting:
+    if grant is GrantMode.AUTO and not s.booting:
         s.router.log("%PKI-6-CS_GRANT_AUTO: All enrollment requests will be automatically "
                      "granted.")
 
@@ -422,7 +423,8 @@ def _refuse_last_token(s: Session) -> None:
 def _database_level(s: Session, m: Match) -> None:
     cs = _cs(s)
     if _editable(s, cs):
-        cs.configure(database_level="minimum" if m.negated else m.keywords[-1])
+        cs.configure(database_level=DatabaseLevel.MINIMUM if m.negated
+                     else DatabaseLevel(m.keywords[-1]))
 
 
 def _database_url(s: Session, m: Match) -> None:
@@ -446,7 +448,7 @@ def _database_archive(s: Session, m: Match) -> None:
     if m.negated:
         cs.configure(database_archive=None, database_archive_password=None)
         return
-    fmt = "pem" if "pem" in m.keywords else "pkcs12"
+    fmt = ArchiveFormat.PEM if "pem" in m.keywords else ArchiveFormat.PKCS12
     password = m.args.get("password")
     if password is not None and "7" in m.keywords[m.keywords.index("password"):]:
         password = password7.decode(str(password))
@@ -462,7 +464,7 @@ def _hash(s: Session, m: Match) -> None:
     cs = _cs(s)
     if not _editable(s, cs):
         return
-    name = "sha256" if m.negated else m.keywords[-1]
+    name = SignatureHash.SHA256 if m.negated else SignatureHash(m.keywords[-1])
     if s.booting:
         cs.configure(hash=name)
         _hold_if_key_too_short(s, cs)
@@ -496,7 +498,7 @@ def _mode(s: Session, m: Match) -> None:
     if m.negated and cs.ca_cert is not None:
         return  # "no mode sub-cs will have no effect if the server has been configured"
     if _editable(s, cs, frozen_after_cert=True):
-        cs.configure(mode="root" if m.negated else "sub-cs")
+        cs.configure(mode=CsMode.ROOT if m.negated else CsMode.SUB_CS)
 
 
 def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:

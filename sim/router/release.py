@@ -27,6 +27,7 @@ from typing import Any
 
 from sim.pki.cs_effects import KeygenStyle
 from sim.pki.cs_server import CertificateServer, CsConfig
+from sim.pki.cs_settings import ArchiveFormat
 from sim.router import show_certs, show_cs
 from sim.router.state import TimeZone, Trustpoint
 from sim.router.system_profile import SYSTEM_12_3, SYSTEM_15, SYSTEM_XE, SystemProfile
@@ -46,7 +47,7 @@ class ReleaseProfile:
     """The `version` line of the running configuration."""
     crl_lifetime_minutes: int
     """`lifetime crl` default: 168 h on 12.3T (docs), 6 h on 15.x and XE (devices)."""
-    database_archive: str | None
+    database_archive: ArchiveFormat | None
     """`database archive` default: `pkcs12` on 12.3T, none (`no database archive`) later."""
     archive_line_always: bool
     """The running configuration lists `no database archive` even at its default."""
@@ -178,7 +179,7 @@ _RELEASE_12_3 = ReleaseProfile(
     name="12.3(14)T",
     config_version="12.3",
     crl_lifetime_minutes=168 * 60,
-    database_archive="pkcs12",
+    database_archive=ArchiveFormat.PKCS12,
     archive_line_always=False,
     server_show=show_cs.server_block_12_3,
     keygen=KeygenStyle(),

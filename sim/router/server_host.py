@@ -23,6 +23,7 @@ from sim.pki import x509util
 from sim.pki.cs_desk import ServerTimers
 from sim.pki.cs_fsm import CsSignal
 from sim.pki.cs_server import CertificateServer
+from sim.pki.cs_settings import CsMode
 from sim.pki.scep_service import ScepService
 from sim.router.cs_store import CsStorage
 from sim.router.keystore import KeyPair
@@ -189,7 +190,7 @@ class ServerHost:
         service = self._scep.get(cs.name)
         tp = self.router.running.trustpoints.get(cs.name)
         chain: tuple[x509.Certificate, ...] = ()
-        if tp is not None and cs.config.mode == "sub-cs":
+        if tp is not None and cs.config.mode is CsMode.SUB_CS:
             # What GetCACert returned when the trustpoint was authenticated; at least the
             # issuing CA when that was never known (a chain pasted by hand).
             upper = cs.upper_ca_cert or tp.ca_cert

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sim.pki import x509util
 from sim.pki.cs_server import CsConfig
+from sim.pki.cs_settings import CsMode
 from sim.pki.scep_client import scep_endpoint
 from sim.router import cs_store, password7, show_system
 from sim.router.state import Trustpoint
@@ -314,7 +315,7 @@ def _server_config(cfg: CsConfig, d: CsConfig, archive_always: bool) -> list[str
     if (archive_always or cfg.database_archive != d.database_archive
             or cfg.database_archive_password):
         lines.append(database_archive_line(cfg))
-    if cfg.mode == "sub-cs":
+    if cfg.mode is CsMode.SUB_CS:
         lines.append(" mode sub-cs")
     if cfg.issuer_name:
         lines.append(f" issuer-name {cfg.issuer_name}")

@@ -22,6 +22,7 @@ from sim.kernel.clock import format_ios_timer
 from sim.pki import x509util
 from sim.pki.cs_desk import ServerTimers
 from sim.pki.cs_server import CertificateServer, CsConfig
+from sim.pki.cs_settings import CsMode
 from sim.router.show import database_archive_line
 from sim.router.state import Trustpoint
 
@@ -219,7 +220,7 @@ def show_cs_settings(cs: CertificateServer) -> list[str]:
     if cfg.database_url != d.database_url:
         lines.append(f" database url {cfg.database_url}")
     lines.append(database_archive_line(cfg))
-    if cfg.mode == "sub-cs":
+    if cfg.mode is CsMode.SUB_CS:
         lines.append(" mode sub-cs")
     lines.append(f" issuer-name {cfg.effective_issuer_name}")
     if cfg.grant != d.grant:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sim.kernel.transcript import find_in_order, transcript_lines
 from sim.pki import x509util
+from sim.pki.cs_settings import CsMode
 from sim.router.router import Router
 from sim.scenario.model import (
     CertificateVerifiesExpect,
@@ -124,7 +125,7 @@ def _certificate(router: Router, e: CertificateVerifiesExpect, now: float
         return ExpectationResult(e, False, f"no CA certificate under {e.name!r}", now)
     if cs is not None and cs.ca_cert is not None:
         above = ([cs.upper_ca_cert] if cs.upper_ca_cert else []) + list(
-            tp.ca_chain[1:] if tp and cs.config.mode == "sub-cs" else [])
+            tp.ca_chain[1:] if tp and cs.config.mode is CsMode.SUB_CS else [])
     else:
         above = list(tp.ca_chain[1:]) if tp else []
     chain = [cert, *above]

@@ -33,6 +33,7 @@ import sim
 from sim.kernel.transcript import transcript_text
 from sim.pki import x509util
 from sim.pki.cs_fsm import TRANSITIONS, CsSignal, CsState
+from sim.pki.cs_settings import CsMode
 from sim.router.router import Router
 from sim.scenario.runner import RunResult
 
@@ -242,7 +243,7 @@ def certificate_facts(result: RunResult) -> list[dict[str, Any]]:
         for cs in router.running.servers.values():
             if cs.ca_cert is None:
                 continue
-            role = "sub-ca" if cs.config.mode == "sub-cs" else "root"
+            role = "sub-ca" if cs.config.mode is CsMode.SUB_CS else "root"
             add(router, cs.name, role, cs.ca_cert, cs.upper_ca_cert)
     for router in result.world.routers.values():
         for tp in router.running.trustpoints.values():
