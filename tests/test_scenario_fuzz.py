@@ -198,3 +198,28 @@ def test_a_mutant_is_regenerated_from_its_seed_and_index() -> None:
     (again,) = mutants(SOURCES, seed=8, count=1, start=4323)
     assert again == batch[2] and again.index == 4323
     assert len({mutant.data for mutant in batch}) == 5
+
+
+_MUTANT_DIGEST = """
+import hashlib, pathlib, sys
+from sim.scenario.fuzz import shipped_sources
+from sim.scenario.mutants import mutants
+digest = hashlib.sha256()
+for mutant in mutants(shipped_sources(pathlib.Path(sys.argv[1])), 11, 400):
+    digest.update(repr((mutant.name, mutant.kinds, mutant.data)).encode())
+print(digest.hexdigest())
+"""
+
+
+def test_mutants_replay_across_processes() -> None:
+    """`pkilab fuzz-scenarios --seed N` would draw different mutants in each process (a set
+    of router names iterating in hash-seed order), so a failing mutant could not be
+    replayed."""
+    digests = {
+        subprocess.run([sys.executable, "-c", _MUTANT_DIGEST, str(ROOT / "scenarios")],
+                       capture_output=True, text=True, check=True, cwd=ROOT,
+                       env={"PYTHONHASHSEED": str(hash_seed), "PATH": "/usr/bin:/bin"}
+                       ).stdout
+        for hash_seed in (1, 2, 3)
+    }
+    assert len(digests) == 1

@@ -164,7 +164,8 @@ def _load(text: str, filename: str, source: Path | None) -> list[m.Scenario]:
         runs.append(_build(variant, filename, source))
         items += len(runs[-1].events) + len(runs[-1].expectations)
         if items > MAX_TIMELINE:
-            where = next((key for key in ("matrix", "soak") if key in document.data), "events")
+            top = document.data if isinstance(document.data, dict) else {}
+            where = next((key for key in ("matrix", "soak") if key in top), "events")
             raise ScenarioError(
                 filename, document.lines.get((where,), 1),
                 f"{where}: the runs of this file hold more than {MAX_TIMELINE} events and "

@@ -48,7 +48,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
 
 from sim.scenario.errors import Errors
 from sim.scenario.schema_errors import describe, did_you_mean
@@ -73,7 +73,8 @@ _NOT_IN_IDS = (",", "=", "[", "]", "\n", "\r")
 _SELECTABLE = ("events", "expect")
 """Top-level lists whose items may carry `when:`."""
 
-Scalar = str | int | float | bool
+Scalar = str | int | float | bool | date | bytes
+"""What YAML reads a plain or tagged scalar as (a timestamp is a date or datetime)."""
 
 
 @dataclass(frozen=True)
@@ -101,14 +102,17 @@ class Variant:
 
     id: str
     axes: tuple[tuple[str, str], ...]
-    data: dict[str, Any]
+    data: dict[str, object]
     lines: dict[JsonPath, int]
     substituted: frozenset[int]
 
 
 def expand(document: YamlDocument, errors: Errors) -> list[Variant]:
     """Every run of the file (one, with the id "", when there is no `matrix:`)."""
-    data: dict[str, Any] = document.data
+    data = document.data
+    if not isinstance(data, dict):
+        errors.fail((), "a scenario file is a mapping of keys such as name:, routers:, "
+                        "events:")
     axes = _axes(data["matrix"], document, errors) if "matrix" in data else []
     by_name = {axis.name: axis for axis in axes}
     runs = math.prod(len(axis.values) for axis in axes)
@@ -137,7 +141,7 @@ def expand(document: YamlDocument, errors: Errors) -> list[Variant]:
 # -- the axes ------------------------------------------------------------------------------
 
 
-def _axes(spec: Any, document: YamlDocument, errors: Errors) -> list[Axis]:
+def _axes(spec: object, document: YamlDocument, errors: Errors) -> list[Axis]:
     path: JsonPath = ("matrix",)
     if not isinstance(spec, dict) or not spec:
         errors.fail(path, "must map each axis name to its list of values, e.g. "
@@ -164,9 +168,9 @@ def _axes(spec: Any, document: YamlDocument, errors: Errors) -> list[Axis]:
     return axes
 
 
-def _axis_value(value: Any, path: JsonPath, document: YamlDocument, errors: Errors
+def _axis_value(value: object, path: JsonPath, document: YamlDocument, errors: Errors
                 ) -> AxisValue:
-    if value is None or isinstance(value, list | dict):
+    if not isinstance(value, str | int | float | bool | date | bytes):
         errors.fail(path, f"a matrix value must be text, a number or true/false, not "
                           f"{describe(value)}")
     text = _text(value, path, document)
@@ -181,7 +185,7 @@ def _axis_value(value: Any, path: JsonPath, document: YamlDocument, errors: Erro
     return AxisValue(value, text)
 
 
-def _text(value: Any, path: JsonPath, document: YamlDocument) -> str:
+def _text(value: object, path: JsonPath, document: YamlDocument) -> str:
     """A scalar as written in the file (`on`, `0.50`), or as text if it was quoted."""
     if isinstance(value, str):
         return value
@@ -200,7 +204,7 @@ def _unknown_axis(name: str, axes: dict[str, Axis]) -> str:
             f"(axes: {', '.join(axes)})")
 
 
-def _check_placeholders(data: dict[str, Any], axes: dict[str, Axis], errors: Errors) -> None:
+def _check_placeholders(data: dict[str, object], axes: dict[str, Axis], errors: Errors) -> None:
     name = data.get("name")
     if isinstance(name, str) and "${" in name:
         errors.fail(("name",), "the name takes no placeholders: each matrix run is reported "
@@ -208,7 +212,7 @@ def _check_placeholders(data: dict[str, Any], axes: dict[str, Axis], errors: Err
 
     seen: set[int] = set()  # an alias repeats one string: check it once
 
-    def walk(value: Any, path: JsonPath) -> None:
+    def walk(value: object, path: JsonPath) -> None:
         if isinstance(value, str):
             if id(value) in seen:
                 return
@@ -235,7 +239,7 @@ Selector = dict[str, frozenset[int]]
 """A parsed `when:`: axis name -> the indexes of the axis values it accepts."""
 
 
-def _selectors(data: dict[str, Any], axes: dict[str, Axis], document: YamlDocument,
+def _selectors(data: dict[str, object], axes: dict[str, Axis], document: YamlDocument,
                errors: Errors) -> dict[tuple[str, int], Selector]:
     selectors: dict[tuple[str, int], Selector] = {}
     for key in _SELECTABLE:
@@ -253,7 +257,7 @@ def _selectors(data: dict[str, Any], axes: dict[str, Axis], document: YamlDocume
     return selectors
 
 
-def _selector(spec: Any, path: JsonPath, axes: dict[str, Axis], document: YamlDocument,
+def _selector(spec: object, path: JsonPath, axes: dict[str, Axis], document: YamlDocument,
               errors: Errors) -> Selector:
     if not isinstance(spec, dict) or not spec:
         errors.fail(path, "must map matrix axes to the value or values this item is for, "
@@ -284,7 +288,7 @@ def _selector(spec: Any, path: JsonPath, axes: dict[str, Axis], document: YamlDo
     return selector
 
 
-def _same(option: AxisValue, value: Any, text: str) -> bool:
+def _same(option: AxisValue, value: object, text: str) -> bool:
     typed = (isinstance(option.value, bool) == isinstance(value, bool)
              and option.value == value)
     return typed or option.text == text
@@ -296,7 +300,7 @@ def _same(option: AxisValue, value: Any, text: str) -> bool:
 class _Expander:
     """Builds one run: drops unselected items, fills placeholders, remaps lines."""
 
-    def __init__(self, data: dict[str, Any], lines: dict[JsonPath, int], axes: list[Axis],
+    def __init__(self, data: dict[str, object], lines: dict[JsonPath, int], axes: list[Axis],
                  chosen: dict[str, int], selectors: dict[tuple[str, int], Selector],
                  errors: Errors) -> None:
         self.data = data
@@ -310,7 +314,7 @@ class _Expander:
         self.filled = 0
 
     def run(self) -> Variant:
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for key, value in self.data.items():
             if key == "matrix":
                 continue
@@ -324,8 +328,8 @@ class _Expander:
         return Variant(",".join(f"{name}={text}" for name, text in axes), axes, out,
                        self.remapped_lines(), frozenset(self.substituted))
 
-    def items(self, key: str, items: list[Any]) -> list[Any]:
-        kept: list[Any] = []
+    def items(self, key: str, items: list[object]) -> list[object]:
+        kept: list[object] = []
         for index, item in enumerate(items):
             selector = self.selectors.get((key, index), {})
             if any(self.chosen[name] not in accepted for name, accepted in selector.items()):
@@ -336,7 +340,7 @@ class _Expander:
             kept.append(self.fill(item, (key, index)))
         return kept
 
-    def fill(self, value: Any, path: JsonPath) -> Any:
+    def fill(self, value: object, path: JsonPath) -> object:
         """`value` with placeholders filled; `path` is its place in the file."""
         if isinstance(value, list):
             return [self.fill(item, path + (index,)) for index, item in enumerate(value)]

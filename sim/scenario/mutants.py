@@ -31,7 +31,6 @@ import random
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
@@ -70,19 +69,19 @@ _ODD_UNICODE = ["\x85", "\x9b", "\xa0", "\u2028", "\u2029", "\u202e", "\u200b", 
                 "\ufffe", "\uffff", "\ud800", "\udfff", "é", "ß", "日本", "🔥", "\U0010ffff",
                 "İ", "ǅ", "\u0301"]
 
-_DURATIONS: list[Any] = [
+_DURATIONS: list[object] = [
     "99999999999w", "1" + "0" * 400, "1" + "0" * 400 + "s", 1e308, -1e308, 10**400, -(10**400),
     "9" * 40 + "ms", 2**63, -1, "-5s", "-0", 0, "0s", "0ms", 5e-324, ".5ms", "0.0001s",
     "3650d", "3650d1ms", "3651d", "521w", 315360000, 315360001, 315360000.001, "1e3s",
     "NaN", float("nan"), float("inf"), float("-inf"), "1w" * 50, "10M", " 1 h ", "+1m",
     "1h30", "m", "", "1d", "30d", "365d", "1000d", "1s", "1ms", "100ms", "2m", "59m59s999ms",
 ]
-_NUMBERS: list[Any] = [
+_NUMBERS: list[object] = [
     0, -1, 1, 0.5, -0.0, 1e308, -1e308, 10**400, -(10**400), 2**63, -(2**63) - 1, 2**64,
     float("nan"), float("inf"), float("-inf"), 5e-324, 1.0000001, 999999.9999, -999999.9999,
     1e6, -1e6, 0.999, 1.0, 1e-9, 3, 42,
 ]
-_TIMESTAMPS: list[Any] = [
+_TIMESTAMPS: list[object] = [
     "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-12:00",
     "0001-01-01T00:00:00+14:00", "1949-12-31T23:59:59Z", "1950-01-01T00:00:00Z",
     "2049-12-31T23:59:59Z", "2050-01-01T00:00:00Z", "2100-01-01", "1970-01-01",
@@ -91,19 +90,20 @@ _TIMESTAMPS: list[Any] = [
     "2005-01-06T20:55:00.123456789Z", "2005-01-06", "2005-01-06 21:00", "9899-12-31",
     "1950-01-01T00:00:00+01:00", "1950-01-02T00:00:00Z", "9899-12-31T00:00:00Z",
 ]
-_ADDRESSES: list[Any] = [
+_ADDRESSES: list[object] = [
     "0.0.0.0", "255.255.255.255", "127.0.0.1", "224.0.0.1", "10.0.0.256", "10.0.0", "::1",
     "10.0.0.1/24", " 10.0.0.1", "010.000.000.001", "1.2.3.4.5", 167772161, "10.0.0.1",
     "169.254.0.1", "192.168.1.1",
 ]
-_STRINGS: list[Any] = [
+_STRINGS: list[object] = [
     "", " ", "\t", "\n", "\n\n\n", "a" * 100_000, "${x}", "$${x}", "${}", "${a}${a}", "*a",
     "&a", "!!binary", "<<", "~", "null", "yes", "no", "on", "off", "0x10", "0o17", "1_000",
     ".inf", "-.nan", "'", '"', "\\", "%", "{{", "[", "]", "x: y", "- a", "# c",
     "../../../../escaped", "/tmp/abs/pkilab-fuzz", "CON", "a/b", "a,b=c[d]", "r1", "r2",
     "show " * 1000, "\r\n", "enable\nconfigure terminal\nend",
-] + _CONTROL + _ODD_UNICODE
-_CONTAINERS: list[Any] = [[], {}, [[]], {"": None}, None, True, False, [None, None],
+    *_CONTROL, *_ODD_UNICODE,
+]
+_CONTAINERS: list[object] = [[], {}, [[]], {"": None}, None, True, False, [None, None],
                           {"a": {"b": {"c": []}}}, [1, 2, 3], {"at": "1m"}]
 _IOS_LINES = [
     "lifetime crl 0", "lifetime crl 99999999", "lifetime crl 336", "lifetime crl 1",
@@ -147,7 +147,7 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 """libyaml's emitter where PyYAML has it: the same YAML, a lot faster for big mutants."""
 
 
-def _text_of(value: Any) -> str:
+def _text_of(value: object) -> str:
     """`value` as it would appear inline in YAML text."""
     if isinstance(value, str):
         return value
@@ -166,14 +166,14 @@ def mutants(sources: Sequence[Source], seed: int, count: int, start: int = 0
         yield mutant(sources, parsed, seed, index)
 
 
-def _parsed(source: Source) -> Any:
+def _parsed(source: Source) -> object:
     try:
         return read_yaml(source.text)[0]
     except YamlError:
         return None
 
 
-def mutant(sources: Sequence[Source], parsed: Sequence[Any], seed: int, index: int) -> Mutant:
+def mutant(sources: Sequence[Source], parsed: Sequence[object], seed: int, index: int) -> Mutant:
     """Mutant `index` of `seed`; `parsed` is each source's data (None if unreadable)."""
     rng = random.Random(f"{seed}/{index}")
     pick = rng.randrange(len(sources))
@@ -209,7 +209,7 @@ def mutant(sources: Sequence[Source], parsed: Sequence[Any], seed: int, index: i
     return Mutant(index, f"{index:05d}-{stem}-{kinds[0]}", source.name, kinds, payload, special)
 
 
-def _reparse(payload: str | bytes) -> Any:
+def _reparse(payload: str | bytes) -> object:
     if isinstance(payload, bytes):
         return None
     try:
@@ -218,7 +218,7 @@ def _reparse(payload: str | bytes) -> Any:
         return None
 
 
-def _dump(rng: random.Random, data: Any) -> str:
+def _dump(rng: random.Random, data: object) -> str:
     try:
         return yaml.dump(data, Dumper=_DUMPER, sort_keys=False,
                          allow_unicode=rng.random() < 0.5,
@@ -231,7 +231,7 @@ def _dump(rng: random.Random, data: Any) -> str:
 # -- data mutations ------------------------------------------------------------------------
 
 
-def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def _paths(data: object, path: Path = ()) -> list[Path]:
     found = [path]
     if isinstance(data, dict):
         for key, value in data.items():
@@ -242,13 +242,46 @@ def _paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-def _get(data: Any, path: tuple[Any, ...]) -> Any:
+Path = tuple[object, ...]
+"""Where a value sits in a parsed file: mapping keys and list indexes, from the top."""
+
+
+def _get(data: object, path: Path) -> object:
     for part in path:
-        data = data[part]
+        if isinstance(data, dict):
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int):
+            data = data[part]
+        else:
+            raise LookupError(f"{path!r} does not lead through containers")
     return data
 
 
-def _nasty_for(rng: random.Random, key: Any) -> Any:
+def _parent(data: object, path: Path) -> dict[object, object] | list[object]:
+    """The mapping or list that holds the value at `path` (a path `_paths` found)."""
+    parent = _get(data, path[:-1])
+    if isinstance(parent, dict | list):
+        return parent
+    raise LookupError(f"{path[:-1]!r} is not a container")
+
+
+def _set(data: object, path: Path, value: object) -> None:
+    parent, key = _parent(data, path), path[-1]
+    if isinstance(parent, dict):
+        parent[key] = value
+    elif isinstance(key, int):
+        parent[key] = value
+
+
+def _remove(data: object, path: Path) -> None:
+    parent, key = _parent(data, path), path[-1]
+    if isinstance(parent, dict):
+        del parent[key]
+    elif isinstance(key, int):
+        del parent[key]
+
+
+def _nasty_for(rng: random.Random, key: object) -> object:
     if rng.random() < 0.25:
         return rng.choice(_DURATIONS + _NUMBERS + _TIMESTAMPS + _STRINGS + _CONTAINERS)
     if key in _DURATION_KEYS:
@@ -265,9 +298,9 @@ def _nasty_for(rng: random.Random, key: Any) -> Any:
     return rng.choice(_STRINGS + _CONTAINERS)
 
 
-def _mutate_data(rng: random.Random, data: dict[str, Any]) -> str:
+def _mutate_data(rng: random.Random, data: dict[str, object]) -> str:
     """Change `data` in place; return the name of what was done."""
-    ops: list[tuple[str, Callable[[random.Random, dict[str, Any]], None]]] = [
+    ops: list[tuple[str, Callable[[random.Random, dict[str, object]], None]]] = [
         ("delete", _delete), ("nasty-value", _nasty_value), ("nasty-value", _nasty_value),
         ("nasty-value", _nasty_value), ("rename-key", _rename_key), ("add-key", _add_key),
         ("deep-nesting", _deep_nesting), ("repeat-items", _repeat_items),
@@ -279,33 +312,35 @@ def _mutate_data(rng: random.Random, data: dict[str, Any]) -> str:
     return name
 
 
-def _random_path(rng: random.Random, data: Any, *, non_root: bool = True) -> tuple[Any, ...]:
+def _random_path(rng: random.Random, data: object, *, non_root: bool = True) -> Path:
     paths = _paths(data)
     if non_root and len(paths) > 1:
         paths = paths[1:]
     return rng.choice(paths)
 
 
-def _delete(rng: random.Random, data: dict[str, Any]) -> None:
+def _delete(rng: random.Random, data: dict[str, object]) -> None:
     path = _random_path(rng, data)
     if path:
-        del _get(data, path[:-1])[path[-1]]
+        _remove(data, path)
 
 
-def _nasty_value(rng: random.Random, data: dict[str, Any]) -> None:
+def _nasty_value(rng: random.Random, data: dict[str, object]) -> None:
     path = _random_path(rng, data)
     if not path:
         return
     key = next((part for part in reversed(path) if isinstance(part, str)), "")
-    _get(data, path[:-1])[path[-1]] = _nasty_for(rng, key)
+    _set(data, path, _nasty_for(rng, key))
 
 
-def _rename_key(rng: random.Random, data: dict[str, Any]) -> None:
+def _rename_key(rng: random.Random, data: dict[str, object]) -> None:
     keyed = [p for p in _paths(data) if p and isinstance(p[-1], str)]
     if not keyed:
         return
     path = rng.choice(keyed)
     parent, old = _get(data, path[:-1]), path[-1]
+    if not isinstance(parent, dict) or not isinstance(old, str):
+        return
     choice = rng.random()
     if choice < 0.4 and len(old) > 1:
         at = rng.randrange(len(old) - 1)
@@ -319,14 +354,14 @@ def _rename_key(rng: random.Random, data: dict[str, Any]) -> None:
     parent.update(items)
 
 
-def _add_key(rng: random.Random, data: dict[str, Any]) -> None:
+def _add_key(rng: random.Random, data: dict[str, object]) -> None:
     mappings = [p for p in _paths(data) if isinstance(_get(data, p), dict)]
     path = rng.choice(mappings)
     key = rng.choice(_KEYS)
-    _get(data, path)[key] = _nasty_for(rng, key)
+    _set(data, path + (key,), _nasty_for(rng, key))
 
 
-def _deep_nesting(rng: random.Random, data: dict[str, Any]) -> None:
+def _deep_nesting(rng: random.Random, data: dict[str, object]) -> None:
     path = _random_path(rng, data)
     if not path:
         return
@@ -334,47 +369,53 @@ def _deep_nesting(rng: random.Random, data: dict[str, Any]) -> None:
     depth = rng.choice([1, 2, 5, 63, 64, 65, 200, 2000])
     for _level in range(depth):
         value = [value] if rng.random() < 0.5 else {"a": value}
-    _get(data, path[:-1])[path[-1]] = value
+    _set(data, path, value)
 
 
-def _repeat_items(rng: random.Random, data: dict[str, Any]) -> None:
+def _repeat_items(rng: random.Random, data: dict[str, object]) -> None:
     lists = [p for p in _paths(data) if isinstance(_get(data, p), list) and _get(data, p)]
     if not lists:
         return
     items = _get(data, rng.choice(lists))
+    if not isinstance(items, list):
+        return
     times = rng.choice([2, 10, 300, 3000])
     items += [copy.deepcopy(rng.choice(items)) for _ in range(times)]
 
 
-def _router_names(data: dict[str, Any]) -> list[str]:
+def _router_names(data: dict[str, object]) -> list[str]:
     routers = data.get("routers")
     return list(routers) if isinstance(routers, dict) else []
 
 
-def _swap_reference(rng: random.Random, data: dict[str, Any]) -> None:
-    names = set(_router_names(data))
+def _swap_reference(rng: random.Random, data: dict[str, object]) -> None:
+    # In file order, not a set's: a set of strings iterates in an order that changes with
+    # each process's hash seed, and `--seed` must replay the same mutants.
+    names = list(dict.fromkeys(_router_names(data)))
     spots = [p for p in _paths(data) if p and isinstance(_get(data, p), str)
              and _get(data, p) in names and not (len(p) == 2 and p[0] == "routers")]
     if not spots:
         return
     path = rng.choice(spots)
     other = rng.choice([*names, "nosuch", "R1", ""])
-    _get(data, path[:-1])[path[-1]] = other
+    _set(data, path, other)
 
 
-def _shuffle(rng: random.Random, data: dict[str, Any]) -> None:
+def _shuffle(rng: random.Random, data: dict[str, object]) -> None:
     lists = [p for p in _paths(data) if isinstance(_get(data, p), list)]
     if lists:
-        rng.shuffle(_get(data, rng.choice(lists)))
+        chosen = _get(data, rng.choice(lists))
+        if isinstance(chosen, list):
+            rng.shuffle(chosen)
 
 
-def _matrix(rng: random.Random, data: dict[str, Any]) -> None:
+def _matrix(rng: random.Random, data: dict[str, object]) -> None:
     """Turn a value into a `${placeholder}` of a new axis with extreme values."""
     axes = rng.randint(1, 4)
     values_per_axis = rng.choice([1, 2, 3, 16, 17, 300])
-    matrix: dict[str, Any] = {}
+    matrix: dict[str, list[object]] = {}
     for number in range(axes):
-        values: list[Any] = []
+        values: list[object] = []
         for _ in range(values_per_axis):
             values.append(rng.choice([*_DURATIONS[:30], *_NUMBERS[:12], "on", "off",
                                       "a" * rng.choice([1, 10_000]), f"v{len(values)}"]))
@@ -386,17 +427,17 @@ def _matrix(rng: random.Random, data: dict[str, Any]) -> None:
             axis = rng.randrange(axes)
             spot = rng.choice([f"${{a{axis}}}", f"x${{a{axis}}}${{a{axis}}}",
                                f"${{a{axis}}}" * rng.choice([1, 50, 2000])])
-            _get(data, path[:-1])[path[-1]] = spot
+            _set(data, path, spot)
     events = data.get("events")
     if isinstance(events, list) and events and isinstance(events[0], dict):
         events[0]["when"] = {"a0": rng.choice(matrix["a0"])}
 
 
-def _soak(rng: random.Random, data: dict[str, Any]) -> None:
-    soak: dict[str, Any] = {}
+def _soak(rng: random.Random, data: dict[str, object]) -> None:
+    soak: dict[str, object] = {}
     for kind in rng.sample(["link_flaps", "power_cycles", "clock_jumps", "http_toggles"],
                            rng.randint(1, 4)):
-        spec: dict[str, Any] = {"mtbf": rng.choice(_DURATIONS)}
+        spec: dict[str, object] = {"mtbf": rng.choice(_DURATIONS)}
         spec["max" if kind == "clock_jumps" else "mttr"] = rng.choice(_DURATIONS)
         soak[kind] = spec
     if rng.random() < 0.5:
@@ -404,7 +445,7 @@ def _soak(rng: random.Random, data: dict[str, Any]) -> None:
     data["soak"] = soak
 
 
-def _long_run(rng: random.Random, data: dict[str, Any]) -> None:
+def _long_run(rng: random.Random, data: dict[str, object]) -> None:
     data["duration"] = rng.choice(["3650d", "1000d", "365d", "3650d1ms", "99999999999w",
                                    315360000, "30d"])
     events = data.get("events")
@@ -414,7 +455,7 @@ def _long_run(rng: random.Random, data: dict[str, Any]) -> None:
                 event["at"] = rng.choice(["3649d", "3650d", "365d", "1000d", 1e308])
 
 
-def _cli_lines(rng: random.Random, data: dict[str, Any]) -> None:
+def _cli_lines(rng: random.Random, data: dict[str, object]) -> None:
     events = data.get("events")
     names = _router_names(data)
     if not isinstance(events, list) or not names:
@@ -460,7 +501,7 @@ def _insert_unicode(rng: random.Random, text: str) -> str:
     return text[:at] + rng.choice(_ODD_UNICODE) + text[at:]
 
 
-def _token(kind: str, values: list[Any]) -> Callable[[random.Random, str], str]:
+def _token(kind: str, values: list[object]) -> Callable[[random.Random, str], str]:
     def replace(rng: random.Random, text: str) -> str:
         found = list(_TOKEN[kind].finditer(text))
         if not found:
@@ -559,8 +600,8 @@ def _long_line(rng: random.Random, text: str) -> str:
 # -- whole files ---------------------------------------------------------------------------
 
 
-def _whole_file(rng: random.Random, source: Source, data: Any) -> tuple[str, str | bytes, str]:
-    builders: list[tuple[str, Callable[[random.Random, Source, Any], str | bytes]]] = [
+def _whole_file(rng: random.Random, source: Source, data: object) -> tuple[str, str | bytes, str]:
+    builders: list[tuple[str, Callable[[random.Random, Source, object], str | bytes]]] = [
         ("empty", lambda r, s, d: ""), ("blank", lambda r, s, d: " \n\n\t\n"),
         ("comment-only", lambda r, s, d: "# nothing here\n"),
         ("bom-only", lambda r, s, d: "\ufeff"),
@@ -577,7 +618,7 @@ def _whole_file(rng: random.Random, source: Source, data: Any) -> tuple[str, str
     return name, build(rng, source, data), special
 
 
-def _header(data: Any) -> str:
+def _header(data: object) -> str:
     """A valid name/description/duration/routers head from the source, for bombs to follow."""
     routers = data.get("routers") if isinstance(data, dict) else None
     head = {"name": "fuzz", "description": "fuzz", "duration": "10m",
@@ -586,7 +627,7 @@ def _header(data: Any) -> str:
     return yaml.safe_dump(head, sort_keys=False)
 
 
-def _alias_bomb(rng: random.Random, source: Source, data: Any) -> str:
+def _alias_bomb(rng: random.Random, source: Source, data: object) -> str:
     width, depth = rng.choice([(10, 9), (10, 6), (2, 40), (100, 4)])
     rows = ["x-0: &a0 [" + ", ".join(["lol"] * width) + "]"]
     for level in range(1, depth):
@@ -594,31 +635,31 @@ def _alias_bomb(rng: random.Random, source: Source, data: Any) -> str:
     return _header(data) + "\n".join(rows) + "\n"
 
 
-def _merge_bomb(rng: random.Random, source: Source, data: Any) -> str:
+def _merge_bomb(rng: random.Random, source: Source, data: object) -> str:
     text = "{k0: 1, k1: 2}"
     for level in range(rng.choice([5, 9, 12])):
         text = "{<<: [" + ", ".join([f"&m{level} " + text] + [f"*m{level}"] * 9) + "]}"
     return _header(data) + f"x-bomb: {text}\n"
 
 
-def _flow_nest(rng: random.Random, source: Source, data: Any) -> str:
+def _flow_nest(rng: random.Random, source: Source, data: object) -> str:
     depth = rng.choice([63, 64, 65, 1000, 50_000])
     opener, closer = rng.choice([("[", "]"), ("{a: ", "}")])
     return _header(data) + "x-deep: " + opener * depth + "1" + closer * depth + "\n"
 
 
-def _block_nest(rng: random.Random, source: Source, data: Any) -> str:
+def _block_nest(rng: random.Random, source: Source, data: object) -> str:
     depth = rng.choice([60, 70, 2000])
     return _header(data) + "".join(" " * i + "x-a:\n" for i in range(depth)) + " " * depth + "b\n"
 
 
-def _matrix_bomb(rng: random.Random, source: Source, data: Any) -> str:
+def _matrix_bomb(rng: random.Random, source: Source, data: object) -> str:
     axes = rng.choice([5, 9, 20])
     matrix = {f"a{n}": ["p", "q"] for n in range(axes)}
     return source.text + yaml.safe_dump({"matrix": matrix})
 
 
-def _placeholder_bomb(rng: random.Random, source: Source, data: Any) -> str:
+def _placeholder_bomb(rng: random.Random, source: Source, data: object) -> str:
     value = "v" * rng.choice([190, 1000])
     rows = [f"matrix: {{a: [{value}, w]}}",
             "x-big: &big \"" + "${a}" * rng.choice([1000, 20_000]) + "\"",
@@ -626,7 +667,7 @@ def _placeholder_bomb(rng: random.Random, source: Source, data: Any) -> str:
     return _header(data) + "\n".join(rows) + "\n"
 
 
-def _soak_flood(rng: random.Random, source: Source, data: Any) -> str:
+def _soak_flood(rng: random.Random, source: Source, data: object) -> str:
     head = _header(data).replace("duration: 10m", "duration: " + rng.choice(["3650d", "30d"]))
     soak = {"soak": {"power_cycles": {"mtbf": rng.choice(["1ms", "1s", "1h", "1d"]),
                                       "mttr": rng.choice(["1ms", "1s", "1m"])},
@@ -636,7 +677,7 @@ def _soak_flood(rng: random.Random, source: Source, data: Any) -> str:
     return head + yaml.safe_dump(soak, sort_keys=False)
 
 
-def _many_events(rng: random.Random, source: Source, data: Any) -> str:
+def _many_events(rng: random.Random, source: Source, data: object) -> str:
     names = _router_names(data) if isinstance(data, dict) else []
     router = names[0] if names else "r1"
     count = rng.choice([100, 1000, 4000])

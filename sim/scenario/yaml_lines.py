@@ -108,12 +108,12 @@ class YamlDocument:
     text "on" inside `cli: "ip http ${x}"` and in a variant id, so both readings are kept.
     """
 
-    data: Any
+    data: object
     lines: dict[JsonPath, int]
     plain: dict[JsonPath, str]
 
 
-def read_yaml(text: str) -> tuple[Any, dict[JsonPath, int]]:
+def read_yaml(text: str) -> tuple[object, dict[JsonPath, int]]:
     """The data in `text` and the line of every path in it; raises `YamlError`."""
     document = read_yaml_document(text)
     return document.data, document.lines
@@ -168,7 +168,7 @@ class _Loader(yaml.SafeLoader):
         self._depth = 0
         self._flattening: set[int] = set()
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:  # PyYAML's own
         # PyYAML composes recursively, a few frames per level: bound the depth before
         # Python's recursion limit does it with a RecursionError.
         if self._depth >= _MAX_DEPTH:
@@ -223,7 +223,7 @@ def _node_kind(node: Node) -> str:
 
 def _one_per_key(pairs: list[tuple[Node, Node]]) -> list[tuple[Node, Node]]:
     """The last entry of each key, at the place of the key's first entry."""
-    place: dict[Any, int] = {}
+    place: dict[object, int] = {}
     kept: list[tuple[Node, Node]] = []
     for key_node, value_node in pairs:
         key = key_node.value if isinstance(key_node, ScalarNode) else id(key_node)
@@ -294,7 +294,7 @@ class _Reader:
     def _fail(self, node: yaml.Node, message: str) -> YamlError:
         return YamlError(node.start_mark.line + 1, message)
 
-    def _value(self, node: yaml.Node, path: JsonPath) -> Any:
+    def _value(self, node: yaml.Node, path: JsonPath) -> object:
         self._count += 1
         if self._count > self._max_values:
             raise self._fail(node, f"the file expands to more than {self._max_values:,} values "
@@ -322,7 +322,7 @@ class _Reader:
         finally:
             self._active.discard(id(node))
 
-    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, object]:
         seen: dict[str, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -341,7 +341,7 @@ class _Reader:
                 )
             seen[key] = line
         self._loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-        result: dict[str, Any] = {}
+        result: dict[str, object] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):  # from a merged mapping
                 raise self._fail(
@@ -353,7 +353,7 @@ class _Reader:
             result[key] = self._value(value_node, path + (key,))
         return result
 
-    def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: JsonPath) -> object:
         _check_text(node.value, node, path)
         if node.style is None:
             self._plain[path] = node.value
