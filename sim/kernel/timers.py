@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import simpy
 
@@ -21,19 +21,24 @@ from sim.kernel.env import SimEnv
 MIN_REARM_SECONDS = 1.0
 
 
-class TimedCore(Protocol):
+Effects = TypeVar("Effects")
+"""What a core's `on_timer` returns and its owner's `on_effects` takes (a list of effects)."""
+_Effects_co = TypeVar("_Effects_co", covariant=True)
+
+
+class TimedCore(Protocol[_Effects_co]):
     def next_deadline(self) -> datetime | None: ...
 
-    def on_timer(self, now: datetime) -> Any: ...
+    def on_timer(self, now: datetime) -> _Effects_co: ...
 
 
-class TimerDriver:
+class TimerDriver(Generic[Effects]):
     def __init__(
         self,
         env: SimEnv,
         clock: RouterClock,
-        core: TimedCore,
-        on_effects: Callable[[Any], None],
+        core: TimedCore[Effects],
+        on_effects: Callable[[Effects], None],
     ) -> None:
         self._env = env
         self._clock = clock
