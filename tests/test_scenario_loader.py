@@ -18,6 +18,7 @@ import yaml
 
 from sim.pki.cs_fsm import CsState
 from sim.scenario import model as m
+from sim.scenario import yaml_lines
 from sim.scenario.durations import format_duration, parse_duration
 from sim.scenario.loader import ScenarioError, load_scenario, load_scenario_text, load_schema
 from sim.scenario.yaml_lines import read_yaml
@@ -903,3 +904,19 @@ def test_a_matrix_of_soaks_cannot_hold_millions_of_events() -> None:
         "matrix:\n  a: [" + ", ".join(f"v{n}" for n in range(64)) + "]\n")
     error = error_of(text)
     assert str(error).startswith("x.yaml:13: matrix: the runs of this file hold more than 200000 ")
+
+
+def test_libyaml_and_pyyaml_read_every_shipped_file_alike(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """Loading with libyaml (the fast path) would read a shipped scenario differently from
+    PyYAML: other values, other line numbers in error messages, or a matrix value's text
+    (`on` vs true) lost."""
+    if yaml_lines._LIBYAML_PARSER is None:
+        pytest.skip("this PyYAML has no libyaml")
+    files = sorted((Path(__file__).parent.parent / "scenarios").rglob("*.yaml"))
+    fast = [yaml_lines.read_yaml_document(path.read_text()) for path in files]
+    monkeypatch.setattr(yaml_lines, "_LIBYAML_PARSER", None)
+    slow = [yaml_lines.read_yaml_document(path.read_text()) for path in files]
+    assert len(files) > 40
+    for path, one, other in zip(files, fast, slow, strict=True):
+        assert (one.data, one.lines, one.plain) == (other.data, other.lines, other.plain), path
