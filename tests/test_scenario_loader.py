@@ -20,8 +20,19 @@ from sim.pki.cs_fsm import CsState
 from sim.scenario import model as m
 from sim.scenario import yaml_lines
 from sim.scenario.durations import format_duration, parse_duration
-from sim.scenario.loader import ScenarioError, load_scenario, load_scenario_text, load_schema
-from sim.scenario.yaml_lines import read_yaml
+from sim.scenario.errors import Errors
+from sim.scenario.fuzz import shipped_sources
+from sim.scenario.loader import (
+    ScenarioError,
+    _fast_validator,
+    _validator,
+    load_scenario,
+    load_scenario_text,
+    load_schema,
+)
+from sim.scenario.matrix import expand
+from sim.scenario.mutants import mutants
+from sim.scenario.yaml_lines import YamlError, read_yaml, read_yaml_document
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scenarios"
 VALID = FIXTURES / "valid_full.yaml"
@@ -920,3 +931,26 @@ def test_libyaml_and_pyyaml_read_every_shipped_file_alike(monkeypatch: pytest.Mo
     assert len(files) > 40
     for path, one, other in zip(files, fast, slow, strict=True):
         assert (one.data, one.lines, one.plain) == (other.data, other.lines, other.plain), path
+
+
+def test_the_compiled_validator_accepts_nothing_jsonschema_refuses() -> None:
+    """A big scenario file is checked by a compiled validator first; if it accepted a file
+    the schema refuses, a big file with a mistake would run instead of failing with the
+    line and what is wrong."""
+    checked = refused = 0
+    sources = shipped_sources(Path(__file__).parent.parent / "scenarios")
+    for mutant in mutants(sources, 5, 600):
+        try:
+            document = read_yaml_document(mutant.data.decode("utf-8"))
+            variants = expand(document, Errors("x.yaml", document.lines))
+        except (UnicodeDecodeError, YamlError, ScenarioError):
+            continue
+        for variant in variants[:3]:
+            try:
+                _fast_validator()(variant.data)
+            except Exception:  # noqa: BLE001 - refused or unreadable: jsonschema decides
+                refused += 1
+                continue
+            checked += 1
+            assert not list(_validator().iter_errors(variant.data)), mutant.name
+    assert checked > 50 and refused > 50
