@@ -13,13 +13,13 @@ Only 127.0.0.1 is ever bound: this is a lab tool, not a server.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
+from sim.kernel.process import SimProcess
 from sim.lab import Lab, LabError
 from sim.net.http import HttpRequest, HttpResponse
 from sim.net.loopback import LoopbackServer
@@ -51,11 +51,11 @@ def routers_to_serve(lab: Lab, wanted: list[str]) -> list[str]:
 
 
 def _answering(router: Router) -> Callable[[HttpRequest],
-                                           Generator[Any, Any, HttpResponse] | HttpResponse]:
+                                           SimProcess[HttpResponse] | HttpResponse]:
     """The router's HTTP server as a real client meets it: off (or the router down) is
     a 503 rather than a simulated answer."""
 
-    def handler(request: HttpRequest) -> Generator[Any, Any, HttpResponse] | HttpResponse:
+    def handler(request: HttpRequest) -> SimProcess[HttpResponse] | HttpResponse:
         if not (router.up and router.running.http_server):
             state = "is not running" if not router.up else "has no 'ip http server'"
             return HttpResponse(503, "Service Unavailable", (("Content-Type", "text/plain"),),

@@ -7,12 +7,12 @@ the trace is handed a `SimEnv` explicitly (as SimPy's own examples pass `env`).
 from __future__ import annotations
 
 import random
-from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import simpy
 
+from sim.kernel.process import SimProcess
 from sim.kernel.trace import Trace, TraceEvent
 
 
@@ -39,7 +39,7 @@ class SimEnv:
     def emit(self, router: str | None, category: str, name: str, /, **data: Any) -> TraceEvent:
         return self.trace.emit(self.now, router, category, name, **data)
 
-    def process(self, generator: Generator[Any, Any, Any]) -> simpy.Process:
+    def process(self, generator: SimProcess[Any]) -> simpy.Process:
         return self.sim.process(generator)
 
     def timeout(self, delay: float, value: Any = None) -> simpy.Timeout:

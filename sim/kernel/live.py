@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
 
 import simpy
 
 from sim.kernel.env import SimEnv
+from sim.kernel.process import SimProcess
 
 TICK_SECONDS = 0.02
 """How often (host seconds) the clock thread catches the simulation up."""
@@ -141,7 +142,7 @@ class LiveClock:
                 return
 
     # -- work from other threads -------------------------------------------------------------
-    def submit(self, generator: Generator[Any, Any, Any]) -> simpy.Process:
+    def submit(self, generator: SimProcess[Any]) -> simpy.Process:
         """Start a simulated process; it runs as simulated time goes on."""
         with self.lock:
             return self.env.process(generator)

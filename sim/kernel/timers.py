@@ -9,14 +9,15 @@ core's deadlines may have changed; clock discontinuities poke automatically.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import simpy
 
 from sim.kernel.clock import RouterClock
 from sim.kernel.env import SimEnv
+from sim.kernel.process import SimProcess
 
 MIN_REARM_SECONDS = 1.0
 
@@ -57,7 +58,7 @@ class TimerDriver(Generic[Effects]):
         self._running = False
         self.poke()
 
-    def _loop(self) -> Generator[simpy.Event, Any, None]:
+    def _loop(self) -> SimProcess[None]:
         timer: simpy.Timeout | None = None
         timer_at = 0.0
         while self._running:

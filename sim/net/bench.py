@@ -20,12 +20,11 @@ import ipaddress
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
 
-import simpy
-
 from sim.kernel.env import SimEnv
+from sim.kernel.process import SimProcess
 from sim.net.http import HttpRequest, HttpResponse
 from sim.net.topology import Network
 
@@ -107,7 +106,7 @@ def lookups(net: Network, pairs: list[tuple[str, str]]) -> int:
 def http_storm(env: SimEnv, net: Network, clients: list[str], ca: str) -> int:
     """Every client fetches the CA certificate once; returns the number that succeeded."""
 
-    def handler(request: HttpRequest) -> Generator[simpy.Event, Any, HttpResponse]:
+    def handler(request: HttpRequest) -> SimProcess[HttpResponse]:
         yield env.timeout(0.01)
         return HttpResponse(200, "OK", (("Content-Type", "application/x-x509-ca-cert"),), b"x")
 

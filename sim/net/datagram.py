@@ -10,12 +10,10 @@ and the loss (`Link.carry`); losses are traced as `packet.lost` like TCP segment
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-import simpy
-
+from sim.kernel.process import SimProcess
 from sim.net.link import CarryOutcome
 
 if TYPE_CHECKING:
@@ -43,7 +41,7 @@ class UdpPorts:
 
 
 def carry(net: Network, sender: str, receiver: str | None, payload: int, kind: str
-          ) -> Generator[simpy.Event, Any, bool]:
+          ) -> SimProcess[bool]:
     """One transmission of one datagram of `payload` bytes from `sender` to `receiver`
     (a node name, or None for an address no node has): True if it arrived."""
     env = net.env

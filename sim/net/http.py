@@ -17,12 +17,11 @@ HTTP/1.0 ends it by closing the connection.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-import simpy
+from sim.kernel.process import SimProcess
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -173,4 +172,4 @@ class HttpHandler(Protocol):
 
     def __call__(
         self, request: HttpRequest
-    ) -> Generator[simpy.Event, Any, HttpResponse] | HttpResponse: ...
+    ) -> SimProcess[HttpResponse] | HttpResponse: ...

@@ -10,13 +10,11 @@ up before the segment would have arrived: an interface flap flushes what was in 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
-
-import simpy
 
 from sim.kernel.env import SimEnv
+from sim.kernel.process import SimProcess
 
 
 class CarryOutcome(StrEnum):
@@ -132,7 +130,7 @@ class Link:
             return False
         return self._env.rng.random() >= self._loss
 
-    def carry(self, packet_size: int = 0) -> Generator[simpy.Event, Any, CarryOutcome]:
+    def carry(self, packet_size: int = 0) -> SimProcess[CarryOutcome]:
         """Propagate one segment across the link (a simpy sub-generator).
 
         Loss is drawn when the segment enters the link; link failure is judged when it

@@ -59,7 +59,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,11 +69,12 @@ import simpy
 
 from sim.kernel.env import SimEnv
 from sim.kernel.live import LiveClock
+from sim.kernel.process import SimProcess
 from sim.net.http import HttpRequest, HttpResponse
 
 LOOPBACK = "127.0.0.1"
 
-SimHandler = Callable[[HttpRequest], Generator[Any, Any, HttpResponse] | HttpResponse]
+SimHandler = Callable[[HttpRequest], SimProcess[HttpResponse] | HttpResponse]
 
 _DROPPED_HEADERS = frozenset({"date", "server", "content-length", "connection"})
 """Response headers this server writes itself (http.server adds Date and Server)."""
@@ -513,8 +514,8 @@ class _Httpd(ThreadingHTTPServer):
         self.owner._record("error", error=repr(error)[:500])
 
 
-def _failure_as_value(outcome: Generator[Any, Any, HttpResponse]
-                      ) -> Generator[Any, Any, HttpResponse | Exception]:
+def _failure_as_value(outcome: SimProcess[HttpResponse]
+                      ) -> SimProcess[HttpResponse | Exception]:
     try:
         return (yield from outcome)
     except Exception as error:

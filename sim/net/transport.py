@@ -29,7 +29,6 @@ Not modelled: TCP state surviving a reboot, FIN/close, segmentation of large bod
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from enum import StrEnum
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.kernel.env import SimEnv
+from sim.kernel.process import SimProcess
 from sim.net.bridge import BridgeConnection, ConnectOutcome
 from sim.net.http import HttpFailure, HttpHandler, HttpRequest, HttpResponse, HttpResult
 from sim.net.link import CarryOutcome
@@ -87,7 +87,7 @@ class Exchange:
         self._bridged: BridgeConnection | None = None
 
     # -- the client's view -----------------------------------------------------------
-    def run(self) -> Generator[simpy.Event, Any, HttpResult]:
+    def run(self) -> SimProcess[HttpResult]:
         env = self._env
         env.emit(
             self.src,
@@ -160,7 +160,7 @@ class Exchange:
     # -- the server's view -----------------------------------------------------------
     def _accept(
         self, syn_arrived: simpy.Event, reply: simpy.Event
-    ) -> Generator[simpy.Event, Any, None]:
+    ) -> SimProcess[None]:
         """On the first SYN: answer SYN-ACK if a handler listens at that moment, else RST.
 
         At a bridge node the real server decides: accepted, refused, or no answer at all."""
@@ -186,7 +186,7 @@ class Exchange:
         handler: HttpHandler | BridgeConnection,
         request_arrived: simpy.Event,
         response_arrived: simpy.Event,
-    ) -> Generator[simpy.Event, Any, None]:
+    ) -> SimProcess[None]:
         yield request_arrived
         if self.server is None:  # as in `_accept`: no router, no one to serve it
             return
@@ -230,7 +230,7 @@ class Exchange:
         size: int,
         arrived: simpy.Event,
         value: Any = None,
-    ) -> Generator[simpy.Event, Any, None]:
+    ) -> SimProcess[None]:
         """Transmit until `arrived` fires, retransmitting at RTO 1, 2, 4 ... s."""
         env = self._env
         rto = INITIAL_RTO
@@ -261,7 +261,7 @@ class Exchange:
         size: int,
         arrived: simpy.Event,
         value: Any,
-    ) -> Generator[simpy.Event, Any, None]:
+    ) -> SimProcess[None]:
         """One transmission of one segment along the path of the moment."""
         net = self._net
         if not net.is_node_up(sender):

@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
+from sim.kernel.process import SimProcess
 from sim.pki import x509util
 from sim.router.router import BOOT_SECONDS
 from sim.scenario import invariants
@@ -173,7 +173,7 @@ def operator_retries(cut: Cut, hidden: list[Authentication]) -> Callable[[World]
     return setup
 
 
-def _retry(world: World, auth: Authentication, at: float) -> Generator[Any, Any, None]:
+def _retry(world: World, auth: Authentication, at: float) -> SimProcess[None]:
     yield world.env.timeout(at - world.env.now)
     router = world.routers[auth.router]
     tp = router.running.trustpoints.get(auth.trustpoint)
