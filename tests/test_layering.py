@@ -14,7 +14,7 @@ ALLOWED_THIRD_PARTY = {
     "kernel": {"simpy"},
     "net": {"simpy", "networkx"},
     "router": {"simpy", "cryptography"},
-    "scenario": {"simpy", "cryptography", "yaml", "jsonschema"},
+    "scenario": {"simpy", "cryptography", "yaml", "jsonschema", "fastjsonschema"},
     "report": {"jinja2", "networkx", "numpy"},
     "console": {"prompt_toolkit"},
 }
