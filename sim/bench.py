@@ -1,30 +1,53 @@
-"""Benchmark: how many simulated routers a laptop runs, and how fast.
+"""Benchmark: how many simulated routers a laptop runs, how fast, and how close to the cost
+of the cryptography itself.
 
-    pkilab bench --routers 10000 --minutes 10
+    pkilab bench --routers 10000 --minutes 10 --enrolling 100      # flat
+    pkilab bench --levels 3 --fanout 10 --routers 10000 --key-bits 2048   # hierarchy
 
-Builds a scenario in memory: a root CA router at the hub and N-1 routers in sites of
-50 behind it (tree topology), every router booting from a startup config. The root
-enables its certificate server with `grant auto`; `enrolling` routers authenticate it and
-enroll over SCEP (real keys, real messages); every 100th router runs `show crypto pki
-server` and `dir nvram:`. Prints wall time, simulated seconds per wall second, trace events and
-peak memory. Numbers, not assertions: this is not a test.
+The flat case builds a scenario in memory: a root CA router at the hub and N-1 routers in
+sites of 50 behind it (tree topology), every router booting from a startup config. The
+root enables its certificate server with `grant auto`; `enrolling` routers authenticate
+it and enroll over SCEP (real keys, real messages); every 100th router runs `show crypto
+pki server` and `dir nvram:`. The hierarchy case is `sim.bench_hierarchy`'s.
+
+Either way the run is measured as a user meets it: wall time of the simulation; the peak
+resident memory of the process during it (tracemalloc on request only: it slows a run
+several times); with `output`, the output folder and the report written and timed apart;
+and then, in the same process, the crypto floor of the same work (`sim.bench_floor`) and
+the ratio of each. A cold run points the key cache at a fresh empty folder, so every key
+is generated in the run. Numbers, not assertions: this is not a test.
 """
 
 from __future__ import annotations
 
+import resource
+import shutil
+import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
+from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sim.bench_floor import Floor, Seconds, Stopwatch, Work, count_work, measure_floor
+from sim.pki.keys import KeySource, default_cache_dir
+from sim.report import write_report
 from sim.scenario.model import CliEvent, LinkSpec, RouterSpec, Scenario
-from sim.scenario.runner import run_scenario
+from sim.scenario.output import write_output
+from sim.scenario.runner import RunResult, run_scenario
+from sim.scenario.world import World
 
 ENROLL = ("enable", "configure terminal", "crypto pki trustpoint ca",
           "enrollment url http://10.0.0.1", "exit", "crypto pki authenticate ca",
           "crypto pki enroll ca", "end")
 ENROLL_ANSWERS = ("yes", "challenge1", "challenge1", "no", "no", "yes")
+SITE = 50
+FLAT_KEY_BITS = 1024
+"""The flat case's keys: the CS's own default and what enrollment generates."""
 
 
 def build(routers: int, minutes: float, enrolling: int = 0) -> Scenario:
@@ -35,7 +58,9 @@ def build(routers: int, minutes: float, enrolling: int = 0) -> Scenario:
         name = f"r{index}"
         specs.append(RouterSpec(name, str(IPv4Address(base + index)),
                                 config=(f"hostname {name}", "ip host root 10.0.0.1")))
-        hub = "root" if index % 50 == 1 else f"r{index - index % 50 + 1}"
+        # Site k is r(50k+1) .. r(50k+50); its first router is its hub, linked to the root.
+        first = (index - 1) // SITE * SITE + 1
+        hub = "root" if index == first else f"r{first}"
         links.append(LinkSpec(hub, name, latency=0.002))
     events = [CliEvent(10.0, "root", ("enable", "configure terminal", "crypto pki server root",
                                       "grant auto", "no shutdown", "end"),
@@ -50,41 +75,227 @@ def build(routers: int, minutes: float, enrolling: int = 0) -> Scenario:
                     minutes * 60, tuple(specs), tuple(links), tuple(events), (), None)
 
 
+# --------------------------------------------------------------------------- memory
+
+
+def _status_kib(field: str) -> int | None:
+    """A `VmRSS`/`VmHWM` line of /proc/self/status, in KiB (None off Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak() -> bool:
+    """Start the process's peak RSS afresh (Linux: `echo 5 > /proc/self/clear_refs`)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as handle:
+            handle.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_kib() -> int:
+    hwm = _status_kib("VmHWM")
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 @dataclass(frozen=True)
-class BenchResult:
+class Memory:
+    before: int
+    """Resident bytes before the run."""
+    peak: int
+    """Peak resident bytes during the run (of the process's life if it cannot be reset)."""
+    traced: int | None
+    """tracemalloc's peak, when asked for."""
+    since_start: bool
+    """The peak could not be reset (not Linux): it is the process's since it started."""
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+class KeyWatch:
+    """The keys a run asks its key source for, and the ones it generates (its disk cache
+    lacks them), with the host seconds generating them took."""
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, int]] = set()
+        self.generated: list[tuple[str, int]] = []
+        self.seconds = 0.0
+
+    def attach(self, world: World) -> None:
+        sources = {id(r.keysource): r.keysource for r in world.routers.values()}
+        for source in sources.values():
+            source.get = self._wrap(source)  # type: ignore[method-assign]
+
+    def _wrap(self, source: KeySource) -> Callable[..., rsa.RSAPrivateKey]:
+        original = source.get
+
+        def get(label: str, bits: int = 1024) -> rsa.RSAPrivateKey:
+            path = source.cache_path(label, bits)
+            fresh = (label, bits) not in self.seen and (path is None or not path.exists())
+            self.seen.add((label, bits))
+            started = time.perf_counter()
+            key = original(label, bits)
+            if fresh:
+                self.generated.append((label, bits))
+                self.seconds += time.perf_counter() - started
+            return key
+
+        return get
+
+
+def _s(time: Seconds) -> str:
+    return f"{time.wall:.2f} s (CPU {time.cpu:.2f} s)"
+
+
+def _ratio(run: Seconds, floor: Seconds) -> str:
+    def one(a: float, b: float) -> str:
+        return f"{a / b:.2f}" if b > 0 else "-"
+
+    return f"{one(run.wall, floor.wall)} wall, {one(run.cpu, floor.cpu)} CPU"
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    title: str
     routers: int
-    simulated_seconds: float
-    wall_seconds: float
+    simulated: float
+    run: Seconds
     trace_events: int
-    peak_bytes: int
-    root_state: str | None
     enrolled: int
+    root_state: str | None
+    memory: Memory
+    keys: KeyWatch
+    cold: bool
+    work: Work
+    floor: Floor
+    output: tuple[Seconds, Seconds] | None
+    """Time to write the output folder, then the report (with `--output`)."""
+    warnings: int
 
     def lines(self) -> list[str]:
-        return [
-            f"routers: {self.routers}  simulated: {self.simulated_seconds:.0f} s  "
-            f"root CS: {self.root_state}",
-            f"wall: {self.wall_seconds:.2f} s  "
-            f"({self.simulated_seconds / self.wall_seconds:.0f} simulated s per wall s)",
-            f"routers enrolled: {self.enrolled}",
-            f"trace events: {self.trace_events}",
-            f"peak memory (tracemalloc): {self.peak_bytes / 2**20:.1f} MiB "
-            f"({self.peak_bytes / self.routers / 1024:.1f} KiB per router)",
-        ]
+        mib = 2 ** 20
+        memory = self.memory
+        grown = max(0, memory.peak - memory.before)
+        wall = max(self.run.wall, 1e-9)
+        out = [self.title,
+               f"routers: {self.routers}  simulated: {self.simulated:.0f} s  "
+               f"root CS: {self.root_state}",
+               f"simulation: {_s(self.run)}  "
+               f"({self.simulated / wall:.0f} simulated s per wall s)",
+               f"routers enrolled: {self.enrolled}  trace events: {self.trace_events}  "
+               f"operator warnings: {self.warnings}",
+               f"keys: {len(self.keys.seen)} used, {len(self.keys.generated)} generated in "
+               f"the run ({self.keys.seconds:.2f} s), key cache "
+               + ("cold (a fresh empty folder)" if self.cold else "warm"),
+               f"peak memory (RSS{'' if not memory.since_start else ', since start'}): "
+               f"{memory.peak / mib:.1f} MiB, {grown / mib:.1f} MiB over the "
+               f"{memory.before / mib:.1f} MiB before the run: "
+               f"{grown / self.routers / 1024:.1f} KiB per router"]
+        if memory.traced is not None:
+            out.append(f"peak memory (tracemalloc): {memory.traced / mib:.1f} MiB "
+                       f"({memory.traced / self.routers / 1024:.1f} KiB per router)")
+        out += self._floor_lines()
+        if self.output is not None:
+            folder, report = self.output
+            both = folder + report
+            out.append(f"output folder: {_s(folder)}  report: {_s(report)}")
+            out.append(f"ratio output and report / simulation: {_ratio(both, self.run)}")
+        return out
+
+    def _floor_lines(self) -> list[str]:
+        work, floor = self.work, self.floor
+        keys = len(work.keys)
+        out = [f"crypto floor (the same work done directly, RSA-{work.bits}):"]
+        if keys:
+            out.append(f"  keygen: {keys} keys, {_s(floor.keygen)}: the seeded generator "
+                       f"over {floor.keygen_workers} process(es), "
+                       f"{floor.keygen.cpu / keys * 1000:.0f} ms CPU per key; "
+                       f"OpenSSL's own: {floor.openssl_per_key * 1000:.0f} ms CPU per key")
+        else:
+            out.append("  keygen: no key generated in the run")
+        out += [f"  signatures: {work.certificates} certificates, {work.crls} CRLs, "
+                f"{work.csrs} requests, {work.cms} CMS: {_s(floor.signatures)}",
+                f"  envelopes: {work.seals} sealed, {work.opens} opened: "
+                f"{_s(floor.envelopes)}",
+                f"  floor: {_s(floor.total)}",
+                f"ratio run / crypto floor: {_ratio(self.run, floor.total)}"]
+        if keys:
+            out.append(f"ratio run / keygen floor: {_ratio(self.run, floor.keygen)}")
+        return out
 
 
-def measure(routers: int = 10_000, minutes: float = 10.0, enrolling: int = 0) -> BenchResult:
-    """Run the benchmark scenario once and measure it (host time is read here on purpose:
-    this is the one place that times the simulator rather than simulating)."""
+def measure_scenario(scenario: Scenario, title: str, bits: int, *, cold: bool = False,
+                     output: Path | None = None, trace_memory: bool = False) -> BenchReport:
+    """Run `scenario` once and measure it (host time is read here on purpose: this is the
+    one place that times the simulator rather than simulating)."""
+    folder = Path(tempfile.mkdtemp(prefix="pkilab-cold-keys-")) if cold else None
+    try:
+        return _measure(scenario, title, bits, folder, output, trace_memory)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
+             output: Path | None, trace_memory: bool) -> BenchReport:
+    keys = KeyWatch()
+    reset = _reset_peak()
+    before = (_status_kib("VmRSS") or 0) * 1024
+    if trace_memory:
+        tracemalloc.start()
+    watch = Stopwatch()
+    result = run_scenario(scenario, key_cache=key_cache or default_cache_dir(),
+                          setup=keys.attach)
+    run = watch.read()
+    traced = None
+    if trace_memory:
+        traced = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    memory = Memory(before, _peak_kib() * 1024, traced, not reset)
+    written = _write(result, output) if output is not None else None
+    world = result.world
+    root = world.routers.get("root")
+    state = root.server_state() if root is not None else None
+    servers = {name: set(router.running.servers) for name, router in world.routers.items()}
+    roots = sum(1 for router in world.routers.values()
+                for cs in router.running.servers.values()
+                if cs.ca_cert is not None and cs.config.mode != "sub-cs")
+    work = count_work(world.env.trace, servers, roots, bits, keys.generated)
+    floor = measure_floor(work, scenario.seed)
+    return BenchReport(title, len(world.routers), scenario.duration, run,
+                       len(world.env.trace), _enrolled(result), state.value if state else None,
+                       memory, keys, key_cache is not None,
+                       work, floor, written, len(result.warnings))
+
+
+def _enrolled(result: RunResult) -> int:
+    return sum(1 for router in result.world.routers.values()
+               if any(tp.id_cert is not None for tp in router.running.trustpoints.values()))
+
+
+def _write(result: RunResult, out: Path) -> tuple[Seconds, Seconds]:
+    watch = Stopwatch()
+    write_output(result, out)
+    folder = watch.read()
+    watch = Stopwatch()
+    write_report(out)
+    return folder, watch.read()
+
+
+def measure(routers: int = 10_000, minutes: float = 10.0, enrolling: int = 0, *,
+            cold: bool = False, output: Path | None = None,
+            trace_memory: bool = False) -> BenchReport:
+    """The flat case (see the module docstring)."""
     scenario = build(routers, minutes, enrolling)
-    tracemalloc.start()
-    started = time.perf_counter()
-    result = run_scenario(scenario)
-    wall = time.perf_counter() - started
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    state = result.world.routers["root"].server_state()
-    enrolled = sum(1 for router in result.world.routers.values()
-                   if any(tp.id_cert is not None for tp in router.running.trustpoints.values()))
-    return BenchResult(routers, scenario.duration, wall, len(result.world.env.trace), peak,
-                       state.value if state else None, enrolled)
+    title = (f"flat: root CA and {routers - 1} routers in sites of {SITE}, "
+             f"{enrolling} enrolling, RSA-{FLAT_KEY_BITS}")
+    return measure_scenario(scenario, title, FLAT_KEY_BITS, cold=cold, output=output,
+                            trace_memory=trace_memory)

@@ -36,6 +36,7 @@ from sim.scenario.model import Scenario
 from sim.scenario.output import OutsideOutputFolder, confined_folder, write_output
 from sim.scenario.replay import VariantError, run_folder, select_variants
 from sim.scenario.runner import RunResult, run_scenario
+from sim.scenario.streaming import stream_output
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_SUITE = (Path("scenarios"),)
@@ -102,12 +103,15 @@ def run(scenario_file: Path, seed: int | None, variant: str | None, out_dir: Pat
     console = _console()
     passed = True
     for scenario in runs:
-        result = run_scenario(scenario, seed=seed, key_cache=key_cache, strict=strict)
         if out_dir is None:
             out = Path("reports") / run_folder(scenario)
         else:
             out = out_dir / run_folder(scenario) if len(runs) > 1 else out_dir
         try:
+            # The trace and artifacts stream into the folder as the run goes
+            # (`sim.scenario.streaming`): a big run's memory does not grow with them.
+            result = run_scenario(scenario, seed=seed, key_cache=key_cache, strict=strict,
+                                  setup=stream_output(out))
             # chosen: a single `run` keeps reports/<name>/ (what it has always printed and
             # the docs show); the report still names the file, as it was given.
             write_output(result, out, path=scenario_file.as_posix())
@@ -381,8 +385,9 @@ def check(paths: tuple[Path, ...], seed: int | None, out_root: Path, junit: Path
         task = progress.add_task("running scenarios", total=len(scenarios))
         for scenario, suite_path, out in zip(scenarios, suite_paths, folders, strict=True):
             progress.update(task, description=escape(scenario.full_name))
-            result = run_scenario(scenario, seed=seed, key_cache=key_cache, strict=strict)
             try:
+                result = run_scenario(scenario, seed=seed, key_cache=key_cache,
+                                      strict=strict, setup=stream_output(out))
                 write_output(result, out, path=suite_path)
                 write_report(out)
             except OSError as error:  # an unwritable --out is bad usage, not a bad run
@@ -444,6 +449,66 @@ def _golden_summary(golden_file: GoldenFile) -> str:
     if golden_file.expected is None:
         return f"golden file {golden_file.path} is missing ({golden.UPDATE_COMMAND} writes it)"
     return f"golden file {golden_file.path} differs from this run"
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--seeds", default="1-100", show_default=True,
+              help="Seeds to run each scenario (and matrix variant) with: 1-10000, 7, 1,5,20-29.")
+@click.option("--variants", multiple=True,
+              help="Only these combinations of matrix files, as `run --variant` takes them "
+                   "(repeatable; each applies to the files whose matrix has its axes; "
+                   "default: every one).")
+@click.option("--scheduler", default=None,
+              help="A running Dask scheduler (tcp://host:8786); default: a LocalCluster "
+                   "of this machine's cores on 127.0.0.1.")
+@click.option("--workers", type=click.IntRange(1, 1024), default=None,
+              help="Worker processes of the LocalCluster (default: the cores).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("reports/sweep"), show_default=True,
+              help="The sweep folder: sweep.json, junit.xml, runs/<file>/[<variant>/]seed-N/.")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write JUnit XML (default: OUT/junit.xml).")
+@click.option("--keep-all", is_flag=True,
+              help="Keep every run's full output folder, not only those that did not pass.")
+@click.option("--time-limit", type=click.FloatRange(min=0.001), default=600.0,
+              show_default=True, help="Host seconds a run may take before it is recorded "
+                                      "as a timeout.")
+@click.option("--key-cache", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Key cache of every worker (default: each machine's own).")
+@click.option("--strict", is_flag=True, help="Operator warnings fail a run.")
+@click.option("--shrink", is_flag=True,
+              help="For each cause of failure, re-run its first failing soak seed with faults "
+                   "removed until only those that matter are left; write it as a scenario "
+                   "file under OUT/shrunk/.")
+def sweep(paths: tuple[Path, ...], seeds: str, variants: tuple[str, ...],
+          scheduler: str | None, workers: int | None, out_dir: Path, junit: Path | None,
+          keep_all: bool, time_limit: float, key_cache: Path | None, strict: bool,
+          shrink: bool) -> None:
+    """Run scenarios under many seeds on Dask distributed (files or folders; default
+    scenarios/): every (scenario, variant, seed) is a task."""
+    from sim.sweep import session
+
+    scenario_files = collect(paths)
+    if not scenario_files:
+        click.echo("error: no scenario files found", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    try:
+        options = session.Options(session.parse_seeds(seeds), variants, scheduler, workers,
+                                  out_dir, junit, keep_all, time_limit, key_cache, strict,
+                                  shrink, ["pkilab", "sweep", *sys.argv[2:]])
+        code = session.sweep(scenario_files, identity.suite_root(paths or DEFAULT_SUITE),
+                             options, _console())
+    except session.SweepError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except OSError as error:  # an unreachable scheduler, an unwritable sweep folder
+        click.echo(f"error: {error.strerror or error}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except KeyboardInterrupt:  # before the runs started, or while shrinking
+        click.echo("interrupted", err=True)
+        sys.exit(session.EXIT_INTERRUPTED)
+    sys.exit(code)
 
 
 @main.command()
@@ -547,16 +612,74 @@ def _longest_run(path: Path) -> float:
 
 
 @main.command()
-@click.option("--routers", type=click.IntRange(2, 1_000_000), default=10_000, show_default=True)
-@click.option("--minutes", type=click.FloatRange(0.5, 24 * 60), default=10.0,
-              show_default=True, help="Simulated minutes.")
-@click.option("--enrolling", type=click.IntRange(0, 1_000_000), default=0, show_default=True,
-              help="How many routers enroll with the root over SCEP.")
-def bench(routers: int, minutes: float, enrolling: int) -> None:
-    """Measure how fast and how big a run of many routers is (numbers, not a test)."""
-    from sim.bench import measure
+@click.option("--routers", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True,
+              help="Routers (flat: with the root; hierarchy: enrolling under the CAs).")
+@click.option("--minutes", type=click.FloatRange(0.5, 24 * 60), default=None,
+              help="Simulated minutes (flat case; default 10).")
+@click.option("--enrolling", type=click.IntRange(0, 1_000_000), default=None,
+              help="How many routers enroll with the root over SCEP (flat case; default 0).")
+@click.option("--levels", type=click.IntRange(1, 8), default=None,
+              help="CA levels of a hierarchy, root included (3: root, sub-CAs, sub-sub-CAs).")
+@click.option("--fanout", type=click.IntRange(1, 1000), default=None,
+              help="Subordinate CAs under each CA (hierarchy; default 10).")
+@click.option("--key-bits", type=click.IntRange(1024, 2048), default=None,
+              help="RSA key size of every CA and router (hierarchy; default 2048; the "
+                   "floor's OpenSSL makes no key under 1024 bits, IOS 12.3 none over 2048).")
+@click.option("--cold", is_flag=True,
+              help="Start from an empty key cache (a fresh temporary folder): every key "
+                   "is generated in the run.")
+@click.option("--output", "output", type=click.Path(path_type=Path, file_okay=False),
+              default=None, help="Also write the output folder and the report here "
+                                 "(timed apart from the simulation).")
+@click.option("--tracemalloc", "trace_memory", is_flag=True,
+              help="Also measure Python allocations with tracemalloc (slows the run).")
+@click.option("--write-scenario", "scenario_file", type=click.Path(path_type=Path,
+                                                                      dir_okay=False),
+              default=None, help="Write the hierarchy as a scenario file for `pkilab run` "
+                                 "instead of running it.")
+def bench(routers: int, minutes: float | None, enrolling: int | None, levels: int | None,
+          fanout: int | None, key_bits: int | None, cold: bool, output: Path | None,
+          trace_memory: bool, scenario_file: Path | None) -> None:
+    """Measure how fast and how big a run of many routers is, and its ratio to the crypto
+    floor of the same work (numbers, not a test)."""
+    from sim.bench import measure, measure_scenario
+    from sim.bench_hierarchy import HierarchyError, Shape, build_hierarchy
+    from sim.scenario.writer import scenario_yaml
 
-    for line in measure(routers, minutes, enrolling).lines():
+    def usage(message: str) -> None:
+        click.echo(f"error: {message}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+    if levels is None:
+        for given, flag in ((fanout, "--fanout"), (key_bits, "--key-bits"),
+                            (scenario_file, "--write-scenario")):
+            if given is not None:
+                usage(f"{flag} belongs to the hierarchy case: give --levels too")
+        if routers < 2:
+            usage("the flat case needs --routers 2 at least (the root and one router)")
+        report = measure(routers, 10.0 if minutes is None else minutes, enrolling or 0,
+                         cold=cold, output=output, trace_memory=trace_memory)
+    else:
+        if minutes is not None or enrolling is not None:
+            usage("--minutes and --enrolling belong to the flat case; a hierarchy's "
+                  "routers all enroll, and it runs until they have")
+        shape = Shape(levels, 10 if fanout is None else fanout, routers,
+                      2048 if key_bits is None else key_bits)
+        try:
+            scenario = build_hierarchy(shape)
+        except HierarchyError as error:
+            usage(str(error))
+            return
+        if scenario_file is not None:
+            scenario_file.write_text(scenario_yaml(scenario), encoding="utf-8")
+            click.echo(f"wrote {scenario_file}: {shape.total} routers; "
+                       f"run it with: pkilab run {scenario_file}")
+            return
+        title = (f"hierarchy: {levels} levels, fanout {shape.fanout}: {shape.ca_count} CAs "
+                 f"and {routers} routers ({shape.total} in all), RSA-{shape.key_bits}")
+        report = measure_scenario(scenario, title, shape.key_bits, cold=cold, output=output,
+                                  trace_memory=trace_memory)
+    for line in report.lines():
         click.echo(line)
 
 

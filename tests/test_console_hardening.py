@@ -431,7 +431,7 @@ def test_the_core_refuses_lifetimes_outside_their_ranges() -> None:
     """
     for field, value in (("lifetime_crl_minutes", 0), ("lifetime_crl_minutes", 337 * 60),
                          ("lifetime_enrollment_request_minutes", 0),
-                         ("lifetime_certificate_days", 1826),
+                         ("lifetime_certificate_days", 7306),
                          ("lifetime_ca_certificate_days", 0)):
         with pytest.raises(ValueError, match="lifetime"):
             CsConfig("ca", **{field: value})

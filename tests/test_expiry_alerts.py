@@ -23,15 +23,16 @@ def _cert(days: int) -> x509.Certificate:
                                         START + timedelta(days=days))
 
 
-def test_alerts_fall_60_30_7_and_1_day_before_the_end_but_never_before_the_start() -> None:
-    """Certificate expiry warnings would be scheduled at the wrong days, or before a short-lived
-    certificate even starts."""
+def test_alerts_fall_at_60_days_then_weekly_then_daily_but_never_before_the_start() -> None:
+    """Certificate expiry warnings would not follow Cisco's schedule (60 days before, weekly,
+    then daily in the last week), or would come before a short-lived certificate even starts."""
     long = _cert(365)
     end = long.not_valid_after_utc
-    assert alert_points(long) == [end - timedelta(days=d) for d in (60, 30, 7, 1)]
+    days = (60, 53, 46, 39, 32, 25, 18, 11, 7, 6, 5, 4, 3, 2, 1)
+    assert alert_points(long) == [end - timedelta(days=d) for d in days]
     short = _cert(20)
     assert alert_points(short) == [short.not_valid_after_utc - timedelta(days=d)
-                                   for d in (7, 1)]
+                                   for d in days if d < 20]
 
 
 def test_each_alert_fires_once_and_points_missed_while_off_fire_together() -> None:
@@ -47,11 +48,12 @@ def test_each_alert_fires_once_and_points_missed_while_off_fire_together() -> No
         "%PKI-4-CERT_EXPIRY_WARNING: Certificate belonging to trustpoint r1 will expire in "
         "60 Days 0 hours 0 mins 0 secs at 09:00:00 UTC Mar 4 2025.")
     assert " Auto-Renewal : Not Enabled" in warning.text.splitlines()
-    assert alerts.next_deadline() == end - timedelta(days=30)
-    # Off through the 30- and 7-day points: one warning when it looks again.
+    assert alerts.next_deadline() == end - timedelta(days=53)
+    # Off through the weekly points and into the last week: one alert when it looks again.
     (late,) = alerts.on_timer(end - timedelta(days=5))
-    assert "will expire in 5 Days" in late.text
-    assert alerts.next_deadline() == end - timedelta(days=1)
+    assert late.text.startswith("%PKI-1-CERT_EXPIRY_ALERT: Certificate belonging to trustpoint "
+                                "r1 will expire in 5 Days")
+    assert alerts.next_deadline() == end - timedelta(days=4)
     assert alerts.on_timer(end + timedelta(days=1)) == []  # expired: no warning
     assert alerts.next_deadline() is None
 

@@ -84,7 +84,8 @@ def test_a_good_run_keeps_every_invariant() -> None:
     """A healthy scenario with `invariants: true` would report an invariant failure, or describe
     what it checked in different words."""
     found = verdicts(run())
-    assert list(found) == ["certified", "unique_serials", "no_lost_grants", "sub_ca_manual"]
+    assert list(found) == ["certified", "unique_serials", "no_lost_grants", "sub_ca_manual",
+                           "within_ca_validity", "valid_chains", "no_revoked_accepted"]
     assert all(r.passed for r in found.values()), [r.observed for r in found.values()]
     assert found["certified"].observed == ("3 enrolled trustpoint(s) hold certificates that "
                                            "chain to the root")

@@ -17,6 +17,7 @@ ALLOWED_THIRD_PARTY = {
     "scenario": {"simpy", "cryptography", "yaml", "jsonschema", "fastjsonschema"},
     "report": {"jinja2", "networkx", "numpy"},
     "console": {"prompt_toolkit"},
+    "sweep": {"dask", "distributed", "rich"},
 }
 ALLOWED_SIM = {
     "pki": {"pki"},
@@ -28,6 +29,8 @@ ALLOWED_SIM = {
     # The interactive console drives a `sim.lab.Lab` (the public API) and reads the
     # routers' grammar for `?` help; nothing below imports it.
     "console": {"console", "lab", "kernel", "router", "scenario"},
+    # `pkilab sweep` runs scenarios as Dask tasks and writes their folders and reports.
+    "sweep": {"sweep", "scenario", "kernel", "router", "net", "pki", "report"},
 }
 
 

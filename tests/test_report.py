@@ -200,8 +200,9 @@ def _grouped_routers(section: Node) -> set[str]:
 
 def test_sequence_arrows_match_the_scep_exchanges(run: Run) -> None:
     """One arrow per exchange, except where the picture folds identical exchanges into one
-    "×N" arrow: then `data-count` says how many and `data-client` lists who sent them."""
-    exchanges = run.events("scep", "exchange")
+    "×N" arrow: then `data-count` says how many and `data-client` lists who sent them.
+    IKE negotiations (`ike/exchange`) are drawn among them."""
+    exchanges = run.events("scep", "exchange") + run.events("ike", "exchange")
     section = run.page.find("section", id="sequence")
     if not exchanges:
         assert not section.find_all("svg")
@@ -353,7 +354,7 @@ def test_markdown_carries_the_same_facts(run: Run) -> None:
         assert f"| {cert['serial']} |" in md and f"`{cert['md5']}`" in md
     for name, router in run.summary["routers"].items():
         assert f"| {name} | {router['address']} |" in md
-    exchanges = run.events("scep", "exchange")
+    exchanges = run.events("scep", "exchange") + run.events("ike", "exchange")
     section = md.split("\n## SCEP exchanges")[1].split("\n## ")[0]
     table = section.split("Waiting for a manual grant")[0]
     rows = [line for line in table.splitlines()

@@ -57,7 +57,7 @@ def test_the_scenario_library_is_grouped_by_theme() -> None:
     themes = {p.parent.name for p in SCENARIOS}
     assert themes == {"bring-up", "enrollment", "hierarchy", "clock", "reachability",
                       "persistence", "lifecycle", "revocation", "labs", "releases",
-                      "terminal-enrollment", "backup-restore"}
+                      "terminal-enrollment", "backup-restore", "ra", "in-use", "rollover"}
     assert len(SCENARIOS) >= 25
     for path in SCENARIOS:
         text = path.read_text()

@@ -48,6 +48,11 @@ class TimeSource(StrEnum):
 class RouterClock:
     """A router's wall clock over simulated time."""
 
+    # One per router: slots keep 10,000 of them small (issue 13's memory goal).
+    __slots__ = ("_env", "drift_ppm", "calendar", "is_set", "authoritative", "_base_wall",
+                 "_base_t", "_listeners", "source", "ntp_unsynchronized", "_calendar_reading",
+                 "last_step", "__weakref__")
+
     def __init__(
         self,
         env: SimEnv,

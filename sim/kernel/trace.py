@@ -7,18 +7,32 @@ trace afterwards. Events are kept in emission order, which is simulated-time ord
 A batch run keeps every event (its output folder writes them all). A long-lived lab (a
 simulated CA served on loopback for days) calls `Trace.retain(n)` to keep only the last
 `n` in memory; sequence numbers go on counting, so `dropped` says how many went.
+
+A run with an output folder streams instead (`Trace.stream_to`, `TraceFile`): each event
+goes to `trace.jsonl` when it is emitted, and what stays in memory is an index of machine
+words, not the events: per event its simulated time (exact; the file rounds it to
+microseconds) and the byte offset of its line, and per router the sequence numbers of
+its events and of its console events (about 30 bytes per event instead of some 300).
+Reading goes back to the file: a router's console events (transcripts, `transcript
+contains` expectations, golden files) by seeking to their lines, everything else (the
+end-of-run invariants, a bench's count of the work done) by reading it through. An event
+read back equals the one emitted: the same sequence number and time, and data that went
+through JSON (trace payloads are JSON-native: strings, numbers, booleans, lists and
+mappings; `tests/test_streaming_trace.py` keeps it so over the shipped scenarios).
 """
 
 from __future__ import annotations
 
 import json
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraceEvent:
     """One observable thing that happened at simulated time `t` (seconds since start)."""
 
@@ -39,6 +53,114 @@ class TraceEvent:
             "data": self.data,
         }
         return json.dumps(record, sort_keys=True, default=str)
+
+
+BUFFER = 1 << 20
+"""Bytes written at a time: a line per event would be a system call per event."""
+_CONSOLE = frozenset({"console", "log"})
+
+
+class TraceFile:
+    """The streamed part of a trace: events `first` .. `first + len(self) - 1`."""
+
+    __slots__ = ("path", "first", "_out", "_position", "_times", "_offsets", "_by_router",
+                 "_console", "_dirty")
+
+    def __init__(self, path: Path, first: int) -> None:
+        self.path = path
+        self.first = first
+        self._out: IO[bytes] | None = open(path, "wb", buffering=BUFFER)  # noqa: SIM115
+        self._position = 0
+        self._times = array("d")
+        self._offsets = array("q")
+        self._by_router: dict[str, array[int]] = {}
+        """Sequence numbers per router (4 bytes each: a run of 4 billion events is far off)."""
+        self._console: dict[str, array[int]] = {}
+        self._dirty = False
+
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @property
+    def open(self) -> bool:
+        return self._out is not None
+
+    def append(self, event: TraceEvent) -> None:
+        if self._out is None:
+            raise ValueError(f"the trace file {self.path} is closed")
+        line = (event.to_json() + "\n").encode("utf-8")
+        self._out.write(line)
+        self._times.append(event.t)
+        self._offsets.append(self._position)
+        self._position += len(line)
+        self._dirty = True
+        router = event.router
+        if router is not None:
+            self._by_router.setdefault(router, array("I")).append(event.seq)
+            if event.category in _CONSOLE:
+                self._console.setdefault(router, array("I")).append(event.seq)
+
+    def close(self) -> None:
+        """Write what is buffered and stop writing; the file stays readable."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def _flush(self) -> None:
+        if self._dirty and self._out is not None:
+            self._out.flush()
+        self._dirty = False
+
+    # -- reading ---------------------------------------------------------------------------
+    def _event(self, line: bytes) -> TraceEvent:
+        record = json.loads(line)
+        seq = int(record["seq"])
+        return TraceEvent(seq, self._times[seq - self.first], record["router"],
+                          record["category"], record["name"], record["data"])
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        self._flush()
+        count = len(self)
+        with open(self.path, "rb") as handle:
+            for _ in range(count):
+                yield self._event(handle.readline())
+
+    def lines(self, category: str | None = None) -> Iterator[TraceEvent]:
+        """Every event, or those of `category` (found without parsing the others: the
+        file's keys are sorted, so each line starts with its category)."""
+        if category is None:
+            yield from self
+            return
+        prefix = ('{"category": ' + json.dumps(category) + ",").encode()
+        self._flush()
+        count = len(self)
+        with open(self.path, "rb") as handle:
+            for _ in range(count):
+                line = handle.readline()
+                if line.startswith(prefix):
+                    yield self._event(line)
+
+    def events(self, seqs: Iterable[int]) -> list[TraceEvent]:
+        """The events with these sequence numbers, in the order given."""
+        self._flush()
+        found = []
+        with open(self.path, "rb") as handle:
+            for seq in seqs:
+                handle.seek(self._offsets[seq - self.first])
+                found.append(self._event(handle.readline()))
+        return found
+
+    def router_events(self, router: str) -> list[TraceEvent]:
+        return self.events(self._by_router.get(router, ()))
+
+    def console_events(self, router: str) -> list[TraceEvent]:
+        return self.events(self._console.get(router, ()))
+
+    def text(self) -> bytes:
+        """The file's bytes so far."""
+        self._flush()
+        with open(self.path, "rb") as handle:
+            return handle.read(self._position)
 
 
 Subscriber = Callable[[TraceEvent], None]
@@ -64,24 +186,58 @@ class Trace:
         self._emitted = 0
         self._console: dict[str, list[TraceEvent]] | None = {}
         """Per-router console events, in order; None once `retain` bounds the trace."""
+        self._file: TraceFile | None = None
+        """The streamed events (`stream_to`); `_events` then holds those emitted after
+        the file was closed (`end_stream`)."""
 
     def emit(
         self, t: float, router: str | None, category: str, name: str, /, **data: Any
     ) -> TraceEvent:
         event = TraceEvent(self._emitted, t, router, category, name, data)
         self._emitted += 1
-        self._events.append(event)
-        if self._console is not None and router is not None \
-                and category in self.CONSOLE_CATEGORIES:
-            self._console.setdefault(router, []).append(event)
+        if self._file is not None and self._file.open:
+            self._file.append(event)
+        else:
+            self._events.append(event)
+            if self._console is not None and router is not None \
+                    and category in self.CONSOLE_CATEGORIES:
+                self._console.setdefault(router, []).append(event)
         for subscriber in self._subscribers:
             subscriber(event)
         return event
+
+    def stream_to(self, path: Path) -> None:
+        """Write every event to `path` (`trace.jsonl`) from now on, those so far first,
+        keeping only an index in memory (`TraceFile`)."""
+        if self._file is not None:
+            raise ValueError(f"the trace already streams to {self._file.path}")
+        if self.dropped or self._events.maxlen is not None:
+            raise ValueError("a bounded trace cannot stream: it has let events go")
+        self._file = TraceFile(path, self._emitted - len(self._events))
+        for event in self._events:
+            self._file.append(event)
+        self._events.clear()
+        self._console = {}
+
+    def end_stream(self) -> Path | None:
+        """Finish the streamed file (its bytes are final); later events stay in memory.
+        Returns the file, or None if the trace does not stream."""
+        if self._file is None:
+            return None
+        self._file.close()
+        return self._file.path
+
+    @property
+    def streamed_to(self) -> Path | None:
+        """The file the trace streams (or streamed) to."""
+        return self._file.path if self._file is not None else None
 
     def retain(self, limit: int | None) -> None:
         """Keep only the last `limit` events in memory from now on (None: keep all)."""
         if limit is not None and limit < 0:
             raise ValueError(f"trace retention must be 0 or more events, not {limit}")
+        if self._file is not None:
+            raise ValueError("a streamed trace keeps every event on disk: it cannot be bounded")
         self._events = deque(self._events, maxlen=limit)
         if limit is not None:
             self._console = None  # the index would keep what the limit lets go
@@ -91,7 +247,10 @@ class Trace:
         when the trace is bounded (then scan it)."""
         if self._console is None:
             return None
-        return self._console.get(router, [])
+        tail = self._console.get(router, [])
+        if self._file is not None:
+            return self._file.console_events(router) + tail
+        return tail
 
     @property
     def emitted(self) -> int:
@@ -101,27 +260,35 @@ class Trace:
     @property
     def dropped(self) -> int:
         """Events no longer in memory because of `retain`."""
-        return self._emitted - len(self._events)
+        return self._emitted - len(self)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 
     def __iter__(self) -> Iterator[TraceEvent]:
-        return iter(self._events)
+        if self._file is not None:
+            yield from self._file
+        yield from self._events
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._events) + (len(self._file) if self._file is not None else 0)
 
     def select(
         self, *, router: str | None = None, category: str | None = None, name: str | None = None
     ) -> list[TraceEvent]:
+        events: Iterable[TraceEvent] = self._events
+        if self._file is not None:
+            streamed = (self._file.router_events(router) if router is not None
+                        else self._file.lines(category))
+            events = [*streamed, *self._events]
         return [
             e
-            for e in self._events
+            for e in events
             if (router is None or e.router == router)
             and (category is None or e.category == category)
             and (name is None or e.name == name)
         ]
 
     def to_jsonl(self) -> str:
-        return "".join(e.to_json() + "\n" for e in self._events)
+        head = self._file.text().decode("utf-8") if self._file is not None else ""
+        return head + "".join(e.to_json() + "\n" for e in self._events)

@@ -20,12 +20,15 @@ them), with one signature.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from sim.pki.deferred import Deferred
 
 _SEQUENCE, _INTEGER, _BIT_STRING, _NULL, _OID = 0x30, 0x02, 0x03, 0x05, 0x06
 _UTC_TIME, _GENERALIZED_TIME = 0x17, 0x18
@@ -72,19 +75,65 @@ def _oid(dotted: str) -> bytes:
 
 
 def _time(moment: datetime) -> bytes:
-    """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds."""
-    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds.
+    (Formatted by hand: `strftime` was a tenth of a CA's idle year.)"""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    utc = moment
+    clock = f"{utc.month:02d}{utc.day:02d}{utc.hour:02d}{utc.minute:02d}{utc.second:02d}Z"
     if 1950 <= utc.year < 2050:
-        return _tlv(_UTC_TIME, utc.strftime("%y%m%d%H%M%SZ").encode())
-    return _tlv(_GENERALIZED_TIME, utc.strftime("%Y%m%d%H%M%SZ").encode())
+        return _tlv(_UTC_TIME, f"{utc.year % 100:02d}{clock}".encode())
+    return _tlv(_GENERALIZED_TIME, f"{utc.year:04d}{clock}".encode())
 
 
+@functools.cache
 def signature_algorithm(hash_name: str) -> bytes:
     """`AlgorithmIdentifier` of RSA PKCS#1 v1.5 with `hash_name`, NULL parameters."""
     oid = _SIGNATURE_OIDS.get(hash_name)
     if oid is None:
         raise ValueError(f"unknown hash {hash_name!r}")
     return _tlv(_SEQUENCE, _oid(oid) + _tlv(_NULL, b""))
+
+
+def tbs_cert_list(
+    issuer_der: bytes,
+    this_update: datetime,
+    next_update: datetime,
+    revoked: Iterable[tuple[int, datetime]] = (),
+    hash_name: str = "sha256",
+) -> bytes:
+    """The DER of the TBSCertList: everything the signature covers. `issuer_der` is the
+    issuer Name's DER (`x509.Name.public_bytes()`)."""
+    entries = b"".join(_tlv(_SEQUENCE, _integer(serial) + _time(when))
+                       for serial, when in revoked)
+    return _tlv(_SEQUENCE, b"".join([
+        signature_algorithm(hash_name),
+        issuer_der,
+        _time(this_update),
+        _time(next_update),
+        _tlv(_SEQUENCE, entries) if entries else b"",
+    ]))
+
+
+def signed_crl(tbs: bytes, ca_key: rsa.RSAPrivateKey, hash_name: str = "sha256") -> bytes:
+    """The CertificateList: `tbs` signed once with `ca_key`."""
+    signature = ca_key.sign(tbs, padding.PKCS1v15(), _HASHES[hash_name]())
+    return _tlv(_SEQUENCE, tbs + signature_algorithm(hash_name)
+                + _tlv(_BIT_STRING, b"\x00" + signature))
+
+
+def signed_crl_size(tbs: bytes, key_bits: int, hash_name: str = "sha256") -> int:
+    """`len(signed_crl(tbs, key, hash_name))` for a key of `key_bits`, without signing: a
+    PKCS#1 v1.5 signature is always as long as the modulus (RFC 8017 8.2.1)."""
+    signature = 1 + (key_bits + 7) // 8
+    return _tlv_size(len(tbs) + len(signature_algorithm(hash_name)) + _tlv_size(signature))
+
+
+def _tlv_size(body: int) -> int:
+    """The length of a TLV whose contents are `body` bytes long (as `_tlv` writes it)."""
+    if body < 0x80:
+        return 2 + body
+    return 2 + (body.bit_length() + 7) // 8 + body
 
 
 def v1_crl_der(
@@ -96,15 +145,20 @@ def v1_crl_der(
     hash_name: str = "sha256",
 ) -> bytes:
     """The DER of a v1 CRL by `issuer`, signed once with `ca_key` and `hash_name`."""
-    algorithm = signature_algorithm(hash_name)
-    entries = b"".join(_tlv(_SEQUENCE, _integer(serial) + _time(when))
-                       for serial, when in revoked)
-    tbs = _tlv(_SEQUENCE, b"".join([
-        algorithm,
-        issuer.public_bytes(),
-        _time(this_update),
-        _time(next_update),
-        _tlv(_SEQUENCE, entries) if entries else b"",
-    ]))
-    signature = ca_key.sign(tbs, padding.PKCS1v15(), _HASHES[hash_name]())
-    return _tlv(_SEQUENCE, tbs + algorithm + _tlv(_BIT_STRING, b"\x00" + signature))
+    return signed_crl(tbs_cert_list(issuer.public_bytes(), this_update, next_update, revoked,
+                                     hash_name), ca_key, hash_name)
+
+
+def deferred_crl(
+    ca_key: rsa.RSAPrivateKey,
+    issuer_der: bytes,
+    this_update: datetime,
+    next_update: datetime,
+    revoked: Iterable[tuple[int, datetime]] = (),
+    hash_name: str = "sha256",
+) -> Deferred:
+    """The CRL `v1_crl_der` would write, signed only when its bytes are first read
+    (`sim.pki.deferred`): the TBS is fixed now, from the publication's times."""
+    tbs = tbs_cert_list(issuer_der, this_update, next_update, revoked, hash_name)
+    return Deferred(signed_crl_size(tbs, ca_key.key_size, hash_name),
+                    lambda: signed_crl(tbs, ca_key, hash_name))

@@ -19,7 +19,15 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sim.pki import issuance, scep_policy, x509util
+from sim.pki import (
+    crl_distribution,
+    cs_rollover,
+    grant_rules,
+    issuance,
+    ra_forward,
+    scep_policy,
+    x509util,
+)
 from sim.pki.ca_requests import (
     EnrollmentRequest,
     RequestKind,
@@ -45,6 +53,10 @@ def _issuing_ready(cs: CertificateServer, key: rsa.RSAPrivateKey | None,
                    now: datetime | None = None
                    ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """The CA certificate and key to sign with, or why the server cannot."""
+    if cs.config.is_ra:
+        # chosen: pkilab's wording; an RA holds no CA key and keeps no CRL.
+        raise DeskError(f"% Certificate server {cs.name} is in RA mode: its issuing CA "
+                        "signs and revokes certificates")
     ca_cert = cs.ca_cert
     if ca_cert is None or key is None:
         raise DeskError("% Certificate server is not ready to issue certificates")
@@ -55,21 +67,38 @@ def _issuing_ready(cs: CertificateServer, key: rsa.RSAPrivateKey | None,
 
 
 def save_database(cs: CertificateServer) -> WriteFile:
-    return WriteFile(request_db_file(cs.name), cs.requests.to_bytes())
+    return WriteFile(request_db_file(cs.name), cs.requests.image())
 
 
 def submit(cs: CertificateServer, csr_der: bytes, transaction_id: str | None, source: Source,
-           now: datetime, key: rsa.RSAPrivateKey | None, *, renewal: bool = False
+           now: datetime, key: rsa.RSAPrivateKey | None, *, renewal: bool = False,
+           vouched: bool = False, via_ra: bool = False, rollover: bool = False
            ) -> tuple[EnrollmentRequest, list[Effect]]:
-    """A new PKCS#10 request: file it, then apply the grant policy to it."""
+    """A new PKCS#10 request: file it, then apply the grant policy to it. `vouched`: its
+    SCEP signer was issued by a CA `grant auto trustpoint|tp-list` names (`grant_rules`);
+    `via_ra`: a recognised RA forwarded it (`ra_forward`, for `grant ra-auto`)."""
     entry = cs.requests.submit(csr_der, transaction_id, source, now,
                                cs.config.lifetime_enrollment_request_minutes, renewal=renewal)
+    if rollover:  # enveloped to the shadow CA certificate: the shadow issues it
+        cs.rollover.requests.add(entry.req_id)
     fx: list[Effect] = [Debug(line) for line in issuance.new_request_debug(entry.kind,
                                                                            entry.req_id)]
-    decision = issuance.GrantPolicy().decide(entry.kind, cs.config.grant)
-    if decision is issuance.Decision.PENDING and _takes_one_time_password(cs, entry, now):
-        fx.append(Debug(f"reqID={entry.req_id} carries the one-time password; granting"))
+    decision = grant_rules.decide(entry.kind, cs.config.grant, cs.config.grant_trustpoints,
+                                  vouched)
+    decision = ra_forward.ra_auto(decision, entry.kind, cs.config.grant, via_ra)
+    if via_ra:  # chosen: pkilab's debug line; IOS's for an RA's forward was never captured
+        fx.append(Debug(f"reqID={entry.req_id} was forwarded by a registration authority"))
+    if decision is issuance.Decision.PENDING and cs_rollover.auto_grants(cs, entry.kind,
+                                                                         renewal):
+        fx.append(Debug(f"reqID={entry.req_id} is a rollover request; granting "
+                        "(grant auto rollover)"))
         decision = issuance.Decision.GRANT
+    if decision is issuance.Decision.PENDING:
+        verdict = _one_time_password(cs, entry, now)
+        if verdict is not None:
+            fx.append(Debug(f"reqID={entry.req_id} {verdict.value}"))
+        if verdict is grant_rules.Otp.MATCH:
+            decision = issuance.Decision.GRANT
     if decision is issuance.Decision.GRANT:
         fx += grant(cs, entry.req_id, now, key)
     elif decision is issuance.Decision.REJECT:
@@ -97,25 +126,26 @@ def generate_password(cs: CertificateServer, now: datetime, random_bytes: bytes,
     return password
 
 
-def _takes_one_time_password(cs: CertificateServer, entry: EnrollmentRequest,
-                             now: datetime) -> bool:
+def _one_time_password(cs: CertificateServer, entry: EnrollmentRequest,
+                       now: datetime) -> grant_rules.Otp | None:
     """A router's request whose challengePassword is the server's one-time password, while
     that is valid: "a request carrying the current OTP as challengePassword is
     authenticated by it (intended for auto-granting SCEP clients)" (cisco-cs.md 11). The
-    password is spent by it (one-time). chosen: sub-CA and RA requests still wait for the
-    administrator (the seed: they "must always be manually granted"), and `grant none`
-    still rejects."""
+    password is spent by it (one-time), and an expired one is dropped. None when no
+    password is outstanding or the request is not a router's. chosen: sub-CA and RA
+    requests still wait for the administrator (the seed: they "must always be manually
+    granted"), `grant none` still rejects, and a request with a wrong or expired password
+    is left pending for the administrator, as any request in manual mode (the reference
+    does not say IOS rejects it); the debug line says which (`grant_rules.Otp`)."""
     otp = cs.one_time_password
     if otp is None or entry.kind is not RequestKind.ROUTER:
-        return False
+        return None
     password, expires = otp
-    if now >= expires:
+    verdict = grant_rules.check_one_time_password(
+        password, expires, scep_policy.challenge_password(entry.csr), now)
+    if verdict is grant_rules.Otp.MATCH or now >= expires:
         cs.one_time_password = None
-        return False
-    if scep_policy.challenge_password(entry.csr) != password:
-        return False
-    cs.one_time_password = None
-    return True
+    return verdict
 
 
 def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivateKey | None
@@ -123,13 +153,18 @@ def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivate
     entry = cs.requests.get(req_id)
     if entry.state is not RequestState.PENDING:
         raise DeskError(f"% Request {req_id} is not pending")
+    if cs.config.is_ra:  # an RA never signs: it forwards to its issuing CA (`ra_forward`)
+        return ra_forward.authorise(cs, req_id)
     ca_cert, signing_key = _issuing_ready(cs, key, now)
+    ca_cert, signing_key = cs_rollover.signer_for(cs, req_id, ca_cert, signing_key)
     fx: list[Effect] = [Debug(line) for line in issuance.grant_debug(entry.kind, req_id)]
     serial = cs.last_serial + 1
     cert = issuance.issue_from_request(
         entry.csr, ca_cert=ca_cert, ca_key=signing_key, serial=serial, now=now,
         lifetime_days=cs.config.lifetime_certificate_days, hash_name=cs.config.hash,
-        kind=entry.kind)
+        kind=entry.kind, extensions=crl_distribution.issued_extensions(cs.config.cdp_url),
+        extra_minutes=cs.config.lifetime_certificate_extra_minutes
+        + cs_rollover.lifetime_extension(cs, req_id, now))
     cs.last_serial = serial
     fx.append(Elapse(SERIAL_WRITE_SECONDS, "write serial file"))
     fx.append(WriteFile(f"{cs.name}.ser", serial_file_bytes(serial)))

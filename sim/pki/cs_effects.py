@@ -14,7 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.pki.cs_fsm import CsSignal, CsState
+from sim.pki.deferred import FileBytes
 from sim.pki.keys import ios_keygen_seconds
+from sim.pki.revocation_methods import RevocationMethod
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,9 @@ class CsContext:
     key: rsa.RSAPrivateKey | None
     """The RSA key pair whose label is the server's name, if the router has one."""
     trustpoint: TrustpointView | None
-    storage: Mapping[str, bytes]
-    """Files in the server's database location (nvram:), by name."""
+    storage: Mapping[str, FileBytes]
+    """Files in the server's database location (nvram:), by name (a file the server wrote
+    may still be deferred, `sim.pki.deferred`: the server resolves what it reads)."""
     generate_key: Callable[[str, int], rsa.RSAPrivateKey]
     passphrase: str | None = None
     storage_failure: str | None = None
@@ -126,13 +129,15 @@ class KeyGenerated:
 class TrustpointCreated:
     name: str
     rsakeypair: str
-    revocation_check: str = "crl"
+    revocation_check: tuple[RevocationMethod, ...] = (RevocationMethod.CRL,)
+    """Trustpoints auto-created for the CS use `revocation-check crl` (cisco-cs.md 9)."""
 
 
 @dataclass(frozen=True)
 class WriteFile:
     name: str
-    data: bytes
+    data: FileBytes
+    """A CRL is deferred: signed when first read (`sim.pki.deferred`)."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sim.pki import x509util
+from sim.pki import crl_v1, x509util
 from sim.pki.ca_requests import RequestDatabase, request_db_file
 from sim.pki.cs_archive import archive_bytes, archive_file
 from sim.pki.cs_effects import (
@@ -51,6 +51,8 @@ from sim.pki.cs_effects import (
 from sim.pki.cs_fsm import LOCKED_STATES, CsAction, CsSignal, CsState, transition
 from sim.pki.cs_locations import TypedUrl, primary_url
 from sim.pki.cs_settings import ArchiveFormat, CsMode, DatabaseLevel, GrantMode, SignatureHash
+from sim.pki.deferred import Deferred, FileBytes, resolve
+from sim.pki.rollover_state import RolloverState
 
 DEFAULT_KEY_BITS = 1024
 """`% Generating 1024 bit RSA keys ...`: the CS key size when none exists (seed)."""
@@ -76,6 +78,11 @@ LIFETIME_CA_CERTIFICATE_DAYS = (1, 7305)
 LIFETIME_CERTIFICATE_DAYS = (1, 1825)
 """`lifetime certificate DAYS`: the 12.x command reference allows up to 1825 days (5 years;
 cisco-cs.md 3; IOS-XE later raised it to 7305)."""
+LIFETIME_CERTIFICATE_DAYS_XE = (1, 7305)
+"""IOS-XE's `lifetime certificate days(0-7305) [hours [minutes]]` (cisco-cs.md 3: "same
+format" as `lifetime ca-certificate`); 0 days only with hours or minutes."""
+LIFETIME_HOURS = (0, 23)
+"""The hours field of XE's `lifetime {certificate|ca-certificate} DAYS [HOURS [MINUTES]]`."""
 LIFETIME_CRL_HOURS = (0, 336)
 """`lifetime crl HOURS [MINUTES]`: "The maximum lifetime value is 336 hours (2 weeks)"; the
 minutes field is IOS-XE's `hours(0-336) [minutes(0-59)]` (cisco-cs.md 3)."""
@@ -123,6 +130,29 @@ class CsConfig:
     `.ser` file (cisco-cs.md 10); the server never issues at or below it."""
     redundancy: bool = False
     """`redundancy`: accepted and shown; pkilab models no standby router to sync with."""
+    ra_transparent: bool = False
+    """`mode ra transparent`: the RA forwards its clients' original requests unchanged
+    (cisco-cs.md 13; `sim.pki.ra_forward`)."""
+    auto_rollover_minutes: int | None = None
+    """`auto-rollover [DAYS [HOURS [MINUTES]]]`: the overlap before the CA certificate's
+    expiry at which the shadow CA certificate is made; None: no auto-rollover
+    (`sim.pki.cs_rollover`)."""
+    grant_rollover: tuple[str, ...] = ()
+    """`grant auto rollover {ca-cert|ra-cert}` lines: which rollover requests of
+    subordinate CAs and RAs are granted without the administrator."""
+    cdp_url: str | None = None
+    """`cdp-url URL`: the CRL Distribution Point every issued certificate carries
+    (`sim.pki.crl_distribution`); None: no CDP, clients use SCEP GetCRL."""
+    grant_trustpoints: tuple[str, ...] = ()
+    """`grant auto trustpoint TP` / `grant auto tp-list TP1 ...`: with `grant` auto, only
+    requests signed by a certificate these trustpoints' CAs issued are granted at receipt
+    (`sim.pki.grant_rules`)."""
+    grant_tp_list: bool = False
+    """The trustpoints were given as `tp-list` (XE), not `trustpoint`: how the line reads."""
+    lifetime_certificate_extra_minutes: int = 0
+    lifetime_ca_certificate_extra_minutes: int = 0
+    """IOS-XE's `lifetime {certificate|ca-certificate} DAYS [HOURS [MINUTES]]`: the hours
+    and minutes beyond the days, in minutes (cisco-cs.md 3 [V-cisco])."""
 
     def __post_init__(self) -> None:
         # The console and scenarios hand over IOS keywords as text: convert them here, so a
@@ -133,13 +163,19 @@ class CsConfig:
         if self.database_archive is not None:
             object.__setattr__(self, "database_archive", ArchiveFormat(self.database_archive))
         object.__setattr__(self, "hash", SignatureHash(self.hash))
-        _check_range("lifetime ca-certificate", self.lifetime_ca_certificate_days,
-                      LIFETIME_CA_CERTIFICATE_DAYS)
-        _check_range("lifetime certificate", self.lifetime_certificate_days,
-                     LIFETIME_CERTIFICATE_DAYS)
+        _check_days("lifetime ca-certificate", self.lifetime_ca_certificate_days,
+                    self.lifetime_ca_certificate_extra_minutes, LIFETIME_CA_CERTIFICATE_DAYS)
+        _check_days("lifetime certificate", self.lifetime_certificate_days,
+                    self.lifetime_certificate_extra_minutes, LIFETIME_CERTIFICATE_DAYS_XE)
         _check_minutes("lifetime crl", self.lifetime_crl_minutes, LIFETIME_CRL_HOURS)
         _check_minutes("lifetime enrollment-request", self.lifetime_enrollment_request_minutes,
                        LIFETIME_ENROLLMENT_REQUEST_HOURS)
+
+    @property
+    def is_ra(self) -> bool:
+        """`mode ra [transparent]`: the server forwards requests to its issuing CA and
+        signs none itself (`sim.pki.ra_forward`)."""
+        return self.mode == CsMode.RA
 
     @property
     def effective_issuer_name(self) -> str:
@@ -153,6 +189,27 @@ class CsConfig:
 def _check_range(setting: str, value: int, bounds: tuple[int, int]) -> None:
     if not bounds[0] <= value <= bounds[1]:
         raise ValueError(f"{setting} {value} is outside {bounds[0]}-{bounds[1]}")
+
+
+def days_hours_minutes(days: int, extra_minutes: int) -> str:
+    """A day lifetime as `lifetime certificate` takes it back: `365`, XE's `30 12` or
+    `0 0 30` (chosen: trailing zero fields left out, as `lifetime crl 1 0` shows as
+    `lifetime crl 1`, cisco-cs.md 3)."""
+    hours, minutes = divmod(extra_minutes, 60)
+    if minutes:
+        return f"{days} {hours} {minutes}"
+    return f"{days} {hours}" if hours else str(days)
+
+
+def _check_days(setting: str, days: int, extra_minutes: int, bounds: tuple[int, int]) -> None:
+    """A lifetime in days plus XE's hours and minutes: the days within `bounds` (0 days
+    only with hours or minutes), the extra below one day, the whole positive."""
+    if extra_minutes:
+        bounds = (0, bounds[1])
+    _check_range(setting, days, bounds)
+    if not 0 <= extra_minutes < 24 * 60 or days * 24 * 60 + extra_minutes <= 0:
+        raise ValueError(f"{setting} of {days} days and {extra_minutes} minutes is not a "
+                         "positive lifetime with hours 0-23 and minutes 0-59")
 
 
 def _check_minutes(setting: str, minutes: int, hours: tuple[int, int]) -> None:
@@ -169,7 +226,9 @@ class CertificateServer:
     ca_cert: x509.Certificate | None = None
     upper_ca_cert: x509.Certificate | None = None
     last_serial: int = 0
-    crl_der: bytes | None = None
+    crl_file: FileBytes | None = None
+    """The current CRL as published to `<cs>.crl`: a `Deferred` until something reads it
+    (`sim.pki.deferred`); `crl_der` gives its bytes, signing it then if need be."""
     failure_reason: str | None = None
     scep_running: bool = False
     requests: RequestDatabase = field(default_factory=RequestDatabase)
@@ -179,7 +238,14 @@ class CertificateServer:
     """`crypto pki server NAME password generate`: the newest one-time password and when
     it stops being valid (kept in memory only: chosen)."""
     """Revoked serial numbers and when; the CRL in nvram carries them across reloads."""
+    rollover: RolloverState = field(default_factory=RolloverState)
+    """The shadow key and CA certificate of a rollover under way (`cs_rollover`)."""
     _entered: list[CsSignal] = field(default_factory=list)
+    _crl_next: tuple[FileBytes, datetime | None] | None = field(default=None, repr=False,
+                                                               compare=False)
+    """The current CRL file and its nextUpdate (`crl_next_update`)."""
+    _issuer_cache: tuple[x509.Certificate | None, str, bytes] | None = field(
+        default=None, repr=False, compare=False)
     _spent: float = 0.0
     """Simulated seconds already spent by the procedure being computed: the router's
     clock will have advanced that far when the effects are applied."""
@@ -193,8 +259,19 @@ class CertificateServer:
         return self.state in LOCKED_STATES
 
     @property
+    def crl_der(self) -> bytes | None:
+        """The current CRL's DER: the single way to its bytes (the `.crl` file holds the
+        same object), made when first read (`sim.pki.deferred`)."""
+        return resolve(self.crl_file) if self.crl_file is not None else None
+
+    @crl_der.setter
+    def crl_der(self, der: bytes | None) -> None:
+        self.crl_file = der
+
+    @property
     def crl(self) -> x509.CertificateRevocationList | None:
-        return x509util.load_crl(self.crl_der) if self.crl_der else None
+        der = self.crl_der
+        return x509util.load_crl(der) if der else None
 
     def status(self) -> str:
         """The `Status:` value of `show crypto pki server`."""
@@ -315,12 +392,13 @@ class CertificateServer:
             self._set(CsState.CHECK_FAILED, "Granted certificate is not a CA certificate", fx)
             return
         if self.ca_cert is None and not self._adopt_existing_ca_cert(ctx, key):
-            if self.config.mode is CsMode.SUB_CS:
+            if self.config.mode == "sub-cs" or self.config.is_ra:
                 if not self._start_enrollment(ctx, fx):
                     return
             else:
                 self._generate_ca_cert(ctx, key, fx)
-        self._check_crl(ctx, key, fx)
+        if not self.config.is_ra:  # an RA signs no CRL: its issuing CA does
+            self._check_crl(ctx, key, fx)
         if self.ca_cert is None:
             fx.append(Debug(f"enrolling the server's trustpoint '{name}'"))
             # IOS's Status wording for a subordinate waiting on its grant was never
@@ -344,7 +422,7 @@ class CertificateServer:
     def _check_serial_file(self, ctx: CsContext, fx: list[Effect]) -> None:
         fx.append(Debug(f"{ctx.storage_device} filesystem"))
         ser_name = f"{self.name}.ser"
-        existing = ctx.storage.get(ser_name)
+        existing = _stored_file(ctx, ser_name)
         if existing is not None:
             self._elapse(fx, FILE_READ_SECONDS, "read serial file")
             fx.append(Debug("found existing serial file."))
@@ -365,7 +443,7 @@ class CertificateServer:
             self._elapse(fx, DB_READ_SECONDS, "read database")
             fx.append(Debug("DB version 1"))
             fx.append(Debug(f"last issued serial number is 0x{self.last_serial:X}"))
-            saved = ctx.storage.get(request_db_file(self.name))
+            saved = _stored_file(ctx, request_db_file(self.name))
             if saved is not None and not len(self.requests):
                 try:
                     self.requests = RequestDatabase.from_bytes(saved)
@@ -388,7 +466,7 @@ class CertificateServer:
         tp = ctx.trustpoint
         if tp is None:
             return False
-        sub = self.config.mode is CsMode.SUB_CS
+        sub = self.config.mode == "sub-cs" or self.config.is_ra  # RA: its RA certificate
         cert = tp.certificate if sub else tp.ca_certificate
         if cert is None:
             return False
@@ -418,7 +496,9 @@ class CertificateServer:
         subject = x509util.parse_dn(self.config.effective_issuer_name)
         self._elapse(fx, CA_CERT_SECONDS, "sign CA certificate")
         now = self._now(ctx)
-        not_after = now + timedelta(days=self.config.lifetime_ca_certificate_days)
+        not_after = now + timedelta(
+            days=self.config.lifetime_ca_certificate_days,
+            minutes=self.config.lifetime_ca_certificate_extra_minutes)
         cert = x509util.make_ca_certificate(
             key, subject, 1, _second(now), _second(not_after), self.config.hash
         )
@@ -455,7 +535,7 @@ class CertificateServer:
 
     def _check_crl(self, ctx: CsContext, key: rsa.RSAPrivateKey, fx: list[Effect]) -> None:
         crl_name = f"{self.name}.crl"
-        existing = ctx.storage.get(crl_name)
+        existing = _stored_file(ctx, crl_name)
         if existing is not None and not self._crl_matches(existing):
             # A CRL left behind by an earlier CA of the same name (deleted and re-created
             # without erasing nvram) cannot serve this CA: publish a fresh one.
@@ -479,9 +559,9 @@ class CertificateServer:
             # not be written: publish one that has it, rather than forget it.
             fx.append(Debug(f"CRL file {crl_name} lacks revoked serials; republishing."))
         self._elapse(fx, CRL_PUBLISH_SECONDS, "publish CRL")
-        self.crl_der = self.issue_crl(self._now(ctx), key)
-        fx.append(WriteFile(crl_name, self.crl_der))
-        fx.append(Debug(f"Publishing {len(self.crl_der)} bytes to crl file "
+        self.crl_file = self._publish_crl(self._now(ctx), key)
+        fx.append(WriteFile(crl_name, self.crl_file))
+        fx.append(Debug(f"Publishing {len(self.crl_file)} bytes to crl file "
                         f"{self.config.file_url(crl_name)}"))
 
     def _crl_matches(self, der: bytes) -> bool:
@@ -495,28 +575,52 @@ class CertificateServer:
             crl, self.ca_cert.public_key())
 
     def issue_crl(self, now: datetime, key: rsa.RSAPrivateKey) -> bytes:
-        """A CRL signed with the server's key. A subordinate publishes its first CRL before
-        its certificate arrives (seed), under its issuer name."""
+        """A CRL signed with the server's key, now. A subordinate publishes its first CRL
+        before its certificate arrives (seed), under its issuer name."""
+        return bytes(self._publish_crl(now, key))
+
+    def _publish_crl(self, now: datetime, key: rsa.RSAPrivateKey) -> Deferred:
+        """The CRL `issue_crl` gives, signed when first read: thisUpdate and nextUpdate
+        are the publication's, so the bytes are the same whenever they are made."""
         this_update = _second(now)
         next_update = this_update + timedelta(minutes=self.config.lifetime_crl_minutes)
-        issuer = self.ca_cert or x509util.make_ca_certificate(
-            key, x509util.parse_dn(self.config.effective_issuer_name), 1, this_update,
-            next_update, self.config.hash)
-        crl = x509util.make_crl(key, issuer, this_update, next_update,
-                                sorted(self.revoked.items()), self.config.hash)
-        return x509util.crl_der(crl)
+        crl = crl_v1.deferred_crl(key, self._issuer_der(), this_update, next_update,
+                                  sorted(self.revoked.items()), self.config.hash)
+        self._crl_next = (crl, next_update)
+        return crl
+
+    def _issuer_der(self) -> bytes:
+        """The CRL's issuer Name as DER: the CA certificate's subject, or (a subordinate
+        publishes its first CRL before its certificate arrives) its issuer name; kept
+        while the certificate and name stay the same (encoding it was a tenth of the
+        cost of an idle CA's republication)."""
+        source = (self.ca_cert, self.config.effective_issuer_name)
+        cached = self._issuer_cache
+        if cached is not None and cached[0] is source[0] and cached[1] == source[1]:
+            return cached[2]
+        issuer = (self.ca_cert.subject if self.ca_cert is not None
+                  else x509util.parse_dn(self.config.effective_issuer_name))
+        der = issuer.public_bytes()
+        self._issuer_cache = (source[0], source[1], der)
+        return der
 
     def crl_next_update(self) -> datetime | None:
-        """When the current CRL must be republished (IOS timer `CS CRL UPDATE`)."""
-        crl = self.crl
-        return crl.next_update_utc if crl is not None else None
+        """When the current CRL must be republished (IOS timer `CS CRL UPDATE`): the
+        published CRL's nextUpdate, known without reading (signing) it."""
+        current = self.crl_file
+        if current is None:
+            return None
+        if self._crl_next is None or self._crl_next[0] is not current:
+            crl = self.crl  # a CRL read from storage or set from bytes: parse it once
+            self._crl_next = (current, crl.next_update_utc if crl is not None else None)
+        return self._crl_next[1]
 
     def republish_crl(self, now: datetime, key: rsa.RSAPrivateKey) -> list[Effect]:
         """A new CRL (at NextUpdate, or at once after a revocation), written to nvram."""
-        self.crl_der = self.issue_crl(now, key)
+        self.crl_file = self._publish_crl(now, key)
         name = f"{self.name}.crl"
-        return [Elapse(CRL_PUBLISH_SECONDS, "publish CRL"), WriteFile(name, self.crl_der),
-                Debug(f"Publishing {len(self.crl_der)} bytes to crl file "
+        return [Elapse(CRL_PUBLISH_SECONDS, "publish CRL"), WriteFile(name, self.crl_file),
+                Debug(f"Publishing {len(self.crl_file)} bytes to crl file "
                       f"{self.config.file_url(name)}")]
 
     def storage_lost(self, url: str) -> list[Effect]:
@@ -545,6 +649,12 @@ def serial_file_bytes(last_serial: int) -> bytes:
 def parse_serial_file(data: bytes) -> int:
     match = _SERIAL_RE.search(data)
     return int(match.group(1), 16) if match else 0
+
+
+def _stored_file(ctx: CsContext, name: str) -> bytes | None:
+    """A database file's bytes from the context, made now if deferred (`sim.pki.deferred`)."""
+    data = ctx.storage.get(name)
+    return None if data is None else resolve(data)
 
 
 def _second(value: datetime) -> datetime:

@@ -35,7 +35,8 @@ class GrantMode(StrEnum):
     NONE = "none"
     """`grant none`: "all requests rejected automatically"."""
     RA_AUTO = "ra-auto"
-    """`grant ra-auto`: requests arriving through a recognised RA are granted at receipt."""
+    """`grant ra-auto`: requests a recognised RA forwards, and RAs' own requests, are
+    granted at receipt (cisco-cs.md 11; `sim.pki.ra_forward`)."""
 
 
 class DatabaseLevel(StrEnum):

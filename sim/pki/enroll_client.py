@@ -278,7 +278,8 @@ class EnrollmentClient:
             request.trustpoint, request.key, request.subject, request.ca_cert, profile,
             self._random_bytes, now, ca_request=request.ca_request,
             challenge=request.challenge, renew=request.renew, saved_csr=request.saved_csr,
-            extensions=request.extensions, csr_hash=request.csr_hash)
+            extensions=request.extensions, csr_hash=request.csr_hash,
+            ra_certs=request.ra_certs)
         md5, sha1 = self.enrollment.fingerprints()
         logged: list[Effect] = [
             Syslog(f"CRYPTO_PKI:  Certificate Request Fingerprint MD5: {md5}"),

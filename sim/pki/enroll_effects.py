@@ -42,6 +42,9 @@ class EnrollmentRequest:
     """Extensions the PKCS#10 requests beyond keyUsage (`eku request`, `subject-alt-name`)."""
     csr_hash: str | None = None
     """The PKCS#10's signature hash (`hash`); None: the digest the CA's caps choose."""
+    ra_certs: tuple[x509.Certificate, ...] = ()
+    """`enrollment mode ra`: the RA certificates `crypto pki authenticate` received; the
+    request is enveloped to them as well as to the CA (`sim.pki.ra_forward`)."""
 
 
 @dataclass(frozen=True)

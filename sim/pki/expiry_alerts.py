@@ -6,11 +6,16 @@ certificate), `CA(<tp>)` (the CA certificate a trustpoint holds) and `CS(<cs>)` 
 certificate server's CA certificate), and records the `CS(<cs>)` alert falling 60 days
 before `CS CERT EXPIRE`. What the reference does not record is chosen here and marked so:
 
-- chosen: alerts fall 60, 30, 7 and 1 day before the certificate's end; a point already
-  behind the certificate's start (a 20-day certificate has no 60- or 30-day alert) is
-  skipped, so a short-lived lab certificate is not warned about at once;
-- chosen: the warning is `%PKI-4-CERT_EXPIRY_WARNING`, recalled from IOS's message
-  catalogue (its text never captured), with detail lines laid out like XE's
+- Cisco's "PKI Credentials Expiry Alerts" (15MT; cisco-cs-docs.md 7): the first
+  notification 60 days before the end, then weekly until one week before, then daily in
+  the last week; *warning* mode while more than a week remains, *alert* mode after. So
+  alerts fall 60, 53, 46, 39, 32, 25, 18 and 11 days before the end, then 7, 6, 5, 4, 3,
+  2 and 1 day before. chosen: a point already behind the certificate's start (a 20-day
+  certificate has no 60-day alert) is skipped, so a short-lived lab certificate is not
+  warned about at once;
+- chosen: the warning is `%PKI-4-CERT_EXPIRY_WARNING` and, in the last week, the alert
+  `%PKI-1-CERT_EXPIRY_ALERT` (severity 1, "alert"), both recalled from IOS's message
+  catalogue (their text never captured), with detail lines laid out like XE's
   `%PKI-6-CERT_INSTALL` (`Issuer-name :`, `Subject-name :`, `Serial-number:`);
 - chosen: alert points passed while the router was off fire once, together, when it
   comes back (the fired points live in the running state, as IOS's timers do); a
@@ -32,8 +37,11 @@ from sim.pki import x509util
 from sim.pki.enroll_effects import Syslog
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-ALERT_DAYS = (60, 30, 7, 1)
-"""Days before a certificate's end at which its alert fires (see the module's choices)."""
+ALERT_MODE_DAYS = 7
+"""In the last week the notifications are alerts, daily (the module docstring)."""
+ALERT_DAYS = (*range(60, ALERT_MODE_DAYS, -7), *range(ALERT_MODE_DAYS, 0, -1))
+"""Days before a certificate's end at which its alert fires: 60, weekly to 11, then daily
+from 7 to 1 (the module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +108,10 @@ def expiry_warning(item: Watched, now: datetime) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
     what = "CA certificate" if item.label.startswith("CA(") else "Certificate"
+    alert = end - now <= timedelta(days=ALERT_MODE_DAYS)
+    mnemonic = "%PKI-1-CERT_EXPIRY_ALERT" if alert else "%PKI-4-CERT_EXPIRY_WARNING"
     return "\n".join([
-        f"%PKI-4-CERT_EXPIRY_WARNING: {what} belonging to trustpoint {item.trustpoint} "
+        f"{mnemonic}: {what} belonging to trustpoint {item.trustpoint} "
         f"will expire in {days} Days {hours} hours {minutes} mins {seconds} secs "
         f"at {end:%H:%M:%S} UTC {_MONTHS[end.month - 1]} {end.day} {end.year}.",
         f" Issuer-name : {x509util.format_dn_ios(cert.issuer)}",

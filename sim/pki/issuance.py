@@ -4,8 +4,9 @@ Theory of operation:
 
 - `GrantPolicy` decides what happens to a new request at receipt, from its `RequestKind` and the
   server's `grant` mode. It is a chain of small rules, first match wins, wired in this one place
-  (micromdm/scep's CSR-signer middleware idea): `grant none` rejects everything, a sub-CA or RA
-  request always waits for the admin, `grant auto` grants the rest, otherwise it stays pending.
+  (micromdm/scep's CSR-signer middleware idea): `grant none` rejects everything, a sub-CA
+  request always waits for the admin, an RA's only without `grant ra-auto`, `grant auto` grants
+  the rest, otherwise it stays pending.
 - `issue_from_request` signs the certificate once a request is granted (by the admin or the
   policy). The CS never edits a request: the subject is copied unchanged; validity starts at the
   grant, not at the request (cisco-cs.md section 8).
@@ -28,7 +29,7 @@ from sim.pki import x509util
 from sim.pki.ca_requests import RequestKind
 from sim.pki.cs_settings import GrantMode
 
-GRANT_MODES = tuple(GrantMode)
+GRANT_MODES = ("manual", "auto", "none", "ra-auto")
 
 
 class Decision(Enum):
@@ -39,36 +40,40 @@ class Decision(Enum):
     REJECT = "reject"
 
 
-Rule = Callable[[RequestKind, GrantMode], Decision | None]
+Rule = Callable[[RequestKind, str], Decision | None]
 """A link of the grant chain: a decision, or None to pass the request on."""
 
 
-def _grant_none_rejects(kind: RequestKind, mode: GrantMode) -> Decision | None:
+def _grant_none_rejects(kind: RequestKind, mode: str) -> Decision | None:
     """`grant none`: "all requests rejected automatically" (cisco-cs.md section 11).
 
     Applied before the sub-CA rule: pkilab lets `grant none` refuse sub-CA requests too, since
     the doc gives no exception for them (the seed only says auto never grants them).
     """
-    return Decision.REJECT if mode is GrantMode.NONE else None
+    return Decision.REJECT if mode == "none" else None
 
 
-def _sub_ca_needs_admin(kind: RequestKind, mode: GrantMode) -> Decision | None:
+def _sub_ca_needs_admin(kind: RequestKind, mode: str) -> Decision | None:
     """Seed: "Enrollment requests that come from a subordinate certificate server must always
     be manually granted." """
     return Decision.PENDING if kind is RequestKind.SUB_CA else None
 
 
-def _ra_needs_admin(kind: RequestKind, mode: GrantMode) -> Decision | None:
-    """RA requests are auto-granted only under `grant ra-auto`, which pkilab does not model."""
-    return Decision.PENDING if kind is RequestKind.RA else None
+def _ra_needs_admin(kind: RequestKind, mode: str) -> Decision | None:
+    """An RA's own certificate request is granted at receipt under `grant ra-auto` and
+    waits for the admin otherwise: "RA requests need `ra-auto`" (cisco-cs.md 11). What an
+    RA forwards is a router request; `sim.pki.ra_forward` grants those."""
+    if kind is not RequestKind.RA:
+        return None
+    return Decision.GRANT if mode == "ra-auto" else Decision.PENDING
 
 
-def _auto_grants(kind: RequestKind, mode: GrantMode) -> Decision | None:
+def _auto_grants(kind: RequestKind, mode: str) -> Decision | None:
     """`grant auto`: "All enrollment requests will be automatically granted." (CS_GRANT_AUTO)"""
-    return Decision.GRANT if mode is GrantMode.AUTO else None
+    return Decision.GRANT if mode == "auto" else None
 
 
-def _manual_waits(kind: RequestKind, mode: GrantMode) -> Decision | None:
+def _manual_waits(kind: RequestKind, mode: str) -> Decision | None:
     """Manual (default): "router requests -> pending; admin grant/reject"."""
     return Decision.PENDING
 
@@ -124,6 +129,7 @@ def issue_from_request(
     hash_name: str,
     kind: RequestKind,
     extensions: Sequence[x509.Extension[x509.ExtensionType]] = (),
+    extra_minutes: int = 0,
 ) -> x509.Certificate:
     """Sign the certificate for a granted request.
 
@@ -138,8 +144,9 @@ def issue_from_request(
       caller passes as `extensions`.
     - AKI (= the CA's SKI) and SKI always; signature hash = the server's `hash`.
     """
-    if lifetime_days <= 0:
-        raise ValueError(f"lifetime certificate must be positive: {lifetime_days}")
+    lifetime = timedelta(days=lifetime_days, minutes=extra_minutes)  # XE: DAYS HOURS MINUTES
+    if lifetime <= timedelta(0):
+        raise ValueError(f"lifetime certificate must be positive: {lifetime}")
     public_key = csr.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise ValueError("the certificate server only issues for RSA keys")
@@ -156,7 +163,7 @@ def issue_from_request(
         csr.subject,
         serial,
         not_before,
-        not_before + timedelta(days=lifetime_days),
+        not_before + lifetime,
         ca=is_ca,
         extensions=chosen,
         hash_name=hash_name,

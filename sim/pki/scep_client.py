@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from sim.pki import scep, x509util
 from sim.pki.scep_http import SCEP_PATH
@@ -78,6 +77,10 @@ class Enrollment:
     `subject-alt-name`)."""
     csr_hash: str | None = None
     """The PKCS#10's signature hash (a trustpoint's `hash`); None: the CA profile's."""
+    ra_certs: tuple[x509.Certificate, ...] = ()
+    """`enrollment mode ra`: the RA's certificates. chosen: messages are enveloped to each
+    of them and to the CA (micromdm's client envelopes to every certificate GetCACert
+    gave, scep.md 1.7), so a transparent RA can pass a request on that its CA can open."""
     csr: x509.CertificateSigningRequest = field(init=False)
     signer: x509.Certificate = field(init=False)
     transaction_id: str = field(init=False)
@@ -97,7 +100,7 @@ class Enrollment:
 
     @property
     def csr_der(self) -> bytes:
-        return self.csr.public_bytes(Encoding.DER)
+        return x509util.csr_der(self.csr)
 
     def fingerprints(self) -> tuple[str, str]:
         """`Certificate Request Fingerprint MD5:` / `SHA1:` (IOS grouping)."""
@@ -117,7 +120,7 @@ class Enrollment:
         return scep.build_pki_message(
             message_type=kind, transaction_id=self.transaction_id, signer_cert=self.signer,
             signer_key=self.key, profile=self.profile, random_bytes=self.random_bytes,
-            sender_nonce=nonce, recipients=[self.ca_cert], content=content,
+            sender_nonce=nonce, recipients=[*self.ra_certs, self.ca_cert], content=content,
             signing_time=now.replace(microsecond=0))
 
     def on_cert_rep(self, der: bytes) -> CertRepOutcome:
@@ -153,6 +156,8 @@ class CrlFetch:
     ca_cert: x509.Certificate
     profile: scep.Profile
     random_bytes: Callable[[int], bytes]
+    ra_certs: tuple[x509.Certificate, ...] = ()
+    """`enrollment mode ra`: enveloped to the RA as well, as `Enrollment` does."""
 
     def request(self, now: datetime) -> bytes:
         body = scep.issuer_and_serial(self.ca_cert.issuer, self.ca_cert.serial_number)
@@ -160,7 +165,8 @@ class CrlFetch:
             message_type=scep.MessageType.GET_CRL,
             transaction_id=scep.transaction_id_for(self.key.public_key()),
             signer_cert=self.signer, signer_key=self.key, profile=self.profile,
-            random_bytes=self.random_bytes, recipients=[self.ca_cert], content=body,
+            random_bytes=self.random_bytes, recipients=[*self.ra_certs, self.ca_cert],
+            content=body,
             signing_time=now.replace(microsecond=0))
 
     def on_reply(self, der: bytes) -> x509.CertificateRevocationList:

@@ -39,6 +39,8 @@ IOS_USER_AGENT = "Mozilla/4.0 (compatible; MSIE 5.0; Cisco PKI)"
 
 GET_CA_CAPS = "GetCACaps"
 GET_CA_CERT = "GetCACert"
+GET_NEXT_CA_CERT = "GetNextCACert"
+"""RFC 8894 4.7: the CA's rollover certificate (`sim.pki.cs_rollover`)."""
 PKI_OPERATION = "PKIOperation"
 
 Headers = tuple[tuple[str, str], ...]

@@ -27,11 +27,19 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sim.pki import cs_desk, issuance, scep, scep_policy, x509util
+from sim.pki import (
+    cs_desk,
+    cs_rollover,
+    grant_rules,
+    issuance,
+    ra_forward,
+    scep,
+    scep_policy,
+    x509util,
+)
 from sim.pki.ca_requests import RequestState
 from sim.pki.cs_effects import Debug, Effect, Elapse
 from sim.pki.cs_server import CertificateServer
-from sim.pki.cs_settings import SignatureHash
 
 READ_SECONDS = 0.816
 """Seed: `read SCEP: registered` at :57.533, `unregistered` at :58.345."""
@@ -64,6 +72,8 @@ class _Exchange:
     message: scep.PkiMessage | None = None
     content: bytes = b""
     """The decrypted messageData (empty without an envelope)."""
+    for_shadow: bool = False
+    """The envelope was addressed to the shadow CA certificate: a rollover request."""
 
 
 _NO_CA = ScepReply(404, "Not Found", "text/plain", b"")
@@ -76,17 +86,30 @@ class ScepService:
     cs: CertificateServer
     chain: Sequence[x509.Certificate] = ()
     """The certificates above this CA (a subordinate's parent, grandparent, ...)."""
+    grant_anchors: Sequence[x509.Certificate] = ()
+    """The CA certificates of the trustpoints `grant auto trustpoint|tp-list` names: a
+    request signed by a certificate one of them issued is granted (`grant_rules`)."""
+    relayed_crl: x509.CertificateRevocationList | None = None
+    """An RA, which signs no CRL, answers GetCRL with its issuing CA's CRL as the RA's own
+    trustpoint last fetched it (chosen: the reference does not say what an RA answers)."""
+    received: dict[str, bytes] = field(default_factory=dict)
+    """`mode ra transparent`: each client's PKCSReq as received, by transactionID, for the
+    RA to forward unchanged (`ra_forward`)."""
     _served: int = field(default=0)
 
     # -- capabilities and CA certificate ------------------------------------------------
     def caps(self) -> tuple[str, ...]:
         """What GetCACaps answers. A server signing with MD5 or SHA-1 speaks IOS 12.3's
         SCEP (no capabilities: DES, MD5, GET); with SHA-2 it offers RFC 8894's set."""
-        if self.cs.config.hash is SignatureHash.MD5:
+        if self.cs.config.hash == "md5":
             return ()
-        if self.cs.config.hash is SignatureHash.SHA1:
-            return ("SHA-1",)
-        return RFC_CAPS
+        # chosen: GetNextCACert is offered while the server is set to roll over or has a
+        # shadow (`cs_rollover`), so a CA that never rolls over answers as before.
+        rolls = ("GetNextCACert",) if (self.cs.config.auto_rollover_minutes is not None
+                                       or self.cs.rollover.active) else ()
+        if self.cs.config.hash == "sha1":
+            return ("SHA-1", *rolls)
+        return RFC_CAPS + rolls
 
     def get_ca_caps(self) -> ScepReply:
         return ScepReply(200, "OK", "text/plain", scep.caps_text(self.caps()).encode(),
@@ -102,6 +125,14 @@ class ScepService:
                              x509util.cert_der(self.cs.ca_cert), "GetCACert")
         body = scep.degenerate_certs([self.cs.ca_cert, *self.chain])
         return ScepReply(200, "OK", scep.CONTENT_TYPES["ca_ra"], body, "GetCACert")
+
+    def get_next_ca_cert(self, key: rsa.RSAPrivateKey) -> ScepReply:
+        """The shadow CA certificate, signed by the current CA (RFC 8894 4.7). chosen: a
+        server with no shadow answers 404, as for a CA certificate it does not have."""
+        body = cs_rollover.next_ca_cert_body(self.cs, key)
+        if body is None:
+            return _NO_CA
+        return ScepReply(200, "OK", cs_rollover.NEXT_CA_CONTENT_TYPE, body, "GetNextCACert")
 
     # -- PKIOperation ----------------------------------------------------------------------
     def pki_operation(self, der: bytes, now: datetime, key: rsa.RSAPrivateKey,
@@ -130,8 +161,9 @@ class ScepService:
         if refusal is not None:
             return self._refuse(ex, refusal)
         try:
-            ex.content = (scep.decrypt_envelope(message.enveloped, self.cs.ca_cert, key)
-                          if message.enveloped is not None else b"")
+            if message.enveloped is not None:
+                ex.content, ex.for_shadow = cs_rollover.open_envelope(
+                    self.cs, message.enveloped, key)
         except scep.ScepError as bad:
             return self._failure(ex, bad.fail_info, str(bad))
         handler = {
@@ -159,20 +191,27 @@ class ScepService:
         # new request even though IOS's transactionID (a hash of the key) repeats.
         renewal = scep_policy.is_renewal_signer(message.signer_cert, ca_cert,
                                                 self.cs.revoked, ex.now)
+        via_ra = renewal and ra_forward.forwarded_by_ra(message.signer_cert, csr)
         refusal = scep_policy.check_signer_binding(message.signer_cert, csr, renewal)
         if refusal is not None:
             return self._refuse(ex, refusal)
+        renewal = renewal and not via_ra  # an RA's forward sent again is a poll
         known = self.cs.requests.find_by_transaction(message.transaction_id,
                                                      include_rejected=False)
         if known is not None and known.csr_der == ex.content and not renewal:
             # A repeated PKCSReq for a known transaction is a poll (draft-11 App. E).
             return self._answer_for(ex, known.req_id, poll=True)
         try:
-            entry, more = cs_desk.submit(self.cs, ex.content, message.transaction_id, "scep",
-                                         ex.now, ex.key, renewal=renewal)
+            entry, more = cs_desk.submit(
+                self.cs, ex.content, message.transaction_id, "scep", ex.now, ex.key,
+                renewal=renewal, vouched=grant_rules.vouched(message.signer_cert,
+                                                             self.grant_anchors, ex.now),
+                via_ra=via_ra, rollover=ex.for_shadow)
         except (ValueError, cs_desk.DeskError) as refused:
             return self._failure(ex, scep.FailInfo.BAD_REQUEST, str(refused))
         ex.fx += more
+        if self.cs.config.ra_transparent:
+            self.received[message.transaction_id] = message.raw
         return self._answer_for(ex, entry.req_id, poll=False)
 
     def _get_cert_initial(self, ex: _Exchange, message: scep.PkiMessage,
@@ -182,7 +221,10 @@ class ScepService:
         if entry is None:
             return self._failure(ex, scep.FailInfo.BAD_CERT_ID,
                                  "no request with this transaction ID")
-        refusal = scep_policy.check_poll(ex.content, ca_cert, entry.csr)
+        # A client of an RA names the CA that will issue its certificate (`enrollment mode
+        # ra`): the RA's issuing CA, first in its chain.
+        issuer = self.chain[0] if self.cs.config.is_ra and self.chain else ca_cert
+        refusal = scep_policy.check_poll(ex.content, issuer, entry.csr)
         if refusal is not None:
             return self._refuse(ex, refusal)
         return self._answer_for(ex, entry.req_id, poll=True)
@@ -190,7 +232,8 @@ class ScepService:
     def _answer_for(self, ex: _Exchange, req_id: int, *, poll: bool
                     ) -> tuple[ScepReply, list[Effect]]:
         entry = self.cs.requests.get(req_id)
-        granted = entry.state is RequestState.GRANTED
+        # An RA's granted request waits for its issuing CA's certificate (ra_forward).
+        granted = entry.state is RequestState.GRANTED and entry.certificate_der is not None
         if poll:
             ex.fx += [Debug(line) for line in issuance.poll_debug(req_id, granted)]
         if granted and entry.certificate_der is not None and self.cs.ca_cert is not None:
@@ -224,6 +267,8 @@ class ScepService:
     def _get_crl(self, ex: _Exchange, message: scep.PkiMessage, ca_cert: x509.Certificate
                  ) -> tuple[ScepReply, list[Effect]]:
         crl = self.cs.crl
+        if crl is None:  # not `or`: a CRL with no entries has length 0
+            crl = self.relayed_crl
         if crl is None:
             return self._failure(ex, scep.FailInfo.BAD_CERT_ID, "no CRL")
         reply = self._cert_rep(ex, scep.PkiStatus.SUCCESS,

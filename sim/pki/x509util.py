@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.name import _ASN1Type  # private, but the only way to pick string types
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 
-from sim.pki import crl_v1
+from sim.pki import crl_v1, der_once
 
 HASH_NAMES = ("md5", "sha1", "sha256", "sha384", "sha512")
 
@@ -519,27 +519,27 @@ def fingerprint(data: bytes, algo: str) -> str:
 
 
 def cert_pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
+    return der_once.pem(cert)
 
 
 def cert_der(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.DER)
+    return der_once.der(cert)
 
 
 def csr_pem(csr: x509.CertificateSigningRequest) -> bytes:
-    return csr.public_bytes(serialization.Encoding.PEM)
+    return der_once.pem(csr)
 
 
 def csr_der(csr: x509.CertificateSigningRequest) -> bytes:
-    return csr.public_bytes(serialization.Encoding.DER)
+    return der_once.der(csr)
 
 
 def crl_pem(crl: x509.CertificateRevocationList) -> bytes:
-    return crl.public_bytes(serialization.Encoding.PEM)
+    return der_once.pem(crl)
 
 
 def crl_der(crl: x509.CertificateRevocationList) -> bytes:
-    return crl.public_bytes(serialization.Encoding.DER)
+    return der_once.der(crl)
 
 
 def _is_pem(data: bytes) -> bool:
@@ -550,7 +550,7 @@ def load_cert(data: bytes) -> x509.Certificate:
     """Load a certificate from PEM or DER (IOS and SCEP hand out both)."""
     if _is_pem(data):
         return x509.load_pem_x509_certificate(data)
-    return x509.load_der_x509_certificate(data)
+    return der_once.load_certificate(data)
 
 
 def load_crl(data: bytes) -> x509.CertificateRevocationList:

@@ -96,12 +96,13 @@ def _cert(c: dict[str, Any]) -> CertNode:
 
 
 def _exchanges(records: list[Record]) -> tuple[Exchange, ...]:
-    """Every SCEP exchange in the order the clients sent them. The trace records an
-    exchange when it ends, so overlapping ones (a slow answer, a timeout) are re-sorted:
-    every table and picture reads down in time order."""
+    """Every SCEP exchange in the order the clients sent them, and every IKE negotiation
+    (`ike/exchange`: operation `IKE`, from initiator to responder, SUCCESS, FAILURE or
+    timeout). The trace records an exchange when it ends, so overlapping ones (a slow
+    answer, a timeout) are re-sorted: every table and picture reads down in time order."""
     found = []
     for record in records:
-        if record["category"] == "scep" and record["name"] == "exchange":
+        if record["category"] in ("scep", "ike") and record["name"] == "exchange":
             d = record["data"]
             found.append(Exchange(record["router"], d.get("server"), d["trustpoint"],
                                   d["operation"], d.get("message"), d["result"],
@@ -140,18 +141,27 @@ def _timelines(summary: dict[str, Any], records: list[Record]) -> tuple[ServerTi
     timelines = []
     for router, state in summary["routers"].items():
         for server, facts in state.get("servers", {}).items():
-            timelines.append(ServerTimeline(router, server, tuple(changes[(router, server)]),
-                                            facts["state"]))
+            own = tuple(changes.pop((router, server), ()))
+            timelines.append(ServerTimeline(router, server, own, facts["state"]))
+    # A server deleted during the run (`no crypto pki server`) keeps its timeline; chosen:
+    # it ends in the state the server was deleted in.
+    for (router, server), left in changes.items():
+        timelines.append(ServerTimeline(router, server, tuple(left), left[-1].new))
     return tuple(timelines)
 
 
 def _transcripts(summary: dict[str, Any], records: list[Record]
                  ) -> dict[str, tuple[TranscriptLine, ...]]:
     """Each router's console, rendered by the same code that writes transcripts/*.txt."""
-    events = [TraceEvent(r["seq"], r["t"], r["router"], r["category"], r["name"], r["data"])
-              for r in records if r["category"] in ("console", "log")]
+    # Grouped by router once: reading the whole trace for each router costs routers x
+    # events (two minutes at 1,000 routers).
+    events: dict[str, list[TraceEvent]] = defaultdict(list)
+    for r in records:
+        if r["category"] in ("console", "log"):
+            events[r["router"]].append(
+                TraceEvent(r["seq"], r["t"], r["router"], r["category"], r["name"], r["data"]))
     return {name: tuple(TranscriptLine(line.text, line.kind, line.t)
-                        for line in transcript_entries(events, name))
+                        for line in transcript_entries(events.get(name, []), name))
             for name in summary["routers"]}
 
 

@@ -19,7 +19,7 @@ class CertNode:
     key: str  # MD5 fingerprint (IOS grouping): unique per certificate
     router: str
     name: str  # certificate server or trustpoint name
-    role: str  # "root" | "sub-ca" | "router"
+    role: str  # "root" | "sub-ca" | "ra" | "router"
     subject: str
     issuer: str
     serial: int

@@ -38,11 +38,16 @@ class AlertHost:
             renews = tp.auto_enroll_percent is not None
             server = running.servers.get(tp.name)
             own = server.ca_cert if server is not None else None
-            if own is not None:
+            # Alerts stop "when auto-enroll is on and a shadow/rollover cert exists"
+            # (cisco-client-docs.md 4.4); chosen: a server's own alert stops once its
+            # shadow CA certificate exists (`sim.pki.cs_rollover`).
+            rolled = server is not None and server.rollover.certificate is not None
+            shadowed = tp.shadow.id_cert is not None
+            if own is not None and not rolled:
                 items.append(Watched(f"CS({tp.name})", tp.name, own, renews))
-            if tp.ca_cert is not None and tp.ca_cert != own:
+            if tp.ca_cert is not None and tp.ca_cert != own and not shadowed:
                 items.append(Watched(f"CA({tp.name})", tp.name, tp.ca_cert))
-            if tp.id_cert is not None and tp.id_cert != own:
+            if tp.id_cert is not None and tp.id_cert != own and not shadowed:
                 items.append(Watched(f"ID({tp.name})", tp.name, tp.id_cert, renews))
         return items
 

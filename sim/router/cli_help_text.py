@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.router.cli_help_ike import IKE_HEADERS, IKE_TEXTS
 from sim.router.console import Mode
 
 __all__ = ["FILTER_TEXTS", "HEADERS", "TEXTS", "HelpText", "generic_text", "lookup", "lookup_key"]
@@ -155,6 +156,10 @@ _EXEC: dict[str, HelpText] = {
     "crypto pki": guess("Public Key components"),
     "crypto pki server": guess("Certificate Server operations"),
     "crypto pki server <name>": guess("Certificate Server name"),
+    "crypto pki certificate": guess("Actions on certificates"),
+    "crypto pki certificate validate": guess("Validate the router's certificate under a "
+                                             "trustpoint"),
+    "crypto pki certificate validate <tp>": guess("Trustpoint Name"),
     "grant": guess("Grant enrollment requests"),
     "reject": guess("Reject enrollment requests"),
     "remove": guess("Remove enrollment requests"),
@@ -177,6 +182,10 @@ _EXEC: dict[str, HelpText] = {
     "<dst>": guess("Destination file URL (nvram:, flash:, tftp://host/path)"),
     "copy startup-config": ios("Copy from startup configuration"),
     "crypto pki server unrevoke": guess("Take a certificate off the CRL"),
+    # CA rollover (sim.router.handlers_rollover)
+    "crypto pki server rollover": guess("Start the CA certificate rollover now"),
+    "crypto pki server rollover cancel": guess("Cancel the rollover: delete the shadow CA "
+                                               "certificate and key pair"),
     "crypto pki server unrevoke <serial>": guess("Serial number of the certificate (hex "
                                                  "with 0x, or decimal)"),
     "crypto pki server password": guess("One-time enrollment password"),
@@ -348,6 +357,8 @@ _TRUSTPOINT: dict[str, HelpText] = {
     "enrollment retry period <minutes>": guess("Minutes between polls"),
     "enrollment url": guess("CA server enrollment URL"),
     "enrollment url <url>": guess("http://CA-name[:port][/path]"),
+    "enrollment credential": guess("Sign requests with another trustpoint's certificate"),
+    "enrollment credential <label>": guess("Trustpoint name"),
     "ip-address": guess("Include an IP address in the request"),
     "ip-address <where>": guess("IP address, interface name or none"),
     "password": guess("Challenge password for enrollment requests"),
@@ -429,6 +440,17 @@ _CS_SERVER: dict[str, HelpText] = {
     "grant": guess("Enrollment request grant options"),
     "grant auto": guess("Grant all requests automatically"),
     "grant none": guess("Reject all requests automatically"),
+    # the rest of the CS life (sim.router.handlers_cs_life)
+    "grant auto trustpoint": guess("Grant requests signed by a certificate from this "
+                                   "trustpoint's CA"),
+    "grant auto trustpoint <tp1>": guess("Trustpoint name"),
+    "grant auto tp-list": guess("Grant requests signed by a certificate from these "
+                                "trustpoints' CAs (up to 5)"),
+    "grant auto tp-list <tp1>": guess("Trustpoint name"),
+    "<tp2>": guess("Trustpoint name"),
+    "<tp3>": guess("Trustpoint name"),
+    "<tp4>": guess("Trustpoint name"),
+    "<tp5>": guess("Trustpoint name"),
     "hash": guess("Hash algorithm to sign with"),
     "hash md5": guess("MD5"),
     "hash sha1": guess("SHA-1"),
@@ -448,6 +470,17 @@ _CS_SERVER: dict[str, HelpText] = {
     "<minutes>": guess("Minutes"),
     "mode": guess("Certificate Server mode"),
     "mode sub-cs": guess("Subordinate certificate server"),
+    # RA mode (sim.router.handlers_ra)
+    "mode ra": guess("Registration authority: forward requests to the issuing CA"),
+    "mode ra transparent": guess("Forward the clients' original requests unchanged"),
+    "grant ra-auto": guess("Grant requests forwarded by a recognised RA automatically"),
+    # CA rollover (sim.router.handlers_rollover)
+    "auto-rollover": guess("Automatic CA certificate rollover"),
+    "auto-rollover <days>": guess("Overlap: days before the CA certificate expires "
+                                  "(default 30)"),
+    "grant auto rollover": guess("Grant rollover requests automatically"),
+    "grant auto rollover ca-cert": guess("Subordinate CA rollover requests"),
+    "grant auto rollover ra-cert": guess("RA rollover requests"),
     "shutdown": guess("Shut down the certificate server"),
     "show": guess("Show certificate server settings"),
     # storage (sim.router.handlers_cs_storage)
@@ -471,6 +504,10 @@ _CS_SERVER: dict[str, HelpText] = {
     "serial-number": guess("Last serial number issued (when the .ser file is lost)"),
     "serial-number <serial>": guess("Serial number, 0x hex or decimal"),
     "redundancy": guess("Synchronise the database with a standby router"),
+    # CRL distribution (sim.router.handlers_crl)
+    "cdp-url": guess("CRL distribution point (CDP) to be put in the certificates"),
+    "cdp-url <url>": guess("URL of the CDP, e.g. "
+                           "http://host/cgi-bin/pkiclient.exe?operation=GetCRL"),
 }
 
 _CERT_CHAIN: dict[str, HelpText] = {
@@ -488,6 +525,12 @@ TEXTS: dict[Mode, dict[str, HelpText]] = {
     Mode.CS_SERVER: _CS_SERVER,
     Mode.CERT_CHAIN: _CERT_CHAIN,
 }
+# The IKE commands' texts (sim.router.cli_help_ike); its submodes take `do`/`end`/`no` too.
+for _mode, _table in IKE_TEXTS.items():
+    TEXTS.setdefault(_mode, dict(_CONFIG_EXITS)).update(
+        {key: HelpText(text, verified) for key, (text, verified) in _table.items()})
+HEADERS.update({mode: HelpText(text, verified) for mode, (text, verified)
+                in IKE_HEADERS.items()})
 
 
 FILTER_TEXTS: dict[str, HelpText] = {

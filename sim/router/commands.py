@@ -9,13 +9,15 @@ handlers, `observe` a `show` command run without touching the operator's console
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
+from sim.kernel.process import SimProcess
 from sim.pki import x509util
 from sim.pki.cs_server import CertificateServer
 from sim.router.cli_parser import Empty, Grammar, Match, ParseError
+from sim.router.command_table import CommandTable
 from sim.router.console import (
     COMMAND_GAP,
     SUBMODES,
@@ -25,20 +27,36 @@ from sim.router.console import (
     PromptAnswer,
     Session,
 )
+from sim.router.enroll_credential import CREDENTIAL_TRUSTPOINT_COMMANDS
 from sim.router.handlers_config import (
     CONFIG_COMMANDS,
     CS_COMMANDS,
     TRUSTPOINT_COMMANDS,
     leave_configuration,
 )
+from sim.router.handlers_crl import CS_CRL_COMMANDS, EXEC_CRL_COMMANDS
+from sim.router.handlers_cs_life import CS_LIFE_COMMANDS
 from sim.router.handlers_cs_storage import (
     CS_STORAGE_COMMANDS,
     STORAGE_CONFIG_COMMANDS,
     STORAGE_EXEC_COMMANDS,
 )
 from sim.router.handlers_exec import EXEC_COMMANDS, USER_EXEC_COMMANDS
+from sim.router.handlers_ike import (
+    CERT_MAP_COMMANDS,
+    CRYPTO_MAP_COMMANDS,
+    IKE_CONFIG_COMMANDS,
+    IKE_EXEC_COMMANDS,
+    IKE_USER_EXEC_COMMANDS,
+    IKEV2_PROFILE_COMMANDS,
+    INTERFACE_COMMANDS,
+    IPSEC_PROFILE_COMMANDS,
+    ISAKMP_POLICY_COMMANDS,
+)
 from sim.router.handlers_keys import KEY_CONFIG_COMMANDS
 from sim.router.handlers_pki import not_run_at_boot
+from sim.router.handlers_ra import CS_RA_COMMANDS
+from sim.router.handlers_rollover import CS_ROLLOVER_COMMANDS, EXEC_ROLLOVER_COMMANDS
 from sim.router.handlers_system import (
     SYSTEM_CONFIG_COMMANDS,
     SYSTEM_EXEC_COMMANDS,
@@ -54,8 +72,6 @@ from sim.router.output_filter import BadRegex, parse_filter, show_before_pipe
 if TYPE_CHECKING:
     from sim.router.router import Router
 
-Handler = Callable[[Session, Match], Generator[Any, Any, None] | None]
-CommandTable = list[tuple[str, Handler, dict[str, bool]]]
 
 def _chain_certificate(s: Session, m: Match) -> None:
     s.cert_serial = m.integer("serial")
@@ -95,7 +111,7 @@ def certificate_data(s: Session, line: str) -> None:
         tp.id_cert = cert
 
 
-def _do(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _do(s: Session, m: Match) -> SimProcess[None]:
     """`do <exec command>` from a configuration mode."""
     if not_run_at_boot(s):
         return
@@ -109,13 +125,25 @@ def _do(s: Session, m: Match) -> Generator[Any, Any, None]:
 _DO: CommandTable = [("do <line:LINE>", _do, {})]
 
 _TABLES: dict[Mode, CommandTable] = {
-    Mode.USER_EXEC: USER_EXEC_COMMANDS + TIME_SHOW_COMMANDS + SYSTEM_SHOW_COMMANDS,
-    Mode.EXEC: EXEC_COMMANDS + STORAGE_EXEC_COMMANDS + TIME_EXEC_COMMANDS + SYSTEM_EXEC_COMMANDS,
+    Mode.USER_EXEC: USER_EXEC_COMMANDS + TIME_SHOW_COMMANDS + SYSTEM_SHOW_COMMANDS
+    + IKE_USER_EXEC_COMMANDS,
+    Mode.EXEC: EXEC_COMMANDS + STORAGE_EXEC_COMMANDS + TIME_EXEC_COMMANDS + SYSTEM_EXEC_COMMANDS
+    + EXEC_CRL_COMMANDS + EXEC_ROLLOVER_COMMANDS
+    + IKE_EXEC_COMMANDS,
     Mode.CONFIG: _DO + CONFIG_COMMANDS + KEY_CONFIG_COMMANDS + TRUSTPOINT_CONFIG_COMMANDS
-    + STORAGE_CONFIG_COMMANDS + TIME_CONFIG_COMMANDS + SYSTEM_CONFIG_COMMANDS,
-    Mode.TRUSTPOINT: _DO + TRUSTPOINT_COMMANDS + TRUSTPOINT_OPTION_COMMANDS,
-    Mode.CS_SERVER: _DO + CS_COMMANDS + CS_STORAGE_COMMANDS,
+    + STORAGE_CONFIG_COMMANDS + TIME_CONFIG_COMMANDS + SYSTEM_CONFIG_COMMANDS
+    + IKE_CONFIG_COMMANDS,
+    Mode.TRUSTPOINT: _DO + TRUSTPOINT_COMMANDS + TRUSTPOINT_OPTION_COMMANDS
+    + CREDENTIAL_TRUSTPOINT_COMMANDS,
+    Mode.CS_SERVER: _DO + CS_COMMANDS + CS_STORAGE_COMMANDS + CS_CRL_COMMANDS + CS_RA_COMMANDS
+    + CS_LIFE_COMMANDS + CS_ROLLOVER_COMMANDS,
     Mode.CERT_CHAIN: _CHAIN_COMMANDS,
+    Mode.ISAKMP_POLICY: _DO + ISAKMP_POLICY_COMMANDS,
+    Mode.CRYPTO_MAP: _DO + CRYPTO_MAP_COMMANDS,
+    Mode.IKEV2_PROFILE: _DO + IKEV2_PROFILE_COMMANDS,
+    Mode.CERT_MAP: _DO + CERT_MAP_COMMANDS,
+    Mode.INTERFACE: _DO + INTERFACE_COMMANDS,
+    Mode.IPSEC_PROFILE: _DO + IPSEC_PROFILE_COMMANDS,
 }
 
 
@@ -134,7 +162,7 @@ def grammar_for(mode: Mode) -> Grammar:
     return grammar
 
 
-def dispatch(s: Session, line: str) -> Generator[Any, Any, None]:
+def dispatch(s: Session, line: str) -> SimProcess[None]:
     mode = s.mode
     piped = show_before_pipe(grammar_for(mode), line)
     if piped is not None:
@@ -164,7 +192,7 @@ def dispatch(s: Session, line: str) -> Generator[Any, Any, None]:
         yield from outcome
 
 
-def run_exec_line(s: Session, line: str, column_offset: int) -> Generator[Any, Any, None]:
+def run_exec_line(s: Session, line: str, column_offset: int) -> SimProcess[None]:
     """`do <exec command>` from a configuration mode."""
     piped = show_before_pipe(grammar_for(Mode.EXEC), line)
     if piped is not None:
@@ -182,7 +210,7 @@ def run_exec_line(s: Session, line: str, column_offset: int) -> Generator[Any, A
 
 
 def _run_filtered(s: Session, table: CommandTable, line: str, match: Match, bar: int,
-                  column_offset: int = 0) -> Generator[Any, Any, None]:
+                  column_offset: int = 0) -> SimProcess[None]:
     """A `show` command with an output modifier after its `|`: the filter is read first
     (a bad one runs nothing), then the command runs with its writes going through it."""
     chosen = parse_filter(line, bar)
@@ -207,7 +235,7 @@ DNS_TIMEOUT_SECONDS = 5.0
 UNKNOWN_WORD = "% Unknown command or computer name, or unable to find computer address"
 
 
-def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
+def unknown_exec_word(s: Session, word: str) -> SimProcess[None]:
     """An unknown single word in EXEC is taken as a host to telnet to, as IOS does."""
     router = s.router
     address = router.running.hosts.lookup(word)
@@ -231,7 +259,7 @@ def unknown_exec_word(s: Session, word: str) -> Generator[Any, Any, None]:
 def run_lines(s: Session, lines: Iterable[str], answers: Iterable[Answer] = (),
               batch: int | None = None, *,
               by_prompt: Iterable[tuple[str, Answer]] = (),
-              source: str | None = None) -> Generator[Any, Any, None]:
+              source: str | None = None) -> SimProcess[None]:
     """An operator types `lines`, `COMMAND_GAP` apart; `answers` wait for the prompts.
 
     `by_prompt` answers a prompt whose text holds its key before any positional answer
@@ -268,7 +296,7 @@ CTRL_Z, CTRL_C = "^Z", "^C"
 command starts with `^`. In a configuration mode both go back to privileged EXEC."""
 
 
-def run_line(s: Session, line: str) -> Generator[Any, Any, None]:
+def run_line(s: Session, line: str) -> SimProcess[None]:
     s.current_line = line
     s.router.emit("cli", "command", mode=s.mode.name, line=line)
     s.write(s.prompt + line)
@@ -285,7 +313,7 @@ def run_line(s: Session, line: str) -> Generator[Any, Any, None]:
         s.router.emit("cli", "aborted", line=line)
 
 
-def run_to_completion(generator: Generator[Any, Any, Any]) -> Any:
+def run_to_completion(generator: SimProcess[Any]) -> Any:
     """Drive a handler that is known not to wait (boot-time config, observers)."""
     try:
         while True:

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import simpy
 
+from sim.kernel.process import SimProcess
 from sim.router.cli_parser import ParseError
 from sim.router.output_filter import OutputFilter
 
@@ -55,9 +56,17 @@ class Mode(Enum):
     CS_SERVER = "(cs-server)#"
     CERT_CHAIN = "(config-cert-chain)#"
     CERT_DATA = "(config-pubkey)#"
+    ISAKMP_POLICY = "(config-isakmp)#"
+    CRYPTO_MAP = "(config-crypto-map)#"
+    IKEV2_PROFILE = "(config-ikev2-profile)#"
+    CERT_MAP = "(ca-certificate-map)#"
+    INTERFACE = "(config-if)#"
+    IPSEC_PROFILE = "(ipsec-profile)#"
 
 
-SUBMODES = frozenset({Mode.TRUSTPOINT, Mode.CS_SERVER, Mode.CERT_CHAIN})
+SUBMODES = frozenset({Mode.TRUSTPOINT, Mode.CS_SERVER, Mode.CERT_CHAIN, Mode.ISAKMP_POLICY,
+                      Mode.CRYPTO_MAP, Mode.IKEV2_PROFILE, Mode.CERT_MAP, Mode.INTERFACE,
+                      Mode.IPSEC_PROFILE})
 
 
 class AbortCommand(Exception):
@@ -199,7 +208,7 @@ class Session:
             self.write(line)
 
     # -- input -------------------------------------------------------------------------------
-    def ask(self, prompt: str, *, secret: bool = False) -> Generator[Any, Any, str]:
+    def ask(self, prompt: str, *, secret: bool = False) -> SimProcess[str]:
         """Show `prompt`, wait for the operator's answer and return it (may be "").
 
         Ctrl-C instead of an answer echoes `^C` and raises `AbortCommand`.
@@ -213,7 +222,7 @@ class Session:
             self.router.console_inline(" " + answer.text)
         return answer.text
 
-    def _answer(self, prompt: str, secret: bool) -> Generator[Any, Any, Answer]:
+    def _answer(self, prompt: str, secret: bool) -> SimProcess[Answer]:
         env = self.router.env
         keyed = self._keyed_answer(prompt)
         if keyed is not None:
@@ -243,7 +252,7 @@ class Session:
         best.used = True
         return best.answer
 
-    def read_pasted_line(self) -> Generator[Any, Any, str | None]:
+    def read_pasted_line(self) -> SimProcess[str | None]:
         """One line of text pasted at a prompt that has no prompt text (a PKCS#10 paste);
         None when the operator has nothing more to paste. At a live console the person
         types (or pastes) each line; Ctrl-C abandons the command."""
@@ -291,7 +300,7 @@ class Session:
                 and self._waiting is None)
 
     def _from_keyboard(self, prompt: str, *, secret: bool, paste: bool
-                       ) -> Generator[Any, Any, Answer]:
+                       ) -> SimProcess[Answer]:
         env = self.router.env
         waiting = _Waiting(ConsoleQuestion(prompt, secret, paste, env.now), env.event())
         self._waiting = waiting
@@ -309,7 +318,7 @@ class Session:
                          ctrl_c=answer.ctrl_c)
         return answer
 
-    def ask_yes_no(self, prompt: str) -> Generator[Any, Any, bool]:
+    def ask_yes_no(self, prompt: str) -> SimProcess[bool]:
         """IOS's `[yes/no]:` question: anything else is refused once, then the command ends."""
         for _attempt in range(2):
             answer = (yield from self.ask(prompt)).strip().lower()
@@ -320,7 +329,7 @@ class Session:
             self.write("% Please answer 'yes' or 'no'.")
         raise AbortCommand
 
-    def confirm(self, prompt: str) -> Generator[Any, Any, bool]:
+    def confirm(self, prompt: str) -> SimProcess[bool]:
         """`[confirm]`: Return (or y) confirms, anything else declines."""
         answer = (yield from self.ask(prompt)).strip().lower()
         return answer in ("", "y", "yes")

@@ -23,14 +23,16 @@ the next successful checks write the `.ser` file up to it (`cs_server._check_ser
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from sim.kernel.process import SimProcess
 from sim.pki.ca_requests import request_db_file
 from sim.pki.cs_archive import archive_file
 from sim.pki.cs_effects import Effect, Syslog
 from sim.pki.cs_locations import is_critical, primary_root, publish_urls
+from sim.pki.cs_rollover import shadow_file
 from sim.pki.cs_server import CertificateServer, CsConfig
+from sim.pki.deferred import FileBytes
 from sim.router import filesystems, password7
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ def checked_files(name: str) -> list[str]:
 def database_files(name: str) -> list[str]:
     """Every file named after the server (`no crypto pki server` deletes them)."""
     return [f"{name}.ser", f"{name}.crl", archive_file(name, "pkcs12"),
-            archive_file(name, "pem"), request_db_file(name)]
+            archive_file(name, "pem"), request_db_file(name), shadow_file(name)]
 
 
 class CsStorage:
@@ -65,7 +67,7 @@ class CsStorage:
         return any(not filesystems.parse(cs.config.file_url(n)).local
                    for n in checked_files(cs.name))
 
-    def prefetch(self, cs: CertificateServer) -> Generator[Any, Any, None]:
+    def prefetch(self, cs: CertificateServer) -> SimProcess[None]:
         """Read the checked files from a remote location (nothing to do for local ones)."""
         if not self._remote(cs):
             self._fetched.pop(cs.name, None)
@@ -108,8 +110,8 @@ class CsStorage:
         device = filesystems.device_of(cs.config.file_url(f"{cs.name}.ser")) or "nvram"
         return {"storage": files, "storage_failure": failure, "storage_device": device}
 
-    def write(self, cs: CertificateServer, name: str, data: bytes
-              ) -> Generator[Any, Any, list[Effect]]:
+    def write(self, cs: CertificateServer, name: str, data: FileBytes
+              ) -> SimProcess[list[Effect]]:
         """Write a database file where it belongs, then publish it; the effects of a
         failure (the server disabled, or a warning)."""
         router = self.router
@@ -134,8 +136,11 @@ class CsStorage:
     def delete_files(self, cs: CertificateServer) -> None:
         """`no crypto pki server`: "CA certificate, Keypair, CRL and database files will be
         deleted" from the local devices they are on (chosen: files on a TFTP server stay,
-        as TFTP cannot delete)."""
-        for name in database_files(cs.name):
+        as TFTP cannot delete), the per-certificate `<serial>.cnm` / `.cer` files of
+        `database level names|complete` included (chosen: they are database files too)."""
+        issued = [f"{serial:X}.{ext}" for serial in range(2, cs.last_serial + 1)
+                  for ext in ("cnm", "cer")]
+        for name in [*database_files(cs.name), *issued]:
             where = filesystems.parse(cs.config.file_url(name))
             device = filesystems.local_device(self.router, where.device)
             if device is not None:

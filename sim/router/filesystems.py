@@ -16,12 +16,13 @@ device)` for a full one, `(Permission denied)` for a TFTP access violation.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sim.kernel.process import SimProcess
 from sim.net.topology import normalise_address
+from sim.pki.deferred import FileBytes, resolve
 from sim.router import tftp
 from sim.router.nvram import LocalFileSystem, NvramFull
 
@@ -104,7 +105,7 @@ def _server_address(router: Router, host: str | None) -> str | None:
     return normalise_address(host) or router.running.hosts.lookup(host)
 
 
-def read(router: Router, url: str) -> Generator[Any, Any, bytes | FsError]:
+def read(router: Router, url: str) -> SimProcess[bytes | FsError]:
     """The file's bytes, or why not."""
     where = parse(url)
     device = local_device(router, where.device)
@@ -124,8 +125,9 @@ def read(router: Router, url: str) -> Generator[Any, Any, bytes | FsError]:
     return got
 
 
-def write(router: Router, url: str, data: bytes) -> Generator[Any, Any, FsError | None]:
-    """Write the whole file (replacing one of that name); None when it is written."""
+def write(router: Router, url: str, data: FileBytes) -> SimProcess[FsError | None]:
+    """Write the whole file (replacing one of that name); None when it is written. A local
+    device keeps deferred contents as they are (`sim.pki.deferred`); TFTP sends bytes."""
     where = parse(url)
     device = local_device(router, where.device)
     if device is not None:
@@ -148,7 +150,7 @@ def write(router: Router, url: str, data: bytes) -> Generator[Any, Any, FsError 
     address = _server_address(router, where.host)
     if address is None:
         return _error(FsFailure.UNKNOWN_HOST, where.text, "Unknown host")
-    failed = yield from tftp.write(router, address, where.path, data)
+    failed = yield from tftp.write(router, address, where.path, resolve(data))
     return None if failed is None else _tftp_error(failed, where.text)
 
 

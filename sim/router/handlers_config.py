@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
+from sim.kernel.process import SimProcess
 from sim.net.topology import normalise_address
 from sim.pki.cs_fsm import CsSignal, CsState
 from sim.pki.cs_server import (
-    LIFETIME_CA_CERTIFICATE_DAYS,
-    LIFETIME_CERTIFICATE_DAYS,
     LIFETIME_CRL_HOURS,
     LIFETIME_ENROLLMENT_REQUEST_HOURS,
     LIFETIME_MINUTES,
     CertificateServer,
 )
-from sim.pki.cs_settings import ArchiveFormat, CsMode, DatabaseLevel, GrantMode, SignatureHash
+from sim.pki.cs_settings import ArchiveFormat, CsMode, DatabaseLevel, SignatureHash
+from sim.pki.grant_rules import GRANT_AUTO_SYSLOG, REJECT_AUTO_SYSLOG
+from sim.pki.revocation_methods import RevocationMethod, methods_of
 from sim.pki.x509util import min_signing_bits, parse_dn
 from sim.router import password7, pki_storage
 from sim.router.cli_parser import Match, ParseError
+from sim.router.command_table import CommandTable
 from sim.router.console import AbortCommand, Mode, Session
 from sim.router.handlers_pki import CONFIG_PKI_COMMANDS, looks_like_interface
 from sim.router.server_host import TRUSTPOINT_CREATE
@@ -84,7 +85,7 @@ def _domain_lookup(s: Session, m: Match) -> None:
     s.router.running.domain_lookup = not m.negated
 
 
-def _trustpoint(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _trustpoint(s: Session, m: Match) -> SimProcess[None]:
     name = str(m.args["name"])
     router = s.router
     if m.negated:
@@ -126,7 +127,7 @@ def _certificate_chain(s: Session, m: Match) -> None:
     s.mode, s.context = Mode.CERT_CHAIN, name
 
 
-def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _cs_server(s: Session, m: Match) -> SimProcess[None]:
     name = str(m.args["name"])
     router = s.router
     if m.negated:
@@ -139,6 +140,10 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
                                          "be deleted. Do you wish to continue? [yes/no]:")
             if not ok:
                 return
+        # What goes is what the question names (cisco-cs.md 4 [V-cisco]): the server, its
+        # key pair, its CA certificate, CRL and database files. The trustpoint of the same
+        # name "is left behind" [V blog]; chosen: emptied of its certificates (the CA's is
+        # deleted), and the server's timers and one-time password go with it.
         del router.running.servers[name]
         router.server_host.forget(name)
         router.running.keys.remove(name)
@@ -166,7 +171,7 @@ def _cs_server(s: Session, m: Match) -> Generator[Any, Any, None]:
     s.mode, s.context = Mode.CS_SERVER, name
 
 
-GLOBAL_EXITS: list[tuple[str, Any, dict[str, bool]]] = [
+GLOBAL_EXITS: CommandTable = [
     ("end", _end, {}),
 ]
 """What every configuration mode accepts (`do LINE` too: `sim.router.commands` adds it,
@@ -251,15 +256,12 @@ def _rsakeypair(s: Session, m: Match) -> None:
     tp.rsakeypair_bits = bits if isinstance(bits, int) and not m.negated else None
 
 
-REVOCATION_METHODS = ("crl", "none", "ocsp")
-
-
 def _revocation_check(s: Session, m: Match) -> None:
     """`revocation-check METHOD1 [METHOD2 [METHOD3]]`: IOS tries the methods in order,
     `none` last meaning "accept when the others cannot tell" (`revocation-check crl none`,
-    cisco-client-docs.md); kept as typed, space-separated."""
-    methods = [word for word in m.keywords[1:] if word in REVOCATION_METHODS]
-    _tp(s).revocation_check = None if m.negated else " ".join(methods)
+    cisco-client-docs.md); kept in the order typed."""
+    methods = [word for word in m.keywords[1:] if word in tuple(RevocationMethod)]
+    _tp(s).revocation_check = () if m.negated else methods_of(methods)
 
 
 FINGERPRINT_DIGITS = {32: "MD5", 40: "SHA1"}
@@ -375,32 +377,24 @@ def _grant(s: Session, m: Match) -> None:
     cs = _cs(s)
     if not _editable(s, cs):
         return
-    grant = GrantMode.MANUAL if m.negated else GrantMode(m.keywords[-1])
-    cs.configure(grant=grant)
-    if grant is GrantMode.AUTO and not s.booting:
-        s.router.log("%PKI-6-CS_GRANT_AUTO: All enrollment requests will be automatically "
-                     "granted.")
+    grant = "manual" if m.negated else m.keywords[-1]
+    # `grant auto` and `grant none` replace a `grant auto trustpoint|tp-list` (handlers_cs_life).
+    cs.configure(grant=grant, grant_trustpoints=(), grant_tp_list=False)
+    if grant in ("auto", "none") and not s.booting:
+        s.router.log(GRANT_AUTO_SYSLOG if grant == "auto" else REJECT_AUTO_SYSLOG)
 
 
 def _lifetime(s: Session, m: Match) -> None:
-    """`lifetime {ca-certificate|certificate} DAYS`, `lifetime {crl|enrollment-request}
-    HOURS [MINUTES]`. The parser holds each number to its range; a total of zero (`lifetime
-    crl 0`) is refused the same way, with the caret under the last number: IOS's ranges
-    start at 1 hour for 12.3's hours-only form, and a zero lifetime would republish the CRL
-    (or expire every request) at once."""
+    """`lifetime {crl|enrollment-request} HOURS [MINUTES]` (the day lifetimes are
+    `sim.router.handlers_cs_life`'s). The parser holds each number to its range; a total
+    of zero (`lifetime crl 0`) is refused the same way, with the caret under the last
+    number: IOS's ranges start at 1 hour for 12.3's hours-only form, and a zero lifetime
+    would republish the CRL (or expire every request) at once."""
     cs = _cs(s)
     kind = m.keywords[1]
-    if not _editable(s, cs, frozen_after_cert=kind == "ca-certificate"):
+    if not _editable(s, cs):
         return
     defaults = s.router.release.cs_config(cs.name)
-    if kind == "ca-certificate":
-        days = defaults.lifetime_ca_certificate_days if m.negated else m.args["days"]
-        cs.configure(lifetime_ca_certificate_days=days)
-        return
-    if kind == "certificate":
-        days = defaults.lifetime_certificate_days if m.negated else m.args["days"]
-        cs.configure(lifetime_certificate_days=days)
-        return
     total = m.integer("hours", 0) * 60 + m.integer("minutes", 0)
     if not m.negated and total == 0:
         _refuse_last_token(s)
@@ -501,7 +495,7 @@ def _mode(s: Session, m: Match) -> None:
         cs.configure(mode=CsMode.ROOT if m.negated else CsMode.SUB_CS)
 
 
-def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _shutdown(s: Session, m: Match) -> SimProcess[None]:
     cs = _cs(s)
     router = s.router
     cs.configure(shutdown=not m.negated)
@@ -538,7 +532,7 @@ def _shutdown(s: Session, m: Match) -> Generator[Any, Any, None]:
     yield from _no_shut_with_passphrase(s, cs)
 
 
-def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> Generator[Any, Any, None]:
+def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> SimProcess[None]:
     """First `no shutdown`: the passphrase dialogue around the FSM's `no shut` (seed)."""
     router = s.router
     s.write("% Please enter a passphrase to protect the private key")
@@ -577,10 +571,6 @@ CS_COMMANDS = GLOBAL_EXITS + [
     ("show", _cs_show, {}),
     ("issuer-name <dn:LINE>", _issuer_name, {"no_form": True}),
     ("grant {auto|none}", _grant, {"no_form": True}),
-    (f"lifetime ca-certificate <days:{_range(LIFETIME_CA_CERTIFICATE_DAYS)}>", _lifetime,
-     {"no_form": True}),
-    (f"lifetime certificate <days:{_range(LIFETIME_CERTIFICATE_DAYS)}>", _lifetime,
-     {"no_form": True}),
     (f"lifetime crl <hours:{_range(LIFETIME_CRL_HOURS)}> "
      f"[<minutes:{_range(LIFETIME_MINUTES)}>]", _lifetime, {"no_form": True}),
     (f"lifetime enrollment-request <hours:{_range(LIFETIME_ENROLLMENT_REQUEST_HOURS)}> "

@@ -18,12 +18,11 @@ server CS` / `no shutdown` brings the same CA back, issuing after the last seria
 from __future__ import annotations
 
 import base64
-from collections.abc import Generator
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from sim.kernel.process import SimProcess
 from sim.pki import cs_desk, x509util
 from sim.pki.ca_requests import RequestState
 from sim.pki.cs_archive import ArchiveError, pkcs12_bytes, read_pkcs12
@@ -31,6 +30,7 @@ from sim.pki.cs_locations import TypedUrl, with_typed_url, without_typed_url
 from sim.pki.cs_server import CertificateServer
 from sim.router import filesystems, password7, tftp
 from sim.router.cli_parser import Match
+from sim.router.command_table import CommandTable
 from sim.router.console import Session
 from sim.router.handlers_config import LOCKED_MESSAGE
 from sim.router.handlers_pki import file_pkcs10, not_run_at_boot
@@ -134,7 +134,7 @@ def _redundancy(s: Session, m: Match) -> None:
         cs.configure(redundancy=not m.negated)
 
 
-CS_STORAGE_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+CS_STORAGE_COMMANDS: CommandTable = [
     ("database url {cnm|crl|crt|p12|pem|ser} [publish] <url:WORD>", _typed_url,
      {"no_form": True}),
     ("database username <user:WORD> [password [{0|7}] <password:WORD>]", _database_username,
@@ -179,7 +179,7 @@ def _usable_url(s: Session, url: str) -> str | None:
 
 
 def _filename_asked(s: Session, url: str, question: str, default: str = ""
-                    ) -> Generator[Any, Any, str]:
+                    ) -> SimProcess[str]:
     """IOS's `Destination filename [NAME]?` / `Source filename [NAME]?`: Return keeps the
     name in the URL, an answer replaces it. A URL naming only a device or folder takes
     `default` (a copy's source file name) as its name."""
@@ -193,7 +193,7 @@ def _filename_asked(s: Session, url: str, question: str, default: str = ""
     return url[: len(url) - len(name)] + answer if name else url + answer
 
 
-def _export_pkcs12(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _export_pkcs12(s: Session, m: Match) -> SimProcess[None]:
     """`crypto pki export TP pkcs12 URL password PW`: the trustpoint's key pair, its
     certificate and its CA certificate in one PKCS #12 file (cisco-client-docs.md 3). The
     key pair must be exportable (chosen wording for the refusal)."""
@@ -233,7 +233,7 @@ def _export_pkcs12(s: Session, m: Match) -> Generator[Any, Any, None]:
     router.log(PKCS12_EXPORTED)
 
 
-def _import_pkcs12(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _import_pkcs12(s: Session, m: Match) -> SimProcess[None]:
     """`crypto pki import TP pkcs12 URL password PW`: the key pair (labelled TP), the
     trustpoint TP and its certificates back from a PKCS #12 file, such as the server's
     archive `<cs>.p12` (cisco-cs.md 10, "re-creates key + trustpoint + CA cert").
@@ -290,7 +290,7 @@ def _import_pkcs12(s: Session, m: Match) -> Generator[Any, Any, None]:
     router.announce_key(tp.rsakeypair)
 
 
-STORAGE_CONFIG_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+STORAGE_CONFIG_COMMANDS: CommandTable = [
     ("tftp-server <path:WORD>", _tftp_server, {"no_form": True, "no_requires_args": True}),
     ("crypto pki export <tp:LABEL> pkcs12 <url:WORD> password <password:WORD>",
      _export_pkcs12, {}),
@@ -310,7 +310,7 @@ def dir_listing(s: Session, fs: str) -> None:
     s.write_lines(device.listing(where.path))
 
 
-def erase_flash(s: Session) -> Generator[Any, Any, None]:
+def erase_flash(s: Session) -> SimProcess[None]:
     """`erase flash:` (the nvram form stays in `handlers_exec`)."""
     if not (yield from s.confirm("Erasing the flash filesystem will remove all files! "
                                  "Continue? [confirm]")):
@@ -321,7 +321,7 @@ def erase_flash(s: Session) -> Generator[Any, Any, None]:
     s.write("Erase of flash: complete")
 
 
-def _delete(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _delete(s: Session, m: Match) -> SimProcess[None]:
     """`delete URL`: `Delete filename [NAME]?`, then `Delete URL? [confirm]`."""
     url = _usable_url(s, str(m.args["url"]))
     if url is None:
@@ -334,7 +334,7 @@ def _delete(s: Session, m: Match) -> Generator[Any, Any, None]:
         s.write(failed.text)
 
 
-def _copy(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _copy(s: Session, m: Match) -> SimProcess[None]:
     """`copy SRC DST` between nvram:, flash: and tftp:// files (and from `running-config`
     or `startup-config`): `Destination filename [NAME]?`, `!` for a TFTP transfer, then
     `N bytes copied in S secs`."""
@@ -375,7 +375,7 @@ def _server(s: Session, name: str) -> CertificateServer | None:
     return cs
 
 
-def _unrevoke(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _unrevoke(s: Session, m: Match) -> SimProcess[None]:
     """`crypto pki server CS unrevoke SERIAL` (15.x, cisco-cs-docs.md 6): the certificate
     leaves the CRL, which is republished at once. chosen: the confirmation mirrors
     `revoke`'s (`% Certificate 04 succesfully revoked.`), spelled correctly."""
@@ -421,7 +421,7 @@ def _certificate_url(request_url: str) -> str:
     return request_url + ".crt"
 
 
-def _request_url(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _request_url(s: Session, m: Match) -> SimProcess[None]:
     """`crypto pki server CS request pkcs10 url URL [pem|base64]`: the request is read
     from URL and filed as a pasted one is; a granted certificate is written back beside it
     (`_certificate_url`), PEM with `pem`, else base64 (the form's name)."""
@@ -477,7 +477,7 @@ def _password_generate(s: Session, m: Match) -> None:
     s.write(f"% Valid for {minutes} minute{'s' if minutes != 1 else ''}.")
 
 
-STORAGE_EXEC_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+STORAGE_EXEC_COMMANDS: CommandTable = [
     ("copy <src:WORD> <dst:WORD>", _copy, {}),
     ("copy {running-config|startup-config} <dst:WORD>", _copy, {}),
     ("delete <url:WORD>", _delete, {}),

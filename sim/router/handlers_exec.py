@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
+from sim.kernel.process import SimProcess
 from sim.router import handlers_cs_storage, show, show_pki
 from sim.router.cli_parser import Match
+from sim.router.command_table import CommandTable
 from sim.router.console import Mode, Session
 from sim.router.handlers_pki import EXEC_PKI_COMMANDS
 
@@ -63,7 +64,7 @@ def _undebug_all(s: Session, m: Match) -> None:
     s.write("All possible debugging has been turned off")
 
 
-def _debug_all(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _debug_all(s: Session, m: Match) -> SimProcess[None]:
     if m.negated:
         _undebug_all(s, m)
         return
@@ -95,13 +96,13 @@ def _terminal_monitor(s: Session, m: Match) -> None:
     always gets them, so at the console IOS takes it and nothing changes."""
 
 
-def _write_memory(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _write_memory(s: Session, m: Match) -> SimProcess[None]:
     s.write("Building configuration...")
     yield s.router.env.timeout(WRITE_SECONDS)
     s.write("[OK]" if s.router.write_memory() else "% Configuration not saved")
 
 
-def _copy_run_start(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _copy_run_start(s: Session, m: Match) -> SimProcess[None]:
     answer = yield from s.ask("Destination filename [startup-config]?")
     if answer.strip() not in ("", "startup-config"):
         s.write(f"%Error opening nvram:{answer.strip()} (Permission denied)")
@@ -109,7 +110,7 @@ def _copy_run_start(s: Session, m: Match) -> Generator[Any, Any, None]:
     yield from _write_memory(s, m)
 
 
-def _erase(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _erase(s: Session, m: Match) -> SimProcess[None]:
     target = m.args.get("fs", "nvram:")
     if str(target).lower() == "flash:":
         yield from handlers_cs_storage.erase_flash(s)
@@ -128,7 +129,7 @@ def _erase(s: Session, m: Match) -> Generator[Any, Any, None]:
     s.router.log("%SYS-7-NV_BLOCK_INIT: Initialized the geometry of nvram")
 
 
-def _reload(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _reload(s: Session, m: Match) -> SimProcess[None]:
     router = s.router
     if router.config_modified():
         save = yield from s.ask_yes_no("System configuration has been modified. "
@@ -159,7 +160,7 @@ def _show_running(router: Any, m: Match) -> list[str]:
         text.splitlines()
 
 
-SHOW_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+SHOW_COMMANDS: CommandTable = [
     ("show clock", _lines(lambda r, m: show.show_clock(r)), {}),
     ("show crypto pki server [<name:LABEL>]",
      _lines(lambda r, m: show.show_crypto_pki_server(r, m.args.get("name"))), {}),

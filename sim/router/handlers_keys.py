@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sim.kernel.process import SimProcess
 from sim.router import filesystems, pem_legacy
 from sim.router.cli_parser import Match, ParseError
+from sim.router.command_table import CommandTable
 from sim.router.console import Session
 from sim.router.handlers_config import _hold_if_key_too_short
 from sim.router.handlers_pki import not_run_at_boot
@@ -45,7 +45,7 @@ GENERATE_OPTIONS = ("{general-keys|usage-keys}", "label <label:LABEL>", "exporta
                     "modulus <bits:360-4096>")
 
 
-def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _key_generate(s: Session, m: Match) -> SimProcess[None]:
     """`crypto key generate rsa [general-keys|usage-keys] [label L] [exportable] [modulus N]`.
 
     Without `modulus` the size is asked, once per key ("the size question is asked once
@@ -113,7 +113,7 @@ def _key_generate(s: Session, m: Match) -> Generator[Any, Any, None]:
         _hold_if_key_too_short(s, router.running.servers[label])
 
 
-def _ask_modulus(s: Session, usage: str, largest: int) -> Generator[Any, Any, int | None]:
+def _ask_modulus(s: Session, usage: str, largest: int) -> SimProcess[int | None]:
     """IOS's size question (cisco-client-docs.md 1.1, 12.3(4)T3); the range's top is the
     release's. None (after saying so) for an answer outside the range."""
     s.write(f"Choose the size of the key modulus in the range of 360 to {largest} for your")
@@ -150,7 +150,7 @@ def _refuse_modulus(s: Session, bits: int) -> None:
     s.render_error(ParseError("invalid", column, token, line))
 
 
-def _replace_question(s: Session, label: str) -> Generator[Any, Any, bool]:
+def _replace_question(s: Session, label: str) -> SimProcess[bool]:
     """cisco-client-docs.md 1.1: `no` leaves the old keys."""
     s.write(f"% You already have RSA keys defined named {label}.")
     return (yield from s.ask_yes_no("% Do you really want to replace them? [yes/no]:"))
@@ -175,7 +175,7 @@ def _in_use_by_server(s: Session, label: str) -> bool:
 
 
 # -- zeroize -------------------------------------------------------------------------------
-def _key_zeroize(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _key_zeroize(s: Session, m: Match) -> SimProcess[None]:
     """`crypto key zeroize rsa [LABEL]`: "Without a label removes all RSA keys; certificates
     issued for those keys are removed too" (cisco-client-docs.md 1.2). The router
     certificates of every trustpoint enrolled with a removed key go; its CA certificate
@@ -268,7 +268,7 @@ def _suffix(usage: str) -> str:
 
 
 # -- export ----------------------------------------------------------------------------------
-def _key_export(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _key_export(s: Session, m: Match) -> SimProcess[None]:
     """`crypto key export rsa L pem {terminal|url URL} {des|3des} PASSPHRASE` (12.3(4)T):
     the public key and the encrypted private key, each in PEM (cisco-client-docs.md 1.4);
     "Only keys generated/imported `exportable` can be exported"."""
@@ -317,7 +317,7 @@ def _text_lines(pem: bytes) -> list[str]:
 
 
 def _write_file(s: Session, place: _Place, default: str, data: bytes
-                ) -> Generator[Any, Any, bool]:
+                ) -> SimProcess[bool]:
     """`Destination filename [NAME]?`, then the write (cisco-client-docs.md 1.4)."""
     url = yield from _file_question(s, "Destination", place, default)
     if url is None:
@@ -332,7 +332,7 @@ def _write_file(s: Session, place: _Place, default: str, data: bytes
 
 
 def _file_question(s: Session, direction: str, place: _Place, default: str
-                   ) -> Generator[Any, Any, str | None]:
+                   ) -> SimProcess[str | None]:
     """IOS's copy question; Return takes the default. The URL of the file, or None (after
     saying why) for an answer that is not a file name pkilab will use."""
     answer = (yield from s.ask(f"{direction} filename [{default}]?")).strip()
@@ -349,7 +349,7 @@ PASTE_LIMIT = 200
 about 55 lines; a paste that never ends must not grow without limit)."""
 
 
-def _key_import(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _key_import(s: Session, m: Match) -> SimProcess[None]:
     """`crypto key import rsa L pem [usage-keys] {terminal|url URL} [exportable] PASSPHRASE`
     (cisco-client-docs.md 1.4): "Re-importing without `exportable` makes the key
     non-exportable". The public key (or a certificate carrying it) must match the private
@@ -405,7 +405,7 @@ def _checked_key(public_text: bytes, private_text: bytes, passphrase: str, large
     return key
 
 
-def _pasted_pair(s: Session, usage: str) -> Generator[Any, Any, tuple[bytes, bytes] | None]:
+def _pasted_pair(s: Session, usage: str) -> SimProcess[tuple[bytes, bytes] | None]:
     s.write(f"% Enter PEM-formatted public {usage} key or certificate.")
     s.write('% End with a blank line or "quit" on a line by itself.')
     public = yield from _pasted(s, blank_ends=True)
@@ -416,7 +416,7 @@ def _pasted_pair(s: Session, usage: str) -> Generator[Any, Any, tuple[bytes, byt
     return public, private
 
 
-def _pasted(s: Session, *, blank_ends: bool) -> Generator[Any, Any, bytes]:
+def _pasted(s: Session, *, blank_ends: bool) -> SimProcess[bytes]:
     """Pasted lines up to the end marker (or the end of what the operator has to paste),
     as `crypto pki server NAME request pkcs10 terminal` reads a request."""
     lines: list[str] = []
@@ -431,7 +431,7 @@ def _pasted(s: Session, *, blank_ends: bool) -> Generator[Any, Any, bytes]:
 
 
 def _read_pair(s: Session, place: _Place, usage: str
-               ) -> Generator[Any, Any, tuple[bytes, bytes] | None]:
+               ) -> SimProcess[tuple[bytes, bytes] | None]:
     base = place.base + _suffix(usage)
     s.write(f"% Importing public {usage} key or certificate PEM file...")
     public = yield from _read_file(s, place, f"{base}.pub")
@@ -444,7 +444,7 @@ def _read_pair(s: Session, place: _Place, usage: str
     return public, private
 
 
-def _read_file(s: Session, place: _Place, default: str) -> Generator[Any, Any, bytes | None]:
+def _read_file(s: Session, place: _Place, default: str) -> SimProcess[bytes | None]:
     """`Source filename [NAME]?`, then the read; IOS's copy error when it fails."""
     url = yield from _file_question(s, "Source", place, default)
     if url is None:
@@ -457,7 +457,7 @@ def _read_file(s: Session, place: _Place, default: str) -> Generator[Any, Any, b
     return got
 
 
-KEY_CONFIG_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+KEY_CONFIG_COMMANDS: CommandTable = [
     ("crypto key generate rsa " + any_order(*GENERATE_OPTIONS), _key_generate, {}),
     ("crypto key zeroize rsa [<label:LABEL>]", _key_zeroize, {}),
     ("crypto key export rsa <label:LABEL> pem {terminal|url <url:WORD>} {des|3des} "

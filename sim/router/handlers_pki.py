@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Generator
 from typing import Any
 
 from cryptography import x509
 
 from sim.kernel.clock import format_ios_timer
+from sim.kernel.process import SimProcess
 from sim.net.topology import normalise_address
 from sim.pki import cs_desk, scep_policy, x509util
 from sim.pki.ca_requests import EnrollmentRequest, RequestState, render_requests
@@ -18,7 +18,9 @@ from sim.pki.cs_server import CertificateServer
 from sim.pki.scep_client import scep_endpoint
 from sim.router import terminal_enroll
 from sim.router.cli_parser import Match
+from sim.router.command_table import CommandTable
 from sim.router.console import Session
+from sim.router.enroll_credential import credential_signer
 from sim.router.pki_client import (
     authenticate,
     fetch_crl,
@@ -49,7 +51,7 @@ def _trustpoint(s: Session, name: str) -> Any:
     return tp
 
 
-def crypto_pki_authenticate(s: Session, m: Match) -> Generator[Any, Any, None]:
+def crypto_pki_authenticate(s: Session, m: Match) -> SimProcess[None]:
     if not_run_at_boot(s):
         return
     tp = _trustpoint(s, str(m.args["tp"]))
@@ -103,7 +105,7 @@ def _key_can_sign(s: Session, tp: Any, key: Any) -> bool:
     return False
 
 
-def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
+def crypto_pki_enroll(s: Session, m: Match) -> SimProcess[None]:
     if not_run_at_boot(s):
         return
     router = s.router
@@ -207,7 +209,7 @@ def crypto_pki_enroll(s: Session, m: Match) -> Generator[Any, Any, None]:
         # chosen: logged as the request leaves, before the client's fingerprint lines.
         router.log(f"%PKI-6-CERT_ENROLL_MANUAL: Manual enrollment for trustpoint {tp.name}")
     start_enrollment(router, tp, key=key, subject=subject, ca_request=False,
-                     challenge=challenge or None)
+                     challenge=challenge or None, renew=credential_signer(s, tp, key))
 
 
 IP_ADDRESS_TRIES = 3
@@ -216,7 +218,7 @@ before the request goes without an address (pkilab's bound: IOS repeats the ques
 and a scenario that ran out of answers must not loop)."""
 
 
-def _ask_ip_address(s: Session) -> Generator[Any, Any, str | None]:
+def _ask_ip_address(s: Session) -> SimProcess[str | None]:
     """`% Include an IP address in the subject name? [no]:`; on yes, the address (or an
     interface: this router's own address, as it models one interface) goes into the
     request, as IOS's `ipaddress=` (cisco-cs.md section 7 and the dialogue in section 16)."""
@@ -248,7 +250,7 @@ def looks_like_interface(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z-]*\d+(?:/\d+)*(?:\.\d+)?", name))
 
 
-def crypto_pki_crl_request(s: Session, m: Match) -> Generator[Any, Any, None]:
+def crypto_pki_crl_request(s: Session, m: Match) -> SimProcess[None]:
     if not_run_at_boot(s):
         return
     tp = _trustpoint(s, str(m.args["tp"]))
@@ -274,7 +276,7 @@ def _server(s: Session, name: str) -> CertificateServer | None:
     return cs
 
 
-def cs_request_operation(s: Session, m: Match) -> Generator[Any, Any, None]:
+def cs_request_operation(s: Session, m: Match) -> SimProcess[None]:
     """`crypto pki server NAME grant|reject|remove all|ID` (silent on success, as IOS)."""
     router = s.router
     cs = _server(s, str(m.args["name"]))
@@ -309,7 +311,7 @@ def cs_request_operation(s: Session, m: Match) -> Generator[Any, Any, None]:
         yield from router.server_host.apply(cs, effects)
 
 
-def cs_revoke(s: Session, m: Match) -> Generator[Any, Any, None]:
+def cs_revoke(s: Session, m: Match) -> SimProcess[None]:
     """`crypto pki server NAME revoke SERIAL` (hex with 0x, or decimal, as IOS takes it)."""
     router = s.router
     cs = _server(s, str(m.args["name"]))
@@ -364,7 +366,7 @@ def cs_info_requests(s: Session, m: Match) -> None:
         s.write_lines(render_requests(cs.requests, s.router.release.requests_width))
 
 
-def cs_request_pkcs10(s: Session, m: Match) -> Generator[Any, Any, None]:
+def cs_request_pkcs10(s: Session, m: Match) -> SimProcess[None]:
     """Manual enrollment by cut and paste; works while the HTTP server is off."""
     router = s.router
     cs = _server(s, str(m.args["name"]))
@@ -406,7 +408,7 @@ def _decode_csr(lines: list[str]) -> x509.CertificateSigningRequest | None:
         return None
 
 
-EXEC_PKI_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+EXEC_PKI_COMMANDS: CommandTable = [
     ("crypto pki server <name:LABEL> {grant|reject|remove} {all|<id:1-2147483647>}",
      cs_request_operation, {}),
     ("crypto pki server <name:LABEL> info requests", cs_info_requests, {}),
@@ -418,7 +420,7 @@ EXEC_PKI_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
     ("show crypto pki server <name:LABEL> requests", cs_info_requests, {}),
 ]
 
-CONFIG_PKI_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+CONFIG_PKI_COMMANDS: CommandTable = [
     ("crypto pki authenticate <tp:LABEL>", crypto_pki_authenticate, {}),
     ("crypto pki enroll <tp:LABEL>", crypto_pki_enroll, {}),
     ("crypto pki crl request <tp:LABEL>", crypto_pki_crl_request, {}),
@@ -426,7 +428,7 @@ CONFIG_PKI_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
 
 
 def file_pkcs10(s: Session, cs: CertificateServer, csr: x509.CertificateSigningRequest
-                ) -> Generator[Any, Any, EnrollmentRequest | None]:
+                ) -> SimProcess[EnrollmentRequest | None]:
     """A PKCS#10 handed to the server by an operator (`request pkcs10 terminal|url`):
     checked as a SCEP request is (RSA 360-4096 bits, proof of possession; the wording
     after the colon is pkilab's), filed and granted or not by the grant mode. The entry

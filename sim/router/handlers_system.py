@@ -22,10 +22,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sim.router import show
 from sim.router.cli_parser import Match
+from sim.router.command_table import CommandTable
 from sim.router.console import Session
 from sim.router.handlers_exec import DEBUG_FLAGS
 from sim.router.handlers_time import refuse_word
@@ -46,7 +45,7 @@ def _secure_trustpoint(s: Session, m: Match) -> None:
     s.router.running.http.secure_trustpoint = None if m.negated else str(m.args["tp"])
 
 
-SYSTEM_CONFIG_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+SYSTEM_CONFIG_COMMANDS: CommandTable = [
     ("ip http port <port:1-65535>", _http_port, {"no_form": True}),
     ("ip http secure-server", _secure_server, {"no_form": True}),
     ("ip http secure-trustpoint <tp:LABEL>", _secure_trustpoint, {"no_form": True}),
@@ -76,11 +75,11 @@ def _debug(s: Session, m: Match) -> None:
         s.write(f"{title} debugging is on")
 
 
-SYSTEM_SHOW_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+SYSTEM_SHOW_COMMANDS: CommandTable = [
     ("show version", _show_version, {}),
 ]
 
-SYSTEM_EXEC_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = SYSTEM_SHOW_COMMANDS + [
+SYSTEM_EXEC_COMMANDS: CommandTable = SYSTEM_SHOW_COMMANDS + [
     ("show crypto pki trustpool", _show_trustpool, {}),
     ("debug crypto pki messages", _debug, {"no_form": True}),
     ("debug crypto pki validation", _debug, {"no_form": True}),

@@ -20,6 +20,7 @@ from typing import Any
 from sim.kernel.clock import TimeSource
 from sim.router import show
 from sim.router.cli_parser import Match, ParseError
+from sim.router.command_table import CommandTable
 from sim.router.console import Session
 from sim.router.ntp import DEFAULT_MASTER_STRATUM
 
@@ -97,7 +98,7 @@ def _ntp_server(s: Session, m: Match) -> None:
     s.router.ntp.reconcile()
 
 
-TIME_CONFIG_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+TIME_CONFIG_COMMANDS: CommandTable = [
     ("clock calendar-valid", _calendar_valid, {"no_form": True}),
     ("ntp master [<stratum:1-15>]", _ntp_master, {"no_form": True}),
     ("ntp server <addr:A.B.C.D> [prefer]", _ntp_server,
@@ -186,7 +187,7 @@ def show_ntp_associations(router: Any) -> list[str]:
     return list(router.release.system.ntp_associations(router.ntp.view()))
 
 
-TIME_SHOW_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
+TIME_SHOW_COMMANDS: CommandTable = [
     ("show clock detail", _show(show_clock_detail), {}),
     ("show calendar", _show_calendar, {}),
     ("show ntp status", _show(show_ntp_status), {}),
@@ -194,7 +195,7 @@ TIME_SHOW_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = [
 ]
 """What user EXEC allows too."""
 
-TIME_EXEC_COMMANDS: list[tuple[str, Any, dict[str, bool]]] = TIME_SHOW_COMMANDS + [
+TIME_EXEC_COMMANDS: CommandTable = TIME_SHOW_COMMANDS + [
     ("clock update-calendar", _update_calendar, {}),
     ("calendar set <time:HH:MM:SS> <day:1-31> <month:MONTH> <year:1993-2035>",
      _calendar_set, {}),

@@ -15,18 +15,17 @@ accepts `crypto ca` but the configuration is written back as `crypto pki`"
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
-
+from sim.kernel.process import SimProcess
+from sim.pki.cs_settings import SignatureHash
 from sim.router import terminal_enroll
 from sim.router.cli_parser import Match, ParseError
+from sim.router.command_table import CommandTable
 from sim.router.console import Session
 from sim.router.handlers_config import CONFIG_COMMANDS
 from sim.router.handlers_pki import looks_like_interface, not_run_at_boot
 from sim.router.show import trustpoint_config
 from sim.router.state import Trustpoint
-
-CommandTable = list[tuple[str, Any, dict[str, bool]]]
+from sim.router.trustpoint_settings import TerminalFormat, TrustpointUsage
 
 EKU_KEYWORDS = ("client-auth", "code-signing", "email-protection", "ipsec-end-system",
                 "ipsec-tunnel", "ipsec-user", "ocsp-signing", "server-auth", "ssh-client",
@@ -67,7 +66,8 @@ def _enrollment_terminal(s: Session, m: Match) -> None:
     if m.negated:
         tp.options.enrollment_terminal = None
         return
-    tp.options.enrollment_terminal = "pem" if "pem" in m.keywords else "base64"
+    tp.options.enrollment_terminal = (TerminalFormat.PEM if "pem" in m.keywords
+                                      else TerminalFormat.BASE64)
     tp.enrollment_url = None
     tp.options.enrollment_selfsigned = False
 
@@ -83,8 +83,10 @@ def _enrollment_selfsigned(s: Session, m: Match) -> None:
 
 
 def _enrollment_mode_ra(s: Session, m: Match) -> None:
-    """`enrollment mode ra`: accepted, stored and shown; pkilab's SCEP client asks the
-    CA the same way either way (RA behaviour is not modelled)."""
+    """`enrollment mode ra`: the CA is reached through an RA, so `crypto pki authenticate`
+    "returns RA signing + RA encryption certs plus CA cert" (cisco-client-docs.md 2): the
+    trustpoint keeps the CA's as its CA certificate and the RA's beside it, and requests
+    are enveloped to both (`sim.router.pki_client.authenticate`, `sim.pki.ra_forward`)."""
     _tp(s).options.enrollment_mode_ra = not m.negated
 
 
@@ -114,7 +116,7 @@ def _fqdn(s: Session, m: Match) -> None:
 def _usage(s: Session, m: Match) -> None:
     """`usage {ike | ssl-client | ssl-server}`: stored and shown (pkilab uses
     certificates for nothing it could restrict)."""
-    _tp(s).options.usage = None if m.negated else m.keywords[-1]
+    _tp(s).options.usage = None if m.negated else TrustpointUsage(m.keywords[-1])
 
 
 def _eku_request(s: Session, m: Match) -> None:
@@ -156,7 +158,7 @@ def _subject_alt_name(s: Session, m: Match) -> None:
 def _hash(s: Session, m: Match) -> None:
     """`hash {md5 | sha1 | sha256 | sha384 | sha512}`: the hash the request's PKCS#10 is
     signed with (cisco-client-docs.md 2); without it pkilab signs with SHA-256."""
-    _tp(s).options.hash = None if m.negated else m.keywords[-1]
+    _tp(s).options.hash = None if m.negated else SignatureHash(m.keywords[-1])
 
 
 def _source_interface(s: Session, m: Match) -> None:
@@ -232,7 +234,7 @@ def _named_trustpoint(s: Session, m: Match) -> Trustpoint | None:
     return tp
 
 
-def _import_certificate(s: Session, m: Match) -> Generator[Any, Any, None]:
+def _import_certificate(s: Session, m: Match) -> SimProcess[None]:
     tp = _named_trustpoint(s, m)
     if tp is not None:
         yield from terminal_enroll.import_certificate(s, tp)

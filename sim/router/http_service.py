@@ -9,12 +9,13 @@ around them: its delay, its headers, its 404s and the trace.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sim.kernel.clock import format_http_date
+from sim.kernel.process import SimProcess
 from sim.net.http import HttpRequest, HttpResponse
 from sim.pki import scep, scep_http
+from sim.router import crl_http
 
 if TYPE_CHECKING:
     from sim.router.router import Router
@@ -38,7 +39,7 @@ def ios_headers(router: Router, content_type: str) -> tuple[tuple[str, str], ...
     )
 
 
-def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpResponse]:
+def serve(router: Router, request: HttpRequest) -> SimProcess[HttpResponse]:
     yield router.env.timeout(SERVER_SECONDS)
     if not scep_http.is_scep_path(request.path):
         return _plain(router, 404, "Not Found", b"")
@@ -46,6 +47,10 @@ def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpRespo
                if router.server_host.scep_started(s)), None)
     if cs is None or cs.ca_cert is None:
         return _plain(router, 404, "Not Found", b"")
+    crl = crl_http.answer(router, cs, request)
+    if crl is not None:
+        return HttpResponse(crl.status, crl.reason, ios_headers(router, crl.content_type),
+                            crl.body, "HTTP/1.1")
     service = router.server_host.scep_service(cs)
     call = scep_http.read_request(request.method, request.query, request.body)
     operation = call.operation
@@ -54,6 +59,11 @@ def serve(router: Router, request: HttpRequest) -> Generator[Any, Any, HttpRespo
         reply = service.get_ca_caps()
     elif operation == scep_http.GET_CA_CERT:
         reply = service.get_ca_cert()
+    elif operation == scep_http.GET_NEXT_CA_CERT:
+        pair = router.running.keys.get(cs.name)
+        if pair is None:  # no key to sign the answer with
+            return _plain(router, 404, "Not Found", b"")
+        reply = service.get_next_ca_cert(pair.key)
     elif operation == scep_http.PKI_OPERATION:
         if call.problem:
             router.emit("scep", "refused", server=cs.name, operation=operation, http=400,

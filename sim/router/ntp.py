@@ -46,12 +46,12 @@ which pkilab does not model. Changes go to the trace (`ntp/...`).
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sim.kernel.clock import TimeSource
+from sim.kernel.process import SimProcess
 from sim.net.datagram import carry
 from sim.router import ntp_packet as wire
 from sim.router.show_ntp import MAX_DISPERSION, AssociationView, NtpView
@@ -189,7 +189,7 @@ class NtpHost:
         return list(self.associations.values()) + ([self.local] if self.local else [])
 
     # -- polling ---------------------------------------------------------------------
-    def _poll_loop(self, assoc: Association) -> Generator[Any, Any, None]:
+    def _poll_loop(self, assoc: Association) -> SimProcess[None]:
         env = self.router.env
         yield env.timeout(FIRST_POLL_SECONDS)
         while assoc.active:
@@ -245,7 +245,7 @@ class NtpHost:
         assoc.selectable = True
         self._select(assoc)
 
-    def _send(self, address: str, payload: bytes) -> Generator[Any, Any, None]:
+    def _send(self, address: str, payload: bytes) -> SimProcess[None]:
         """One datagram to `address`:123; handed to whatever NTP listens there."""
         router = self.router
         net = router.net

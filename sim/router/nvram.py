@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sim.pki.deferred import Deferred, FileBytes, resolve
+
 NVRAM_SIZE = 196600
 """`196600 bytes total`, the figure `dir nvram:` prints on the 2600/3700 class of router."""
 FLASH_SIZE = 32505856
@@ -28,24 +30,42 @@ class NvramFull(Exception):
 class LocalFileSystem:
     """One device (`nvram:` or `flash:`) holding named files, in the order they were made."""
 
+    __slots__ = ("device", "size", "_files", "_order", "_next_index")  # two per router
+
     def __init__(self, device: str, size: int) -> None:
         self.device = device
         self.size = size
-        self._files: dict[str, bytes] = {}
+        self._files: dict[str, FileBytes] = {}
+        """Deferred contents (a CRL not yet signed, `sim.pki.deferred`) stay deferred
+        until a read; their length is known, so listings and free space need no bytes."""
         self._order: dict[str, int] = {}
         self._next_index = 1
 
-    def write(self, name: str, data: bytes) -> None:
+    def write(self, name: str, data: FileBytes) -> None:
         used_elsewhere = self.used - len(self._files.get(name, b""))
         if used_elsewhere + len(data) > self.size:
             raise NvramFull(f"%Error writing {self.device}:{name} (Not enough space on device)")
         if name not in self._order:
             self._order[name] = self._next_index
             self._next_index += 1
-        self._files[name] = bytes(data)
+        self._files[name] = data if isinstance(data, Deferred) else bytes(data)
 
     def read(self, name: str) -> bytes | None:
-        return self._files.get(name)
+        data = self._files.get(name)
+        if data is None or isinstance(data, bytes):
+            return data
+        made = self._files[name] = resolve(data)  # kept: the next read is free
+        return made
+
+    def deferred(self, name: str) -> bool:
+        """Whether the file's bytes are still to be made (a CRL nobody has read yet)."""
+        data = self._files.get(name)
+        return isinstance(data, Deferred) and not data.made
+
+    def size_of(self, name: str) -> int | None:
+        """The file's length without reading it (a deferred file stays deferred)."""
+        data = self._files.get(name)
+        return None if data is None else len(data)
 
     def exists(self, name: str) -> bool:
         return name in self._files
@@ -68,7 +88,7 @@ class LocalFileSystem:
 
     def files(self) -> dict[str, bytes]:
         """A snapshot (copy) of every file, for code that must not mutate the device."""
-        return dict(self._files)
+        return {name: self.read(name) or b"" for name in self._files}
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._files, key=lambda n: self._order[n]))
@@ -102,10 +122,14 @@ class LocalFileSystem:
 
 
 class Nvram(LocalFileSystem):
+    __slots__ = ()
+
     def __init__(self, size: int = NVRAM_SIZE) -> None:
         super().__init__("nvram", size)
 
 
 class Flash(LocalFileSystem):
+    __slots__ = ()
+
     def __init__(self, size: int = FLASH_SIZE) -> None:
         super().__init__("flash", size)

@@ -21,7 +21,7 @@ for the certificate server:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from sim.kernel.clock import RouterClock
+from sim.kernel.process import SimProcess
 from sim.kernel.timers import TimerDriver
 from sim.net.http import HttpFailure
 from sim.pki import scep, x509util
@@ -57,6 +58,7 @@ from sim.pki.enroll_effects import (
     Send,
     Syslog,
 )
+from sim.pki.ra_forward import split_ra_answer
 from sim.pki.request_shape import requested_extensions
 from sim.pki.scep_client import CrlFetch, ScepEndpoint, scep_endpoint
 from sim.pki.scep_http import (
@@ -81,7 +83,7 @@ AUTOSAVE = "%PKI-6-AUTOSAVE: Running configuration saved to NVRAM"
 
 
 # -- authenticate ------------------------------------------------------------------------
-def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
+def authenticate(session: Session, tp: Trustpoint) -> SimProcess[bool]:
     """`crypto pki authenticate TP` (also run by a subordinate CS's first `no shutdown`)."""
     router = session.router
     if not tp.enrollment_url:
@@ -110,6 +112,12 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
                       "cert length = 0")
         router.log("%PKI-3-SOCKETSEND: Failed to send out message to CA server.")
         return False
+    certs, ra_certs = split_ra_answer(certs)
+    if ra_certs and (not tp.options.enrollment_mode_ra or not certs):
+        session.write(RA_ANSWER.format(tp=tp.name))
+        router.emit("pki", "ca.rejected", trustpoint=tp.name, reason="RA answer")
+        return False
+    tp.ra_certs = tuple(ra_certs)
     ca = certs[0]
     der = x509util.cert_der(ca)
     debug(router, f"Received {len(der)} bytes from server as CA certificate:")
@@ -122,7 +130,7 @@ def authenticate(session: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
 
 def accept_ca_certificate(session: Session, tp: Trustpoint, certs: list[x509.Certificate],
                           *, imported: tuple[str, ...] = (), **traced: Any
-                          ) -> Generator[Any, Any, bool]:
+                          ) -> SimProcess[bool]:
     """Show the issuing CA certificate's fingerprints, check them against `fingerprint`
     or ask the operator, and install `certs` (the issuing CA first) on `tp`; `imported`
     are lines printed after `Trustpoint CA certificate accepted.` (a pasted certificate's
@@ -152,6 +160,13 @@ def accept_ca_certificate(session: Session, tp: Trustpoint, certs: list[x509.Cer
                 fingerprint=x509util.fingerprint_hex(der, "md5"), **traced)
     return True
 
+
+RA_ANSWER = ("% The CA answered with Registration Authority certificates; trustpoint {tp} "
+             "needs 'enrollment mode ra' to enroll through an RA.")
+"""chosen: pkilab's wording. With `enrollment mode ra`, `crypto pki authenticate` "returns
+RA signing + RA encryption certs plus CA cert" (cisco-client-docs.md 2): the CA certificate
+is the trustpoint's, the RA's are kept beside it. A trustpoint without it cannot tell the
+RA's certificate from a CA's, and is refused here rather than trust the RA as its CA."""
 
 FINGERPRINT_REQUIRED = "Trustpoint fingerprint must be supplied"
 """XE 26.x's refusal to authenticate a trustpoint without `fingerprint` (cisco-cs.md 15
@@ -196,7 +211,7 @@ def _ca_certs(router: Router, exchange: Exchange) -> list[x509.Certificate]:
 
 
 # -- enrollment: the shell around the client core -------------------------------------------
-OnGranted = Callable[[x509.Certificate], Generator[Any, Any, None]]
+OnGranted = Callable[[x509.Certificate], SimProcess[None]]
 """What the enrollment's owner does with the certificate (a sub-CS: `cert configured`)."""
 
 
@@ -271,7 +286,7 @@ class EnrollHost:
         return True
 
     def _begin(self, txn: _Transaction, effects: list[Effect], after_server_checks: bool
-               ) -> Generator[Any, Any, None]:
+               ) -> SimProcess[None]:
         if after_server_checks:
             # The server's own `no shutdown` finishes first (seed: the CRL is published and
             # the FSM exits before `transaction PKCSReq completed`).
@@ -284,7 +299,7 @@ class EnrollHost:
                            on_grid=self.router.release.polls_on_grid)
 
     # -- effects -------------------------------------------------------------------------------
-    def _drive(self, txn: _Transaction, effects: list[Effect]) -> Generator[Any, Any, None]:
+    def _drive(self, txn: _Transaction, effects: list[Effect]) -> SimProcess[None]:
         """Apply effects in order; a message to the CA is sent, and its answer fed back,
         where it stands among them."""
         todo = deque(effects)
@@ -303,7 +318,7 @@ class EnrollHost:
             yield from txn.on_granted(txn.granted)
 
     def _send(self, txn: _Transaction, effect: ProbeCaps | Send
-              ) -> Generator[Any, Any, Exchange]:
+              ) -> SimProcess[Exchange]:
         router = self.router
         tp = txn.tp
         if isinstance(effect, ProbeCaps):
@@ -403,7 +418,10 @@ class EnrollHost:
     def arm_renewal(self, tp: Trustpoint) -> None:
         """`auto-enroll PERCENT`: time the renewal of the certificate the trustpoint holds
         (IOS's `RENEW <tp>` timer); nothing without `auto-enroll` or past the point."""
-        timer = RenewalTimer(tp.name, lambda: tp.id_cert, lambda: tp.pending is not None)
+        # A trustpoint holding its rollover certificate does not renew the one it replaces.
+        timer = RenewalTimer(tp.name, lambda: tp.id_cert,
+                             lambda: tp.pending is not None
+                             or tp.shadow.replaces(tp.id_cert, tp.ca_cert))
         if timer.arm(self.router.clock.now(), tp.id_cert, tp.renewal_percent) is None:
             return
         self._armed += 1
@@ -528,7 +546,7 @@ def start_enrollment(router: Router, tp: Trustpoint, *, key: rsa.RSAPrivateKey,
     request = EnrollmentRequest(tp.name, key, subject, tp.ca_cert, tp.enrollment_url,
                                 ca_request=ca_request, challenge=challenge, renew=renew,
                                 saved_csr=saved, extensions=request_extensions(tp),
-                                csr_hash=tp.options.hash)
+                                csr_hash=tp.options.hash, ra_certs=tp.ra_certs)
     return router.enroll_host.start(tp, request, on_granted=on_granted,
                                     after_server_checks=after_server_checks)
 
@@ -550,7 +568,7 @@ def resume_pending(router: Router) -> None:
 
 
 def enroll_server_trustpoint(router: Router, session: Session | None, cs: CertificateServer,
-                             tp_name: str) -> Generator[Any, Any, None]:
+                             tp_name: str) -> SimProcess[None]:
     """A subordinate CS's first `no shutdown`: authenticate the parent (if the trustpoint
     has no CA certificate yet), then enroll for the server's own CA certificate."""
     tp = router.running.trustpoints.get(tp_name)
@@ -566,14 +584,19 @@ def enroll_server_trustpoint(router: Router, session: Session | None, cs: Certif
     if pair is None:
         return
     subject = x509util.parse_dn(cs.config.effective_issuer_name)
+    if cs.config.is_ra:
+        # An RA enrolls for an end-entity certificate named by its trustpoint's
+        # `subject-name` (`cn=ioscs RA` or `ou=ioscs RA`: cisco-cs.md 13).
+        subject = request_subject(router, tp)
 
-    def granted(cert: x509.Certificate) -> Generator[Any, Any, None]:
+    def granted(cert: x509.Certificate) -> SimProcess[None]:
         router.emit("pki", "server.certificate", server=cs.name, serial=cert.serial_number,
                     sha1=x509util.fingerprint_hex(x509util.cert_der(cert), "sha1"))
         yield from router.server_host.run_signal(cs, CsSignal.CERT_CONFIGURED)
 
-    start_enrollment(router, tp, key=pair.key, subject=subject, ca_request=True,
-                     on_granted=granted, after_server_checks=True, resume=True)
+    start_enrollment(router, tp, key=pair.key, subject=subject,
+                     ca_request=not cs.config.is_ra, on_granted=granted,
+                     after_server_checks=True, resume=True)
 
 
 def schedule_renewal(router: Router, tp: Trustpoint) -> None:
@@ -646,7 +669,7 @@ def request_extensions(tp: Trustpoint) -> tuple[x509.ExtensionType, ...]:
 
 
 def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint
-                 ) -> Generator[Any, Any, scep.Profile]:
+                 ) -> SimProcess[scep.Profile]:
     """GetCACaps decides the algorithm profile; no answer means IOS 12.3's."""
     exchange = yield from http_exchange(router, endpoint,
                                         get_request(endpoint.path, GET_CA_CAPS, tp.name),
@@ -657,7 +680,7 @@ def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint
     return scep.profile_from_caps(scep.parse_caps(exchange.response.body.decode("latin-1")))
 
 
-def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
+def fetch_crl(router: Router, tp: Trustpoint) -> SimProcess[bool]:
     """`crypto pki crl request TP`: GetCRL over SCEP, the CRL kept with the trustpoint."""
     if tp.ca_cert is None or not tp.enrollment_url:
         return False
@@ -674,7 +697,7 @@ def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
                                          scep.transaction_id_for(key.public_key()), start,
                                          start + timedelta(days=1))
     profile = yield from caps_profile(router, endpoint, tp)
-    fetch = CrlFetch(key, signer, tp.ca_cert, profile, router.random_bytes)
+    fetch = CrlFetch(key, signer, tp.ca_cert, profile, router.random_bytes, tp.ra_certs)
     der = fetch.request(router.clock.now())
     router.record_scep(der, "GetCRL", sent=True)
     exchange = yield from http_exchange(
@@ -693,8 +716,10 @@ def fetch_crl(router: Router, tp: Trustpoint) -> Generator[Any, Any, bool]:
         return False
     debug(router, "CRYPTO_PKI: transaction GetCRL completed")
     tp.crl = crl
+    tp.crl_source = None  # fetched by SCEP: `** CDP Not Published - Retrieved via SCEP`
     tp.crl_fetched = router.clock.timestamp()
     tp.crl_fetched_at = router.clock.now()
     router.record_artifact(f"{tp.name}.crl.pem", x509util.crl_pem(crl))
     router.emit("pki", "crl.received", trustpoint=tp.name, entries=len(list(crl)))
+    router.crl_cache.poke()  # its `CRL EXPIRE` timer (`sim.router.crl_fetch.CrlCache`)
     return True

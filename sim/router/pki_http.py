@@ -10,10 +10,10 @@ trace (`note_exchange`): reports draw the sequence diagram from these.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sim.kernel.process import SimProcess
 from sim.net.http import HttpFailure, HttpRequest, HttpResponse, HttpResult
 from sim.net.resolver import resolve
 from sim.pki.scep_client import ScepEndpoint
@@ -70,7 +70,7 @@ def debug_block(router: Router, first: str, rest: list[str]) -> None:
 
 
 def http_exchange(router: Router, endpoint: ScepEndpoint, scep_request: ScepHttpRequest,
-                  operation: str, *, quiet: bool = False) -> Generator[Any, Any, Exchange]:
+                  operation: str, *, quiet: bool = False) -> SimProcess[Exchange]:
     """Resolve the CA's name, cross the network, log like IOS; never raises.
 
     `quiet` exchanges (the GetCACaps probe, which IOS 12.3's debug output never shows)

@@ -34,6 +34,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from sim.pki import x509util
+from sim.pki.ra_forward import names_ra
 from sim.router.nvram import Nvram
 from sim.router.state import Trustpoint
 
@@ -60,7 +61,8 @@ def trustpoint_files(trustpoints: Iterable[Trustpoint]) -> dict[str, bytes]:
     for tp in trustpoints:
         if tp.id_cert is not None:
             files[storage_name(tp.id_cert, ca=False)] = x509util.cert_der(tp.id_cert)
-        for cert in (*([tp.ca_cert] if tp.ca_cert is not None else []), *tp.ca_chain):
+        for cert in (*([tp.ca_cert] if tp.ca_cert is not None else []), *tp.ca_chain,
+                     *tp.ra_certs):
             files[storage_name(cert, ca=True)] = x509util.cert_der(cert)
     return files
 
@@ -108,7 +110,9 @@ def chain_from(cert: x509.Certificate, candidates: list[x509.Certificate]
 
 
 def restore_chains(nvram: Nvram, trustpoints: Iterable[Trustpoint]) -> None:
-    """At boot: give each authenticated trustpoint its CA chain back."""
+    """At boot: give each authenticated trustpoint its CA chain back, and a trustpoint
+    with `enrollment mode ra` the RA certificates its CA issued (chosen: kept among the
+    CA files, as IOS keeps them in its public key chain), which its requests go to."""
     candidates: list[x509.Certificate] | None = None
     for tp in trustpoints:
         if tp.ca_cert is None or tp.ca_chain:
@@ -116,6 +120,14 @@ def restore_chains(nvram: Nvram, trustpoints: Iterable[Trustpoint]) -> None:
         if candidates is None:
             candidates = stored_ca_certificates(nvram)
         tp.ca_chain = chain_from(tp.ca_cert, candidates)
+        if tp.options.enrollment_mode_ra:
+            tp.ra_certs = tuple(c for c in candidates if _ra_of(c, tp.ca_cert))
+
+
+def _ra_of(cert: x509.Certificate, ca_cert: x509.Certificate) -> bool:
+    """`cert` is an RA's (no CA, `ioscs RA` in its name) issued by `ca_cert`."""
+    return (cert.issuer == ca_cert.subject and not x509util.can_sign_certificates(cert)
+            and names_ra(cert.subject) and x509util.verify_signature(cert, ca_cert.public_key()))
 
 
 # -- pending requests ---------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Any
 from sim.pki.cs_effects import KeygenStyle
 from sim.pki.cs_server import CertificateServer, CsConfig
 from sim.pki.cs_settings import ArchiveFormat
-from sim.router import show_certs, show_cs
+from sim.router import show_certs, show_cs, show_rollover
 from sim.router.state import TimeZone, Trustpoint
 from sim.router.system_profile import SYSTEM_12_3, SYSTEM_15, SYSTEM_XE, SystemProfile
 
@@ -138,9 +138,30 @@ class ReleaseProfile:
     none on 12.x, `Key type: RSA KEYS` and ` Storage Device: not specified` on 15.x/XE
     (cisco-client-docs.md 1.3 [R])."""
 
+    grant_tp_list: bool = False
+    """`grant auto tp-list TP1 [TP2 ...]` (up to five) is accepted: IOS-XE (cisco-cs.md 3
+    and 11 [V-cisco]); earlier releases refuse `tp-list` as invalid input."""
+    lifetime_hours_minutes: bool = False
+    """`lifetime {certificate|ca-certificate} DAYS [HOURS [MINUTES]]`, days 0-7305 (IOS-XE,
+    cisco-cs.md 3 [V-cisco]); earlier releases take days only (certificate 1-1825, the
+    12.x command reference; ca-certificate 1-7305)."""
+
     system: SystemProfile = SYSTEM_12_3
     """`show version`'s image and banner, the trustpool, NTP's layouts and local clock
     (`sim.router.system_profile`)."""
+
+    ikev2: bool = False
+    """`crypto ikev2 ...` exists ("IKEv2 (15.1(1)T+, XE 3S+)", cisco-client-docs.md 5.2)."""
+    ike_inval_cert_syslog: bool = True
+    """IKEv1 reports a bad peer certificate as `%CRYPTO-5-IKMP_INVAL_CERT` (classic
+    12.4/15.x); XE prints the `%PKI-3-CERTIFICATE_*` syslogs (cisco-client-docs.md 5.4).
+    chosen: 12.3(14)T as classic IOS."""
+    isakmp_sa_slot: bool = True
+    """`show crypto isakmp sa`'s 12.3-era header `dst src state conn-id slot status`;
+    later `dst src state conn-id status` (cisco-client-docs.md 5.5)."""
+    session_status_syslog: bool = False
+    """`%CRYPTO-5-SESSION_STATUS: Crypto tunnel is UP|DOWN ...` as a tunnel comes up or
+    goes down. chosen: 15.x and XE, where the message is familiar; not 12.3(14)T."""
 
     def cs_config(self, name: str, **settings: Any) -> CsConfig:
         """A new server's configuration, with this release's defaults."""
@@ -197,13 +218,14 @@ _RELEASE_15 = ReleaseProfile(
     crl_lifetime_minutes=6 * 60,
     database_archive=None,
     archive_line_always=True,
-    server_show=show_cs.server_block_15,
+    # chosen: auto-rollover (12.4(2)T) is shown from 15.x on; 12.3(14)T predates it.
+    server_show=show_rollover.with_rollover(show_cs.server_block_15),
     keygen=_LATER_KEYGEN,
     passphrase_with_existing_key=True,
     trustpoint_create_syslog=False,
     cert_install_syslog=False,
     csr_fingerprint_syslog=False,
-    certificates_show=show_certs.entries_15,
+    certificates_show=show_rollover.with_shadow(show_certs.entries_15),
     crls_show=show_certs.crls_15,
     requests_width=80,  # IOS's default `terminal width`
     key_modulus_max=4096,
@@ -214,6 +236,9 @@ _RELEASE_15 = ReleaseProfile(
     expiry_alerts=True,
     ssh_enabled_syslog=True,
     key_show_header=("Key type: RSA KEYS", " Storage Device: not specified"),
+    ikev2=True,
+    isakmp_sa_slot=False,
+    session_status_syslog=True,
 )
 # IOS-XE is IOS 15's CLI with more syslog and a quieter enrollment: only these differ.
 _RELEASE_XE = replace(
@@ -229,6 +254,9 @@ _RELEASE_XE = replace(
     quiet_enrollment=True,
     time_unset_hint="% Please set clock calender-valid or enable NTP",
     key_addition_syslog=True,
+    ike_inval_cert_syslog=False,
+    grant_tp_list=True,
+    lifetime_hours_minutes=True,
 )
 
 PROFILES: dict[str, ReleaseProfile] = {

@@ -22,7 +22,7 @@ both.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,19 +32,23 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.kernel.clock import RouterClock
 from sim.kernel.env import SimEnv
+from sim.kernel.process import SimProcess
 from sim.net.http import HttpRequest, HttpResponse
 from sim.pki.cs_fsm import CsSignal, CsState
+from sim.pki.deferred import FileBytes
 from sim.pki.keys import KeySource
 from sim.router import commands, http_service, pki_storage
 from sim.router.alert_host import AlertHost
 from sim.router.artifact_log import ArtifactLog
 from sim.router.console import Answer, ConsoleQuestion, Session
+from sim.router.crl_fetch import CrlCache
 from sim.router.keystore import KeyStore
 from sim.router.ntp import NtpHost
 from sim.router.nvram import Flash, Nvram, NvramFull
 from sim.router.pki_client import EnrollHost, resume_pending, schedule_renewal
 from sim.router.release import DEFAULT_RELEASE, ReleaseProfile
 from sim.router.release import profile as release_profile
+from sim.router.rollover_host import RolloverHost
 from sim.router.server_host import ServerHost
 from sim.router.show import running_config
 from sim.router.state import DEFAULT_HTTP_PORT, RunningState
@@ -111,6 +115,10 @@ class Router:
         """The operator's console session, from the end of the boot."""
         self.server_host = ServerHost(self)
         self.enroll_host = EnrollHost(self)
+        self.crl_cache = CrlCache(self)
+        """The cached CRLs' `CRL EXPIRE` timers (`sim.router.crl_fetch`)."""
+        self.rollover_host = RolloverHost(self)
+        """CA rollover: the servers' shadow certificates, the clients' `SHADOW <tp>`."""
         self.ntp = NtpHost(self)
         """NTP (`ntp server`, `ntp master`) for this boot (`sim.router.ntp`)."""
         self.booted_at = 0.0
@@ -142,6 +150,8 @@ class Router:
         self.env.emit(self.name, category, name, **data)
         if self.alert_host is not None and category in _CERTIFICATE_CATEGORIES:
             self.alert_host.poke()  # a certificate may have come or gone
+        if category in _CERTIFICATE_CATEGORIES or category == "fsm":
+            self.rollover_host.poke()  # a server or a certificate changed
 
     def console_line(self, text: str) -> None:
         self.emit("console", "line", text=text)
@@ -190,6 +200,7 @@ class Router:
     def _halt(self) -> None:
         self.server_host.stop()
         self.enroll_host.halt()
+        self.rollover_host.halt()
         if self.alert_host is not None:
             self.alert_host.stop()
             self.alert_host = None
@@ -207,7 +218,7 @@ class Router:
         self.ntp = NtpHost(self)
         self._typing = simpy.Store(self.env.sim)  # typeahead dies with the power
 
-    def spawn(self, generator: Generator[Any, Any, Any]) -> simpy.Process:
+    def spawn(self, generator: SimProcess[Any]) -> simpy.Process:
         """Run a background task of this router; a power loss or reload ends it."""
         process = self.env.process(_interruptible(generator))
         self._processes = [p for p in self._processes if p.is_alive]
@@ -215,7 +226,7 @@ class Router:
         return process
 
     def _boot(self, boot_seconds: float = BOOT_SECONDS, initial: bool = False
-              ) -> Generator[Any, Any, None]:
+              ) -> SimProcess[None]:
         self.booting = True
         self.booted_at = self.env.now
         if not initial:
@@ -243,6 +254,7 @@ class Router:
         resume_pending(self)
         if self.release.expiry_alerts:
             self.alert_host = AlertHost(self)
+        self.rollover_host.start()
         for cs in enable_servers:
             yield from self.server_host.run_signal(cs, CsSignal.NO_SHUT)
 
@@ -313,7 +325,7 @@ class Router:
         return self.session is not None and self.session.deliver(None)
 
     def _console_worker(self, session: Session, typing: simpy.Store
-                        ) -> Generator[Any, Any, None]:
+                        ) -> SimProcess[None]:
         """Runs what is typed at this boot's console. A `reload` typed here ends the boot
         while this process still runs the command: it then finds itself replaced and
         stops, leaving the next boot's console to its own worker."""
@@ -355,13 +367,13 @@ class Router:
         """Nonces, content keys and padding, from the run's seeded RNG (determinism)."""
         return self.env.rng.randbytes(count)
 
-    def record_artifact(self, name: str, data: bytes) -> None:
+    def record_artifact(self, name: str, data: FileBytes) -> None:
         self.emit("artifact", "recorded", file=self.artifacts.record(name, data), size=len(data))
 
     def record_scep(self, der: bytes, kind: str, *, sent: bool) -> None:
         self.record_artifact(f"{'sent' if sent else 'received'}-{kind}.der", der)
 
-    def write_nvram(self, name: str, data: bytes) -> bool:
+    def write_nvram(self, name: str, data: FileBytes) -> bool:
         try:
             self.nvram.write(name, data)
         except NvramFull as full:
@@ -396,7 +408,7 @@ class Router:
         if not self.booting:
             self.emit("http", "port", port=port)
 
-    def http_handler(self, request: HttpRequest) -> Generator[Any, Any, HttpResponse]:
+    def http_handler(self, request: HttpRequest) -> SimProcess[HttpResponse]:
         return (yield from http_service.serve(self, request))
 
     def _on_clock_change(self, clock: RouterClock, reason: str) -> None:
@@ -429,7 +441,7 @@ class Router:
         return cs.state if cs else None
 
 
-def _interruptible(generator: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+def _interruptible(generator: SimProcess[Any]) -> SimProcess[Any]:
     """Run a router process; a power loss (interrupt) simply ends it."""
     try:
         return (yield from generator)

@@ -10,13 +10,13 @@ republication) with a `TimerDriver`.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import simpy
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sim.kernel.process import SimProcess
 from sim.kernel.timers import TimerDriver
 from sim.pki import cs_effects as fx
 from sim.pki import x509util
@@ -24,10 +24,12 @@ from sim.pki.cs_desk import ServerTimers
 from sim.pki.cs_fsm import CsSignal
 from sim.pki.cs_server import CertificateServer
 from sim.pki.cs_settings import CsMode
+from sim.pki.deferred import deferred_pem
 from sim.pki.scep_service import ScepService
 from sim.router.cs_store import CsStorage
 from sim.router.keystore import KeyPair
 from sim.router.pki_client import enroll_server_trustpoint
+from sim.router.ra_host import RaHost
 from sim.router.state import Trustpoint
 
 if TYPE_CHECKING:
@@ -53,9 +55,12 @@ class ServerHost:
         """Servers whose SCEP service has started, as the router has played it out: the
         core decides at once, but its key generation and checks take simulated time, and
         a client must not be answered by a CA still generating its key."""
+        self.ra = RaHost(router)
+        """Forwarding for a server in RA mode (`ra_host`)."""
 
     def stop(self) -> None:
         """Power loss or reload: the timers die with the running state."""
+        self.ra.stop()
         for driver in self._timers.values():
             driver.stop()
         self._timers.clear()
@@ -66,6 +71,7 @@ class ServerHost:
         if driver is not None:
             driver.stop()
         self._scep.pop(name, None)
+        self.ra.forget(name)
 
     # -- signals ---------------------------------------------------------------------------
     def context(self, cs: CertificateServer, passphrase: str | None = None) -> fx.CsContext:
@@ -88,7 +94,7 @@ class ServerHost:
         )
 
     def run_signal(self, cs: CertificateServer, signal: CsSignal,
-                   passphrase: str | None = None) -> Generator[Any, Any, None]:
+                   passphrase: str | None = None) -> SimProcess[None]:
         """Process one FSM signal end to end (serialised per router, as IOS queues them)."""
         with self.lock.request() as turn:
             yield turn
@@ -118,14 +124,15 @@ class ServerHost:
 
     # -- effects ---------------------------------------------------------------------------
     def apply(self, cs: CertificateServer, effects: list[fx.Effect]
-              ) -> Generator[Any, Any, None]:
+              ) -> SimProcess[None]:
         yield from self._apply(cs, effects)
         driver = self._timers.get(cs.name)
         if driver is not None:
             driver.poke()
+        self.ra.poke(cs)
 
     def _apply(self, cs: CertificateServer, effects: list[fx.Effect]
-               ) -> Generator[Any, Any, None]:
+               ) -> SimProcess[None]:
         router = self.router
         running = router.running
         for effect in effects:
@@ -154,8 +161,9 @@ class ServerHost:
                     lost = yield from self.storage.write(cs, name, data)
                     yield from self._apply(cs, lost)
                     if name.endswith(".crl"):
-                        router.record_artifact(name + ".pem", x509util.crl_pem(
-                            x509util.load_crl(data)))
+                        # The PEM of the DER published (the same bytes `crl_pem` writes),
+                        # deferred with it: nothing signs a CRL nobody reads.
+                        router.record_artifact(name + ".pem", deferred_pem(data, "X509 CRL"))
                 case fx.CertificateIssued(req_id=req_id, certificate=cert):
                     router.record_artifact(
                         f"{cs.name}-issued-{cert.serial_number:X}.cert.pem",
@@ -190,7 +198,7 @@ class ServerHost:
         service = self._scep.get(cs.name)
         tp = self.router.running.trustpoints.get(cs.name)
         chain: tuple[x509.Certificate, ...] = ()
-        if tp is not None and cs.config.mode is CsMode.SUB_CS:
+        if tp is not None and cs.config.mode in (CsMode.SUB_CS, CsMode.RA):
             # What GetCACert returned when the trustpoint was authenticated; at least the
             # issuing CA when that was never known (a chain pasted by hand).
             upper = cs.upper_ca_cert or tp.ca_cert
@@ -198,4 +206,10 @@ class ServerHost:
         if service is None or service.cs is not cs:
             service = self._scep[cs.name] = ScepService(cs, chain)
         service.chain = chain
+        service.relayed_crl = tp.crl if tp is not None and cs.config.is_ra else None
+        # `grant auto trustpoint|tp-list`: the CA certificates those trustpoints hold.
+        held = (self.router.running.trustpoints.get(name)
+                for name in cs.config.grant_trustpoints)
+        service.grant_anchors = tuple(tp.ca_cert for tp in held
+                                      if tp is not None and tp.ca_cert is not None)
         return service

@@ -10,12 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sim.pki import x509util
-from sim.pki.cs_server import CsConfig
+from sim.pki import crl_distribution, cs_rollover, grant_rules, x509util
+from sim.pki.cs_server import CsConfig, days_hours_minutes
 from sim.pki.cs_settings import CsMode
 from sim.pki.scep_client import scep_endpoint
 from sim.router import cs_store, password7, show_system
+from sim.router.enroll_credential import credential_config_lines
 from sim.router.state import Trustpoint
+from sim.router.trustpoint_settings import TerminalFormat
 
 if TYPE_CHECKING:
     from sim.router.router import Router
@@ -101,6 +103,8 @@ DEBUG_TITLES = {
     "pki-messages": "Crypto PKI Msg",
     "pki-validation": "Crypto PKI Validation Path",
     "pki-callbacks": "Crypto PKI Callback",
+    "isakmp": "Crypto ISAKMP",  # `debug crypto isakmp|ikev2` (sim.router.handlers_ike)
+    "ikev2": "Crypto IKEv2",
 }
 
 
@@ -198,6 +202,7 @@ def running_config(router: Router) -> list[str]:
     for cs in router.running.servers.values():
         lines += _server_config(cs.config, router.release.cs_config(cs.name),
                                 router.release.archive_line_always)
+    lines += router.running.crypto.config_lines()
     lines.append("ip http server" if router.running.http_server else "no ip http server")
     lines += show_system.http_config_lines(router)
     if show_system.ntp_config_lines(router):
@@ -224,10 +229,11 @@ def _trustpoint_config(tp: Trustpoint) -> list[str]:
     if options.enrollment_selfsigned:
         lines.append(" enrollment selfsigned")
     if options.enrollment_terminal:
-        pem = " pem" if options.enrollment_terminal == "pem" else ""
+        pem = " pem" if options.enrollment_terminal is TerminalFormat.PEM else ""
         lines.append(f" enrollment terminal{pem}")
     if tp.enrollment_url:
         lines.append(f" enrollment url {tp.enrollment_url}")
+    lines += credential_config_lines(tp)  # chosen: after `enrollment url`
     if options.fqdn:
         lines.append(f" fqdn {options.fqdn}")
     if tp.fingerprint:
@@ -251,7 +257,7 @@ def _trustpoint_config(tp: Trustpoint) -> list[str]:
     if options.usage:
         lines.append(f" usage {options.usage}")
     if tp.revocation_check:
-        lines.append(f" revocation-check {tp.revocation_check}")
+        lines.append(f" revocation-check {' '.join(tp.revocation_check)}")
     if tp.rsakeypair:
         size = f" {tp.rsakeypair_bits}" if tp.rsakeypair_bits else ""
         lines.append(f" rsakeypair {tp.rsakeypair}{size}")
@@ -317,21 +323,31 @@ def _server_config(cfg: CsConfig, d: CsConfig, archive_always: bool) -> list[str
         lines.append(database_archive_line(cfg))
     if cfg.mode is CsMode.SUB_CS:
         lines.append(" mode sub-cs")
+    elif cfg.mode == CsMode.RA:
+        lines.append(" mode ra transparent" if cfg.ra_transparent else " mode ra")
     if cfg.issuer_name:
         lines.append(f" issuer-name {cfg.issuer_name}")
-    if cfg.grant != d.grant:
-        lines.append(f" grant {cfg.grant}")
+    grant = grant_rules.grant_words(cfg.grant, cfg.grant_trustpoints, cfg.grant_tp_list)
+    if cfg.grant != d.grant and grant is not None:
+        lines.append(f" grant {grant}")
+    lines += cs_rollover.grant_lines(cfg)
     if cfg.hash != d.hash:
         lines.append(f" hash {cfg.hash}")
     if cfg.lifetime_crl_minutes != d.lifetime_crl_minutes:
         lines.append(" lifetime crl " + _hours_minutes(cfg.lifetime_crl_minutes))
-    if cfg.lifetime_certificate_days != d.lifetime_certificate_days:
-        lines.append(f" lifetime certificate {cfg.lifetime_certificate_days}")
-    if cfg.lifetime_ca_certificate_days != d.lifetime_ca_certificate_days:
-        lines.append(f" lifetime ca-certificate {cfg.lifetime_ca_certificate_days}")
+    certificate = (cfg.lifetime_certificate_days, cfg.lifetime_certificate_extra_minutes)
+    if certificate != (d.lifetime_certificate_days, d.lifetime_certificate_extra_minutes):
+        lines.append(" lifetime certificate " + days_hours_minutes(*certificate))
+    ca_certificate = (cfg.lifetime_ca_certificate_days,
+                      cfg.lifetime_ca_certificate_extra_minutes)
+    if ca_certificate != (d.lifetime_ca_certificate_days,
+                          d.lifetime_ca_certificate_extra_minutes):
+        lines.append(" lifetime ca-certificate " + days_hours_minutes(*ca_certificate))
     if cfg.lifetime_enrollment_request_minutes != d.lifetime_enrollment_request_minutes:
         lines.append(" lifetime enrollment-request "
                      + _hours_minutes(cfg.lifetime_enrollment_request_minutes))
+    lines += crl_distribution.config_lines(cfg.cdp_url)
+    lines += cs_rollover.config_lines(cfg)
     lines += cs_store.server_tail_lines(cfg)
     if cfg.shutdown:
         lines.append(" shutdown")

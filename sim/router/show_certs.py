@@ -93,6 +93,9 @@ def _cert_12_3(title: str, cert: x509.Certificate, tp: Trustpoint,
         "    " + x509util.format_dn_ios(cert.issuer),
         "  Subject: ",
         "    " + x509util.format_dn_ios(cert.subject),
+        # chosen: 12.3(14)T lists a CDP as the later releases do (cisco-client-docs.md
+        # 4.1), between Subject and Validity Date; only a `cdp-url` CS writes one.
+        *_cdp_block(cert),
         "  Validity Date: ",
         f"    start date: {format_ios_timer(cert.not_valid_before_utc)}",
         f"    end   date: {format_ios_timer(cert.not_valid_after_utc)}",
@@ -104,6 +107,15 @@ def _cert_12_3(title: str, cert: x509.Certificate, tp: Trustpoint,
         lines += _verbose_lines(cert)
     lines += [f"  Associated Trustpoints: {tp.name} ", ""]
     return lines
+
+
+def crl_source_line(tp: Trustpoint) -> str:
+    """The line under `Retrieved from CRL Distribution Point:`: the CDP URL the CRL was
+    downloaded from (cisco-client-docs.md 4.3), or `** CDP Not Published - Retrieved via
+    SCEP` for one fetched by SCEP GetCRL (cisco-cs.md 9 [V T-13])."""
+    if tp.crl_source:
+        return f"      {tp.crl_source}"
+    return "      ** CDP Not Published - Retrieved via SCEP"
 
 
 def crls_12_3(tp: Trustpoint, zone: TimeZone | None) -> list[str]:
@@ -118,7 +130,7 @@ def crls_12_3(tp: Trustpoint, zone: TimeZone | None) -> list[str]:
         f"    NextUpdate: {format_ios_timer(crl.next_update_utc)}"
         if crl.next_update_utc else "    NextUpdate: none",
         "    Retrieved from CRL Distribution Point: ",
-        "      ** CDP Not Published - Retrieved via SCEP",
+        crl_source_line(tp),
         f"    CRL downloaded at: {tp.crl_fetched}",
         f"    Associated Trustpoints: {tp.name} ",
     ]
@@ -186,9 +198,7 @@ def _cert_15(title: str, cert: x509.Certificate, tp: Trustpoint, verbose: bool,
         *_named_fields(cert.subject),
         *_rdn_lines(cert.subject),
     ]
-    points = _crl_distribution_points(cert)
-    if points:
-        lines += ["  CRL Distribution Points: ", *(f"    {url}" for url in points)]
+    lines += _cdp_block(cert)
     lines += [
         "  Validity Date: ",
         f"    start date: {ios_date(cert.not_valid_before_utc, zone)}",
@@ -233,6 +243,12 @@ def _rdn_lines(name: x509.Name) -> list[str]:
 
 def _text(value: str | bytes) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _cdp_block(cert: x509.Certificate) -> list[str]:
+    """`  CRL Distribution Points:` and its URLs, "only if the cert has a CDP" (4.1)."""
+    points = _crl_distribution_points(cert)
+    return ["  CRL Distribution Points: ", *(f"    {url}" for url in points)] if points else []
 
 
 def _crl_distribution_points(cert: x509.Certificate) -> list[str]:
@@ -354,7 +370,7 @@ def crls_15(tp: Trustpoint, zone: TimeZone | None) -> list[str]:
         f"    LastUpdate: {ios_date(crl.last_update_utc, zone)}",
         f"    NextUpdate: {next_update}",
         "    Retrieved from CRL Distribution Point: ",
-        "      ** CDP Not Published - Retrieved via SCEP",
+        crl_source_line(tp),
     ]
     if tp.crl_fetched_at is not None:
         # chosen: the download time after the source, in the dates' form; the issue asks

@@ -11,24 +11,27 @@ from datetime import datetime
 from sim.kernel.clock import format_ios_timer
 from sim.pki import x509util
 from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer
-from sim.pki.cs_settings import CsMode, GrantMode
+from sim.pki.grant_rules import granting_mode
+from sim.router.show_ra import ra_block_12_3, ra_block_15
 from sim.router.state import TimeZone
 
 
 def server_block_12_3(cs: CertificateServer, zone: TimeZone | None = None) -> list[str]:
     """The feature guide's "Show Output for a Subordinate Certificate Server" layout (12.3T)."""
     cfg = cs.config
+    if cfg.is_ra:
+        return ra_block_12_3(cs)
     lines = [f"Certificate Server {cs.name}:", f"  Status: {cs.status()}"]
     if cs.locked:
         lines.append("  Server's configuration is locked (enter \"shut\" to unlock it)")
     lines.append(f"  Issuer name: {cfg.effective_issuer_name}")
     lines.append(f"  CA cert fingerprint: {_ca_fingerprint(cs)}")
-    if cfg.mode is CsMode.SUB_CS:
+    if cfg.mode == "sub-cs":
         lines.append("  Server configured in subordinate server mode")
         if cs.upper_ca_cert is not None:
             lines.append("  Upper CA cert fingerprint: "
                          + x509util.fingerprint(x509util.cert_der(cs.upper_ca_cert), "md5"))
-    lines.append(f"  Granting mode is: {'auto' if cfg.grant is GrantMode.AUTO else 'manual'}")
+    lines.append(f"  Granting mode is: {granting_mode(cfg.grant, cfg.grant_trustpoints)}")
     lines.append(f"  Last certificate issued serial number: 0x{cs.last_serial:X}")
     lines += _timers(cs, "  ", None)  # 12.3(14)T's guide prints GMT
     lines.append(f"  Current storage dir: {cfg.database_url}")
@@ -52,9 +55,12 @@ def server_block_15(cs: CertificateServer, zone: TimeZone | None = None) -> list
             Current primary storage dir: nvram:
             Database Level: Minimum - no cert data written to storage
 
-    pkilab has no `auto-rollover` setting yet, so the two rollover lines never appear.
+    The auto-rollover lines follow, added by the release profile
+    (`sim.router.show_rollover.with_rollover`).
     """
     cfg = cs.config
+    if cfg.is_ra:
+        return ra_block_15(cs)
     pad = "    "
     # `State:` is the FSM state: `enabled` and `check failed` are captured [V]; chosen: a
     # server never `no shut` says `initial` and a shut one `disabled`, the FSM's own words
@@ -71,12 +77,12 @@ def server_block_15(cs: CertificateServer, zone: TimeZone | None = None) -> list
     lines.append(f"{pad}Issuer name: {cfg.effective_issuer_name}")
     # chosen: no trailing space after the fingerprint (some releases print one).
     lines.append(f"{pad}CA cert fingerprint: {_ca_fingerprint(cs)}")
-    if cfg.mode is CsMode.SUB_CS and cs.upper_ca_cert is not None:
+    if cfg.mode == "sub-cs" and cs.upper_ca_cert is not None:
         # chosen: only the Upper CA line marks a subordinate here (Cisco's parser comment
         # names no "subordinate server mode" line for these releases).
         lines.append(f"{pad}Upper CA cert fingerprint: "
                      + x509util.fingerprint(x509util.cert_der(cs.upper_ca_cert), "md5"))
-    lines.append(f"{pad}Granting mode is: {'auto' if cfg.grant is GrantMode.AUTO else 'manual'}")
+    lines.append(f"{pad}Granting mode is: {granting_mode(cfg.grant, cfg.grant_trustpoints)}")
     lines.append(f"{pad}Last certificate issued serial number (hex): {cs.last_serial:X}")
     lines += _timers(cs, pad, zone or UTC_ZONE)
     lines.append(f"{pad}Current primary storage dir: {cfg.database_url}")

@@ -19,10 +19,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.kernel.clock import format_ios_timer
-from sim.pki import x509util
+from sim.pki import crl_distribution, cs_rollover, grant_rules, x509util
 from sim.pki.cs_desk import ServerTimers
-from sim.pki.cs_server import CertificateServer, CsConfig
-from sim.pki.cs_settings import CsMode
+from sim.pki.cs_server import CertificateServer, CsConfig, days_hours_minutes
+from sim.router.crl_fetch import crl_timers
 from sim.router.show import database_archive_line
 from sim.router.state import Trustpoint
 
@@ -45,17 +45,21 @@ def show_crypto_pki_timers(router: Router, detail: bool = False) -> list[str]:
     "the first line of each group (no indent) repeats the earliest member"; members are
     `  |<remaining>  (<ISO-8601 Z>) <label>`, the ISO time only with `detail` (chosen: the
     reference records the `detail` form only; without it the time in brackets is left out).
-    Only the timers the simulator runs are listed: the client's `POLL <tp>` and
-    `RENEW <tp>`, the expiry alerts `ID(<tp>)`, `CA(<tp>)` and `CS(<cs>)` (15.x/XE), the
-    server's `CS CRL UPDATE`, `CS CERT EXPIRE` and `ER EXPIRE <reqid>`. IOS's
-    `SESSION CLEANUP`, CRL-cache and trustpool timers have no counterpart in pkilab, and
+    Only the timers the simulator runs are listed: the client's `POLL <tp>`,
+    `RENEW <tp>` and `SHADOW <tp>`, the expiry alerts `ID(<tp>)`, `CA(<tp>)` and
+    `CS(<cs>)` (15.x/XE), the server's `CS CRL UPDATE`, `CS CERT EXPIRE`,
+    `CS SHADOW CERT GENERATION` and `ER EXPIRE <reqid>`. IOS's
+    `SESSION CLEANUP`, CRL auto-download and trustpool timers have no counterpart in
+    pkilab (the CRL cache's are `CRL Timers`, `sim.router.crl_fetch`), and
     a group without members is not printed (chosen).
     """
     now = router.clock.now()
     alerts = router.alert_host.core.armed() if router.alert_host is not None else []
-    groups = [("PKI Timers", router.enroll_host.armed()),
+    shadow_timers, rollover_timers = router.rollover_host.armed()
+    groups = [("PKI Timers", router.enroll_host.armed() + shadow_timers),
               ("Expiry Alert Timers", alerts),
-              ("CS Timers", _server_timers(router))]
+              ("CRL Timers", crl_timers(router)),
+              ("CS Timers", _server_timers(router) + rollover_timers)]
     lines: list[str] = []
     for title, timers in groups:
         if not timers:
@@ -220,21 +224,28 @@ def show_cs_settings(cs: CertificateServer) -> list[str]:
     if cfg.database_url != d.database_url:
         lines.append(f" database url {cfg.database_url}")
     lines.append(database_archive_line(cfg))
-    if cfg.mode is CsMode.SUB_CS:
+    if cfg.mode == "sub-cs":
         lines.append(" mode sub-cs")
+    elif cfg.mode == "ra":
+        lines.append(" mode ra transparent" if cfg.ra_transparent else " mode ra")
     lines.append(f" issuer-name {cfg.effective_issuer_name}")
-    if cfg.grant != d.grant:
-        lines.append(f" grant {cfg.grant}")
+    grant = grant_rules.grant_words(cfg.grant, cfg.grant_trustpoints, cfg.grant_tp_list)
+    if cfg.grant != d.grant and grant is not None:
+        lines.append(f" grant {grant}")
+    lines += cs_rollover.grant_lines(cfg)
     if cfg.hash != d.hash:
         lines.append(f" hash {cfg.hash}")
     lines += [
         f" lifetime crl {_hours_minutes(cfg.lifetime_crl_minutes)}",
-        f" lifetime certificate {cfg.lifetime_certificate_days}",
-        f" lifetime ca-certificate {cfg.lifetime_ca_certificate_days}",
+        " lifetime certificate " + days_hours_minutes(
+            cfg.lifetime_certificate_days, cfg.lifetime_certificate_extra_minutes),
+        " lifetime ca-certificate " + days_hours_minutes(
+            cfg.lifetime_ca_certificate_days, cfg.lifetime_ca_certificate_extra_minutes),
         " lifetime enrollment-request "
         + _hours_minutes(cfg.lifetime_enrollment_request_minutes),
     ]
-    return lines
+    return (lines + crl_distribution.config_lines(cfg.cdp_url)
+            + cs_rollover.config_lines(cfg))
 
 
 def _hours_minutes(minutes: int) -> str:

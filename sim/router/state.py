@@ -17,8 +17,13 @@ from cryptography import x509
 from sim.net.resolver import HostTable
 from sim.pki import cs_effects as fx
 from sim.pki.cs_server import CertificateServer
+from sim.pki.cs_settings import SignatureHash
+from sim.pki.revocation_methods import DEFAULT_METHODS, RevocationMethod
+from sim.pki.rollover_state import TrustpointShadow
 from sim.pki.scep_client import Enrollment
+from sim.router.crypto_state import CryptoConfig
 from sim.router.keystore import KeyStore
+from sim.router.trustpoint_settings import TerminalFormat, TrustpointUsage
 
 DEFAULT_HOSTNAME = "Router"
 
@@ -31,20 +36,23 @@ class TrustpointOptions:
     fqdn: str | None = None
     """`fqdn NAME|none`: the name the request carries as unstructuredName instead of
     `hostname.domain` (`none`: no name)."""
-    usage: str | None = None
+    usage: TrustpointUsage | None = None
     """`usage {ike|ssl-client|ssl-server}` (stored and shown)."""
     eku: tuple[str, ...] = ()
     """`eku request PURPOSE...`: ExtendedKeyUsage requested in the PKCS#10."""
     subject_alt_name: str | None = None
     """`subject-alt-name NAME`: a SubjectAltName dNSName requested in the PKCS#10."""
-    hash: str | None = None
+    hash: SignatureHash | None = None
     """`hash ALG`: the request's signature hash (None: pkilab's sha256)."""
     source_interface: str | None = None
     vrf: str | None = None
-    enrollment_terminal: str | None = None
-    """`enrollment terminal [pem]`: "base64" or "pem"; None: not cut-and-paste."""
+    enrollment_terminal: TerminalFormat | None = None
+    """`enrollment terminal [pem]`; None: not cut-and-paste."""
     enrollment_mode_ra: bool = False
     enrollment_selfsigned: bool = False
+    enrollment_credential: str | None = None
+    """`enrollment credential LABEL`: requests are signed with trustpoint LABEL's
+    certificate (`sim.router.enroll_credential`)."""
     auto_enroll: bool = False
     """`auto-enroll` with no percentage: renew when the certificate expires."""
     auto_enroll_regenerate: bool = False
@@ -58,7 +66,9 @@ class Trustpoint:
     name: str
     enrollment_url: str | None = None
     subject_name: str | None = None
-    revocation_check: str | None = None
+    revocation_check: tuple[RevocationMethod, ...] = ()
+    """`revocation-check METHOD...` as typed; () when not configured (IOS then checks the
+    CRL: `revocation_methods`)."""
     rsakeypair: str | None = None
     rsakeypair_bits: int | None = None
     """`rsakeypair LABEL KEY-SIZE`: the modulus an auto-generated key gets."""
@@ -68,6 +78,9 @@ class Trustpoint:
     id_cert: x509.Certificate | None = None
     ca_chain: tuple[x509.Certificate, ...] = ()
     """What GetCACert returned: the issuing CA first, then the CAs above it."""
+    ra_certs: tuple[x509.Certificate, ...] = ()
+    """`enrollment mode ra`: the RA certificates GetCACert returned beside the CA's
+    (kept in memory only: chosen; `crypto pki authenticate` again after a reload)."""
     pending: Enrollment | None = None
     """The enrollment in progress, if any."""
     auto_enroll_percent: int | None = None
@@ -76,6 +89,8 @@ class Trustpoint:
     crl_fetched: str | None = None
     crl_fetched_at: datetime | None = None
     """When `crl` was downloaded (UTC), for `show crypto pki crls`' `CRL downloaded at:`."""
+    crl_source: str | None = None
+    """The CDP URL `crl` was downloaded from; None: by SCEP GetCRL (`sim.router.crl_fetch`)."""
     fingerprint: str | None = None
     """`fingerprint HEX`: the CA certificate's MD5 or SHA-1 fingerprint, upper-case hex
     without spaces; `crypto pki authenticate` then checks it instead of asking."""
@@ -89,12 +104,20 @@ class Trustpoint:
     """`password PW`: the challenge password, so the enroll dialogue does not ask for one."""
     options: TrustpointOptions = field(default_factory=TrustpointOptions)
     """The request-shaping and transport options of `sim.router.handlers_trustpoint`."""
+    shadow: TrustpointShadow = field(default_factory=TrustpointShadow)
+    """The rollover (shadow) certificates `auto-enroll` obtained (`rollover_host`)."""
     terminal_request: x509.CertificateSigningRequest | None = None
     """The request `crypto pki enroll` printed for cut-and-paste enrollment, waiting for
     `crypto pki import TP certificate` (kept in memory only: chosen)."""
 
     def view(self) -> fx.TrustpointView:
         return fx.TrustpointView(self.name, self.enrollment_url, self.ca_cert, self.id_cert)
+
+    @property
+    def revocation_methods(self) -> tuple[RevocationMethod, ...]:
+        """The methods validation tries, in order: as configured, else `crl` ("`crl`
+        (default)", cisco-client-docs.md 2)."""
+        return self.revocation_check or DEFAULT_METHODS
 
     @property
     def renewal_percent(self) -> int | None:
@@ -185,6 +208,9 @@ class RunningState:
     """HTTP server port and its secure server (`sim.router.handlers_system`)."""
     tftp_served: list[str] = field(default_factory=list)
     """`tftp-server flash:...` lines, in order (`sim.router.tftp`)."""
+    crypto: CryptoConfig = field(default_factory=CryptoConfig)
+    """IKE policies, crypto maps, IKEv2 profiles, certificate maps, access lists and the
+    IKE SAs of this boot (`sim.router.crypto_state`)."""
 
     @property
     def fqdn(self) -> str:

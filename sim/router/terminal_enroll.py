@@ -28,18 +28,18 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sim.kernel.process import SimProcess
 from sim.pki import scep, x509util
 from sim.router.console import Session
 from sim.router.pem_legacy import encrypted_private_pem
 from sim.router.pki_client import accept_ca_certificate, request_extensions
 from sim.router.state import Trustpoint
+from sim.router.trustpoint_settings import TerminalFormat
 
 END_OF_PASTE = 'End with a blank line or the word "quit" on a line by itself'
 REQUEST_END = "---End - This line not part of the certificate request---"
@@ -49,7 +49,7 @@ scenario that answers yes for ever cannot loop)."""
 
 
 # -- reading a paste -----------------------------------------------------------------------
-def read_paste(s: Session) -> Generator[Any, Any, list[str]]:
+def read_paste(s: Session) -> SimProcess[list[str]]:
     """The pasted lines up to a blank line or `quit` (neither kept)."""
     pasted: list[str] = []
     while True:
@@ -93,7 +93,7 @@ NOT_A_CERTIFICATE = "% The pasted text is not a base64 or PEM encoded certificat
 
 
 # -- crypto pki authenticate ---------------------------------------------------------------
-def authenticate_terminal(s: Session, tp: Trustpoint) -> Generator[Any, Any, bool]:
+def authenticate_terminal(s: Session, tp: Trustpoint) -> SimProcess[bool]:
     """`crypto pki authenticate TP` on an `enrollment terminal` trustpoint."""
     router = s.router
     s.write("Enter the base 64 encoded CA certificate.")
@@ -133,7 +133,7 @@ def request_text(csr: x509.CertificateSigningRequest, pem: bool) -> list[str]:
 
 
 def enroll_terminal(s: Session, tp: Trustpoint, key: rsa.RSAPrivateKey, subject: x509.Name,
-                    challenge: str | None) -> Generator[Any, Any, None]:
+                    challenge: str | None) -> SimProcess[None]:
     """The end of `crypto pki enroll TP` for `enrollment terminal [pem]`: the request is
     displayed instead of sent, and kept for `crypto pki import TP certificate`.
 
@@ -147,12 +147,12 @@ def enroll_terminal(s: Session, tp: Trustpoint, key: rsa.RSAPrivateKey, subject:
     router.record_artifact(f"{tp.name}.csr.pem", x509util.csr_pem(csr))
     router.emit("pki", "enroll.terminal", trustpoint=tp.name,
                 subject=x509util.format_dn_ios(subject))
-    lines = request_text(csr, tp.options.enrollment_terminal == "pem")
+    lines = request_text(csr, tp.options.enrollment_terminal is TerminalFormat.PEM)
     for _shown in range(REDISPLAY_TRIES):
         s.write("Certificate Request follows:")
         s.write("")
         s.write_lines(lines)
-        if tp.options.enrollment_terminal == "pem":
+        if tp.options.enrollment_terminal is TerminalFormat.PEM:
             s.write("")  # chosen: a blank line between the PEM footer and IOS's own
         s.write(REQUEST_END)
         s.write("")
@@ -167,7 +167,7 @@ every IOS self-signed certificate made before the fix)."""
 
 
 def enroll_selfsigned(s: Session, tp: Trustpoint, key: rsa.RSAPrivateKey,
-                      subject: x509.Name) -> Generator[Any, Any, None]:
+                      subject: x509.Name) -> SimProcess[None]:
     """The end of `crypto pki enroll TP` for `enrollment selfsigned` (persistent
     self-signed certificates, 12.3(14)T): `Generate Self Signed Router Certificate?
     [yes/no]:`, then `Router Self Signed Certificate successfully created`.
@@ -192,7 +192,7 @@ def enroll_selfsigned(s: Session, tp: Trustpoint, key: rsa.RSAPrivateKey,
 
 
 # -- crypto pki import TP certificate ------------------------------------------------------
-def import_certificate(s: Session, tp: Trustpoint) -> Generator[Any, Any, None]:
+def import_certificate(s: Session, tp: Trustpoint) -> SimProcess[None]:
     """`crypto pki import TP certificate`: the router certificate the CA granted for the
     request `crypto pki enroll` printed, pasted back. It must be issued by the
     trustpoint's CA for the trustpoint's key pair (chosen: pkilab's checks and wording;

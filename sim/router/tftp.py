@@ -20,12 +20,13 @@ Errors (RFC 1350 section 5): 1 File not found, 2 Access violation, 3 Disk full.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from sim.kernel.process import SimProcess
 from sim.net.datagram import carry
 from sim.router.nvram import NvramFull
 
@@ -114,7 +115,7 @@ Answer = tuple[int, Any]
 
 
 def _step(router: Router, server: str | None, size: int, kind: str,
-          answer: Callable[[TftpServer], Answer | None]) -> Generator[Any, Any, Any]:
+          answer: Callable[[TftpServer], Answer | None]) -> SimProcess[Any]:
     """Send one packet and wait for its reply, with TFTP's timeouts: the reply's value,
     or `_TIMED_OUT`."""
     env, net = router.env, router.net
@@ -136,7 +137,7 @@ def _step(router: Router, server: str | None, size: int, kind: str,
     return _TIMED_OUT
 
 
-def read(router: Router, address: str, path: str) -> Generator[Any, Any, bytes | TftpError]:
+def read(router: Router, address: str, path: str) -> SimProcess[bytes | TftpError]:
     """`tftp://ADDRESS/PATH` read: the file, or why not."""
     server = router.net.node_for_address(address)
     received: list[bytes] = []
@@ -172,7 +173,7 @@ def read(router: Router, address: str, path: str) -> Generator[Any, Any, bytes |
 
 
 def write(router: Router, address: str, path: str, data: bytes
-          ) -> Generator[Any, Any, TftpError | None]:
+          ) -> SimProcess[TftpError | None]:
     """`tftp://ADDRESS/PATH` write: None when the server has stored it all."""
     server = router.net.node_for_address(address)
 

@@ -32,6 +32,9 @@ checks what must hold however the faults fell, once the run has settled:
    typed at that router's console (`cs/request.grant` for that request), never by the
    grant policy. Seed: "Enrollment requests that come from a subordinate certificate
    server must always be manually granted."
+5. `within_ca_validity`: every certificate a CA issued lies within its CA certificate's
+   validity (notBefore no earlier, notAfter no later): "capped at CA notAfter"
+   (cisco-cs.md 3, 8), and an expired CA issues nothing.
 
 Each check is a pure function of the finished `World` (routers, nvram, artifacts, trace)
 returning the violations, each with the evidence a person needs: router, CA, serial,
@@ -44,7 +47,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 
@@ -52,6 +55,7 @@ from sim.pki import x509util
 from sim.pki.ca_requests import RequestDatabase, RequestState, request_db_file
 from sim.pki.cs_server import CsConfig
 from sim.router.router import Router
+from sim.scenario import chain_watch, ike_watch
 from sim.scenario.durations import format_duration
 from sim.scenario.expectations import ExpectationResult
 from sim.scenario.model import InvariantExpect
@@ -161,7 +165,7 @@ def check_certified(world: World) -> tuple[list[str], str]:
             started.setdefault((event.router, str(event.data.get("trustpoint"))), event.t)
     roots = {x509util.cert_der(cs.ca_cert) for router in world.routers.values()
              for cs in router.running.servers.values()
-             if cs.config.mode != "sub-cs" and cs.ca_cert is not None}
+             if cs.config.mode not in ("sub-cs", "ra") and cs.ca_cert is not None}
     violations: list[str] = []
     count = 0
     for router in world.routers.values():
@@ -335,15 +339,29 @@ def _expired(world: World, router: Router, item: Issuance) -> bool:
 
 def check_sub_ca_manual(world: World) -> tuple[list[str], str]:
     violations: list[str] = []
-    count = 0
+    count = rollovers = 0
+    held: set[tuple[str, str, str]] = set()
     for item in issuances(world):
         if item.certificate is None or not _is_ca(item.certificate):
             continue
         count += 1
-        if not item.by_console:
+        subject = (item.router, item.server, item.subject)
+        if not item.by_console and subject in held and _grants_rollover(world, item):
+            # `grant auto rollover ca-cert`: the rollover certificate of a sub-CA that
+            # already holds one from this CA is granted without the administrator.
+            rollovers += 1
+        elif not item.by_console:
             violations.append(f"{item.ca}: sub-CA certificate {item.describe()} was issued "
                               "without a grant typed at the console")
-    return violations, f"{count} sub-CA certificate(s), each granted at the console"
+        held.add(subject)
+    more = f" ({rollovers} rollover(s) under `grant auto rollover ca-cert`)" if rollovers else ""
+    return violations, f"{count} sub-CA certificate(s), each granted at the console{more}"
+
+
+def _grants_rollover(world: World, item: Issuance) -> bool:
+    """The issuing CA has `grant auto rollover ca-cert` (`sim.pki.cs_rollover`)."""
+    cs = world.routers[item.router].running.servers.get(item.server)
+    return cs is not None and "ca-cert" in cs.config.grant_rollover
 
 
 def _is_ca(cert: x509.Certificate) -> bool:
@@ -353,10 +371,87 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
+# -- 5. within the CA's validity -----------------------------------------------------------
+
+
+def check_within_ca_validity(world: World) -> tuple[list[str], str]:
+    """`within_ca_validity`: no CA issued a certificate valid before its own certificate
+    starts or after it ends ("issued notAfter = issue time + lifetime, capped at CA
+    notAfter", cisco-cs.md 3 and 8; an expired CA issues nothing, 6.3). The issuing CA
+    certificate is found among every CA certificate the run knows (the servers', the
+    trustpoints', the authenticated chains, the sub-CA certificates issued) by issuer name
+    and signature; one that cannot be found (its CA deleted and gone) is counted, not
+    judged."""
+    found = [item for item in issuances(world) if item.certificate is not None]
+    known = _ca_certificates(world, found)
+    violations: list[str] = []
+    unknown = 0
+    for item in found:
+        cert = item.certificate
+        if cert is None:  # filtered above; kept for the type checker
+            continue
+        issuers = [ca for ca in known if ca.subject == cert.issuer
+                   and x509util.verify_signature(cert, ca.public_key())]
+        if not issuers:
+            unknown += 1
+            continue
+        if any(_within(cert, ca) for ca in issuers):
+            continue
+        ca = issuers[0]
+        violations.append(
+            f"{item.ca}: {item.describe()} is valid {_stamp(cert.not_valid_before_utc)} to "
+            f"{_stamp(cert.not_valid_after_utc)}, beyond its CA certificate "
+            f"({x509util.format_dn_ios(ca.subject)}, serial 0x{ca.serial_number:X}), valid "
+            f"{_stamp(ca.not_valid_before_utc)} to {_stamp(ca.not_valid_after_utc)}")
+    summary = f"{len(found) - unknown} certificate(s) within their CA certificate's validity"
+    if unknown:
+        summary += f"; {unknown} whose CA certificate is no longer known, not judged"
+    return violations, summary
+
+
+def _within(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    return (ca.not_valid_before_utc <= cert.not_valid_before_utc
+            and cert.not_valid_after_utc <= ca.not_valid_after_utc)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _ca_certificates(world: World, found: list[Issuance]) -> list[x509.Certificate]:
+    """Every CA certificate of the run: held by a server or a trustpoint, in an
+    authenticated chain (`<tp>.ca.pem` artifacts), or issued to a sub-CA."""
+    certs: dict[bytes, x509.Certificate] = {}
+
+    def add(cert: x509.Certificate | None) -> None:
+        if cert is not None:
+            certs.setdefault(x509util.cert_der(cert), cert)
+
+    for router in world.routers.values():
+        for cs in router.running.servers.values():
+            add(cs.ca_cert)
+            add(cs.upper_ca_cert)
+        for tp in router.running.trustpoints.values():
+            add(tp.ca_cert)
+            for cert in tp.ca_chain:
+                add(cert)
+        for filename, data in router.artifacts:
+            if filename.endswith(".ca.pem"):
+                for cert in x509.load_pem_x509_certificates(data):
+                    add(cert)
+    for item in found:
+        if item.certificate is not None and _is_ca(item.certificate):
+            add(item.certificate)
+    return list(certs.values())
+
+
 CHECKS: dict[str, Callable[[World], tuple[list[str], str]]] = {
     "certified": check_certified,
     "unique_serials": check_unique_serials,
     "no_lost_grants": check_no_lost_grants,
     "sub_ca_manual": check_sub_ca_manual,
+    "within_ca_validity": check_within_ca_validity,
+    "valid_chains": chain_watch.check_valid_chains,
+    "no_revoked_accepted": ike_watch.check_no_revoked_accepted,
 }
 """Invariant key (`model.INVARIANTS`) -> check returning (violations, what held)."""

@@ -426,6 +426,9 @@ INVARIANTS: dict[str, str] = {
     "unique_serials": "no CA issued a serial twice",
     "no_lost_grants": "no granted request was lost",
     "sub_ca_manual": "no subordinate CA request was granted automatically",
+    "within_ca_validity": "no CA issued a certificate beyond its own validity",
+    "valid_chains": "every router holds a chain valid at its own clock, every day",
+    "no_revoked_accepted": "no revoked certificate is accepted by a peer that checks CRLs",
 }
 """The end-of-run invariants (`invariants: true`), by key, as their checks describe them;
 `sim.scenario.invariants` evaluates them."""

@@ -97,14 +97,21 @@ def write_output(result: RunResult, out_dir: Path, *, path: str | None = None) -
     """Write the folder; return the artifact paths (relative to `out_dir`). `path` is the
     scenario file as its suite names it (`sim.scenario.identity`), kept in `summary.json`
     for the report's title."""
-    clear_owned(out_dir)
-    writer = ConfinedWriter(out_dir)
     trace = result.world.env.trace
-    writer.write("trace.jsonl", trace.to_jsonl().encode("utf-8"))
+    writer = ConfinedWriter(out_dir)
+    # A run streamed into this folder (`sim.scenario.streaming`) has written its trace
+    # and run artifacts already; the folder was cleared when it started.
+    streamed = trace.streamed_to == writer.root / "trace.jsonl"
+    if streamed:
+        trace.end_stream()
+    else:
+        clear_owned(out_dir)
+        writer.write("trace.jsonl", trace.to_jsonl().encode("utf-8"))
     (out_dir / "transcripts").mkdir()
     for name in result.world.routers:
         writer.write(f"transcripts/{name}.txt", transcript_text(trace, name).encode("utf-8"))
-    return finish_output(result, writer, streamed_artifacts=False, path=path)
+    artifacts = _write_artifacts(result, writer, run_files=True, streamed=streamed)
+    return _finish_summary(result, writer, artifacts, path)
 
 
 def finish_output(result: RunResult, writer: ConfinedWriter, *,
@@ -114,6 +121,11 @@ def finish_output(result: RunResult, writer: ConfinedWriter, *,
     artifacts = _write_artifacts(result, writer, run_files=not streamed_artifacts)
     if streamed_artifacts:
         artifacts = sorted({*artifacts, *_files_under(writer.root, "artifacts")})
+    return _finish_summary(result, writer, artifacts, path)
+
+
+def _finish_summary(result: RunResult, writer: ConfinedWriter, artifacts: list[str],
+                    path: str | None) -> list[str]:
     summary = build_summary(result, artifacts, path)
     if writer.refused:
         summary["refused_paths"] = sorted(writer.refused)
@@ -130,11 +142,15 @@ def _files_under(root: Path, folder: str) -> list[str]:
     return [path.relative_to(root).as_posix() for path in base.rglob("*") if path.is_file()]
 
 
-def _write_artifacts(result: RunResult, writer: ConfinedWriter, *, run_files: bool
-                     ) -> list[str]:
+def _write_artifacts(result: RunResult, writer: ConfinedWriter, *, run_files: bool,
+                     streamed: bool = False) -> list[str]:
+    """Write each router's final files and (`run_files`) its run's artifacts. `streamed`:
+    the run wrote its artifacts into this folder as it went; only those the folder refused
+    are still in memory (to be refused again, and listed)."""
     written: list[str] = []
     for name, router in result.world.routers.items():
         files: dict[str, bytes] = {}
+        on_disk: set[str] = set()
         for cs in router.running.servers.values():
             if cs.ca_cert is not None:
                 files[f"{cs.name}.ca.pem"] = x509util.cert_pem(cs.ca_cert)
@@ -149,11 +165,13 @@ def _write_artifacts(result: RunResult, writer: ConfinedWriter, *, run_files: bo
             if tp.id_cert is not None:
                 files[f"{tp.name}.cert.pem"] = x509util.cert_pem(tp.id_cert)
         if run_files:
-            for name_, data in router.artifacts:
+            for name_, data in (router.artifacts.held() if streamed else router.artifacts):
                 files[f"run/{name_}"] = data
-        for filename in sorted(files):
+            if streamed:
+                on_disk = {f"run/{name_}" for name_ in router.artifacts.stored}
+        for filename in sorted({*files, *on_disk}):
             relative = f"artifacts/{name}/{filename}"
-            if writer.write(relative, files[filename]):
+            if filename in on_disk or writer.write(relative, files[filename]):
                 written.append(relative)
     return written
 
@@ -243,7 +261,7 @@ def certificate_facts(result: RunResult) -> list[dict[str, Any]]:
         for cs in router.running.servers.values():
             if cs.ca_cert is None:
                 continue
-            role = "sub-ca" if cs.config.mode is CsMode.SUB_CS else "root"
+            role = {CsMode.SUB_CS: "sub-ca", CsMode.RA: "ra"}.get(cs.config.mode, "root")
             add(router, cs.name, role, cs.ca_cert, cs.upper_ca_cert)
     for router in result.world.routers.values():
         for tp in router.running.trustpoints.values():
@@ -273,5 +291,5 @@ def _router_state(router: Router) -> dict[str, Any]:
         "http_server": router.running.http_server,
         "servers": servers,
         "trustpoints": sorted(router.running.trustpoints),
-        "nvram": {name: len(router.nvram.read(name) or b"") for name in router.nvram},
+        "nvram": {name: router.nvram.size_of(name) or 0 for name in router.nvram},
     }

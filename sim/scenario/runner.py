@@ -11,12 +11,13 @@ report back through the trace become `RunResult.warnings`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.scenario import invariants, soak
+from sim.kernel.process import SimProcess
+from sim.scenario import chain_watch, invariants, soak
 from sim.scenario.expectations import ExpectationResult, evaluate
 from sim.scenario.model import (
     CliEvent,
@@ -99,6 +100,8 @@ def run_scenario(
         duration=scenario.duration,
     )
     schedule_events(world, scenario.events)
+    if scenario.invariants:  # "a valid chain at its own clock" is looked at daily
+        env.process(chain_watch.watch(world, scenario.duration))
     timed: list[ExpectationResult] = []
     for expectation in scenario.expectations:
         if expectation.at is not None:
@@ -123,7 +126,7 @@ def schedule_events(world: World, events: Iterable[Event]) -> None:
         world.env.process(_at(world, event.at, lambda e=event: apply_event(world, e)))
 
 
-def _at(world: World, when: float, action: Any) -> Generator[Any, Any, None]:
+def _at(world: World, when: float, action: Any) -> SimProcess[None]:
     yield world.env.timeout(when - world.env.now)
     action()
 

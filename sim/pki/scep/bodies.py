@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.name import _ASN1Type  # private, but the only way to keep string types
 
+from sim.pki import der_once
 from sim.pki.scep import der
 from sim.pki.scep.der import CONTEXT, SEQUENCE, SET, UNIVERSAL, DerError, Tlv
 from sim.pki.scep.types import FailInfo, ScepError
@@ -63,8 +63,8 @@ def degenerate_certs(
         der.integer(1),
         der.set_of([]),
         der.seq(der.oid(DATA_OID)),
-        *([der.context(0, b"".join(c.public_bytes(Encoding.DER) for c in certs))] if certs else []),
-        *([der.context(1, b"".join(c.public_bytes(Encoding.DER) for c in crls))] if crls else []),
+        *([der.context(0, b"".join(der_once.der(c) for c in certs))] if certs else []),
+        *([der.context(1, b"".join(der_once.der(c) for c in crls))] if crls else []),
         der.set_of([]),
     )
     return der.seq(der.oid(SIGNED_DATA_OID), der.context(0, signed))
@@ -77,7 +77,7 @@ def signed_data_fields(data: bytes, fail_info: FailInfo) -> list[Tlv]:
         if der.read_oid(top[0]) != SIGNED_DATA_OID:
             raise ScepError(fail_info, "not a CMS SignedData")
         wrapper = der.expect(top[1], CONTEXT, 0, "ContentInfo content")
-        return der.fields(der.read(wrapper.contents), "SignedData", 4)
+        return der.fields(der.read_inside(wrapper), "SignedData", 4)
     except DerError as exc:
         raise ScepError(fail_info, f"malformed SignedData: {exc}") from exc
 
@@ -108,7 +108,8 @@ def load_certificates(element: Tlv | None) -> list[tuple[x509.Certificate, bytes
     out = []
     for child in element.children():
         if child.is_(UNIVERSAL, SEQUENCE):
-            out.append((x509.load_der_x509_certificate(child.encoded), child.encoded))
+            raw = child.encoded
+            out.append((der_once.load_certificate(raw), raw))
     return out
 
 

@@ -20,6 +20,7 @@ supported"). A wrong signature is not an error: ``signature_valid`` is False.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Sequence
@@ -31,8 +32,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 
+from sim.pki import der_once
 from sim.pki.scep import der
 from sim.pki.scep.algorithms import (
     DIGEST_BY_OID,
@@ -50,6 +51,7 @@ from sim.pki.scep.bodies import (
     optional_sets,
     signed_data_fields,
 )
+from sim.pki.scep.certs import issuer_der, issuer_of
 from sim.pki.scep.der import CONTEXT, UNIVERSAL, DerError, Tlv
 from sim.pki.scep.envelope import build_envelope, draw
 from sim.pki.scep.types import (
@@ -123,8 +125,8 @@ def _outer_certificates(
     """The certificates field: signer first then ``extra_certs``, or ``extra_certs`` as given
     when it already holds the signer (a CA answering with ``[issued, CA]`` as micromdm does).
     Written in that order, not DER-sorted (P3)."""
-    ders = [c.public_bytes(Encoding.DER) for c in extra_certs]
-    signer_der = signer_cert.public_bytes(Encoding.DER)
+    ders = [der_once.der(c) for c in extra_certs]
+    signer_der = der_once.der(signer_cert)
     if signer_der not in ders:
         ders.insert(0, signer_der)
     unique = list(dict.fromkeys(ders))
@@ -193,13 +195,9 @@ def build_pki_message(
     # with the SET OF tag; the SignerInfo carries the same bytes tagged [0] IMPLICIT.
     signed_attrs = der.set_of(attributes)
     signature = signer_key.sign(signed_attrs, padding.PKCS1v15(), digest)
-    parsed_signer = asn1_x509.Certificate.load(signer_cert.public_bytes(Encoding.DER))
     signer_info = der.seq(
         der.integer(1),
-        der.seq(
-            parsed_signer["tbs_certificate"]["issuer"].dump(),
-            der.integer(signer_cert.serial_number),
-        ),
+        der.seq(issuer_der(signer_cert), der.integer(signer_cert.serial_number)),
         _digest_algorithm(profile.digest),
         b"\xa0" + signed_attrs[1:],
         der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null()),
@@ -253,8 +251,10 @@ def _find_signer(sid: Tlv, certs: list[tuple[x509.Certificate, bytes]]) -> x509.
     for cert, raw in certs:
         if cert.serial_number != serial:
             continue
-        issuer = asn1_x509.Certificate.load(raw)["tbs_certificate"]["issuer"]
-        if issuer.dump() == issuer_der or issuer == asn1_x509.Name.load(issuer_der):
+        issuer = issuer_of(raw)
+        if issuer == issuer_der or (
+            asn1_x509.Name.load(issuer) == asn1_x509.Name.load(issuer_der)
+        ):
             return cert
     return None
 
@@ -310,7 +310,22 @@ def _transaction_id(element: Tlv) -> str:
 
 
 def parse_pki_message(data: bytes) -> PkiMessage:
-    """Parse (and check the signature of) a DER/BER pkiMessage; see the module docstring."""
+    """Parse (and check the signature of) a DER/BER pkiMessage; see the module docstring.
+
+    Parsed once: the HTTP server names a received message for its artifact, then the
+    service reads it; both get the same (immutable) result. Failures are not remembered.
+    """
+    if type(data) is bytes:  # noqa: E721 - only immutable bytes can key the memo
+        return _parse_once(data)
+    return _parse_checked(data)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_once(data: bytes) -> PkiMessage:
+    return _parse_checked(data)
+
+
+def _parse_checked(data: bytes) -> PkiMessage:
     try:
         return _parse(data)
     except DerError as exc:
@@ -325,7 +340,7 @@ def _parse(data: bytes) -> PkiMessage:
     econtent = b""
     for element in encap[1:]:
         if element.is_(CONTEXT, 0):
-            econtent = der.octets(der.read(element.contents))
+            econtent = der.octets(der.read_inside(element))
     certificates, _crls, signer_infos = optional_sets(signed)
     certs = load_certificates(certificates)
     infos = signer_infos.children()

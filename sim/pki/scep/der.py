@@ -5,7 +5,11 @@ certificates, pitfall P3) and refuse what real peers send, e.g. a constructed im
 encryptedContent from Go's pkcs7 ("method should have been primitive", P6). So the codec
 writes exact bytes with the helpers below and reads with :class:`Tlv`, which accepts BER
 (indefinite lengths, constructed strings) as RFC 5652 section 5.1 allows senders to use.
-asn1crypto still does the leaf work: tag/length parsing, OIDs, integers, times, names.
+The common forms (a low tag number with a definite length, INTEGERs, DER UTCTimes) are read
+and written here in a few byte operations, because a SCEP exchange handles thousands of
+elements; asn1crypto still does the rest (indefinite lengths, high tag numbers, OIDs,
+GeneralizedTime, names) and every error, so what is accepted and refused is unchanged
+(tests/test_der_once.py compares both over mangled messages).
 
 Reader functions raise :class:`DerError` (a ValueError) on malformed input; the codec maps it
 to a :class:`ScepError` with the failInfo that fits the place.
@@ -14,8 +18,8 @@ to a :class:`ScepError` with the failInfo that fits the place.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from asn1crypto import core, parser
@@ -44,7 +48,10 @@ def length(n: int) -> bytes:
 
 def tlv(identifier: int, contents: bytes) -> bytes:
     """One element; ``identifier`` is the full first octet (class, constructed bit, tag)."""
-    return bytes([identifier]) + length(len(contents)) + contents
+    n = len(contents)
+    if n < 0x80:  # the short form, most elements: no call to length()
+        return bytes((identifier, n)) + contents
+    return bytes((identifier,)) + length(n) + contents
 
 
 def seq(*parts: bytes) -> bytes:
@@ -56,7 +63,9 @@ def der_sort(elements: Iterable[bytes]) -> list[bytes]:
     as octet strings with the shorter components being padded at their trailing end with
     0-octets"."""
     items = list(elements)
-    width = max((len(e) for e in items), default=0)
+    if len(items) < 2:
+        return items
+    width = max(len(e) for e in items)
     return sorted(items, key=lambda e: e.ljust(width, b"\x00"))
 
 
@@ -78,7 +87,9 @@ def oid(dotted: str) -> bytes:
 
 
 def integer(value: int) -> bytes:
-    return core.Integer(value).dump()
+    """An INTEGER in the fewest two's-complement octets (X.690 section 8.3.2)."""
+    magnitude = value if value >= 0 else ~value
+    return tlv(0x02, value.to_bytes(magnitude.bit_length() // 8 + 1, "big", signed=True))
 
 
 def octet_string(value: bytes) -> bytes:
@@ -97,7 +108,7 @@ PRINTABLE_CHARACTERS = frozenset(
 
 def is_printable(value: str) -> bool:
     """Whether ``value`` fits a PrintableString."""
-    return all(ch in PRINTABLE_CHARACTERS for ch in value)
+    return PRINTABLE_CHARACTERS.issuperset(value)
 
 
 def printable_string(value: str) -> bytes:
@@ -122,27 +133,70 @@ def cms_time(moment: datetime) -> bytes:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC).replace(microsecond=0)
     if 1950 <= moment.year <= 2049:
-        return core.UTCTime(moment).dump()
+        # X.690 section 11.8: "YYMMDDHHMMSSZ", as asn1crypto writes it (tests compare).
+        return b"\x17\x0d" + moment.strftime("%y%m%d%H%M%SZ").encode("ascii")
     return core.GeneralizedTime(moment).dump()
 
 
 # --------------------------------------------------------------------------- reader
 
 
-@dataclass(frozen=True)
 class Tlv:
-    """One parsed BER element; ``encoded`` is exactly the bytes it was read from."""
+    """One parsed BER element; ``encoded`` is exactly the bytes it was read from.
 
-    cls: int
-    constructed: bool
-    tag: int
-    header: bytes
-    contents: bytes
-    trailer: bytes
+    Why a view and not a copy: an element keeps the buffer it was read from and its offsets,
+    so reading a SEQUENCE's children or a certificate's issuer copies nothing; ``header``,
+    ``contents``, ``trailer`` and ``encoded`` are sliced out only when asked for. Elements
+    compare and hash by those four values and their tag, as the dataclass this replaces did.
+    """
+
+    __slots__ = ("cls", "constructed", "tag", "_data", "_start", "_body", "_end", "_trailer")
+
+    def __init__(
+        self, cls: int, constructed: bool, tag: int,
+        data: bytes, start: int, body: int, end: int, trailer: int,
+    ) -> None:
+        self.cls = cls
+        self.constructed = constructed
+        self.tag = tag
+        self._data = data
+        self._start = start
+        self._body = body
+        self._end = end
+        self._trailer = trailer
+
+    @property
+    def header(self) -> bytes:
+        return self._data[self._start:self._body]
+
+    @property
+    def contents(self) -> bytes:
+        return self._data[self._body:self._end - self._trailer]
+
+    @property
+    def trailer(self) -> bytes:
+        return self._data[self._end - self._trailer:self._end]
 
     @property
     def encoded(self) -> bytes:
-        return self.header + self.contents + self.trailer
+        if self._start == 0 and self._end == len(self._data):
+            return self._data
+        return self._data[self._start:self._end]
+
+    def _key(self) -> tuple[int, bool, int, bytes, bytes, bytes]:
+        return (self.cls, self.constructed, self.tag, self.header, self.contents, self.trailer)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tlv):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Tlv(cls={self.cls}, constructed={self.constructed}, tag={self.tag}, "
+                f"encoded={self.encoded!r})")
 
     def is_(self, cls: int, tag: int) -> bool:
         return self.cls == cls and self.tag == tag
@@ -151,12 +205,21 @@ class Tlv:
         """The elements inside a constructed element."""
         if not self.constructed:
             raise DerError(f"expected a constructed element, got primitive tag {self.tag}")
-        return read_all(self.contents)
+        return _read_range(self._data, self._body, self._end - self._trailer)
 
 
 def read(data: bytes) -> Tlv:
     """Exactly one element, no trailing bytes."""
-    elements = read_all(data)
+    return _one(read_all(data))
+
+
+def read_inside(element: Tlv) -> Tlv:
+    """Exactly one element in ``element``'s contents: ``read(element.contents)`` without the
+    copy (an explicitly tagged wrapper, an OCTET STRING that holds DER)."""
+    return _one(_read_range(element._data, element._body, element._end - element._trailer))
+
+
+def _one(elements: list[Tlv]) -> Tlv:
     if len(elements) != 1:
         raise DerError(f"expected one element, found {len(elements)}")
     return elements[0]
@@ -164,16 +227,52 @@ def read(data: bytes) -> Tlv:
 
 def read_all(data: bytes) -> list[Tlv]:
     """All consecutive elements in ``data`` (the contents of a SEQUENCE or SET)."""
+    if type(data) is not bytes and data:  # asn1crypto's parser refused anything else
+        try:
+            parser.parse(data)
+        except (ValueError, TypeError, IndexError, OverflowError) as exc:
+            raise DerError(f"bad BER encoding: {exc}") from exc
+    return _read_range(data, 0, len(data))
+
+
+_READ_ERRORS = (ValueError, TypeError, IndexError, OverflowError)
+
+
+def _read_range(data: bytes, pos: int, stop: int) -> list[Tlv]:
+    """The elements in ``data[pos:stop]``.
+
+    The common case (a tag below 31, a definite length that fits) is read here in a few
+    byte operations; anything else (high tag numbers, indefinite lengths, truncation) goes to
+    asn1crypto's parser, so what is accepted, and every error message, stays what it was
+    when asn1crypto read every element.
+    """
     out: list[Tlv] = []
-    rest = data
-    try:
-        while rest:
+    while pos < stop:
+        first = data[pos]
+        body = pos + 2
+        if first & 31 != 31 and body <= stop:
+            length = data[pos + 1]
+            end = -1
+            if length < 0x80:
+                end = body + length
+            elif length != 0x80:
+                count = length & 0x7F
+                if body + count <= stop:
+                    end = body + count + int.from_bytes(data[body:body + count], "big")
+                    body += count
+            if 0 <= end <= stop:
+                out.append(Tlv(first >> 6, bool(first & 0x20), first & 31,
+                               data, pos, body, end, 0))
+                pos = end
+                continue
+        try:
             # Non-strict: parse the first element and leave the rest for the next round.
-            cls, method, tag, header, contents, trailer = parser.parse(rest)
-            out.append(Tlv(cls, method == 1, tag, header, contents, trailer))
-            rest = rest[len(header) + len(contents) + len(trailer):]
-    except (ValueError, TypeError, IndexError, OverflowError) as exc:
-        raise DerError(f"bad BER encoding: {exc}") from exc
+            cls, method, tag, header, contents, trailer = parser.parse(data[pos:stop])
+        except _READ_ERRORS as exc:
+            raise DerError(f"bad BER encoding: {exc}") from exc
+        end = pos + len(header) + len(contents) + len(trailer)
+        out.append(Tlv(cls, method == 1, tag, data, pos, pos + len(header), end, len(trailer)))
+        pos = end
     return out
 
 
@@ -256,6 +355,10 @@ def read_string(element: Tlv) -> str:
 
 def read_time(element: Tlv) -> datetime:
     """UTCTime or GeneralizedTime, as an aware UTC datetime."""
+    if element.is_(UNIVERSAL, UTC_TIME) and not element.constructed:
+        quick = _utc_time(element.contents)
+        if quick is not None:
+            return quick
     spec: type[core.UTCTime] | type[core.GeneralizedTime]
     if element.is_(UNIVERSAL, UTC_TIME):
         spec = core.UTCTime
@@ -270,3 +373,23 @@ def read_time(element: Tlv) -> datetime:
     if not isinstance(value, datetime):
         raise DerError("bad time value")
     return value.astimezone(UTC)
+
+
+_DER_UTC_TIME = re.compile(rb"[0-9]{12}Z")
+
+
+def _utc_time(contents: bytes) -> datetime | None:
+    """The DER form every signer here writes ("YYMMDDHHMMSSZ"), read without asn1crypto;
+    None for any other form or an impossible date, which asn1crypto then reads (or refuses)
+    as before. RFC 5280 section 4.1.2.5.1: "Where YY is greater than or equal to 50, the
+    year SHALL be interpreted as 19YY; and Where YY is less than 50, the year SHALL be
+    interpreted as 20YY"."""
+    if _DER_UTC_TIME.fullmatch(contents) is None:
+        return None
+    year = int(contents[0:2])
+    try:
+        return datetime(year + (2000 if year < 50 else 1900), int(contents[2:4]),
+                        int(contents[4:6]), int(contents[6:8]), int(contents[8:10]),
+                        int(contents[10:12]), tzinfo=UTC)
+    except ValueError:
+        return None

@@ -13,6 +13,7 @@ each recipient in order. The same stream therefore yields the same bytes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 from asn1crypto import x509 as asn1_x509
@@ -22,7 +23,6 @@ from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher as CipherContext
 from cryptography.hazmat.primitives.ciphers import modes
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from sim.pki.scep import der
 from sim.pki.scep.algorithms import (
@@ -33,6 +33,7 @@ from sim.pki.scep.algorithms import (
     set_des_parity,
 )
 from sim.pki.scep.bodies import DATA_OID, ENVELOPED_DATA_OID
+from sim.pki.scep.certs import issuer_der
 from sim.pki.scep.der import CONTEXT, INTEGER, SEQUENCE, SET, UNIVERSAL, DerError, Tlv
 from sim.pki.scep.types import FailInfo, ScepError
 
@@ -66,7 +67,7 @@ def rsaes_pkcs1_v15_encrypt(
     needed = k - len(message) - 3
     ps = b""
     while len(ps) < needed:
-        ps += bytes(b for b in draw(random_bytes, needed - len(ps)) if b)
+        ps += draw(random_bytes, needed - len(ps)).replace(b"\x00", b"")  # drop zero octets
     em = b"\x00\x02" + ps + b"\x00" + message
     return pow(int.from_bytes(em, "big"), numbers.e, numbers.n).to_bytes(k, "big")
 
@@ -77,8 +78,7 @@ def rsaes_pkcs1_v15_encrypt(
 def _issuer_and_serial_of(cert: x509.Certificate) -> bytes:
     """The recipient's IssuerAndSerialNumber, issuer copied byte for byte from the certificate
     so the recipient's own comparison (often a byte compare) matches."""
-    parsed = asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
-    return der.seq(parsed["tbs_certificate"]["issuer"].dump(), der.integer(cert.serial_number))
+    return der.seq(issuer_der(cert), der.integer(cert.serial_number))
 
 
 def build_envelope(
@@ -136,12 +136,29 @@ def build_envelope(
 
 
 def _envelope_fields(enveloped: bytes) -> tuple[list[Tlv], list[Tlv]]:
-    """(recipientInfos, encryptedContentInfo fields) of an EnvelopedData ContentInfo."""
+    """(recipientInfos, encryptedContentInfo fields) of an EnvelopedData ContentInfo.
+
+    Read once per envelope: the service reads the sender's cipher to mirror it, then opens
+    the envelope (the lists are copies, so a caller cannot change the remembered ones).
+    """
+    if type(enveloped) is not bytes:  # noqa: E721 - only immutable bytes can key the memo
+        return _read_envelope(enveloped)
+    recipient_infos, content_info = _read_envelope_once(enveloped)
+    return list(recipient_infos), list(content_info)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_envelope_once(enveloped: bytes) -> tuple[tuple[Tlv, ...], tuple[Tlv, ...]]:
+    recipient_infos, content_info = _read_envelope(enveloped)
+    return tuple(recipient_infos), tuple(content_info)
+
+
+def _read_envelope(enveloped: bytes) -> tuple[list[Tlv], list[Tlv]]:
     top = der.fields(der.read(enveloped), "ContentInfo", 2)
     if der.read_oid(top[0]) != ENVELOPED_DATA_OID:
         raise DerError("not a CMS EnvelopedData")
     wrapper = der.expect(top[1], CONTEXT, 0, "ContentInfo content")
-    body = der.fields(der.read(wrapper.contents), "EnvelopedData", 3)
+    body = der.fields(der.read_inside(wrapper), "EnvelopedData", 3)
     rest = body[1:]
     if rest[0].is_(CONTEXT, 0):  # originatorInfo, unused by SCEP
         rest = rest[1:]
@@ -177,7 +194,7 @@ def envelope_algorithm(enveloped: bytes) -> str:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"malformed envelope: {exc}") from exc
 
 
-def _matches(rid: Tlv, issuer_der: bytes, issuer: asn1_x509.Name, serial: int) -> bool:
+def _matches(rid: Tlv, issuer: bytes, serial: int) -> bool:
     """Whether a KeyTransRecipientInfo rid is issuerAndSerialNumber(recipient)."""
     if not rid.is_(UNIVERSAL, SEQUENCE):
         return False  # subjectKeyIdentifier [0]: SCEP peers use issuerAndSerialNumber
@@ -186,10 +203,10 @@ def _matches(rid: Tlv, issuer_der: bytes, issuer: asn1_x509.Name, serial: int) -
         return False
     if der.read_integer(parts[1]) != serial:
         return False
-    if parts[0].encoded == issuer_der:
+    if parts[0].encoded == issuer:
         return True
     try:  # same name, different string encoding: compare X.520-normalised forms
-        return bool(asn1_x509.Name.load(parts[0].encoded) == issuer)
+        return bool(asn1_x509.Name.load(parts[0].encoded) == asn1_x509.Name.load(issuer))
     except (ValueError, TypeError, KeyError):
         return False
 
@@ -210,15 +227,11 @@ def decrypt_envelope(
         for element in content_info[2:]:
             if element.is_(CONTEXT, 0):
                 encrypted = der.octets(element)  # primitive, or constructed from Go (P6)
-        parsed = asn1_x509.Certificate.load(recipient_cert.public_bytes(Encoding.DER))
-        issuer = parsed["tbs_certificate"]["issuer"]
-        issuer_der = issuer.dump()
+        issuer = issuer_der(recipient_cert)
         wrapped = None
         for info in recipient_infos:
             parts = info.children() if info.is_(UNIVERSAL, SEQUENCE) else []
-            if len(parts) >= 4 and _matches(
-                parts[1], issuer_der, issuer, recipient_cert.serial_number
-            ):
+            if len(parts) >= 4 and _matches(parts[1], issuer, recipient_cert.serial_number):
                 wrapped = der.octets(parts[3])
                 break
     except DerError as exc:

@@ -35,8 +35,9 @@ GAP_Y = 16
 MAX_PITCH = 330
 LINE = 16
 
-_ROLE_TEXT = {"root": "root CA", "sub-ca": "subordinate CA", "router": "router certificate"}
-_ROLE_ORDER = {"root": 0, "sub-ca": 1, "router": 2}
+_ROLE_TEXT = {"root": "root CA", "sub-ca": "subordinate CA", "ra": "RA certificate",
+              "router": "router certificate"}
+_ROLE_ORDER = {"root": 0, "sub-ca": 1, "ra": 2, "router": 3}
 
 
 @dataclass(frozen=True)

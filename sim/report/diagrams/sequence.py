@@ -117,7 +117,8 @@ def sequence_svg(model: ReportModel) -> svg.SvgPicture:
         canvas.add(svg.text(4, y + 4, f"\u2026 {clock.span(seconds)} later",
                             fill=svg.MUTED, halo=True))
     labelled: dict[int, float] = {}
-    wait_labels = [_wait(canvas, wait, lanes, xs, rows, ys, start, labelled)
+    transactions = _rows_by_transaction(rows)
+    wait_labels = [_wait(canvas, wait, lanes, xs, (rows, transactions), ys, start, labelled)
                    for wait in sorted(model.waits,
                                       key=lambda w: (w.start, w.end, w.client, w.transaction))]
     taken: list[Box] = []
@@ -290,13 +291,19 @@ def _lane(canvas: svg.Canvas, model: ReportModel, lanes: _Lanes, index: int, nam
                x - width / 2, top, x + width / 2, bottom + (HEADER if repeat else 0))
 
 
-def _rows_of(rows: list[_Row], client: str, transaction: str) -> list[int]:
-    return [i for i, row in enumerate(rows)
-            if any(e.client == client and e.transaction == transaction
-                   for e in row.exchanges)]
+def _rows_by_transaction(rows: list[_Row]) -> dict[tuple[str, str | None], list[int]]:
+    """The rows holding each (client, transaction)'s exchanges, found in one pass: looking
+    them up row by row for every wait costs waits x rows (every router of a big manual-grant
+    lab waits)."""
+    found: dict[tuple[str, str | None], list[int]] = {}
+    for i, row in enumerate(rows):
+        for key in dict.fromkeys((e.client, e.transaction) for e in row.exchanges):
+            found.setdefault(key, []).append(i)
+    return found
 
 
-def _wait(canvas: svg.Canvas, wait: Wait, lanes: _Lanes, xs: list[float], rows: list[_Row],
+def _wait(canvas: svg.Canvas, wait: Wait, lanes: _Lanes, xs: list[float],
+          indexed: tuple[list[_Row], dict[tuple[str, str | None], list[int]]],
           ys: list[float], start: datetime, labelled: dict[int, float]) -> _WaitLabel | None:
     """Draw the bar; return where its label would go, placed once the arrows are drawn.
 
@@ -307,7 +314,8 @@ def _wait(canvas: svg.Canvas, wait: Wait, lanes: _Lanes, xs: list[float], rows: 
         return None
     lane = lanes.index[wait.client]
     x = xs[lane]
-    mine = _rows_of(rows, wait.client, wait.transaction)
+    rows, transactions = indexed
+    mine = transactions.get((wait.client, wait.transaction), [])
     if mine:
         first, last = ys[mine[0]], ys[mine[-1]] + (RANGE_ROW
                                                    if len(rows[mine[-1]].exchanges) > 1 else 0)

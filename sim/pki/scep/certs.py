@@ -1,0 +1,38 @@
+"""What the codec copies out of certificates: the issuer Name, byte for byte.
+
+RFC 5652 section 10.2.4: an IssuerAndSerialNumber names a certificate by "the certificate
+issuer's distinguished name" and serial number. Peers compare it with the certificate's
+issuer field, often byte for byte, so it is copied exactly as the certificate carries it
+rather than re-encoded. It used to be read by loading the whole certificate into asn1crypto
+(about 50 microseconds each time); now it is sliced out of the certificate's DER (written
+once, :mod:`sim.pki.der_once`) with the codec's own reader, once per certificate.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from cryptography import x509
+
+from sim.pki import der_once
+from sim.pki.scep import der
+from sim.pki.scep.der import CONTEXT
+
+
+def issuer_der(cert: x509.Certificate) -> bytes:
+    """The DER of ``cert``'s issuer Name exactly as it appears in the certificate."""
+    return issuer_of(der_once.der(cert))
+
+
+@functools.lru_cache(maxsize=1024)
+def issuer_of(certificate_der: bytes) -> bytes:
+    """The issuer field of a DER certificate (RFC 5280 section 4.1: TBSCertificate is
+    ``version [0] EXPLICIT DEFAULT v1, serialNumber, signature, issuer, ...``).
+
+    Only for bytes ``cryptography`` has already loaded as a certificate, so the structure is
+    known to be sound. Cached by the bytes: the same CA certificate names every reply.
+    """
+    tbs = der.fields(der.read(certificate_der), "Certificate", 1)[0]
+    parts = der.fields(tbs, "TBSCertificate", 4)
+    first = 1 if parts[0].is_(CONTEXT, 0) else 0
+    return parts[first + 2].encoded

@@ -1,0 +1,72 @@
+"""cs-server mode commands of RA mode: `mode ra [transparent]` and `grant ra-auto`.
+
+`mode ra` makes the server a registration authority in front of the CA its trustpoint's
+`enrollment url` names (cisco-cs.md 13; `sim.pki.ra_forward`); like `mode sub-cs` it
+"must be set before first `no shutdown`" and "cannot be changed after CA cert generation"
+(cisco-cs.md 3). `grant ra-auto` belongs on the issuing CA: it grants what a recognised RA
+forwards (cisco-cs.md 11).
+"""
+
+from __future__ import annotations
+
+from sim.pki.cs_server import CertificateServer
+from sim.pki.cs_settings import CsMode, GrantMode
+from sim.router.cli_parser import Match
+from sim.router.command_table import CommandTable
+from sim.router.console import Session
+from sim.router.handlers_config import FROZEN_MESSAGE, LOCKED_MESSAGE
+
+GRANT_AUTO_RA_SYSLOG = ("%PKI-6-CS_GRANT_AUTO_RA: Enrollment requests coming from known RAs "
+                        "will be automatically granted.")
+"""chosen: the facility is recalled from IOS's message catalogue (cisco-cs.md 16 [D], "RA
+requests auto-granted"); its text was never captured. Logged when `grant ra-auto` is
+configured, as `%PKI-6-CS_GRANT_AUTO` is for `grant auto`."""
+
+
+def _server(s: Session) -> CertificateServer:
+    return s.router.running.servers[s.context or ""]
+
+
+def _may_change(s: Session, cs: CertificateServer, *, frozen_after_cert: bool) -> bool:
+    """The same rule as the other cs-server settings: not while the server is locked, and
+    a frozen setting not once the server holds its certificate."""
+    if s.booting:
+        return True
+    if cs.locked:
+        s.write(LOCKED_MESSAGE)
+        return False
+    if frozen_after_cert and cs.ca_cert is not None:
+        s.write(FROZEN_MESSAGE)
+        return False
+    return True
+
+
+def _mode_ra(s: Session, m: Match) -> None:
+    """`mode ra [transparent]`; `no mode ra` goes back to a root (before the server has
+    its certificate: afterwards it has no effect, as `no mode sub-cs`)."""
+    cs = _server(s)
+    if m.negated and cs.ca_cert is not None:
+        return
+    if not _may_change(s, cs, frozen_after_cert=True):
+        return
+    if m.negated:
+        cs.configure(mode=CsMode.ROOT, ra_transparent=False)
+        return
+    cs.configure(mode=CsMode.RA, ra_transparent="transparent" in m.keywords)
+
+
+def _grant_ra_auto(s: Session, m: Match) -> None:
+    """`grant ra-auto` / `no grant ra-auto` (back to manual)."""
+    cs = _server(s)
+    if not _may_change(s, cs, frozen_after_cert=False):
+        return
+    cs.configure(grant=GrantMode.MANUAL if m.negated else GrantMode.RA_AUTO,
+                 grant_trustpoints=(), grant_tp_list=False)
+    if not m.negated and not s.booting:
+        s.router.log(GRANT_AUTO_RA_SYSLOG)
+
+
+CS_RA_COMMANDS: CommandTable = [
+    ("mode ra [transparent]", _mode_ra, {"no_form": True}),
+    ("grant ra-auto", _grant_ra_auto, {"no_form": True}),
+]
