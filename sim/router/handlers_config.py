@@ -345,11 +345,16 @@ def _range(bounds: tuple[int, int]) -> str:
     return f"{bounds[0]}-{bounds[1]}"
 
 
-def _cs(s: Session) -> CertificateServer:
+def current_server(s: Session) -> CertificateServer:
+    """The server whose cs-server mode the session is in."""
     return s.router.running.servers[s.context or ""]
 
 
-def _editable(s: Session, cs: CertificateServer, *, frozen_after_cert: bool = False) -> bool:
+def server_editable(s: Session, cs: CertificateServer, *, frozen_after_cert: bool = False
+                    ) -> bool:
+    """Whether a cs-server setting may change now, saying why not: only while the server is
+    shut (`LOCKED_MESSAGE`), and a setting its CA certificate is built from only until that
+    certificate exists (`FROZEN_MESSAGE`). A boot replays the saved configuration freely."""
     if s.booting:
         return True
     if cs.locked:
@@ -362,8 +367,8 @@ def _editable(s: Session, cs: CertificateServer, *, frozen_after_cert: bool = Fa
 
 
 def _issuer_name(s: Session, m: Match) -> None:
-    cs = _cs(s)
-    if not _editable(s, cs, frozen_after_cert=True):
+    cs = current_server(s)
+    if not server_editable(s, cs, frozen_after_cert=True):
         return
     if m.negated:
         cs.configure(issuer_name=None)
@@ -374,8 +379,8 @@ def _issuer_name(s: Session, m: Match) -> None:
 
 
 def _grant(s: Session, m: Match) -> None:
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     grant = "manual" if m.negated else m.keywords[-1]
     # `grant auto` and `grant none` replace a `grant auto trustpoint|tp-list` (handlers_cs_life).
@@ -390,9 +395,9 @@ def _lifetime(s: Session, m: Match) -> None:
     of zero (`lifetime crl 0`) is refused the same way, with the caret under the last
     number: IOS's ranges start at 1 hour for 12.3's hours-only form, and a zero lifetime
     would republish the CRL (or expire every request) at once."""
-    cs = _cs(s)
+    cs = current_server(s)
     kind = m.keywords[1]
-    if not _editable(s, cs):
+    if not server_editable(s, cs):
         return
     defaults = s.router.release.cs_config(cs.name)
     total = m.integer("hours", 0) * 60 + m.integer("minutes", 0)
@@ -415,15 +420,15 @@ def _refuse_last_token(s: Session) -> None:
 
 
 def _database_level(s: Session, m: Match) -> None:
-    cs = _cs(s)
-    if _editable(s, cs):
+    cs = current_server(s)
+    if server_editable(s, cs):
         cs.configure(database_level=DatabaseLevel.MINIMUM if m.negated
                      else DatabaseLevel(m.keywords[-1]))
 
 
 def _database_url(s: Session, m: Match) -> None:
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     url = "nvram:" if m.negated else str(m.args["url"])
     if url != cs.config.database_url and not s.booting:
@@ -436,8 +441,8 @@ def _database_archive(s: Session, m: Match) -> None:
     """`database archive {pkcs12|pem} [password [0|7] PW]` (cisco-cs.md 3): with a password
     the first `no shutdown` asks no passphrase and protects the archive with PW. `7` means
     PW is the obfuscated form the running configuration shows (`password7`)."""
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     if m.negated:
         cs.configure(database_archive=None, database_archive_password=None)
@@ -455,8 +460,8 @@ def _database_archive(s: Session, m: Match) -> None:
 
 
 def _hash(s: Session, m: Match) -> None:
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     name = SignatureHash.SHA256 if m.negated else SignatureHash(m.keywords[-1])
     if s.booting:
@@ -488,15 +493,15 @@ def _hold_if_key_too_short(s: Session, cs: CertificateServer) -> None:
 
 
 def _mode(s: Session, m: Match) -> None:
-    cs = _cs(s)
+    cs = current_server(s)
     if m.negated and cs.ca_cert is not None:
         return  # "no mode sub-cs will have no effect if the server has been configured"
-    if _editable(s, cs, frozen_after_cert=True):
+    if server_editable(s, cs, frozen_after_cert=True):
         cs.configure(mode=CsMode.ROOT if m.negated else CsMode.SUB_CS)
 
 
 def _shutdown(s: Session, m: Match) -> SimProcess[None]:
-    cs = _cs(s)
+    cs = current_server(s)
     router = s.router
     cs.configure(shutdown=not m.negated)
     if s.booting:
@@ -563,7 +568,7 @@ def _no_shut_with_passphrase(s: Session, cs: CertificateServer) -> SimProcess[No
 
 def _cs_show(s: Session, m: Match) -> None:
     """`show` in cs-server mode: the server's settings, defaults included."""
-    s.write_lines(show_cs_settings(_cs(s)))
+    s.write_lines(show_cs_settings(current_server(s)))
 
 
 CS_COMMANDS = GLOBAL_EXITS + [

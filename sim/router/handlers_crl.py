@@ -17,24 +17,19 @@ from sim.kernel.clock import format_ios_timer
 from sim.kernel.process import SimProcess
 from sim.pki import x509util
 from sim.pki.crl_distribution import check_cdp_url
-from sim.pki.cs_server import CertificateServer
 from sim.router.cli_parser import Match
 from sim.router.command_table import CommandTable
 from sim.router.console import Session
 from sim.router.crl_fetch import Revocation, check_revocation
-from sim.router.handlers_config import LOCKED_MESSAGE
-from sim.router.handlers_pki import not_run_at_boot
+from sim.router.handlers_config import LOCKED_MESSAGE, current_server
+from sim.router.handlers_pki import known_trustpoint, not_run_at_boot
 
 
 # -- cs-server mode ------------------------------------------------------------------------------
-def _cs(s: Session) -> CertificateServer:
-    return s.router.running.servers[s.context or ""]
-
-
 def _cdp_url(s: Session, m: Match) -> None:
     """`cdp-url URL` / `no cdp-url`. Like every cs-server setting it changes only while
     the server is shut; certificates issued before keep the CDP they were issued with."""
-    cs = _cs(s)
+    cs = current_server(s)
     if not s.booting and cs.locked:
         s.write(LOCKED_MESSAGE)
         return
@@ -78,9 +73,8 @@ def _validate(s: Session, m: Match) -> SimProcess[None]:
         return
     router = s.router
     name = str(m.args["tp"])
-    tp = router.running.trustpoints.get(name)
+    tp = known_trustpoint(s, name)
     if tp is None:
-        s.write(f"% Certificate Authority (trustpoint) {name} is unknown")
         return
     cert = tp.id_cert
     if tp.ca_cert is None or cert is None:

@@ -21,31 +21,15 @@ from sim.pki.cs_server import (
     LIFETIME_CERTIFICATE_DAYS_XE,
     LIFETIME_HOURS,
     LIFETIME_MINUTES,
-    CertificateServer,
 )
 from sim.pki.grant_rules import TP_LIST_MAX
 from sim.router.cli_parser import Match, ParseError
 from sim.router.command_table import CommandTable
 from sim.router.console import Session
-from sim.router.handlers_config import FROZEN_MESSAGE, LOCKED_MESSAGE
-
-
-def _cs(s: Session) -> CertificateServer:
-    return s.router.running.servers[s.context or ""]
-
-
-def _editable(s: Session, cs: CertificateServer, *, frozen_after_cert: bool = False) -> bool:
-    """As every cs-server setting: changeable only while the server is shut, and the CA
-    certificate's own settings only until it exists."""
-    if s.booting:
-        return True
-    if cs.locked:
-        s.write(LOCKED_MESSAGE)
-        return False
-    if frozen_after_cert and cs.ca_cert is not None:
-        s.write(FROZEN_MESSAGE)
-        return False
-    return True
+from sim.router.handlers_config import (
+    current_server,
+    server_editable,
+)
 
 
 def refuse_word(s: Session, index: int) -> None:
@@ -72,13 +56,13 @@ def _grant_trustpoints(s: Session, m: Match) -> None:
     trustpoint that does not exist (yet) is taken without a word, as a saved configuration
     may name one defined later; until it holds a CA certificate it vouches for nothing, so
     requests wait for the administrator. A name given twice counts once."""
-    cs = _cs(s)
+    cs = current_server(s)
     tp_list = "tp-list" in m.keywords
     offset = 1 if m.negated else 0
     if tp_list and not s.router.release.grant_tp_list:
         refuse_word(s, offset + 2)
         return
-    if not _editable(s, cs):
+    if not server_editable(s, cs):
         return
     if m.negated:
         cs.configure(grant="manual", grant_trustpoints=(), grant_tp_list=False)
@@ -93,13 +77,13 @@ def _lifetime_days(s: Session, m: Match) -> None:
     """The day lifetimes. `no lifetime ...` goes back to the release's default. 0 days
     takes hours or minutes (a zero lifetime is refused with the caret under its last
     number, as `lifetime crl 0` is)."""
-    cs = _cs(s)
+    cs = current_server(s)
     kind = m.keywords[1]
     ca = kind == "ca-certificate"
     offset = 1 if m.negated else 0
     if not m.negated and not _allowed(s, m, ca, offset):
         return
-    if not _editable(s, cs, frozen_after_cert=ca):
+    if not server_editable(s, cs, frozen_after_cert=ca):
         return
     defaults = s.router.release.cs_config(cs.name)
     if m.negated:

@@ -32,8 +32,8 @@ from sim.router import filesystems, password7, tftp
 from sim.router.cli_parser import Match
 from sim.router.command_table import CommandTable
 from sim.router.console import Session
-from sim.router.handlers_config import LOCKED_MESSAGE
-from sim.router.handlers_pki import file_pkcs10, not_run_at_boot
+from sim.router.handlers_config import current_server, server_editable
+from sim.router.handlers_pki import file_pkcs10, known_trustpoint, not_run_at_boot
 from sim.router.keystore import KeyPair
 from sim.router.state import Trustpoint
 
@@ -44,22 +44,10 @@ PKCS12_EXPORTED = "%CRYPTO-6-PKCS12EXPORT_SUCCESS: PKCS #12 Successfully Exporte
 
 
 # -- cs-server mode ---------------------------------------------------------------------------
-def _cs(s: Session) -> CertificateServer:
-    return s.router.running.servers[s.context or ""]
-
-
-def _editable(s: Session, cs: CertificateServer) -> bool:
-    """Settings can change only while the server is shut (as every cs-server setting)."""
-    if s.booting or not cs.locked:
-        return True
-    s.write(LOCKED_MESSAGE)
-    return False
-
-
 def _typed_url(s: Session, m: Match) -> None:
     """`database url {cnm|crl|crt|p12|pem|ser} [publish] URL` (cisco-cs.md 3, 10)."""
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     kind = next(k for k in m.keywords if k in ("cnm", "crl", "crt", "p12", "pem", "ser"))
     publish = "publish" in m.keywords
@@ -81,8 +69,8 @@ def _database_username(s: Session, m: Match) -> None:
     """`database username U [password [0|7] P]`: the login for the database location
     (cisco-cs.md 3: "for FTP/HTTP storage"). pkilab's storage is nvram:, flash: and TFTP,
     none of which logs in, so it is kept and shown, not sent."""
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     if m.negated:
         cs.configure(database_username=None, database_password=None)
@@ -111,8 +99,8 @@ def _serial_number(s: Session, m: Match) -> None:
     """`serial-number [0x]N`: the last serial number issued, for a server restored without
     its `.ser` file (cisco-cs.md 3, 10). The server issues N+1 next, and never goes back
     below a serial it already knows of (its `.ser`, its CRL)."""
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     if m.negated:
         cs.configure(serial_number=None)
@@ -129,8 +117,8 @@ def _serial_number(s: Session, m: Match) -> None:
 def _redundancy(s: Session, m: Match) -> None:
     """`redundancy`: HA sync with a standby (cisco-cs.md 3 [D]); pkilab has no standby
     router, so the setting is kept and shown only."""
-    cs = _cs(s)
-    if _editable(s, cs):
+    cs = current_server(s)
+    if server_editable(s, cs):
         cs.configure(redundancy=not m.negated)
 
 
@@ -201,9 +189,8 @@ def _export_pkcs12(s: Session, m: Match) -> SimProcess[None]:
         return
     router = s.router
     name = str(m.args["tp"])
-    tp = router.running.trustpoints.get(name)
+    tp = known_trustpoint(s, name)
     if tp is None:
-        s.write(f"% Certificate Authority (trustpoint) {name} is unknown")
         return
     cert = tp.id_cert or tp.ca_cert
     label = tp.rsakeypair or (name if name in router.running.servers else router.running.fqdn)

@@ -28,6 +28,7 @@ from sim.router.pki_client import (
     start_enrollment,
     trustpoint_key,
 )
+from sim.router.state import Trustpoint
 
 
 def not_run_at_boot(s: Session) -> bool:
@@ -44,7 +45,9 @@ def not_run_at_boot(s: Session) -> bool:
     return True
 
 
-def _trustpoint(s: Session, name: str) -> Any:
+def known_trustpoint(s: Session, name: str) -> Trustpoint | None:
+    """The trustpoint `name`, or None after IOS's `% Certificate Authority (trustpoint)
+    NAME is unknown`."""
     tp = s.router.running.trustpoints.get(name)
     if tp is None:
         s.write(f"% Certificate Authority (trustpoint) {name} is unknown")
@@ -54,7 +57,7 @@ def _trustpoint(s: Session, name: str) -> Any:
 def crypto_pki_authenticate(s: Session, m: Match) -> SimProcess[None]:
     if not_run_at_boot(s):
         return
-    tp = _trustpoint(s, str(m.args["tp"]))
+    tp = known_trustpoint(s, str(m.args["tp"]))
     if tp is None:
         return
     if tp.ca_cert is not None:
@@ -109,7 +112,7 @@ def crypto_pki_enroll(s: Session, m: Match) -> SimProcess[None]:
     if not_run_at_boot(s):
         return
     router = s.router
-    tp = _trustpoint(s, str(m.args["tp"]))
+    tp = known_trustpoint(s, str(m.args["tp"]))
     if tp is None:
         return
     if tp.name in router.running.servers:
@@ -253,7 +256,7 @@ def looks_like_interface(name: str) -> bool:
 def crypto_pki_crl_request(s: Session, m: Match) -> SimProcess[None]:
     if not_run_at_boot(s):
         return
-    tp = _trustpoint(s, str(m.args["tp"]))
+    tp = known_trustpoint(s, str(m.args["tp"]))
     if tp is None:
         return
     if tp.ca_cert is None:

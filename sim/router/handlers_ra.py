@@ -9,12 +9,14 @@ forwards (cisco-cs.md 11).
 
 from __future__ import annotations
 
-from sim.pki.cs_server import CertificateServer
 from sim.pki.cs_settings import CsMode, GrantMode
 from sim.router.cli_parser import Match
 from sim.router.command_table import CommandTable
 from sim.router.console import Session
-from sim.router.handlers_config import FROZEN_MESSAGE, LOCKED_MESSAGE
+from sim.router.handlers_config import (
+    current_server,
+    server_editable,
+)
 
 GRANT_AUTO_RA_SYSLOG = ("%PKI-6-CS_GRANT_AUTO_RA: Enrollment requests coming from known RAs "
                         "will be automatically granted.")
@@ -23,31 +25,13 @@ requests auto-granted"); its text was never captured. Logged when `grant ra-auto
 configured, as `%PKI-6-CS_GRANT_AUTO` is for `grant auto`."""
 
 
-def _server(s: Session) -> CertificateServer:
-    return s.router.running.servers[s.context or ""]
-
-
-def _may_change(s: Session, cs: CertificateServer, *, frozen_after_cert: bool) -> bool:
-    """The same rule as the other cs-server settings: not while the server is locked, and
-    a frozen setting not once the server holds its certificate."""
-    if s.booting:
-        return True
-    if cs.locked:
-        s.write(LOCKED_MESSAGE)
-        return False
-    if frozen_after_cert and cs.ca_cert is not None:
-        s.write(FROZEN_MESSAGE)
-        return False
-    return True
-
-
 def _mode_ra(s: Session, m: Match) -> None:
     """`mode ra [transparent]`; `no mode ra` goes back to a root (before the server has
     its certificate: afterwards it has no effect, as `no mode sub-cs`)."""
-    cs = _server(s)
+    cs = current_server(s)
     if m.negated and cs.ca_cert is not None:
         return
-    if not _may_change(s, cs, frozen_after_cert=True):
+    if not server_editable(s, cs, frozen_after_cert=True):
         return
     if m.negated:
         cs.configure(mode=CsMode.ROOT, ra_transparent=False)
@@ -57,8 +41,8 @@ def _mode_ra(s: Session, m: Match) -> None:
 
 def _grant_ra_auto(s: Session, m: Match) -> None:
     """`grant ra-auto` / `no grant ra-auto` (back to manual)."""
-    cs = _server(s)
-    if not _may_change(s, cs, frozen_after_cert=False):
+    cs = current_server(s)
+    if not server_editable(s, cs, frozen_after_cert=False):
         return
     cs.configure(grant=GrantMode.MANUAL if m.negated else GrantMode.RA_AUTO,
                  grant_trustpoints=(), grant_tp_list=False)

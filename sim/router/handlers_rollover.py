@@ -8,34 +8,21 @@ from __future__ import annotations
 
 from sim.kernel.process import SimProcess
 from sim.pki import cs_rollover
-from sim.pki.cs_server import CertificateServer
 from sim.router.cli_parser import Match, ParseError
 from sim.router.command_table import CommandTable
 from sim.router.console import Session
-from sim.router.handlers_config import LOCKED_MESSAGE
+from sim.router.handlers_config import current_server, server_editable
 from sim.router.handlers_pki import not_run_at_boot
 
 _DAYS = f"{cs_rollover.AUTO_ROLLOVER_DAYS[0]}-{cs_rollover.AUTO_ROLLOVER_DAYS[1]}"
-
-
-def _cs(s: Session) -> CertificateServer:
-    return s.router.running.servers[s.context or ""]
-
-
-def _editable(s: Session, cs: CertificateServer) -> bool:
-    """Settings change only while the server is shut, as every cs-server setting."""
-    if s.booting or not cs.locked:
-        return True
-    s.write(LOCKED_MESSAGE)
-    return False
 
 
 def _auto_rollover(s: Session, m: Match) -> None:
     """`auto-rollover [DAYS [HOURS [MINUTES]]]` (a bare one: 30 days); `no auto-rollover`.
     A zero overlap (`auto-rollover 0`) is refused with the caret under its last number,
     as `lifetime crl 0` is."""
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     if m.negated:
         cs.configure(auto_rollover_minutes=None)
@@ -56,8 +43,8 @@ def _grant_rollover(s: Session, m: Match) -> None:
     """`grant auto rollover {ca-cert|ra-cert}`: a subordinate CA's (an RA's) rollover
     request is granted at once. It adds to the server's grant mode, which stays as it is
     (chosen: the two kinds are separate lines, each with its own `no` form)."""
-    cs = _cs(s)
-    if not _editable(s, cs):
+    cs = current_server(s)
+    if not server_editable(s, cs):
         return
     kind = m.keywords[-1]
     kinds = [k for k in cs.config.grant_rollover if k != kind]

@@ -22,7 +22,7 @@ from sim.router.cli_parser import Match, ParseError
 from sim.router.command_table import CommandTable
 from sim.router.console import Session
 from sim.router.handlers_config import CONFIG_COMMANDS
-from sim.router.handlers_pki import looks_like_interface, not_run_at_boot
+from sim.router.handlers_pki import known_trustpoint, looks_like_interface, not_run_at_boot
 from sim.router.show import trustpoint_config
 from sim.router.state import Trustpoint
 from sim.router.trustpoint_settings import TerminalFormat, TrustpointUsage
@@ -227,11 +227,7 @@ def _named_trustpoint(s: Session, m: Match) -> Trustpoint | None:
     after saying the line is not run from a startup-config)."""
     if not_run_at_boot(s):
         return None
-    name = str(m.args["tp"])
-    tp = s.router.running.trustpoints.get(name)
-    if tp is None:
-        s.write(f"% Certificate Authority (trustpoint) {name} is unknown")
-    return tp
+    return known_trustpoint(s, str(m.args["tp"]))
 
 
 def _import_certificate(s: Session, m: Match) -> SimProcess[None]:
