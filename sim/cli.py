@@ -637,9 +637,12 @@ def _longest_run(path: Path) -> float:
                                                                       dir_okay=False),
               default=None, help="Write the hierarchy as a scenario file for `pkilab run` "
                                  "instead of running it.")
+@click.option("--idle-year", "idle_cas", type=click.IntRange(1, 10_000), default=None,
+              metavar="CAS", help="Instead: a simulated year of CAS idle CAs publishing a "
+                                  "CRL every 6 hours (RSA-1024), and its CRL-signing floor.")
 def bench(routers: int, minutes: float | None, enrolling: int | None, levels: int | None,
           fanout: int | None, key_bits: int | None, cold: bool, output: Path | None,
-          trace_memory: bool, scenario_file: Path | None) -> None:
+          trace_memory: bool, scenario_file: Path | None, idle_cas: int | None) -> None:
     """Measure how fast and how big a run of many routers is, and its ratio to the crypto
     floor of the same work (numbers, not a test)."""
     from sim.bench import measure, measure_scenario
@@ -650,6 +653,14 @@ def bench(routers: int, minutes: float | None, enrolling: int | None, levels: in
         click.echo(f"error: {message}", err=True)
         sys.exit(EXIT_BAD_INPUT)
 
+    if idle_cas is not None:
+        if levels is not None or enrolling is not None or output is not None:
+            usage("--idle-year is a case of its own: drop --levels, --enrolling and --output")
+        from sim.scenario.bench import measure_idle_year
+
+        for line in measure_idle_year(idle_cas).lines():
+            click.echo(line)
+        return
     if levels is None:
         for given, flag in ((fanout, "--fanout"), (key_bits, "--key-bits"),
                             (scenario_file, "--write-scenario")):

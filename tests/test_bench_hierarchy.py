@@ -133,3 +133,16 @@ def test_topology_of_a_thousand_routers_is_drawn_as_a_tree() -> None:
             assert box is not None
             places.add((box.get("x"), box.get("y")))
     assert len(places) == 1000
+
+
+def test_bench_idle_year_prints_its_crl_counts_and_floor() -> None:
+    """`pkilab bench --idle-year N` would stop running the idle CAs for a simulated year,
+    miscount the CRLs they published, or stop printing the eager-signing floor it is
+    compared with; mixed with another case's options it would run instead of exiting 2."""
+    code, out = bench("--idle-year", "1")
+    assert code == 0, out
+    assert "idle year: 1 CAs, 365 simulated days" in out
+    assert "CRLs published: 1460;" in out
+    assert re.search(r"signing every one eagerly would take [\d.]+ s on its own", out)
+    code, out = bench("--idle-year", "1", "--levels", "2")
+    assert code == 2 and "--idle-year is a case of its own" in out
