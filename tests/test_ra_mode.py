@@ -274,3 +274,47 @@ def test_a_client_of_the_ra_gets_the_issuing_cas_crl_through_it() -> None:
     root_ca = root.running.servers["root"].ca_cert
     assert crl is not None and crl.issuer == root_ca.subject
     assert x509util.verify_signature(crl, root_ca.public_key())
+
+
+def _renewing_ra(root_lines: str) -> tuple[Lab, Router, Router]:
+    """root (manual grants, one-day certificates, `root_lines`) <- ra, whose trustpoint
+    renews its RA certificate halfway through its life (`auto-enroll 50`)."""
+    lab = Lab()
+    root = lab.router("root", "10.0.0.1", "ip http server")
+    ra = lab.router("ra", "10.0.0.2", "ip http server\ncrypto pki trustpoint ra\n"
+                    " enrollment url http://10.0.0.1\n subject-name cn=ioscs RA\n"
+                    " auto-enroll 50")
+    lab.net.add_link("root", "ra", latency=0.002)
+    lab.type(root, "enable\nconfigure terminal\ncrypto pki server root\n"
+             f"lifetime certificate 1\n{root_lines}no shutdown\nend", ("rootpass1", "rootpass1"))
+    lab.type(ra, "enable\nconfigure terminal\ncrypto pki server ra\nmode ra\nno shutdown\nend",
+             ("rapass123", "rapass123", "yes"), settle=45)
+    lab.type(root, "crypto pki server root grant 1")
+    lab.run(90)
+    assert ra.server_state() is CsState.ENABLED
+    return lab, root, ra
+
+
+def test_ra_certificate_renewal_is_granted_by_the_rollover_rule_and_adopted() -> None:
+    """An RA renewing its RA certificate would not be granted at once under the issuing CA's
+    `grant auto rollover ra-cert`, would keep signing with (and timing the expiry of) its
+    first certificate, logging `%PKI-2-CS_CERT_EXPIRED` while it holds a valid one; without
+    the rule the renewal would not wait for the CA's administrator."""
+    lab, _root, ra = _renewing_ra("grant auto rollover ra-cert\n")
+    server = ra.running.servers["ra"]
+    first = server.ca_cert
+    assert first is not None
+    lab.run(2 * 86400)
+    assert server.ca_cert is not None and server.ca_cert.serial_number != first.serial_number
+    assert server.ca_cert == ra.running.trustpoints["ra"].id_cert
+    assert ra.server_state() is CsState.ENABLED
+    lines = transcript_lines(lab.env.trace, "ra")
+    assert any("%PKI-6-CERTRENEWAUTO" in line for line in lines)
+    assert not any("CS_CERT_EXPIRED" in line for line in lines)
+
+    lab, root, ra = _renewing_ra("")
+    first = ra.running.servers["ra"].ca_cert
+    lab.run(18 * 3600)
+    assert ra.running.servers["ra"].ca_cert == first
+    listing = "\n".join(lab.type(root, "show crypto pki server root requests"))
+    assert "pending" in listing

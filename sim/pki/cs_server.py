@@ -460,6 +460,17 @@ class CertificateServer:
         self._elapse(fx, NEW_SERIAL_FILE_SECONDS, "create serial file")
         fx.append(Debug("created a new serial file."))
 
+    def adopt_renewed_ra_certificate(self, cert: x509.Certificate) -> bool:
+        """An RA whose trustpoint renewed its RA certificate (`auto-enroll`) signs its
+        forwards with the new one and its expiry timer follows it; without this the old
+        certificate's expiry would log `%PKI-2-CS_CERT_EXPIRED` on an RA that holds a
+        valid one. False (nothing done) for a CA, or an RA not enabled yet."""
+        if not self.config.is_ra or self.ca_cert is None:
+            return False
+        self.ca_cert = cert
+        self.ca_expired_logged = False
+        return True
+
     def _adopt_existing_ca_cert(self, ctx: CsContext, key: rsa.RSAPrivateKey) -> bool:
         """The CA certificate comes from the trustpoint: after a reload from the saved
         configuration, and for a subordinate once its enrollment is granted."""

@@ -374,6 +374,9 @@ class EnrollHost:
                 debug_validation(router, tp, cert)
                 tp.id_cert = cert
                 install_renewed_key(router, tp, txn.client.request.key)
+                server = router.running.servers.get(tp.name)
+                if server is not None and server.adopt_renewed_ra_certificate(cert):
+                    router.server_host.poke(server)
                 _forget_pending(router, tp)
                 router.record_artifact(f"{tp.name}.cert.pem", x509util.cert_pem(cert))
                 self.arm_renewal(tp)

@@ -126,6 +126,10 @@ class ServerHost:
     def apply(self, cs: CertificateServer, effects: list[fx.Effect]
               ) -> SimProcess[None]:
         yield from self._apply(cs, effects)
+        self.poke(cs)
+
+    def poke(self, cs: CertificateServer) -> None:
+        """`cs`'s deadlines or its RA forwarding may have changed: look again."""
         driver = self._timers.get(cs.name)
         if driver is not None:
             driver.poke()
