@@ -12,6 +12,7 @@ from sim.kernel.clock import format_ios_timer
 from sim.pki import x509util
 from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer
 from sim.pki.grant_rules import granting_mode
+from sim.router.show_cs_opening import opening_12_3, opening_15
 from sim.router.show_ra import ra_block_12_3, ra_block_15
 from sim.router.state import TimeZone
 
@@ -21,9 +22,7 @@ def server_block_12_3(cs: CertificateServer, zone: TimeZone | None = None) -> li
     cfg = cs.config
     if cfg.is_ra:
         return ra_block_12_3(cs)
-    lines = [f"Certificate Server {cs.name}:", f"  Status: {cs.status()}"]
-    if cs.locked:
-        lines.append("  Server's configuration is locked (enter \"shut\" to unlock it)")
+    lines = opening_12_3(cs)
     lines.append(f"  Issuer name: {cfg.effective_issuer_name}")
     lines.append(f"  CA cert fingerprint: {_ca_fingerprint(cs)}")
     if cfg.mode == "sub-cs":
@@ -62,18 +61,7 @@ def server_block_15(cs: CertificateServer, zone: TimeZone | None = None) -> list
     if cfg.is_ra:
         return ra_block_15(cs)
     pad = "    "
-    # `State:` is the FSM state: `enabled` and `check failed` are captured [V]; chosen: a
-    # server never `no shut` says `initial` and a shut one `disabled`, the FSM's own words
-    # in the feature guide's debug output.
-    lines = [f"Certificate Server {cs.name}:", f"{pad}Status: {cs.status()}",
-             f"{pad}State: {cs.state.value}"]
-    if cs.locked:
-        # Two spaces before the parenthesis on these releases (cisco-cs.md 4.1).
-        lines.append(f"{pad}Server's configuration is locked  (enter \"shut\" to unlock it)")
-    else:
-        # chosen: the unlocked counterpart of the locked line; the reference captured only
-        # servers that had been `no shut`. Spacing as the locked line's.
-        lines.append(f"{pad}Server's configuration is unlocked  (enter \"no shut\" to lock it)")
+    lines = opening_15(cs, pad)
     lines.append(f"{pad}Issuer name: {cfg.effective_issuer_name}")
     # chosen: no trailing space after the fingerprint (some releases print one).
     lines.append(f"{pad}CA cert fingerprint: {_ca_fingerprint(cs)}")

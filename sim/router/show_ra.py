@@ -18,6 +18,7 @@ from cryptography import x509
 from sim.pki import x509util
 from sim.pki.cs_server import DATABASE_LEVELS, CertificateServer
 from sim.pki.grant_rules import granting_mode
+from sim.router.show_cs_opening import opening_12_3, opening_15
 
 
 def _md5(cert: x509.Certificate | None) -> str:
@@ -39,9 +40,7 @@ def _middle(cs: CertificateServer, pad: str) -> list[str]:
 
 def ra_block_12_3(cs: CertificateServer) -> list[str]:
     """The 12.3T layout: two-space indent, no `State:` line, `Current storage dir:`."""
-    lines = [f"Certificate Server {cs.name}:", f"  Status: {cs.status()}"]
-    if cs.locked:
-        lines.append("  Server's configuration is locked (enter \"shut\" to unlock it)")
+    lines = opening_12_3(cs)
     lines += _middle(cs, "  ")
     lines.append(f"  Current storage dir: {cs.config.database_url}")
     lines.append(f"  Database Level: {DATABASE_LEVELS[cs.config.database_level]}")
@@ -52,12 +51,7 @@ def ra_block_15(cs: CertificateServer) -> list[str]:
     """The 15.x / IOS-XE layout (cisco-cs.md 4.1): four-space indent, `State:`, the lock
     line with two spaces, `Current primary storage dir:`."""
     pad = "    "
-    lines = [f"Certificate Server {cs.name}:", f"{pad}Status: {cs.status()}",
-             f"{pad}State: {cs.state.value}"]
-    if cs.locked:
-        lines.append(f"{pad}Server's configuration is locked  (enter \"shut\" to unlock it)")
-    else:
-        lines.append(f"{pad}Server's configuration is unlocked  (enter \"no shut\" to lock it)")
+    lines = opening_15(cs, pad)
     lines += _middle(cs, pad)
     lines.append(f"{pad}Current primary storage dir: {cs.config.database_url}")
     lines.append(f"{pad}Database Level: {DATABASE_LEVELS[cs.config.database_level]}")
