@@ -460,6 +460,9 @@ def _password_generate(s: Session, m: Match) -> None:
     password = cs_desk.generate_password(cs, router.clock.now(), router.random_bytes(8),
                                          minutes)
     router.emit("cs", "password.generated", server=cs.name, minutes=minutes)
+    # What the administrator reads off the console and hands to the client's operator: an
+    # artifact, so a scenario can paste it (`paste_from`) whatever the run's seed drew.
+    router.record_artifact(f"{cs.name}-one-time-password.txt", f"{password}\n".encode())
     s.write(f"% New one-time password: {password}")
     s.write(f"% Valid for {minutes} minute{'s' if minutes != 1 else ''}.")
 

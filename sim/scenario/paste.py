@@ -41,9 +41,10 @@ def newest_artifact(world: World, paste: PasteFrom) -> tuple[str, bytes] | None:
     return found
 
 
-def artifact_lines(data: bytes) -> list[str]:
-    """What pasting the artifact types: a PEM file's lines, else base64 in 64s."""
-    if data.lstrip().startswith(PEM_MARK):
+def artifact_lines(data: bytes, name: str = "") -> list[str]:
+    """What pasting the artifact types: a PEM file's or a text (`.txt`) file's lines (a
+    one-time password the CA printed, say), else base64 in 64s."""
+    if data.lstrip().startswith(PEM_MARK) or name.endswith(".txt"):
         return data.decode("ascii", errors="replace").splitlines()
     text = base64.b64encode(data).decode()
     return [text[i:i + 64] for i in range(0, len(text), 64)]
@@ -64,5 +65,5 @@ def resolve_input(world: World, event: CliEvent) -> tuple[Answer, ...]:
         filename, data = found
         world.env.emit(event.router, "scenario", "paste", router=item.router,
                        artifact=filename, line=item.line or event.line)
-        answers += [Answer(text) for text in artifact_lines(data)]
+        answers += [Answer(text) for text in artifact_lines(data, filename)]
     return tuple(answers)
