@@ -694,6 +694,33 @@ def bench(routers: int, minutes: float | None, enrolling: int | None, levels: in
         click.echo(line)
 
 
+@main.command("bench-serve")
+@click.option("--requests", type=click.IntRange(1), default=40_000, show_default=True)
+@click.option("--clients", type=click.IntRange(1), default=4, show_default=True,
+              help="Client threads sending them.")
+@click.option("--pool", type=click.IntRange(1), default=16, show_default=True,
+              help="Distinct enrollments, resent (a resent PKCSReq is a poll).")
+@click.option("--keep-artifacts", type=click.IntRange(-1), default=1000, show_default=True,
+              help="Artifacts the CA keeps in memory (-1: all, as batch runs do).")
+@click.option("--keep-trace", type=click.IntRange(-1), default=10_000, show_default=True,
+              help="Trace events kept in memory (-1: all, as batch runs do).")
+def bench_serve(requests: int, clients: int, pool: int, keep_artifacts: int,
+                keep_trace: int) -> None:
+    """Serve a simulated CA on 127.0.0.1 to many real SCEP requests: requests per second
+    and memory growth (numbers, not a test)."""
+    from sim.router.bench import CaDidNotComeUp, measure_served
+
+    try:
+        lines = measure_served(requests, clients, pool,
+                               None if keep_artifacts < 0 else keep_artifacts,
+                               None if keep_trace < 0 else keep_trace)
+    except CaDidNotComeUp as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    for line in lines:
+        click.echo(line)
+
+
 def write_junit(results: list[RunResult], path: Path,
                 goldens: list[list[GoldenFile]] | None = None,
                 ids: list[str] | None = None) -> None:

@@ -20,7 +20,7 @@ through the lab is recorded, so `lab.scenario()` is a scenario that replays it.
         no shutdown
         end
     ''', answers=["cisco123", "cisco123"])
-    print("\\n".join(lab.show("ca", "show crypto pki server")))
+    status = lab.show("ca", "show crypto pki server")    # the lines IOS prints
     lab.write_output("reports/my-lab")
 
 A lab runs as fast as the host computes until `go_live()`; then a `LiveClock` keeps

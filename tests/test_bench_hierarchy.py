@@ -146,3 +146,13 @@ def test_bench_idle_year_prints_its_crl_counts_and_floor() -> None:
     assert re.search(r"signing every one eagerly would take [\d.]+ s on its own", out)
     code, out = bench("--idle-year", "1", "--levels", "2")
     assert code == 2 and "--idle-year is a case of its own" in out
+
+
+def test_bench_serve_answers_every_request_and_prints_the_cost() -> None:
+    """`pkilab bench-serve` would stop serving the simulated CA on loopback, answer some
+    of its SCEP requests with errors, or stop printing the rate and memory it measures."""
+    result = CliRunner().invoke(main, ["bench-serve", "--requests", "30", "--clients", "2"])
+    assert result.exit_code == 0, result.output
+    assert "requests: 30 from 2 clients" in result.output
+    assert "answers: {'200': 30}" in result.output
+    assert re.search(r"RSS: \d+ MiB before, \d+ MiB after", result.output)

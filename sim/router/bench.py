@@ -1,7 +1,7 @@
 """Benchmark: a simulated IOS certificate server served on 127.0.0.1 to many real requests.
 
-    python -m sim.router.bench --requests 40000 [--clients 4] [--pool 16]
-    python -m sim.router.bench --requests 40000 --keep-artifacts -1 --keep-trace -1
+    pkilab bench-serve --requests 40000 [--clients 4] [--pool 16]
+    pkilab bench-serve --requests 40000 --keep-artifacts -1 --keep-trace -1
 
 Builds a one-router lab whose certificate server `ca` is enabled with `grant auto`, serves
 its HTTP server on 127.0.0.1 with `serve_router` (artifacts and trace bounded as for a
@@ -11,20 +11,18 @@ turn. The PKIOperations are real PKCSReqs from a pool of `--pool` enrollments, r
 repeated PKCSReq is a poll: the CA answers with the certificate it granted), so the CA's
 request database stays the size of the pool and what grows is only what the server keeps
 per request. Prints resident memory before and after, requests per second, host CPU per
-request and the answers' status codes. Numbers, not assertions.
+request and the answers' status codes (`measure_served` returns the lines). Numbers, not
+assertions.
 """
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import random
 import resource
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -112,37 +110,30 @@ def _client(port: int, work: list[ScepHttpRequest], statuses: Counter[str],
         statuses.update(seen)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=40_000)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--pool", type=int, default=16, help="distinct enrollments resent")
-    parser.add_argument("--keep-artifacts", type=int, default=1000,
-                        help="artifacts the CA keeps in memory (-1: all, as batch runs do)")
-    parser.add_argument("--keep-trace", type=int, default=10_000,
-                        help="trace events kept in memory (-1: all, as batch runs do)")
-    args = parser.parse_args(argv)
-    if args.requests < 1 or args.clients < 1 or args.pool < 1:
-        parser.error("--requests, --clients and --pool must be at least 1")
+class CaDidNotComeUp(RuntimeError):
+    """The lab's certificate server was not enabled, so there is nothing to measure."""
 
+
+def measure_served(requests: int = 40_000, clients: int = 4, pool: int = 16,
+                   keep_artifacts: int | None = 1000, keep_trace: int | None = 10_000
+                   ) -> list[str]:
+    """Serve the enabled CA on 127.0.0.1, send `requests` from `clients` threads, and say
+    what it cost (`None` keeps every artifact or trace event, as a batch run does)."""
     ca = enabled_ca()
     env = ca.env
     cs = ca.running.servers["ca"]
     if cs.ca_cert is None:
-        print("the simulated CA did not come up", file=sys.stderr)
-        return 1
-    cycle = _requests(cs.ca_cert, args.pool, ca.keysource, env.true_time())
-    work = [cycle[i % len(cycle)] for i in range(args.requests)]
+        raise CaDidNotComeUp("the simulated CA did not come up")
+    cycle = _requests(cs.ca_cert, pool, ca.keysource, env.true_time())
+    work = [cycle[i % len(cycle)] for i in range(requests)]
     statuses: Counter[str] = Counter()
     lock = threading.Lock()
-    keep_artifacts = None if args.keep_artifacts < 0 else args.keep_artifacts
-    keep_trace = None if args.keep_trace < 0 else args.keep_trace
 
     before = rss_mib()
     with serve_router(ca, keep_artifacts=keep_artifacts, keep_trace=keep_trace) as server:
         threads = [threading.Thread(target=_client,
-                                    args=(server.port, work[i::args.clients], statuses, lock))
-                   for i in range(args.clients)]
+                                    args=(server.port, work[i::clients], statuses, lock))
+                   for i in range(clients)]
         started, cpu = time.perf_counter(), time.process_time()
         for thread in threads:
             thread.start()
@@ -152,19 +143,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts = server.counts()
     after = rss_mib()
 
-    print(f"requests: {args.requests} from {args.clients} clients in {wall:.1f} s "
-          f"({args.requests / wall:.0f} requests/s; host CPU {1000 * cpu / args.requests:.2f} ms "
-          "per request, clients included)")
-    print(f"answers: {dict(sorted(statuses.items()))}")
-    print(f"server: {counts}")
-    print(f"RSS: {before:.0f} MiB before, {after:.0f} MiB after "
-          f"({after - before:+.0f} MiB)")
-    print(f"kept in memory: {len(ca.artifacts)} artifacts ({ca.artifacts.dropped} dropped), "
-          f"{len(env.trace)} trace events ({env.trace.dropped} dropped), "
-          f"{len(cs.requests)} request database entries")
-    print(f"simulated time: {env.now:.0f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return [
+        f"requests: {requests} from {clients} clients in {wall:.1f} s "
+        f"({requests / wall:.0f} requests/s; host CPU {1000 * cpu / requests:.2f} ms "
+        "per request, clients included)",
+        f"answers: {dict(sorted(statuses.items()))}",
+        f"server: {counts}",
+        f"RSS: {before:.0f} MiB before, {after:.0f} MiB after ({after - before:+.0f} MiB)",
+        f"kept in memory: {len(ca.artifacts)} artifacts ({ca.artifacts.dropped} dropped), "
+        f"{len(env.trace)} trace events ({env.trace.dropped} dropped), "
+        f"{len(cs.requests)} request database entries",
+        f"simulated time: {env.now:.0f} s",
+    ]

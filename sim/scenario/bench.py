@@ -1,7 +1,6 @@
 """Benchmark: an idle simulated year of many certificate servers publishing CRLs.
 
-    python -m sim.scenario.bench --cas 100            # issue 13's case: 100 CAs, CRL every 6 h
-    python -m sim.scenario.bench --cas 20 --days 30 --crl-hours 1
+    pkilab bench --idle-year 100        # issue 13's case: 100 CAs, CRL every 6 h
 
 Builds a scenario in memory: `cas` routers on one switch-like hub, each running a root
 certificate server (`lifetime crl HOURS`, RSA-1024, the CS's default key) enabled at
@@ -10,13 +9,11 @@ certificate server (`lifetime crl HOURS`, RSA-1024, the CS's default key) enable
 reads, so none is signed (`sim.pki.deferred`). Prints the wall time of the simulation,
 the CRLs published, how many were signed, and, measured in the same process, what eager
 signing of every one of them would cost on its own (the old floor). Numbers, not
-assertions: this is not a test. `measure_idle_year` is the same for other callers
-(`pkilab bench`).
+assertions: this is not a test; `pkilab bench --idle-year` prints `IdleYear.lines()`.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -114,20 +111,3 @@ def measure_idle_year(cas: int = 100, days: float = 365.0, crl_hours: int = 6) -
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     published, signed = _published(result)
     return IdleYear(cas, days, wall, cpu, published, signed, _eager_floor(result, published))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cas", type=int, default=100, help="certificate servers (100)")
-    parser.add_argument("--days", type=float, default=365.0, help="simulated days (365)")
-    parser.add_argument("--crl-hours", type=int, default=6, help="lifetime crl hours (6)")
-    args = parser.parse_args()
-    if args.cas < 1 or args.days <= 0 or not 1 <= args.crl_hours <= 336:
-        parser.error("--cas must be 1 or more, --days positive, --crl-hours 1-336")
-    for line in measure_idle_year(args.cas, args.days, args.crl_hours).lines():
-        print(line)
-
-
-if __name__ == "__main__":
-    main()
-
