@@ -139,7 +139,8 @@ def _same(a: x509.Certificate, b: x509.Certificate) -> bool:
     return x509util.cert_der(a) == x509util.cert_der(b)
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """`issuer` named `cert`'s issuer and its key verifies `cert`'s signature."""
     return (cert.issuer == issuer.subject
             and x509util.verify_signature(cert, issuer.public_key()))
 
@@ -156,7 +157,7 @@ def build_path(leaf: x509.Certificate, supplied: Sequence[x509.Certificate],
             return PathBuild(tuple(chain), current, ())
         named = [c for c in (*anchors, *supplied) if c.subject == current.issuer
                  and not _same(c, current)]
-        issuer = next((c for c in named if _issued_by(current, c)), None)
+        issuer = next((c for c in named if issued_by(current, c)), None)
         if issuer is None:
             problem = Problem.BAD_SIGNATURE if named else Problem.UNTRUSTED
             detail = ("signature does not verify with its issuer's key" if named else

@@ -15,7 +15,7 @@ from cryptography import x509
 
 from sim.kernel.clock import format_ios_timer
 from sim.kernel.process import SimProcess
-from sim.pki import x509util
+from sim.pki import cert_path
 from sim.pki.crl_distribution import check_cdp_url
 from sim.router.cli_parser import Match
 from sim.router.command_table import CommandTable
@@ -107,19 +107,18 @@ def _chain_problem(now: datetime, cert: x509.Certificate,
     """The syslog for a chain that fails before revocation is looked at, or None: each
     certificate signed by the next one up, all valid at `now`."""
     links = (cert, *chain)
-    for child, parent in zip(links, chain, strict=False):
-        if child.issuer != parent.subject or not x509util.verify_signature(
-                child, parent.public_key()):
-            return INVALID_SYSLOG
-    for each in links:
-        each_serial = f"{each.serial_number:02X}"
-        if now < each.not_valid_before_utc:
-            return NOT_YET_SYSLOG.format(serial=each_serial,
-                                         when=format_ios_timer(each.not_valid_before_utc))
-        if now > each.not_valid_after_utc:
-            return EXPIRED_SYSLOG.format(serial=each_serial,
-                                         when=format_ios_timer(each.not_valid_after_utc))
-    return None
+    if not all(cert_path.issued_by(child, parent)
+               for child, parent in zip(links, chain, strict=False)):
+        return INVALID_SYSLOG
+    # `validity_reasons` goes from the anchor down; this command names the lowest
+    # certificate out of date, the router's own first.
+    reasons = cert_path.validity_reasons(links, now)
+    lowest = reasons[-1] if reasons else None
+    if lowest is None or lowest.boundary is None:
+        return None
+    not_yet = lowest.problem is cert_path.Problem.NOT_YET_VALID
+    return (NOT_YET_SYSLOG if not_yet else EXPIRED_SYSLOG).format(
+        serial=f"{lowest.serial:02X}", when=format_ios_timer(lowest.boundary))
 
 
 EXEC_CRL_COMMANDS: CommandTable = [
