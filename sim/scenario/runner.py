@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.kernel.gc_policy import batch_collection
 from sim.kernel.process import SimProcess
 from sim.scenario import chain_watch, invariants, soak
 from sim.scenario.expectations import ExpectationResult, evaluate
@@ -108,7 +109,8 @@ def run_scenario(
             env.process(
                 _at(world, expectation.at, lambda x=expectation: timed.append(_check(world, x)))
             )
-    env.run(until=scenario.duration)
+    with batch_collection():
+        env.run(until=scenario.duration)
     final = [_check(world, x) for x in scenario.expectations if x.at is None]
     order = {id(x): i for i, x in enumerate(scenario.expectations)}
     results = sorted(timed + final, key=lambda r: order[id(r.expectation)])
