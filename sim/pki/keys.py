@@ -32,10 +32,7 @@ import tempfile
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-try:
-    import gmpy2
-except ImportError:  # pragma: no cover - gmpy2 is a dependency; this keeps a bare host working
-    gmpy2 = None
+from sim.pki.bigint import gmpy2
 
 GENERATOR_VERSION = "pkilab-rsa-v1"
 """Bump whenever the derivation changes: it is part of both the stream key and the cache name."""

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher as CipherContext
 from cryptography.hazmat.primitives.ciphers import modes
 
+from sim.pki.bigint import powmod
 from sim.pki.scep import der
 from sim.pki.scep.algorithms import (
     CIPHER_BY_OID,
@@ -69,7 +70,7 @@ def rsaes_pkcs1_v15_encrypt(
     while len(ps) < needed:
         ps += draw(random_bytes, needed - len(ps)).replace(b"\x00", b"")  # drop zero octets
     em = b"\x00\x02" + ps + b"\x00" + message
-    return pow(int.from_bytes(em, "big"), numbers.e, numbers.n).to_bytes(k, "big")
+    return powmod(int.from_bytes(em, "big"), numbers.e, numbers.n).to_bytes(k, "big")
 
 
 # --------------------------------------------------------------------------- build
