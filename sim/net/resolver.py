@@ -14,6 +14,7 @@ it never logs.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,10 @@ from typing import Literal
 ResolutionSource = Literal["literal", "host-table"]
 
 
+@functools.lru_cache(maxsize=65536)
 def _ipv4(text: str) -> str | None:
+    """`text` as a canonical dotted quad, or None (cached: every SCEP request of a run
+    resolves one of a few URL hosts, and ipaddress parses in Python)."""
     try:
         return str(ipaddress.IPv4Address(text))
     except (ipaddress.AddressValueError, ValueError):
