@@ -222,7 +222,8 @@ class BenchReport:
         else:
             out.append("  keygen: no key generated in the run")
         out += [f"  signatures: {work.certificates} certificates, {work.crls} CRLs, "
-                f"{work.csrs} requests, {work.cms} CMS: {_s(floor.signatures)}",
+                f"{work.csrs} requests, {work.signers} self-signed signers, {work.cms} CMS: "
+                f"{_s(floor.signatures)}",
                 f"  envelopes: {work.seals} sealed, {work.opens} opened: "
                 f"{_s(floor.envelopes)}",
                 f"  floor: {_s(floor.total)}",

@@ -33,8 +33,10 @@ def test_bench_hierarchy_prints_its_numbers_and_ratios() -> None:
     assert "root CS: enabled" in out
     assert "routers enrolled: 6" in out and "operator warnings: 0" in out
     # The root's self-signed certificate, two sub-CAs' and four routers'; each CA's first
-    # CRL; six requests; every PKCSReq, poll and CertRep signed; envelopes both ways.
-    assert "signatures: 7 certificates, 3 CRLs, 6 requests, 24 CMS" in out
+    # CRL; six requests, each sent under a self-signed signer certificate; every PKCSReq,
+    # poll and CertRep signed; envelopes both ways.
+    assert ("signatures: 7 certificates, 3 CRLs, 6 requests, 6 self-signed signers, 24 CMS"
+            in out)
     assert "envelopes: 18 sealed, 18 opened" in out
     assert re.search(r"peak memory \(RSS[^)]*\): [\d.]+ MiB", out)
     assert re.search(r"KiB per router", out)
