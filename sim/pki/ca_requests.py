@@ -25,6 +25,7 @@ function. Per-certificate files (`.cnm`, `.cer`) follow the level: see `level_fi
 from __future__ import annotations
 
 import base64
+import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -167,9 +168,16 @@ class RequestDatabase:
 
     def __init__(self) -> None:
         self._entries: dict[int, EnrollmentRequest] = {}
+        """By ReqID, kept in ascending ReqID order (a new ReqID is always the highest)."""
         self._next_id = 1
-        self._images: dict[int, tuple[EnrollmentRequest, bytes]] = {}
-        """Each entry's saved image, with the entry it was made from (`to_bytes`)."""
+        self._images: dict[int, bytes] = {}
+        """Each entry's saved lines (`to_bytes`), in the same order, made when the entry
+        changes: a busy CA saves its database after every request, and making every
+        entry's image again at each save grew with the square of its requests."""
+        self._image_bytes = 0
+        """The length of all entry images together."""
+        self._expiries: list[tuple[datetime, int]] = []
+        """A heap of (expires, ReqID); an item whose entry is gone is skipped when met."""
         self._by_transaction: dict[str, list[int]] | None = {}
         """ReqIDs by SCEP transactionID, ascending: every PKCSReq and poll looks one up.
         None after a removal, rebuilt at the next lookup (removals are rare)."""
@@ -186,8 +194,8 @@ class RequestDatabase:
         return req_id in self._entries
 
     def __iter__(self) -> Iterator[EnrollmentRequest]:
-        """Entries in ascending ReqID order."""
-        return iter([self._entries[i] for i in sorted(self._entries)])
+        """Entries in ascending ReqID order (a copy: callers may change the database)."""
+        return iter(list(self._entries.values()))
 
     def get(self, req_id: int) -> EnrollmentRequest:
         try:
@@ -225,7 +233,16 @@ class RequestDatabase:
 
     def next_deadline(self) -> datetime | None:
         """Earliest expiry (IOS `ER EXPIRE <reqid>`), or None with an empty database."""
-        return min((e.expires for e in self._entries.values()), default=None)
+        heap = self._expiries
+        while heap and not self._current(heap[0]):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def _current(self, item: tuple[datetime, int]) -> bool:
+        """A heap item still stands for an entry of the database (an entry keeps its
+        expiry through every change of state)."""
+        entry = self._entries.get(item[1])
+        return entry is not None and entry.expires == item[0]
 
     # -- changes ----------------------------------------------------------------------------
     def submit(self, csr_der: bytes, transaction_id: str | None, source: Source,
@@ -255,7 +272,7 @@ class RequestDatabase:
             # same key (IOS keys the transactionID on it): a new request.
         entry = _new_entry(self._next_id, csr_der, transaction_id, source, now,
                            now + timedelta(minutes=lifetime_minutes))
-        self._entries[entry.req_id] = entry
+        self._put(entry)
         self._next_id += 1
         if transaction_id is not None:
             # The new ReqID is the highest, so the list stays ascending.
@@ -275,27 +292,27 @@ class RequestDatabase:
         """pending -> granted; the certificate is stored for the requester's next poll."""
         entry = replace(self._move(req_id, "grant"), certificate_der=certificate_der,
                         serial=serial)
-        self._entries[req_id] = entry
+        self._put(entry)
         return entry
 
     def authorise(self, req_id: int) -> EnrollmentRequest:
         """An RA's grant (`sim.pki.ra_forward`): pending -> granted with no certificate
         yet; polls get PENDING until `deliver` stores the issuing CA's certificate."""
         entry = self._move(req_id, "grant")
-        self._entries[req_id] = entry
+        self._put(entry)
         return entry
 
     def deliver(self, req_id: int, certificate_der: bytes, serial: int) -> EnrollmentRequest:
         """The issuing CA's certificate for a request an RA authorised."""
         entry = self._awaiting(req_id)
         entry = replace(entry, certificate_der=certificate_der, serial=serial)
-        self._entries[req_id] = entry
+        self._put(entry)
         return entry
 
     def refuse(self, req_id: int) -> EnrollmentRequest:
         """The issuing CA rejected a request an RA authorised: granted -> rejected."""
         entry = replace(self._awaiting(req_id), state=RequestState.REJECTED)
-        self._entries[req_id] = entry
+        self._put(entry)
         return entry
 
     def _awaiting(self, req_id: int) -> EnrollmentRequest:
@@ -307,13 +324,13 @@ class RequestDatabase:
     def reject(self, req_id: int) -> EnrollmentRequest:
         """pending -> rejected; the next poll gets a SCEP FAILURE."""
         entry = self._move(req_id, "reject")
-        self._entries[req_id] = entry
+        self._put(entry)
         return entry
 
     def remove(self, req_id: int) -> EnrollmentRequest:
         """`crypto pki server NAME remove <id>`: drop the entry whatever its state."""
         entry = self.get(req_id)
-        del self._entries[req_id]
+        self._drop(req_id)
         self._by_transaction = None
         return entry
 
@@ -321,63 +338,57 @@ class RequestDatabase:
         """`crypto pki server NAME remove all`; returns the removed ReqIDs (ascending)."""
         removed = self.ids()
         self._entries.clear()
+        self._images.clear()
+        self._image_bytes = 0
+        self._expiries.clear()
         self._by_transaction = None
         return removed
 
     def expire(self, now: datetime) -> list[int]:
         """Drop every entry whose expiry is at or before `now`; returns their ReqIDs."""
-        gone = [e.req_id for e in self if e.expires <= now]
-        for req_id in gone:
-            del self._entries[req_id]
+        gone: list[int] = []
+        heap = self._expiries
+        while heap and heap[0][0] <= now:
+            item = heapq.heappop(heap)
+            if self._current(item):
+                gone.append(item[1])
+                self._drop(item[1])
+        gone.sort()
         if gone:
             self._by_transaction = None
         return gone
 
     # -- persistence ------------------------------------------------------------------------
+    def _put(self, entry: EnrollmentRequest) -> None:
+        """Add or replace an entry, with its image (a new ReqID is the highest, so both
+        dicts stay in ascending order; a replaced one keeps its place)."""
+        image = _entry_image(entry)
+        old = self._images.get(entry.req_id)
+        self._image_bytes += len(image) - (len(old) if old is not None else 0)
+        known = self._entries.get(entry.req_id)
+        if known is None or known.expires != entry.expires:
+            heapq.heappush(self._expiries, (entry.expires, entry.req_id))
+        self._entries[entry.req_id] = entry
+        self._images[entry.req_id] = image
+
+    def _drop(self, req_id: int) -> None:
+        del self._entries[req_id]
+        self._image_bytes -= len(self._images.pop(req_id))
+
+    def _head(self) -> bytes:
+        return f"{_MAGIC}\nnext-id {self._next_id}\n".encode()
+
     def to_bytes(self) -> bytes:
         """Deterministic text image of the database (see `from_bytes` for the format)."""
-        head = f"{_MAGIC}\nnext-id {self._next_id}\n".encode()
-        body = b"".join(self._entry_image(e) for e in self)
-        if len(self._images) > len(self._entries):  # forget removed and expired entries
-            self._images = {k: v for k, v in self._images.items() if k in self._entries}
-        return head + body
+        return self._head() + b"".join(self._images.values())
 
     def image(self) -> Deferred:
-        """`to_bytes()`, joined only when read: until then it holds the cached entry images
+        """`to_bytes()`, joined only when read: until then it holds the entry images
         themselves (shared, not copied). A busy CA saves its database after every request,
         and each save in flight used to hold a whole copy of it: 128 of them at once, 75 MB,
         for a thousand routers enrolling in a burst."""
-        parts = (f"{_MAGIC}\nnext-id {self._next_id}\n".encode(),
-                 *(self._entry_image(e) for e in self))
-        if len(self._images) > len(self._entries):  # forget removed and expired entries
-            self._images = {k: v for k, v in self._images.items() if k in self._entries}
-        return Deferred(sum(len(part) for part in parts), lambda: b"".join(parts))
-
-    def _entry_image(self, e: EnrollmentRequest) -> bytes:
-        """One entry's lines, cached while the entry is unchanged: the database is saved
-        after every request, and re-encoding every CSR and certificate each time made a
-        busy CA's saves grow with the square of its requests."""
-        cached = self._images.get(e.req_id)
-        if cached is not None and cached[0] is e:
-            return cached[1]
-        lines = [
-            f"request {e.req_id}",
-            f"state {e.state.value}",
-            f"source {e.source}",
-            f"created {e.created.isoformat()}",
-            f"expires {e.expires.isoformat()}",
-            f"csr {base64.b64encode(e.csr_der).decode()}",
-        ]
-        if e.transaction_id is not None:
-            lines.append(f"transaction-id {e.transaction_id}")
-        if e.certificate_der is not None:
-            lines.append(f"certificate {base64.b64encode(e.certificate_der).decode()}")
-        if e.serial is not None:
-            lines.append(f"serial 0x{e.serial:X}")
-        lines.append("end")
-        image = ("\n".join(lines) + "\n").encode()
-        self._images[e.req_id] = (e, image)
-        return image
+        parts = (self._head(), *self._images.values())
+        return Deferred(len(parts[0]) + self._image_bytes, lambda: b"".join(parts))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RequestDatabase:
@@ -393,17 +404,17 @@ class RequestDatabase:
         if not lines or lines[0] != _MAGIC:
             raise ValueError("not a pkilab request database image")
         db = cls()
+        loaded: dict[int, EnrollmentRequest] = {}
         fields: dict[str, str] = {}
         for number, line in enumerate(lines[1:], start=2):
             key, _, value = line.partition(" ")
-            if key == "next-id" and not fields and not db._entries:
+            if key == "next-id" and not fields and not loaded:
                 db._next_id = int(value)
             elif key == "end" and fields:
                 entry = _entry_from_fields(fields, number)
-                if entry.req_id in db._entries:
+                if entry.req_id in loaded:
                     raise ValueError(f"request database image: ReqID {entry.req_id} twice")
-                db._entries[entry.req_id] = entry
-                db._by_transaction = None
+                loaded[entry.req_id] = entry
                 fields = {}
             elif key in _FIELD_KEYS and (key == "request") == (not fields):
                 fields[key] = value
@@ -411,14 +422,37 @@ class RequestDatabase:
                 raise ValueError(f"request database image, line {number}: unexpected {line!r}")
         if fields:
             raise ValueError("request database image ends inside an entry")
-        if db._entries and db._next_id <= max(db._entries):
+        if loaded and db._next_id <= max(loaded):
             raise ValueError("request database image: next-id is not above every ReqID")
+        for req_id in sorted(loaded):
+            db._put(loaded[req_id])
+        db._by_transaction = None
         return db
 
 
 _MAGIC = "pkilab request database 1"
 _FIELD_KEYS = frozenset({"request", "state", "source", "created", "expires", "csr",
                          "transaction-id", "certificate", "serial"})
+
+
+def _entry_image(e: EnrollmentRequest) -> bytes:
+    """One entry's lines in the saved database."""
+    lines = [
+        f"request {e.req_id}",
+        f"state {e.state.value}",
+        f"source {e.source}",
+        f"created {e.created.isoformat()}",
+        f"expires {e.expires.isoformat()}",
+        f"csr {base64.b64encode(e.csr_der).decode()}",
+    ]
+    if e.transaction_id is not None:
+        lines.append(f"transaction-id {e.transaction_id}")
+    if e.certificate_der is not None:
+        lines.append(f"certificate {base64.b64encode(e.certificate_der).decode()}")
+    if e.serial is not None:
+        lines.append(f"serial 0x{e.serial:X}")
+    lines.append("end")
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _entry_from_fields(fields: dict[str, str], line: int) -> EnrollmentRequest:
