@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.kernel.env import SimEnv
+from sim.kernel.first_of import first_of
 from sim.kernel.process import SimProcess
 from sim.net.bridge import BridgeConnection, ConnectOutcome
 from sim.net.http import HttpFailure, HttpHandler, HttpRequest, HttpResponse, HttpResult
@@ -110,7 +111,7 @@ class Exchange:
         reply = env.event()
         env.process(self._send(self.src, server, Segment.SYN, SEGMENT_OVERHEAD, syn_arrived))
         env.process(self._accept(syn_arrived, reply))
-        yield reply | deadline
+        yield first_of(env, reply, deadline)
         if not reply.triggered:
             return self._fail(HttpFailure.TIMEOUT)
         if reply.value is None:
@@ -124,7 +125,7 @@ class Exchange:
         size = len(self.request.to_bytes())
         env.process(self._send(self.src, server, Segment.REQUEST, size, request_arrived))
         env.process(self._serve(handler, request_arrived, response_arrived))
-        yield response_arrived | deadline
+        yield first_of(env, response_arrived, deadline)
         if not response_arrived.triggered:
             return self._fail(HttpFailure.TIMEOUT, connected_after)
         response = response_arrived.value
@@ -250,7 +251,7 @@ class Exchange:
                 )
             env.process(self._forward(sender, receiver, kind, size, arrived, value))
             attempt += 1
-            yield arrived | env.timeout(min(rto, remaining))
+            yield first_of(env, arrived, env.timeout(min(rto, remaining)))
             rto *= 2
 
     def _forward(
