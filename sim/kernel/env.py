@@ -37,7 +37,7 @@ class SimEnv:
         return self.start + timedelta(seconds=self.now)
 
     def emit(self, router: str | None, category: str, name: str, /, **data: Any) -> TraceEvent:
-        return self.trace.emit(self.now, router, category, name, **data)
+        return self.trace.record(float(self.sim.now), router, category, name, data)
 
     def process(self, generator: SimProcess[Any]) -> simpy.Process:
         return self.sim.process(generator)

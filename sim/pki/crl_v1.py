@@ -31,7 +31,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sim.pki.deferred import Deferred
 
 _SEQUENCE, _INTEGER, _BIT_STRING, _NULL, _OID = 0x30, 0x02, 0x03, 0x05, 0x06
-_UTC_TIME, _GENERALIZED_TIME = 0x17, 0x18
 
 _SIGNATURE_OIDS: dict[str, str] = {
     "md5": "1.2.840.113549.1.1.4",
@@ -76,14 +75,17 @@ def _oid(dotted: str) -> bytes:
 
 def _time(moment: datetime) -> bytes:
     """RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds.
-    (Formatted by hand: `strftime` was a tenth of a CA's idle year.)"""
+    (Formatted by hand: `strftime` was a tenth of a CA's idle year. The TLV headers are
+    constants, as both forms have a fixed length: tag 0x17 and 13 bytes for UTCTime, tag
+    0x18 and 15 bytes for GeneralizedTime.)"""
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    utc = moment
-    clock = f"{utc.month:02d}{utc.day:02d}{utc.hour:02d}{utc.minute:02d}{utc.second:02d}Z"
-    if 1950 <= utc.year < 2050:
-        return _tlv(_UTC_TIME, f"{utc.year % 100:02d}{clock}".encode())
-    return _tlv(_GENERALIZED_TIME, f"{utc.year:04d}{clock}".encode())
+    year = moment.year
+    if 1950 <= year < 2050:
+        return b"\x17\x0d%02d%02d%02d%02d%02d%02dZ" % (
+            year % 100, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+    return b"\x18\x0f%04d%02d%02d%02d%02d%02dZ" % (
+        year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
 @functools.cache
@@ -107,12 +109,17 @@ def tbs_cert_list(
     entries = b"".join(_tlv(_SEQUENCE, _integer(serial) + _time(when))
                        for serial, when in revoked)
     return _tlv(_SEQUENCE, b"".join([
-        signature_algorithm(hash_name),
-        issuer_der,
+        _tbs_prefix(issuer_der, hash_name),
         _time(this_update),
         _time(next_update),
         _tlv(_SEQUENCE, entries) if entries else b"",
     ]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _tbs_prefix(issuer_der: bytes, hash_name: str) -> bytes:
+    """The TBS's signature algorithm and issuer, the same in every CRL of a CA."""
+    return signature_algorithm(hash_name) + issuer_der
 
 
 def signed_crl(tbs: bytes, ca_key: rsa.RSAPrivateKey, hash_name: str = "sha256") -> bytes:
@@ -125,8 +132,15 @@ def signed_crl(tbs: bytes, ca_key: rsa.RSAPrivateKey, hash_name: str = "sha256")
 def signed_crl_size(tbs: bytes, key_bits: int, hash_name: str = "sha256") -> int:
     """`len(signed_crl(tbs, key, hash_name))` for a key of `key_bits`, without signing: a
     PKCS#1 v1.5 signature is always as long as the modulus (RFC 8017 8.2.1)."""
+    return _signed_size(len(tbs), key_bits, hash_name)
+
+
+@functools.lru_cache(maxsize=256)
+def _signed_size(tbs_size: int, key_bits: int, hash_name: str) -> int:
+    """`signed_crl_size` from the TBS's length, which is all it depends on (kept: a CA's
+    CRLs are all the same length until a certificate is revoked)."""
     signature = 1 + (key_bits + 7) // 8
-    return _tlv_size(len(tbs) + len(signature_algorithm(hash_name)) + _tlv_size(signature))
+    return _tlv_size(tbs_size + len(signature_algorithm(hash_name)) + _tlv_size(signature))
 
 
 def _tlv_size(body: int) -> int:
@@ -160,5 +174,7 @@ def deferred_crl(
     """The CRL `v1_crl_der` would write, signed only when its bytes are first read
     (`sim.pki.deferred`): the TBS is fixed now, from the publication's times."""
     tbs = tbs_cert_list(issuer_der, this_update, next_update, revoked, hash_name)
-    return Deferred(signed_crl_size(tbs, ca_key.key_size, hash_name),
-                    lambda: signed_crl(tbs, ca_key, hash_name))
+    # A partial, not a lambda: a CA keeps every CRL it published among its artifacts
+    # (146,000 in an idle year of 100 CAs), and a closure costs twice the memory.
+    return Deferred(_signed_size(len(tbs), ca_key.key_size, hash_name),
+                    functools.partial(signed_crl, tbs, ca_key, hash_name))

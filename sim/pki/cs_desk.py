@@ -238,6 +238,9 @@ class ServerTimers:
                  ) -> None:
         self.cs = cs
         self._key = key
+        self._not_after: tuple[x509.Certificate, datetime] | None = None
+        """The CA certificate's notAfter, kept with it (`cryptography` makes a new
+        datetime at every call, and this is asked several times per CRL publication)."""
 
     def _crl_deadline(self) -> datetime | None:
         if self.cs.state is not CsState.ENABLED or self._key() is None:
@@ -248,12 +251,22 @@ class ServerTimers:
         cert = self.cs.ca_cert
         if cert is None or self.cs.ca_expired_logged:
             return None
-        return cert.not_valid_after_utc
+        kept = self._not_after
+        if kept is None or kept[0] is not cert:
+            kept = self._not_after = (cert, cert.not_valid_after_utc)
+        return kept[1]
 
     def next_deadline(self) -> datetime | None:
-        deadlines = [d for d in (self.cs.requests.next_deadline(), self._crl_deadline(),
-                                 self._expiry_deadline()) if d]
-        return min(deadlines, default=None)
+        # The earliest of the three, without building a list: a CA's timer driver asks
+        # several times per CRL publication.
+        best = self.cs.requests.next_deadline()
+        crl = self._crl_deadline()
+        if crl is not None and (best is None or crl < best):
+            best = crl
+        expiry = self._expiry_deadline()
+        if expiry is not None and (best is None or expiry < best):
+            best = expiry
+        return best
 
     def armed(self) -> list[tuple[str, datetime]]:
         """Every armed timer under IOS's name, for `show crypto pki timers` (cisco-cs.md
@@ -276,9 +289,11 @@ class ServerTimers:
             effects.append(Syslog(f"%PKI-2-CS_CERT_EXPIRED: Certificate server {self.cs.name} "
                                   "CA certificate has expired."))
             return effects
-        crl_due = self._crl_deadline()
-        key = self._key()
-        if crl_due is not None and crl_due <= now and key is not None:
+        key = self._key()  # `_crl_deadline`'s check, asked once
+        if key is None or self.cs.state is not CsState.ENABLED:
+            return effects
+        crl_due = self.cs.crl_next_update()
+        if crl_due is not None and crl_due <= now:
             effects += self.cs.republish_crl(now, key)
         return effects
 

@@ -18,6 +18,7 @@ writes critical files to their primary location first, then publishes them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 FILE_TYPES = ("cnm", "crl", "crt", "p12", "pem", "ser")
@@ -40,8 +41,10 @@ class TypedUrl:
         return f" database url {self.file_type}{' publish' if self.publish else ''} {self.url}"
 
 
+@functools.lru_cache(maxsize=4096)
 def file_type(name: str) -> str | None:
-    """The `database url` keyword for a database file name (None: the request database)."""
+    """The `database url` keyword for a database file name (None: the request database).
+    Cached, as `primary_url` is: a CA asks for the same few names at every publication."""
     for suffix, kind in _SUFFIX_TYPES.items():
         if name.endswith(suffix):
             return kind
@@ -68,7 +71,10 @@ def primary_root(root: str, typed: tuple[TypedUrl, ...], name: str) -> str:
     return chosen[-1] if chosen else root
 
 
+@functools.lru_cache(maxsize=4096)
 def primary_url(root: str, typed: tuple[TypedUrl, ...], name: str) -> str:
+    """The file's URL (`primary_root` joined with its name); a pure function of the
+    configuration, cached (`TypedUrl` is frozen, so the key is its value)."""
     return join(primary_root(root, typed, name), name)
 
 

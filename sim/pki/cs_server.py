@@ -605,8 +605,10 @@ class CertificateServer:
         publishes its first CRL before its certificate arrives) its issuer name; kept
         while the certificate and name stay the same (encoding it was a tenth of the
         cost of an idle CA's republication)."""
-        source = (self.ca_cert, self.config.effective_issuer_name)
         cached = self._issuer_cache
+        if cached is not None and self.ca_cert is not None and cached[0] is self.ca_cert:
+            return cached[2]  # the certificate's subject: the configured name is not used
+        source = (self.ca_cert, self.config.effective_issuer_name)
         if cached is not None and cached[0] is source[0] and cached[1] == source[1]:
             return cached[2]
         issuer = (self.ca_cert.subject if self.ca_cert is not None

@@ -125,7 +125,8 @@ class CsStorage:
                 effects += cs.storage_lost(root)
             else:
                 effects.append(Syslog(PUBLISH_WARNING.format(url=root)))
-        for location, extra in publish_urls(cs.config.database_typed_urls, name):
+        typed = cs.config.database_typed_urls
+        for location, extra in publish_urls(typed, name) if typed else ():
             failed = yield from filesystems.write(router, extra, data)
             if failed is not None:
                 router.emit("cs", "storage.failed", server=cs.name, url=extra,

@@ -16,6 +16,7 @@ device)` for a full one, `(Permission denied)` for a TFTP access violation.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -69,9 +70,11 @@ class Url:
         return self.device in LOCAL_DEVICES
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(url: str) -> Url:
     """Split `flash:ca/ca.ser`, `nvram:ca.ser`, `tftp://10.0.0.9/ca/ca.ser`. Anything
-    else is kept with its scheme as the device (it will be `No such device`)."""
+    else is kept with its scheme as the device (it will be `No such device`). Cached: a
+    `Url` is immutable, and a CA writes the same files at every CRL publication."""
     text = url.strip()
     lowered = text.lower()
     if lowered.startswith("tftp://"):

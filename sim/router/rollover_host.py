@@ -110,14 +110,20 @@ class RolloverHost:
 
     def _server_deadlines(self) -> list[tuple[CertificateServer, datetime]]:
         found = []
+        busy, retry = self._busy, self._server_retry
         for cs in self.router.running.servers.values():
-            if f"cs:{cs.name}" in self._busy:
+            if busy and f"cs:{cs.name}" in busy:
                 continue
             self._restore(cs)
-            due = [d for d in (self._timers(cs).next_deadline(),
-                               self._server_retry.get(cs.name)) if d is not None]
-            if due:
-                found.append((cs, min(due)))
+            # `RolloverTimers.next_deadline` and the retry, the earliest first, without
+            # building the timers' object: this runs whenever the server's trace moves (a
+            # CA's every CRL publication).
+            best = cs_rollover.generation_due(cs)
+            for due in (cs_rollover.activation_due(cs), retry.get(cs.name) if retry else None):
+                if due is not None and (best is None or due < best):
+                    best = due
+            if best is not None:
+                found.append((cs, best))
         return found
 
     def _client_deadlines(self) -> list[tuple[Trustpoint, datetime, bool]]:
@@ -191,9 +197,14 @@ class RolloverHost:
                     serial=mine.serial_number)
 
     def next_deadline(self) -> datetime | None:
-        moments = [d for _cs, d in self._server_deadlines()]
-        moments += [d for _tp, d, _act in self._client_deadlines()]
-        return min(moments, default=None)
+        best: datetime | None = None
+        for _cs, due in self._server_deadlines():
+            if best is None or due < best:
+                best = due
+        for _tp, due, _activation in self._client_deadlines():
+            if best is None or due < best:
+                best = due
+        return best
 
     def on_timer(self, now: datetime) -> list[Any]:
         """Start what is due (the work itself runs in router processes)."""

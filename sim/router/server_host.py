@@ -10,22 +10,25 @@ republication) with a `TimerDriver`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import simpy
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
+from simpy.events import URGENT
 
 from sim.kernel.process import SimProcess
-from sim.kernel.timers import TimerDriver
+from sim.kernel.timers import TimerDriver, call_soon
 from sim.pki import cs_effects as fx
 from sim.pki import x509util
 from sim.pki.cs_desk import ServerTimers
 from sim.pki.cs_fsm import CsSignal
+from sim.pki.cs_locations import publish_urls
 from sim.pki.cs_server import CertificateServer
 from sim.pki.cs_settings import CsMode
 from sim.pki.deferred import deferred_pem
 from sim.pki.scep_service import ScepService
+from sim.router import filesystems
 from sim.router.cs_store import CsStorage
 from sim.router.keystore import KeyPair
 from sim.router.pki_client import enroll_server_trustpoint
@@ -38,6 +41,59 @@ if TYPE_CHECKING:
 
 TRUSTPOINT_CREATE = "%PKI-6-TRUSTPOINT_CREATE: Trustpoint: {name} created succesfully"
 """IOS-XE's syslog when a trustpoint is created, typo included (cisco-cs.md 15 [V])."""
+
+
+_PLAIN_EFFECTS = (fx.Debug, fx.Console, fx.Syslog, fx.Elapse, fx.WriteFile)
+"""The effects a timer's `_Steps` may apply (a `WriteFile` if it stays on the router)."""
+
+
+class _Steps:
+    """A timer's effects (`ServerHost.apply`) stepped through as a router process would
+    step them, without being one: an idle CA's year is 146,000 CRL publications, and a
+    simpy process per publication (its start, its wrapper, its end) was a quarter of it.
+
+    It starts as a process starts (an urgent event at the current time), and each event
+    the effects wait on (the `Elapse`'s timeout) resumes it when processed, as it resumes
+    a process; so every output and write happens at the same moment, in the same order.
+    A power loss or reload interrupts a router's processes; here the router's new
+    `ServerHost` (one per boot) says that the boot these effects belong to is over, and
+    the steps stop where the interrupted process would have stopped. Only effects that
+    end no differently when stopped that way come here (`ServerHost._plain`): output,
+    simulated time and writes to nvram or flash, none of which holds a resource (nor does
+    a TFTP transfer, should `database url` move to a TFTP server during the 0.09 s of a
+    publication: its events are waited on here as a process waits on them)."""
+
+    __slots__ = ("_host", "_steps")
+
+    def __init__(self, host: ServerHost, steps: SimProcess[None]) -> None:
+        self._host = host
+        self._steps = steps
+        call_soon(host.router.env.sim, self._step, URGENT)  # as a process's start
+
+    def _resume(self, event: simpy.Event) -> None:
+        if self._host.router.server_host is not self._host:
+            # Stopped by a power loss or reload while waiting. (The start is not checked:
+            # a process's start is processed before an interruption in the same instant.)
+            self._steps.close()
+            return
+        self._step(event)
+
+    def _step(self, event: simpy.Event) -> None:
+        while True:  # simpy's Process._resume, for a generator of plain events
+            try:
+                if event.ok:
+                    event = self._steps.send(event.value)
+                else:
+                    event.defused = True
+                    failure = cast(BaseException, event.value)
+                    error = type(failure)(*failure.args)
+                    error.__cause__ = failure
+                    event = self._steps.throw(error)
+            except StopIteration:
+                return
+            if event.callbacks is not None:
+                event.callbacks.append(self._resume)
+                return
 
 
 class ServerHost:
@@ -110,19 +166,39 @@ class ServerHost:
     def start_timers(self, cs: CertificateServer) -> None:
         """Start the server's timers: request expiry and CRL republication."""
         router = self.router
+        name = cs.name
 
         def key() -> rsa.RSAPrivateKey | None:
-            pair = router.running.keys.get(cs.name)
+            pair = router.running.keys.get(name)  # `running` is renewed at every boot
             return pair.key if pair else None
 
         def run_effects(effects: list[fx.Effect]) -> None:
-            router.spawn(self.apply(cs, effects))
+            if self._plain(cs, effects):
+                _Steps(self, self.apply(cs, effects))
+            else:
+                router.spawn(self.apply(cs, effects))
 
         if cs.name not in self._timers:
             self._timers[cs.name] = TimerDriver(router.env, router.clock,
                                                 ServerTimers(cs, key), run_effects)
 
     # -- effects ---------------------------------------------------------------------------
+    def _plain(self, cs: CertificateServer, effects: list[fx.Effect]) -> bool:
+        """Whether a timer's effects need no router process of their own (`_Steps`): only
+        output, simulated time and files written to the router's own devices (a TFTP
+        location would wait on the network)."""
+        typed = cs.config.database_typed_urls
+        for effect in effects:
+            if isinstance(effect, fx.WriteFile):
+                if filesystems.parse(cs.config.file_url(effect.name)).device == "tftp":
+                    return False
+                if typed and any(filesystems.parse(url).device == "tftp"
+                                 for _where, url in publish_urls(typed, effect.name)):
+                    return False
+            elif not isinstance(effect, _PLAIN_EFFECTS):
+                return False
+        return True
+
     def apply(self, cs: CertificateServer, effects: list[fx.Effect]
               ) -> SimProcess[None]:
         yield from self._apply(cs, effects)
@@ -140,7 +216,20 @@ class ServerHost:
         router = self.router
         running = router.running
         for effect in effects:
+            # The effect types are distinct classes, so the order of the cases is free:
+            # a CRL publication's three (Elapse, WriteFile, Debug) come first.
             match effect:
+                case fx.Elapse(seconds=seconds, reason=reason):
+                    router.emit("cs", "busy", server=cs.name, seconds=seconds, reason=reason)
+                    yield router.env.timeout(seconds)
+                case fx.WriteFile(name=name, data=data):
+                    lost = yield from self.storage.write(cs, name, data)
+                    if lost:
+                        yield from self._apply(cs, lost)
+                    if name.endswith(".crl"):
+                        # The PEM of the DER published (the same bytes `crl_pem` writes),
+                        # deferred with it: nothing signs a CRL nobody reads.
+                        router.record_artifact(name + ".pem", deferred_pem(data, "X509 CRL"))
                 case fx.Debug(text=text):
                     router.debug_line("pki-server", f"CRYPTO_CS: {text}")
                 case fx.Console(text=text, inline=True):
@@ -149,9 +238,6 @@ class ServerHost:
                     router.console_line(text)
                 case fx.Syslog(text=text):
                     router.log(text)
-                case fx.Elapse(seconds=seconds, reason=reason):
-                    router.emit("cs", "busy", server=cs.name, seconds=seconds, reason=reason)
-                    yield router.env.timeout(seconds)
                 case fx.KeyGenerated(label=label, key=key, bits=bits):
                     running.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
                     router.emit("pki", "key.generated", label=label, bits=bits)
@@ -161,13 +247,6 @@ class ServerHost:
                         router.log(TRUSTPOINT_CREATE.format(name=name))
                     running.trustpoints.setdefault(
                         name, Trustpoint(name, revocation_check=check, rsakeypair=keypair))
-                case fx.WriteFile(name=name, data=data):
-                    lost = yield from self.storage.write(cs, name, data)
-                    yield from self._apply(cs, lost)
-                    if name.endswith(".crl"):
-                        # The PEM of the DER published (the same bytes `crl_pem` writes),
-                        # deferred with it: nothing signs a CRL nobody reads.
-                        router.record_artifact(name + ".pem", deferred_pem(data, "X509 CRL"))
                 case fx.CertificateIssued(req_id=req_id, certificate=cert):
                     router.record_artifact(
                         f"{cs.name}-issued-{cert.serial_number:X}.cert.pem",
