@@ -629,8 +629,10 @@ def _longest_run(path: Path) -> float:
               help="Start from an empty key cache (a fresh temporary folder): every key "
                    "is generated in the run.")
 @click.option("--output", "output", type=click.Path(path_type=Path, file_okay=False),
-              default=None, help="Also write the output folder and the report here "
-                                 "(timed apart from the simulation).")
+              default=None, help="Also write the output folder and the report here, "
+                                 "as `pkilab run --out` does: the trace and artifacts "
+                                 "stream into it during the simulation, the rest is "
+                                 "timed apart.")
 @click.option("--tracemalloc", "trace_memory", is_flag=True,
               help="Also measure Python allocations with tracemalloc (slows the run).")
 @click.option("--write-scenario", "scenario_file", type=click.Path(path_type=Path,

@@ -106,6 +106,27 @@ def test_the_writer_refuses_every_path_that_leaves_the_folder(tmp_path: Path) ->
     assert not (tmp_path / "x").exists() and not (tmp_path / "abs").exists()
 
 
+def test_the_writer_checks_each_file_in_a_folder_it_has_written_to(tmp_path: Path) -> None:
+    """The writer remembers folders it has checked, to write thousands of files quickly; a
+    symbolic link (or a `..` name) appearing in such a folder afterwards would then let a
+    file be written outside the output folder."""
+    root = tmp_path / "out"
+    root.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    writer = ConfinedWriter(root)
+    assert writer.write("artifacts/r1/a.pem", b"a")
+    assert writer.write("artifacts/r1/b.pem", b"b")  # the folder is known now
+    os.symlink(tmp_path / "elsewhere" / "c.pem", root / "artifacts/r1/c.pem")
+    for bad in ["artifacts/r1/c.pem", "artifacts/r1/../../..", "artifacts/r1/../../../x"]:
+        assert not writer.write(bad, b"data")
+    assert writer.path("artifacts/r1/.") == root.resolve() / "artifacts/r1"
+    assert writer.refused == ["artifacts/r1/c.pem", "artifacts/r1/../../..",
+                              "artifacts/r1/../../../x"]
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    assert not (tmp_path / "x").exists()
+    assert (root / "artifacts/r1/b.pem").read_bytes() == b"b"
+
+
 def test_a_run_with_names_that_bypass_the_console_writes_inside_only(tmp_path: Path) -> None:
     """Defence in depth: names put straight into the router state (as a future command
     with a looser grammar could) still cannot leave the folder; the summary says what

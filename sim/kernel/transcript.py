@@ -8,13 +8,16 @@ the moment they were printed: `*Jan  6 20:57:37.667: CRYPTO_CS: ...`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from sim.kernel.trace import Trace, TraceEvent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TranscriptLine:
     """One console line; `kind` is "console", "syslog" or "debug" (reports can hide debug),
     `t` the simulated time it was printed."""
@@ -22,6 +25,10 @@ class TranscriptLine:
     text: str
     kind: str
     t: float
+
+
+CONSOLE_CATEGORIES = ("console", "log")
+"""The trace categories a console transcript is made of."""
 
 
 def transcript_entries(events: Iterable[TraceEvent], router: str) -> list[TranscriptLine]:
@@ -32,21 +39,70 @@ def transcript_entries(events: Iterable[TraceEvent], router: str) -> list[Transc
             events = indexed
     lines: list[TranscriptLine] = []
     for event in events:
-        if event.router != router:
-            continue
-        if event.category == "console":
-            if event.name == "line":
-                lines.append(TranscriptLine(event.data["text"], "console", event.t))
-            elif event.name == "inline":
-                if lines:
-                    last = lines[-1]
-                    lines[-1] = TranscriptLine(last.text + event.data["text"], last.kind, last.t)
-                else:
-                    lines.append(TranscriptLine(event.data["text"], "console", event.t))
-        elif event.category == "log":
-            lines.append(TranscriptLine(f"{event.data['stamp']}: {event.data['text']}",
-                                        event.name, event.t))
+        if event.router == router:
+            add_console_event(lines, event.category, event.name, event.data, event.t)
     return lines
+
+
+def add_console_event(lines: list[TranscriptLine], category: str, name: str,
+                      data: dict[str, Any], t: float) -> None:
+    """Add one trace event (given by its fields) to a router's console `lines`: a
+    `console/line` starts a line, a `console/inline` continues the last one, a `log/*`
+    is a stamped line; any other event shows nothing."""
+    if category == "console":
+        if name == "line":
+            lines.append(TranscriptLine(data["text"], "console", t))
+        elif name == "inline":
+            if lines:
+                last = lines[-1]
+                lines[-1] = TranscriptLine(last.text + data["text"], last.kind, last.t)
+            else:
+                lines.append(TranscriptLine(data["text"], "console", t))
+    elif category == "log":
+        lines.append(TranscriptLine(f"{data['stamp']}: {data['text']}", name, t))
+
+
+_LINE_START = '{"category": '
+
+
+def read_trace_file(path: Path, categories: Collection[str]) -> Iterator[dict[str, Any]]:
+    """The records of a `trace.jsonl` whose category is one of `categories`, parsed, in
+    order. A line of another category is skipped without parsing it: the trace writes
+    its keys sorted, so each line starts with its category (`sim.kernel.trace`), and a
+    run's reports read a few categories out of a trace of hundreds of thousands of lines.
+    A line that does not start so (a hand-edited file) is parsed and filtered."""
+    prefixes = tuple(f"{_LINE_START}{json.dumps(category)}," for category in categories)
+    wanted = frozenset(categories)
+    decode = json.JSONDecoder().decode
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith(prefixes):
+                yield decode(line)
+            elif not line.startswith(_LINE_START) and line.strip():
+                record = decode(line)
+                if record.get("category") in wanted:
+                    yield record
+
+
+def transcripts_from_file(path: Path) -> tuple[dict[str, list[TranscriptLine]], int]:
+    """Every router's console lines from a `trace.jsonl`, in one pass over the file, and
+    the number of events in it; the same lines `transcript_entries` gives per router."""
+    books: dict[str, list[TranscriptLine]] = {}
+    count = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            count += chunk.count(b"\n")
+    for record in read_trace_file(path, CONSOLE_CATEGORIES):
+        router = record["router"]
+        if router is not None:
+            add_console_event(books.setdefault(router, []), record["category"],
+                              record["name"], record["data"], record["t"])
+    return books, count
+
+
+def text_of(lines: list[TranscriptLine]) -> str:
+    """A transcript file's text (`transcripts/<router>.txt`) from its lines."""
+    return "".join(line.text + "\n" for line in lines)
 
 
 def transcript_lines(events: Iterable[TraceEvent], router: str) -> list[str]:
@@ -54,8 +110,7 @@ def transcript_lines(events: Iterable[TraceEvent], router: str) -> list[str]:
 
 
 def transcript_text(events: Iterable[TraceEvent], router: str) -> str:
-    lines = transcript_lines(events, router)
-    return "\n".join(lines) + ("\n" if lines else "")
+    return text_of(transcript_entries(events, router))
 
 
 def find_in_order(lines: list[str], wanted: Iterable[str]) -> tuple[bool, int, str | None]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.kernel.trace import TraceEvent
-from sim.kernel.transcript import transcript_entries
+from sim.kernel.transcript import CONSOLE_CATEGORIES, add_console_event, read_trace_file
 from sim.report.model import (
     CertNode,
     Exchange,
@@ -27,15 +28,57 @@ from sim.report.model import (
 Record = dict[str, Any]
 
 
+REPORTED = ("console", "log", "scep", "ike", "fsm", "link")
+"""The trace categories a report reads: consoles, exchanges, server states and links.
+The rest of a trace (packets, timers, ...) is most of its lines and is not parsed."""
+
+
 def load_folder(folder: Path) -> tuple[dict[str, Any], list[Record]]:
+    """The folder's summary and the trace records a report reads (`REPORTED`)."""
+    summary, records = open_folder(folder)
+    return summary, list(records)
+
+
+def open_folder(folder: Path) -> tuple[dict[str, Any], Iterator[Record]]:
+    """The folder's summary, and the trace records a report reads as they are read from
+    the file: a large run's trace does not fit in memory as parsed records."""
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    records = [json.loads(line) for line in
-               (folder / "trace.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    return summary, records
+    return summary, read_trace_file(folder / "trace.jsonl", REPORTED)
 
 
-def build_model(summary: dict[str, Any], records: list[Record]) -> ReportModel:
-    exchanges = _exchanges(records)
+@dataclass
+class _TraceFacts:
+    """What a report keeps of the trace, gathered in one pass over it: the few link, SCEP,
+    IKE and FSM records as they are, and every console already cut into lines."""
+
+    links: list[Record] = field(default_factory=list)
+    exchanges: list[Record] = field(default_factory=list)
+    transitions: list[Record] = field(default_factory=list)
+    consoles: dict[str, list[TranscriptLine]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def read(cls, records: Iterable[Record]) -> _TraceFacts:
+        facts = cls()
+        for record in records:
+            category, name = record["category"], record["name"]
+            if category in CONSOLE_CATEGORIES:
+                if record["router"] is not None:
+                    add_console_event(facts.consoles[record["router"]], category, name,
+                                      record["data"], record["t"])
+            elif category == "link":
+                if name in ("link.down", "link.up"):
+                    facts.links.append(record)
+            elif category in ("scep", "ike"):
+                if name == "exchange":
+                    facts.exchanges.append(record)
+            elif category == "fsm" and name == "transition":
+                facts.transitions.append(record)
+        return facts
+
+
+def build_model(summary: dict[str, Any], records: Iterable[Record]) -> ReportModel:
+    facts = _TraceFacts.read(records)
+    exchanges = _exchanges(facts.exchanges)
     return ReportModel(
         scenario=summary["scenario"],
         description=summary.get("description", ""),
@@ -45,11 +88,11 @@ def build_model(summary: dict[str, Any], records: list[Record]) -> ReportModel:
         duration=float(summary["duration"]),
         passed=bool(summary["passed"]),
         routers=_routers(summary),
-        links=_links(summary, records),
+        links=_links(summary, facts.links),
         certificates=tuple(_cert(c) for c in summary.get("certificates", [])),
         exchanges=exchanges,
         waits=_waits(exchanges),
-        timelines=_timelines(summary, records),
+        timelines=_timelines(summary, facts.transitions),
         states=tuple(summary["fsm"]["states"]),
         signals=tuple(summary["fsm"]["signals"]),
         transitions=tuple(Transition(t["from"], t["signal"], t["action"], tuple(t["to"]))
@@ -57,7 +100,7 @@ def build_model(summary: dict[str, Any], records: list[Record]) -> ReportModel:
         expectations=tuple(ExpectationFact(e["check"], e["line"], e["passed"], e["observed"],
                                            e["at"], tuple(e.get("context", ())))
                            for e in summary["expectations"]),
-        transcripts=_transcripts(summary, records),
+        transcripts=_transcripts(summary, facts.consoles),
         artifacts=_artifacts(summary),
         warnings=tuple(WarningFact(int(w["line"]), str(w["router"]), str(w["kind"]),
                                    str(w["typed"]), str(w["message"]), float(w["t"]))
@@ -150,19 +193,12 @@ def _timelines(summary: dict[str, Any], records: list[Record]) -> tuple[ServerTi
     return tuple(timelines)
 
 
-def _transcripts(summary: dict[str, Any], records: list[Record]
+def _transcripts(summary: dict[str, Any], consoles: dict[str, list[TranscriptLine]]
                  ) -> dict[str, tuple[TranscriptLine, ...]]:
-    """Each router's console, rendered by the same code that writes transcripts/*.txt."""
-    # Grouped by router once: reading the whole trace for each router costs routers x
-    # events (two minutes at 1,000 routers).
-    events: dict[str, list[TraceEvent]] = defaultdict(list)
-    for r in records:
-        if r["category"] in ("console", "log"):
-            events[r["router"]].append(
-                TraceEvent(r["seq"], r["t"], r["router"], r["category"], r["name"], r["data"]))
-    return {name: tuple(TranscriptLine(line.text, line.kind, line.t)
-                        for line in transcript_entries(events.get(name, []), name))
-            for name in summary["routers"]}
+    """Each router's console, rendered by the same code that writes transcripts/*.txt
+    (`sim.kernel.transcript.add_console_event`, the trace grouped by router in one pass:
+    reading the whole trace for each router costs routers x events)."""
+    return {name: tuple(consoles.get(name, ())) for name in summary["routers"]}
 
 
 def _artifacts(summary: dict[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
            "Dec")
@@ -41,18 +42,29 @@ def span(seconds: float) -> str:
     """A length of time: `0s`, `12s`, `4m`, `1m22s`, `1h2m`, `29d7h42m28s` (zero parts left
     out, largest unit first, as scenario files write durations)."""
     whole = _whole(abs(seconds))
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{value}{unit}" for value, unit in ((days, "d"), (hours, "h"), (minutes, "m"),
-                                                  (secs, "s")) if value]
-    return ("-" if seconds < 0 and whole else "") + ("".join(parts) or "0s")
+    return _span(whole, seconds < 0 and whole > 0)
 
 
 def moment(start: datetime, seconds: float) -> str:
     """An instant of the run: `21:06:20 (+1m20s)`; the date is added once the run has left
     its first day (`Jan 7 21:06:20 (+1d1m20s)`), so days-long runs stay unambiguous."""
-    whole = _whole(seconds)
+    return _moment(start, _whole(seconds))
+
+
+# Both are cached by whole second: a large run's tables and pictures write tens of
+# thousands of moments, most of them seconds already written.
+@lru_cache(maxsize=1 << 16)
+def _span(whole: int, negative: bool) -> str:
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{value}{unit}" for value, unit in ((days, "d"), (hours, "h"), (minutes, "m"),
+                                                  (secs, "s")) if value]
+    return ("-" if negative else "") + ("".join(parts) or "0s")
+
+
+@lru_cache(maxsize=1 << 16)
+def _moment(start: datetime, whole: int) -> str:
     when = start + timedelta(seconds=whole)
     clock = f"{when:%H:%M:%S}"
     if when.date() != start.date():

@@ -179,6 +179,17 @@ class RouterFiles:
         return tuple(name.removeprefix("run/") for _, name in self.files
                      if name.startswith("run/"))
 
+    # The Markdown lists are joined here, not by template loops: a 10,000-router run
+    # lists some 50,000 files.
+    @property
+    def top_md(self) -> str:
+        """The files as report.md lists them: code spans joined by commas, `-` for none."""
+        return ", ".join(md_code(name) for name in self.top) or "-"
+
+    @property
+    def run_md(self) -> str:
+        return ", ".join(md_code(name) for name in self.run)
+
 
 def artifacts_by_router(model: ReportModel) -> list[RouterFiles]:
     out = []

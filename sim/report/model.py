@@ -11,6 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# A console line (text, kind "console" | "syslog" | "debug", time): the one the transcript
+# files are written from, so a large run's consoles are not held twice while a report is
+# built from them.
+from sim.kernel.transcript import TranscriptLine as TranscriptLine
+
 
 @dataclass(frozen=True)
 class CertNode:
@@ -133,13 +138,6 @@ class WarningFact:
     kind: str
     typed: str
     message: str
-    t: float
-
-
-@dataclass(frozen=True)
-class TranscriptLine:
-    text: str
-    kind: str  # "console" | "syslog" | "debug"
     t: float
 
 

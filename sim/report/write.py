@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from sim.report.build import build_model, load_folder
-from sim.report.html import render_html
+from sim.kernel.gc_policy import batch_collection
+from sim.report.build import build_model, open_folder
+from sim.report.html import html_chunks
 from sim.report.markdown import render_markdown
 
 INPUTS = ("summary.json", "trace.jsonl")
@@ -30,7 +31,12 @@ def write_report(folder: Path) -> list[Path]:
     missing = missing_inputs(folder)
     if missing:
         raise FileNotFoundError(f"{folder / missing[0]}: not found (not a pkilab output folder?)")
-    summary, records = load_folder(folder)
+    with batch_collection():
+        return _write_reports(folder)
+
+
+def _write_reports(folder: Path) -> list[Path]:
+    summary, records = open_folder(folder)
     model = build_model(summary, records)
     if summary.get("variant"):
         # A matrix file's runs share a name; the variant tells their reports apart.
@@ -40,6 +46,11 @@ def write_report(folder: Path) -> list[Path]:
         model = replace(model, extra={**model.extra, "path": summary["path"]})
     html_path, md_path = (folder / name for name in REPORTS)
     # newline="" keeps "\n" on every platform: the same folder gives the same bytes.
-    html_path.write_text(render_html(model), encoding="utf-8", newline="")
+    try:
+        with open(html_path, "w", encoding="utf-8", newline="") as page:
+            page.writelines(html_chunks(model))
+    except BaseException:
+        html_path.unlink(missing_ok=True)  # never leave half a page behind
+        raise
     md_path.write_text(render_markdown(model), encoding="utf-8", newline="")
     return [html_path, md_path]

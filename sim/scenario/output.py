@@ -30,7 +30,13 @@ from typing import Any
 from cryptography import x509
 
 import sim
-from sim.kernel.transcript import transcript_text
+from sim.kernel.gc_policy import batch_collection
+from sim.kernel.transcript import (
+    TranscriptLine,
+    text_of,
+    transcript_text,
+    transcripts_from_file,
+)
 from sim.pki import x509util
 from sim.pki.cs_fsm import TRANSITIONS, CsSignal, CsState
 from sim.pki.cs_settings import CsMode
@@ -50,10 +56,32 @@ class ConfinedWriter:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.refused: list[str] = []
+        self._folders: dict[str, Path] = {}
+        """Folders (relative, as given) already resolved inside `root`: a run writes
+        thousands of files into a few folders, and resolving each whole path again (a
+        system call per component) cost more than writing the file."""
 
     def path(self, relative: str) -> Path:
         """`root/relative`, or OutsideOutputFolder if that is not inside `root` once `..`
         and symbolic links are resolved (or `relative` is absolute)."""
+        folder, _, name = relative.rpartition("/")
+        if name in ("", ".", "..") or "\x00" in relative or Path(relative).is_absolute():
+            return self._resolved(relative)
+        parent = self._folders.get(folder)
+        if parent is None:
+            parent = (self.root / folder).resolve()
+            if parent != self.root and not parent.is_relative_to(self.root):
+                raise OutsideOutputFolder(relative)
+            if parent.is_dir():
+                # Only a folder that exists is remembered (`write` remembers the ones
+                # it makes): one not made yet could be made a link by someone else.
+                self._folders[folder] = parent
+        # A plain name in a folder inside `root` stays inside unless it is a symbolic
+        # link: that one is followed by the whole check.
+        target = parent / name
+        return self._resolved(relative) if target.is_symlink() else target
+
+    def _resolved(self, relative: str) -> Path:
         candidate = Path(relative)
         if candidate.is_absolute() or "\x00" in relative:
             raise OutsideOutputFolder(relative)
@@ -69,9 +97,20 @@ class ConfinedWriter:
         except OutsideOutputFolder:
             self.refused.append(relative)
             return False
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self.make_folder(relative, target)
         target.write_bytes(data)
         return True
+
+    def make_folder(self, relative: str, target: Path) -> None:
+        """Make the folder `target` (the checked path of `relative`) goes in, and remember
+        it for the next files written there."""
+        folder, _, name = relative.rpartition("/")
+        if folder in self._folders:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        parent = (self.root / folder).resolve()
+        if name not in ("", ".", "..") and target == parent / name:
+            self._folders[folder] = parent
 
 
 def confined_folder(root: Path, relative: str) -> Path:
@@ -97,6 +136,11 @@ def write_output(result: RunResult, out_dir: Path, *, path: str | None = None) -
     """Write the folder; return the artifact paths (relative to `out_dir`). `path` is the
     scenario file as its suite names it (`sim.scenario.identity`), kept in `summary.json`
     for the report's title."""
+    with batch_collection():
+        return _write_output(result, out_dir, path)
+
+
+def _write_output(result: RunResult, out_dir: Path, path: str | None) -> list[str]:
     trace = result.world.env.trace
     writer = ConfinedWriter(out_dir)
     # A run streamed into this folder (`sim.scenario.streaming`) has written its trace
@@ -108,8 +152,19 @@ def write_output(result: RunResult, out_dir: Path, *, path: str | None = None) -
         clear_owned(out_dir)
         writer.write("trace.jsonl", trace.to_jsonl().encode("utf-8"))
     (out_dir / "transcripts").mkdir()
+    # A streamed trace is on disk: every router's console is cut out of it in one read
+    # (seeking to each router's lines and parsing them one by one cost more than the
+    # transcripts are worth). Events emitted after the stream ended are not in the file:
+    # then each router's transcript comes from the trace as a whole.
+    books: dict[str, list[TranscriptLine]] | None = None
+    if streamed:
+        books, count = transcripts_from_file(writer.root / "trace.jsonl")
+        if count != len(trace):
+            books = None
     for name in result.world.routers:
-        writer.write(f"transcripts/{name}.txt", transcript_text(trace, name).encode("utf-8"))
+        text = (text_of(books.get(name, [])) if books is not None
+                else transcript_text(trace, name))
+        writer.write(f"transcripts/{name}.txt", text.encode("utf-8"))
     artifacts = _write_artifacts(result, writer, run_files=True, streamed=streamed)
     return _finish_summary(result, writer, artifacts, path)
 

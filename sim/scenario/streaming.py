@@ -19,9 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, Protocol, TypeVar
 
 from sim.scenario.output import ConfinedWriter, OutsideOutputFolder, clear_owned
 from sim.scenario.world import World
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class Wrap(Protocol):
+    """Wraps a function in another that calls it (`pkilab bench` times the writing)."""
+
+    def __call__(self, function: Callable[_P, _R], /) -> Callable[_P, _R]: ...
 
 
 class FolderArtifacts:
@@ -29,18 +39,23 @@ class FolderArtifacts:
     a file the writer refuses (it would land outside the folder) is not stored, so the
     log keeps it and `write_output` refuses and lists it as an in-memory run does."""
 
-    __slots__ = ("_writer", "_folder")
+    __slots__ = ("_writer", "_folder", "_write")
 
-    def __init__(self, writer: ConfinedWriter, router: str) -> None:
+    def __init__(self, writer: ConfinedWriter, router: str, wrap: Wrap | None = None) -> None:
         self._writer = writer
         self._folder = f"artifacts/{router}/run"
+        self._write = self._write_file if wrap is None else wrap(self._write_file)
 
     def write(self, filename: str, data: bytes) -> bool:
+        return self._write(filename, data)
+
+    def _write_file(self, filename: str, data: bytes) -> bool:
+        relative = f"{self._folder}/{filename}"
         try:
-            target = self._writer.path(f"{self._folder}/{filename}")
+            target = self._writer.path(relative)
         except OutsideOutputFolder:
             return False
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._writer.make_folder(relative, target)
         target.write_bytes(data)
         return True
 
@@ -48,14 +63,15 @@ class FolderArtifacts:
         return self._writer.path(f"{self._folder}/{filename}").read_bytes()
 
 
-def stream_output(out_dir: Path) -> Callable[[World], None]:
-    """A `run_scenario` setup that streams the run into `out_dir` (see the module doc)."""
+def stream_output(out_dir: Path, wrap: Wrap | None = None) -> Callable[[World], None]:
+    """A `run_scenario` setup that streams the run into `out_dir` (see the module doc).
+    `wrap`, if given, wraps each write of an event or an artifact."""
 
     def setup(world: World) -> None:
         clear_owned(out_dir)
         writer = ConfinedWriter(out_dir)
-        world.env.trace.stream_to(writer.path("trace.jsonl"))
+        world.env.trace.stream_to(writer.path("trace.jsonl"), wrap)
         for name, router in world.routers.items():
-            router.artifacts.stream(FolderArtifacts(writer, name))
+            router.artifacts.stream(FolderArtifacts(writer, name, wrap))
 
     return setup

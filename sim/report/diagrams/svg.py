@@ -61,6 +61,8 @@ _EXTRA_FILLS = (TINT_BLUE, TINT_PURPLE, YELLOW, SKY, TINT_ORANGE)
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ATTR_ENTITIES = {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+_ATTR_SPECIAL = re.compile("[&<>\"\x00-\x1f\ufffe\uffff]")
+"""What `quoteattr` (and `clean`) would change in an attribute value."""
 
 
 @dataclass(frozen=True)
@@ -106,14 +108,21 @@ def attrs(values: Mapping[str, object]) -> str:
     for name, value in values.items():
         if value is None:
             continue
-        shown = num(value) if isinstance(value, float) else clean(value)
-        parts.append(f" {name}={quoteattr(shown, _ATTR_ENTITIES)}")
+        shown = num(value) if isinstance(value, float) else str(value)
+        # Most values (numbers, colours, names) need no escaping: quoted as they are,
+        # which is what `quoteattr` gives them, without its dozen string passes.
+        if _ATTR_SPECIAL.search(shown):
+            parts.append(f" {name}={quoteattr(clean(shown), _ATTR_ENTITIES)}")
+        else:
+            parts.append(f' {name}="{shown}"')
     return "".join(parts)
 
 
 def num(value: float) -> str:
     """One decimal, no trailing `.0`, never `-0`: deterministic and short."""
-    text = f"{round(float(value), 1):.1f}"
+    # Formatting to one decimal rounds exactly as `round(value, 1)` does (both take the
+    # correctly rounded decimal of the float), in one step.
+    text = f"{float(value):.1f}"
     if text.endswith(".0"):
         text = text[:-2]
     return "0" if text == "-0" else text
