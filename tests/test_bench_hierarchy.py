@@ -55,7 +55,10 @@ def test_cold_bench_generates_every_key_and_writes_the_report(tmp_path: Path) ->
     assert re.search(r"keygen: 3 keys, [\d.]+ s \(CPU [\d.]+ s\): the seeded generator", text)
     assert re.search(r"ratio run / keygen floor: [\d.]+ wall, [\d.]+ CPU", text)
     assert re.search(r"output folder: [\d.]+ s \(CPU [\d.]+ s\)  report: [\d.]+ s", text)
-    assert re.search(r"ratio output and report / simulation: [\d.]+ wall", text)
+    assert re.search(r"streaming the trace and artifacts into the folder during the run "
+                     r"\(timed apart\): [\d.]+ s", text)
+    assert re.search(r"ratio output \(streamed, folder\) and report / simulation: [\d.]+ wall",
+                     text)
     assert (out / "report.html").is_file() and (out / "transcripts" / "r1.txt").is_file()
 
 
