@@ -111,7 +111,7 @@ def names_ra(name: x509.Name) -> bool:
     return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnrollmentRequest:
     """One row of the enrollment request database."""
 

@@ -28,6 +28,8 @@ import math
 import os
 import pathlib
 import tempfile
+import threading
+from collections import OrderedDict
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -215,6 +217,58 @@ def ios_keygen_seconds(bits: int, seconds_1024: float = 5.5) -> float:
     return seconds_1024 * (bits / 1024) ** 3
 
 
+LIVE_KEYS = 512
+"""Key objects kept loaded (most recently used). chosen: a key object that has signed holds
+about 8.7 KiB of OpenSSL memory (blinding and Montgomery tables) against 1.2 KiB for its
+DER, and a router uses its key only while it enrolls; 512 covers every CA's key and the
+routers enrolling at once (the CAs of a 10,000-router hierarchy take one router every few
+seconds each), and a key loaded again costs one more table set-up, about 0.4 ms."""
+
+_live: OrderedDict[bytes, rsa.RSAPrivateKey] = OrderedDict()
+_live_lock = threading.Lock()
+"""Runs in threads of one sweep worker share the cache; its moves are not atomic."""
+_der_of: dict[int, bytes] = {}
+"""The DER of each live key object, by identity (a live object stays alive, so its identity
+is not reused): the key source and the router's key pair then share one copy of the bytes."""
+
+
+def key_der(key: rsa.RSAPrivateKey) -> bytes:
+    """The key's PKCS#8 DER: what routers and the key source keep between uses."""
+    with _live_lock:
+        der = _der_of.get(id(key))
+        if der is not None and _live.get(der) is key:
+            return der
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def live_key(der: bytes, key: rsa.RSAPrivateKey | None = None) -> rsa.RSAPrivateKey:
+    """The key object for `der` (PKCS#8, from :func:`key_der`): the one still loaded if it
+    was used lately, else `key` if given, else loaded again. The bytes a key signs or
+    decrypts do not depend on which object of the same key does it (PKCS#1 v1.5 signatures
+    and decryption are deterministic), so a reloaded key is indistinguishable."""
+    with _live_lock:
+        found = _live.get(der)
+        if found is not None:
+            _live.move_to_end(der)
+            return found
+    if key is None:
+        # The DER was written by key_der from a key that was checked when first loaded.
+        loaded = serialization.load_der_private_key(der, None,
+                                                    unsafe_skip_rsa_key_validation=True)
+        if not isinstance(loaded, rsa.RSAPrivateKey):
+            raise ValueError("not an RSA key")
+        key = loaded
+    with _live_lock:
+        _live[der] = key
+        _live.move_to_end(der)
+        _der_of[id(key)] = der
+        while len(_live) > LIVE_KEYS:
+            _, gone = _live.popitem(last=False)
+            _der_of.pop(id(gone), None)
+    return key
+
+
 class KeySource:
     """Hands out the deterministic RSA key for a (label, bits) under one run seed.
 
@@ -226,21 +280,23 @@ class KeySource:
     def __init__(self, seed: int, cache_dir: pathlib.Path | None = None) -> None:
         self.seed = seed
         self.cache_dir = cache_dir
-        self._memory: dict[tuple[str, int], rsa.RSAPrivateKey] = {}
+        self._memory: dict[tuple[str, int], bytes] = {}
+        """Each key handed out, as DER (`live_key` keeps the objects in use)."""
 
     def get(self, label: str, bits: int = 1024) -> rsa.RSAPrivateKey:
         """The key for ``label`` and ``bits``; generated once, then served from the caches."""
         if bits < MIN_BITS:
             raise ValueError(f"RSA modulus of {bits} bits is below the minimum of {MIN_BITS}")
-        key = self._memory.get((label, bits))
-        if key is not None:
-            return key
+        der = self._memory.get((label, bits))
+        if der is not None:
+            return live_key(der)
         key = self._load(label, bits)
         if key is None:
             key = _generate_key(self.seed, label, bits)
             self._store(label, bits, key)
-        self._memory[(label, bits)] = key
-        return key
+        der = key_der(key)
+        self._memory[(label, bits)] = der
+        return live_key(der, key)
 
     def cache_path(self, label: str, bits: int = 1024) -> pathlib.Path | None:
         """Where the key is (or would be) cached on disk; None without a cache dir."""

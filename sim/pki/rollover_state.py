@@ -57,7 +57,7 @@ class RolloverState:
         self.requested_at = None
 
 
-@dataclass
+@dataclass(slots=True)
 class TrustpointShadow:
     """A client trustpoint's rollover certificates (`auto-enroll`): the CA's shadow
     certificate and chain from GetNextCACert and the router's shadow certificate issued

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 class AlertHost:
     """One router's `Expiry Alert Timers`; started at the end of each boot."""
 
+    __slots__ = ("router", "core", "_driver")
+
     def __init__(self, router: Router) -> None:
         self.router = router
         self.core = ExpiryAlerts(self.watched)

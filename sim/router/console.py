@@ -25,7 +25,6 @@ replays (`sim.scenario.session_record`).
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -73,7 +72,7 @@ class AbortCommand(Exception):
     """The operator gave up on a prompt; the command ends with nothing more done."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Answer:
     """What the operator types at one prompt: a scenario `input` item, or a live answer.
 
@@ -162,6 +161,12 @@ def elapsed(since: float, now: float) -> float:
 
 
 class Session:
+    # Slots, no per-instance dict: one per router, and a 10,000-router run counts its memory
+    # per router.
+    __slots__ = ("router", "mode", "context", "cert_serial", "cert_hex", "cert_is_ca", "answers",
+                 "by_prompt", "source", "batch", "_waiting", "observer", "output", "booting",
+                 "current_line", "output_filter")
+
     def __init__(self, router: Router, *, observer: bool = False) -> None:
         self.router = router
         self.mode = Mode.USER_EXEC
@@ -170,7 +175,9 @@ class Session:
         self.cert_serial: int | None = None
         self.cert_hex: list[str] = []
         self.cert_is_ca = False
-        self.answers: deque[Answer] = deque()
+        self.answers: list[Answer] = []
+        """The running batch's answers, first in line first: a list, not a deque (a few
+        answers at most, and an empty deque costs some 600 bytes in every router's session)."""
         self.by_prompt: list[PromptAnswer] = []
         """The running batch's answers keyed by prompt text (a scenario's `answers:`)."""
         self.source: str | None = None
@@ -229,7 +236,7 @@ class Session:
             yield env.timeout(keyed.delay(ANSWER_DELAY))
             return keyed
         if self.answers and self.answers[0].after is not None:
-            given = self.answers.popleft()
+            given = self.answers.pop(0)
             yield env.timeout(given.delay(ANSWER_DELAY))
             return given
         if not self.answers and self._keyboard():
@@ -237,7 +244,7 @@ class Session:
         # An answer without a delay: ANSWER_DELAY, then whatever answer is first in line.
         yield env.timeout(ANSWER_DELAY)
         if self.answers:
-            return self.answers.popleft()
+            return self.answers.pop(0)
         self.router.emit("console", "input.missing", prompt=prompt, source=self.source)
         return Answer("")
 
@@ -258,7 +265,7 @@ class Session:
         types (or pastes) each line; Ctrl-C abandons the command."""
         env = self.router.env
         if self.answers:
-            given = self.answers.popleft()
+            given = self.answers.pop(0)
             if given.after is None and not given.ctrl_c:
                 self.write(given.text)
                 yield env.timeout(PASTE_GAP)

@@ -259,6 +259,8 @@ class CrlCache:
     then. CRLs live in memory only: a reload empties the cache (`CRL is stored in
     memory`)."""
 
+    __slots__ = ("router", "_driver")
+
     def __init__(self, router: Router) -> None:
         self.router = router
         self._driver = TimerDriver(router.env, router.clock, self, self._expired)

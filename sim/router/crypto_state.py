@@ -244,7 +244,7 @@ class IkeSa:
         return self.state in (SaState.QM_IDLE, SaState.IKEV2_READY)
 
 
-@dataclass
+@dataclass(slots=True)
 class CryptoConfig:
     """Everything `crypto isakmp|ikev2|map` and the crypto bits of interfaces configure,
     and the SAs of this boot."""

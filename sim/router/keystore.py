@@ -13,41 +13,64 @@ mypubkey rsa` lists them (`Usage: Signature Key`, `Usage: Encryption Key`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.pki import x509util
+from sim.pki.keys import key_der, live_key
 
 
-@dataclass(frozen=True)
 class KeyPair:
-    label: str
-    key: rsa.RSAPrivateKey
-    """The general-purpose key, or with usage keys the signature key: the one requests
-    and certificates are signed with. chosen: a trustpoint enrolling with a usage-keys
-    label asks for one certificate, over this key (IOS enrolls each key of the pair)."""
-    exportable: bool = False
-    generated_at: datetime | None = None
-    """The router's clock when the pair was made (`% Key pair was generated at:`); IOS
-    keeps it with the key, so it is saved in private-config too."""
-    encryption_key: rsa.RSAPrivateKey | None = None
-    """With `usage-keys`, the encryption key; None for a general-purpose pair."""
+    """A label's key pair(s). Kept as PKCS#8 DER and handed out as key objects on use
+    (`sim.pki.keys.live_key`): a key object that has signed holds some 8.7 KiB of OpenSSL
+    memory, and a router of a 10,000-router run uses its key only while it enrolls."""
+
+    __slots__ = ("label", "_key_der", "exportable", "generated_at", "_encryption_der", "bits")
+
+    def __init__(self, label: str, key: rsa.RSAPrivateKey, exportable: bool = False,
+                 generated_at: datetime | None = None,
+                 encryption_key: rsa.RSAPrivateKey | None = None) -> None:
+        self.label = label
+        self._key_der = key_der(key)
+        live_key(self._key_der, key)  # the caller is about to use it
+        self.exportable = exportable
+        self.generated_at = generated_at
+        """The router's clock when the pair was made (`% Key pair was generated at:`); IOS
+        keeps it with the key, so it is saved in private-config too."""
+        self._encryption_der = None if encryption_key is None else key_der(encryption_key)
+        self.bits: int = key.key_size
 
     @property
-    def bits(self) -> int:
-        return self.key.key_size
+    def key(self) -> rsa.RSAPrivateKey:
+        """The general-purpose key, or with usage keys the signature key: the one requests
+        and certificates are signed with. chosen: a trustpoint enrolling with a usage-keys
+        label asks for one certificate, over this key (IOS enrolls each key of the pair)."""
+        return live_key(self._key_der)
+
+    @property
+    def encryption_key(self) -> rsa.RSAPrivateKey | None:
+        """With `usage-keys`, the encryption key; None for a general-purpose pair."""
+        return None if self._encryption_der is None else live_key(self._encryption_der)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, "bits"):  # set last in __init__: from then on the pair is frozen
+            raise AttributeError(f"a key pair cannot be changed ({name})")
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:
+        return f"KeyPair({self.label!r}, {self.bits} bits, usage_keys={self.usage_keys})"
 
     @property
     def usage_keys(self) -> bool:
-        return self.encryption_key is not None
+        return self._encryption_der is not None
 
     def parts(self) -> list[tuple[str, rsa.RSAPrivateKey]]:
         """(IOS's usage name, key) for each key under the label, in IOS's order."""
-        if self.encryption_key is None:
+        encryption = self.encryption_key
+        if encryption is None:
             return [(GENERAL, self.key)]
-        return [(SIGNATURE, self.key), (ENCRYPTION, self.encryption_key)]
+        return [(SIGNATURE, self.key), (ENCRYPTION, encryption)]
 
 
 GENERAL, SIGNATURE, ENCRYPTION = "General Purpose", "Signature", "Encryption"
@@ -64,6 +87,7 @@ _BLOCK = re.compile(
 
 
 class KeyStore:
+    __slots__ = ("_keys",)
     def __init__(self) -> None:
         self._keys: dict[str, KeyPair] = {}
 

@@ -131,6 +131,9 @@ def _bits(register: int) -> int:
 class NtpHost:
     """The NTP process of one boot of one router."""
 
+    __slots__ = ("router", "associations", "local", "sys_peer", "stratum", "reference_time",
+                 "last_update_at", "started_at", "root_delay", "root_dispersion")
+
     def __init__(self, router: Router) -> None:
         self.router = router
         self.associations: dict[str, Association] = {}

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 class RaHost:
     """Forwards the granted requests of this router's RA-mode server (one per boot)."""
 
+    __slots__ = ("router", "_cores", "_profiles", "_driver", "_running")
+
     def __init__(self, router: Router) -> None:
         self.router = router
         self._cores: dict[str, RaForwarder] = {}

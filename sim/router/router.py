@@ -65,7 +65,7 @@ _CERTIFICATE_CATEGORIES = frozenset({"pki", "cs"})
 """Trace categories of the events that install or remove certificates."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TypedLines:
     """What an operator types at once: the lines, the answers for the prompts they raise,
     and the batch number a live console recorded them under (None when not recording)."""
@@ -80,6 +80,14 @@ class TypedLines:
 
 
 class Router:
+    # Slots, no per-instance dict: a 10,000-router run holds 10,000 routers, and its memory
+    # is counted per router.
+    __slots__ = ("env", "release", "net", "name", "address", "clock", "keysource", "nvram",
+                 "flash", "artifacts", "running", "powered", "booting", "session", "server_host",
+                 "enroll_host", "crl_cache", "rollover_host", "ntp", "booted_at", "boot_reason",
+                 "alert_host", "_key_generations", "_processes", "_typing", "_live_console",
+                 "_batches")
+
     def __init__(
         self,
         env: SimEnv,

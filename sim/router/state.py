@@ -28,7 +28,7 @@ from sim.router.trustpoint_settings import TerminalFormat, TrustpointUsage
 DEFAULT_HOSTNAME = "Router"
 
 
-@dataclass
+@dataclass(slots=True)
 class TrustpointOptions:
     """Trustpoint settings that shape the request or say how to reach the CA
     (cisco-client-docs.md 2), kept apart from the enrollment state above them."""
@@ -59,7 +59,7 @@ class TrustpointOptions:
     """`auto-enroll ... regenerate`: a renewal makes a new key pair."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Trustpoint:
     """`crypto pki trustpoint NAME` and the certificates stored under it."""
 
@@ -137,7 +137,7 @@ class Trustpoint:
         return None if configured.lower() == "none" else configured
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimeZone:
     """`clock timezone NAME HOURS [MINUTES]`: the name `show clock` prints and the offset
     from UTC that `show clock` adds and `clock set` (typed in local time) takes away."""
@@ -159,7 +159,7 @@ DEFAULT_HTTP_PORT = 80
 """IOS's HTTP server port until `ip http port N`."""
 
 
-@dataclass
+@dataclass(slots=True)
 class TimeConfig:
     """`clock calendar-valid`, `ntp master [STRATUM]`, `ntp server A.B.C.D` (the NTP
     process that acts on them is `sim.router.ntp`)."""
@@ -177,7 +177,7 @@ class TimeConfig:
         return self.ntp_master is not None or bool(self.ntp_servers)
 
 
-@dataclass
+@dataclass(slots=True)
 class HttpConfig:
     """`ip http port N`, `ip http secure-server`, `ip http secure-trustpoint TP`."""
 
@@ -186,7 +186,7 @@ class HttpConfig:
     secure_trustpoint: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RunningState:
     """The router's memory between two boots."""
 
