@@ -293,6 +293,25 @@ def test_to_bytes_from_bytes_round_trip(csrs: dict[str, bytes]) -> None:
     assert RequestDatabase.from_bytes(RequestDatabase().to_bytes()).next_id == 1
 
 
+def test_a_save_holds_the_database_of_its_moment(csrs: dict[str, bytes]) -> None:
+    """A save made before later requests, grants and expiries still writes the database as
+    it was (nvram would otherwise hold a file that never existed), its announced size is
+    its real one (`dir nvram:` and the free-space check read it), and the current save
+    equals `to_bytes`."""
+    db = RequestDatabase()
+    db.submit(csrs["sub"], "A", "scep", T0, LIFETIME)
+    db.submit(csrs["router"], "B", "scep", T0, 60)
+    early, early_bytes = db.image(), db.to_bytes()
+    db.grant(1, b"\x30\x03\x02\x01\x02", 0x1F)
+    db.submit(csrs["r2"], "C", "scep", T0 + timedelta(minutes=1), LIFETIME)
+    db.expire(T0 + timedelta(minutes=60))  # request 2's hour is up
+    db.remove(3)
+    late = db.image()
+    assert len(early) == len(early_bytes) and bytes(early) == early_bytes
+    assert len(late) == len(db.to_bytes()) and bytes(late) == db.to_bytes()
+    assert db.ids() == [1] and b"request 2" in early_bytes and b"request 2" not in bytes(late)
+
+
 def test_from_bytes_rejects_garbage() -> None:
     """A corrupt request database file in the CA's storage would load silently, or fail without
     saying which line is bad."""

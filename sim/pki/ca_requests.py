@@ -25,6 +25,7 @@ function. Per-certificate files (`.cnm`, `.cer`) follow the level: see `level_fi
 from __future__ import annotations
 
 import base64
+import functools
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -170,10 +171,11 @@ class RequestDatabase:
         self._entries: dict[int, EnrollmentRequest] = {}
         """By ReqID, kept in ascending ReqID order (a new ReqID is always the highest)."""
         self._next_id = 1
-        self._images: dict[int, bytes] = {}
-        """Each entry's saved lines (`to_bytes`), in the same order, made when the entry
-        changes: a busy CA saves its database after every request, and making every
-        entry's image again at each save grew with the square of its requests."""
+        self._image_sizes: dict[int, int] = {}
+        """The length of each entry's saved lines (`to_bytes`), found when the entry
+        changes: a busy CA saves its database after every request, and a save needs only
+        the length at once (`image`); making every entry's lines again at each save grew
+        with the square of its requests, and keeping them all doubled the CA's memory."""
         self._image_bytes = 0
         """The length of all entry images together."""
         self._expiries: list[tuple[datetime, int]] = []
@@ -338,7 +340,7 @@ class RequestDatabase:
         """`crypto pki server NAME remove all`; returns the removed ReqIDs (ascending)."""
         removed = self.ids()
         self._entries.clear()
-        self._images.clear()
+        self._image_sizes.clear()
         self._image_bytes = 0
         self._expiries.clear()
         self._by_transaction = None
@@ -362,33 +364,32 @@ class RequestDatabase:
     def _put(self, entry: EnrollmentRequest) -> None:
         """Add or replace an entry, with its image (a new ReqID is the highest, so both
         dicts stay in ascending order; a replaced one keeps its place)."""
-        image = _entry_image(entry)
-        old = self._images.get(entry.req_id)
-        self._image_bytes += len(image) - (len(old) if old is not None else 0)
+        size = len(_entry_image(entry))
+        self._image_bytes += size - self._image_sizes.get(entry.req_id, 0)
         known = self._entries.get(entry.req_id)
         if known is None or known.expires != entry.expires:
             heapq.heappush(self._expiries, (entry.expires, entry.req_id))
         self._entries[entry.req_id] = entry
-        self._images[entry.req_id] = image
+        self._image_sizes[entry.req_id] = size
 
     def _drop(self, req_id: int) -> None:
         del self._entries[req_id]
-        self._image_bytes -= len(self._images.pop(req_id))
+        self._image_bytes -= self._image_sizes.pop(req_id)
 
     def _head(self) -> bytes:
         return f"{_MAGIC}\nnext-id {self._next_id}\n".encode()
 
     def to_bytes(self) -> bytes:
         """Deterministic text image of the database (see `from_bytes` for the format)."""
-        return self._head() + b"".join(self._images.values())
+        return _image(self._head(), tuple(self._entries.values()))
 
     def image(self) -> Deferred:
-        """`to_bytes()`, joined only when read: until then it holds the entry images
-        themselves (shared, not copied). A busy CA saves its database after every request,
-        and each save in flight used to hold a whole copy of it: 128 of them at once, 75 MB,
-        for a thousand routers enrolling in a burst."""
-        parts = (self._head(), *self._images.values())
-        return Deferred(len(parts[0]) + self._image_bytes, lambda: b"".join(parts))
+        """`to_bytes()`, made only when read: until then it holds the entries of the
+        moment (immutable, shared, not copied). A busy CA saves its database after every
+        request, and each save in flight used to hold a whole copy of it: 128 of them at
+        once, 75 MB, for a thousand routers enrolling in a burst."""
+        head, entries = self._head(), tuple(self._entries.values())
+        return Deferred(len(head) + self._image_bytes, functools.partial(_image, head, entries))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RequestDatabase:
@@ -433,6 +434,10 @@ class RequestDatabase:
 _MAGIC = "pkilab request database 1"
 _FIELD_KEYS = frozenset({"request", "state", "source", "created", "expires", "csr",
                          "transaction-id", "certificate", "serial"})
+
+
+def _image(head: bytes, entries: tuple[EnrollmentRequest, ...]) -> bytes:
+    return head + b"".join(map(_entry_image, entries))
 
 
 def _entry_image(e: EnrollmentRequest) -> bytes:
