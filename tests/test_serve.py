@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from child_signals import answer_ctrl_c
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -84,7 +85,7 @@ def _start_serving(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], 
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim", "serve", str(scenario), "--out", str(tmp_path / "out"),
          *extra], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=_clean_env())
+        env=_clean_env(), preexec_fn=answer_ctrl_c)
     urls: dict[str, str] = {}
     deadline = time.monotonic() + 120
     assert proc.stdout is not None

@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 
 import psutil
 import pytest
+from child_signals import answer_ctrl_c
 from click.testing import CliRunner
 from distributed import Client
 
@@ -180,7 +181,8 @@ def _wait_for_runs(out: Path, count: int, process: subprocess.Popen[bytes]) -> N
 
 def _sweep_process(args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "sim", "sweep", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=answer_ctrl_c)
 
 
 def test_a_worker_that_dies_mid_sweep_has_its_runs_rerun_and_each_reported_once(
