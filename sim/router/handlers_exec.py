@@ -48,15 +48,18 @@ DEBUG_FLAGS = {"server": "pki-server", "transactions": "pki-transactions",
                "callbacks": "pki-callbacks"}
 
 
+def switch_debug(s: Session, flag: str, title: str, on: bool) -> None:
+    """`debug ...` / `no debug ...`: turn one debug flag on or off, and say so as IOS does."""
+    if on:
+        s.router.running.debug.add(flag)
+    else:
+        s.router.running.debug.discard(flag)
+    s.write(f"{title} debugging is {'on' if on else 'off'}")
+
+
 def _debug(s: Session, m: Match) -> None:
     flag = DEBUG_FLAGS[m.keywords[-1]]
-    title = show.DEBUG_TITLES[flag]
-    if m.negated:
-        s.router.running.debug.discard(flag)
-        s.write(f"{title} debugging is off")
-    else:
-        s.router.running.debug.add(flag)
-        s.write(f"{title} debugging is on")
+    switch_debug(s, flag, show.DEBUG_TITLES[flag], not m.negated)
 
 
 def _undebug_all(s: Session, m: Match) -> None:

@@ -33,6 +33,7 @@ from sim.router.crypto_state import (
     IsakmpPolicy,
 )
 from sim.router.handlers_config import GLOBAL_EXITS
+from sim.router.handlers_exec import switch_debug
 from sim.router.handlers_pki import looks_like_interface, not_run_at_boot
 from sim.router.handlers_time import refuse_word
 
@@ -410,13 +411,7 @@ def _debug(s: Session, m: Match) -> None:
     if m.keywords[-1] == "ikev2" and _no_ikev2(s, 3 if m.negated else 2):
         return
     flag = DEBUG_FLAGS[m.keywords[-1]]
-    title = DEBUG_TITLES[flag]
-    if m.negated:
-        s.router.running.debug.discard(flag)
-        s.write(f"{title} debugging is off")
-    else:
-        s.router.running.debug.add(flag)
-        s.write(f"{title} debugging is on")
+    switch_debug(s, flag, DEBUG_TITLES[flag], not m.negated)
 
 
 _SOURCE = "{any|host <sh:A.B.C.D>|<sn:A.B.C.D> <sw:A.B.C.D>}"

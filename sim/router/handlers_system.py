@@ -26,7 +26,7 @@ from sim.router import show
 from sim.router.cli_parser import Match
 from sim.router.command_table import CommandTable
 from sim.router.console import Session
-from sim.router.handlers_exec import DEBUG_FLAGS
+from sim.router.handlers_exec import DEBUG_FLAGS, switch_debug
 from sim.router.handlers_time import refuse_word
 from sim.router.show_system import show_version
 from sim.router.state import DEFAULT_HTTP_PORT
@@ -66,13 +66,7 @@ def _show_trustpool(s: Session, m: Match) -> None:
 # -- debug -------------------------------------------------------------------------------
 def _debug(s: Session, m: Match) -> None:
     flag = DEBUG_FLAGS[m.keywords[-1]]
-    title = show.DEBUG_TITLES[flag]
-    if m.negated:
-        s.router.running.debug.discard(flag)
-        s.write(f"{title} debugging is off")
-    else:
-        s.router.running.debug.add(flag)
-        s.write(f"{title} debugging is on")
+    switch_debug(s, flag, show.DEBUG_TITLES[flag], not m.negated)
 
 
 SYSTEM_SHOW_COMMANDS: CommandTable = [
