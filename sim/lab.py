@@ -41,7 +41,8 @@ from sim.kernel.env import SimEnv
 from sim.kernel.live import LiveClock
 from sim.kernel.transcript import transcript_lines
 from sim.net.loopback import LoopbackServer, ServerLimits
-from sim.net.topology import Network, normalise_address
+from sim.net.resolver import normalise_address
+from sim.net.topology import Network
 from sim.pki.keys import KeySource, default_cache_dir
 from sim.report import write_report
 from sim.router.router import Router

@@ -15,9 +15,9 @@ from sim.net.http import (
     parse_response,
 )
 from sim.net.link import CarryOutcome, Link
-from sim.net.resolver import HostTable, Resolution, resolve
+from sim.net.resolver import HostTable, Resolution, normalise_address, resolve
 from sim.net.routing import RouteTable
-from sim.net.topology import Network, normalise_address
+from sim.net.topology import Network
 from sim.net.transport import INITIAL_RTO, Segment
 
 __all__ = [

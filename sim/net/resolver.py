@@ -24,11 +24,12 @@ ResolutionSource = Literal["literal", "host-table"]
 
 
 @functools.lru_cache(maxsize=65536)
-def _ipv4(text: str) -> str | None:
-    """`text` as a canonical dotted quad, or None (cached: every SCEP request of a run
-    resolves one of a few URL hosts, and ipaddress parses in Python)."""
+def normalise_address(address: str) -> str | None:
+    """Dotted-quad IPv4 in canonical form, or None if `address` is not one (cached: every
+    packet's destination and every SCEP request's URL host is parsed, and ipaddress parses
+    in Python)."""
     try:
-        return str(ipaddress.IPv4Address(text))
+        return str(ipaddress.IPv4Address(address.strip()))
     except (ipaddress.AddressValueError, ValueError):
         return None
 
@@ -49,9 +50,9 @@ class HostTable:
         key = _key(name)
         if not key or any(c.isspace() for c in key):
             raise ValueError(f"invalid host name {name!r}")
-        if _ipv4(key) is not None:
+        if normalise_address(key) is not None:
             raise ValueError(f"host name {name!r} looks like an IP address")
-        canonical = _ipv4(address.strip())
+        canonical = normalise_address(address)
         if canonical is None:
             raise ValueError(f"ip host {name}: {address!r} is not an IPv4 address")
         self._entries.pop(key, None)
@@ -96,7 +97,7 @@ def resolve(host: str, table: HostTable) -> Resolution:
     named = table.lookup(host)
     if named is not None:
         return Resolution(host, named, "host-table")
-    literal = _ipv4(host.strip())
+    literal = normalise_address(host)
     if literal is not None:
         return Resolution(host, literal, "literal")
     return Resolution(host, None, None)

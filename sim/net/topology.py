@@ -8,8 +8,6 @@ state (a generation counter), so no message ever triggers a graph search of its 
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -21,18 +19,9 @@ from sim.net.bridge import DEFAULT_TIMEOUT, Bridge, LoopbackUrl, parse_loopback_
 from sim.net.datagram import UdpPorts
 from sim.net.http import HttpHandler, HttpRequest
 from sim.net.link import Link
+from sim.net.resolver import normalise_address
 from sim.net.routing import DEFAULT_TREE_BUDGET, Path, RouteTable, link_weight
 from sim.net.transport import Exchange
-
-
-@functools.lru_cache(maxsize=65536)
-def normalise_address(address: str) -> str | None:
-    """Dotted-quad IPv4 in canonical form, or None if `address` is not one (cached: every
-    packet's destination is looked up by address, and ipaddress parses in Python)."""
-    try:
-        return str(ipaddress.IPv4Address(address.strip()))
-    except (ipaddress.AddressValueError, ValueError):
-        return None
 
 
 class Network:
