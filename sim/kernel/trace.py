@@ -91,10 +91,6 @@ class TraceFile:
     def __len__(self) -> int:
         return len(self._offsets)
 
-    @property
-    def open(self) -> bool:
-        return self._out is not None
-
     def append(self, event: TraceEvent) -> None:
         if self._out is None:
             raise ValueError(f"the trace file {self.path} is closed")
@@ -200,7 +196,9 @@ class Trace:
         """The streamed events (`stream_to`); `_events` then holds those emitted after
         the file was closed (`end_stream`)."""
         self._append: Subscriber | None = None
-        """`_file.append`, or what `stream_to` was asked to wrap it in."""
+        """Where each event goes while the file is open: `_file.append`, or what
+        `stream_to` was asked to wrap it in; None before `stream_to` and after
+        `end_stream` (events are then kept in memory)."""
 
     def emit(
         self, t: float, router: str | None, category: str, name: str, /, **data: Any
@@ -213,7 +211,7 @@ class Trace:
         path `SimEnv.emit` takes, which has just packed it."""
         event = TraceEvent(self._emitted, t, router, category, name, data)
         self._emitted += 1
-        if self._append is not None and self._file is not None and self._file.open:
+        if self._append is not None:
             self._append(event)
         else:
             self._events.append(event)
@@ -246,6 +244,7 @@ class Trace:
         if self._file is None:
             return None
         self._file.close()
+        self._append = None
         return self._file.path
 
     @property
