@@ -318,7 +318,7 @@ def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
     result = run_scenario(scenario, key_cache=key_cache or default_cache_dir(),
                           setup=setup)
     whole = watch.read()
-    run = whole + Seconds(-meter.seconds, -meter.seconds)
+    run = whole - meter.spent
     traced = None
     if trace_memory:
         traced = tracemalloc.get_traced_memory()[1]

@@ -113,6 +113,9 @@ class Seconds:
     def __add__(self, other: Seconds) -> Seconds:
         return Seconds(self.wall + other.wall, self.cpu + other.cpu)
 
+    def __sub__(self, other: Seconds) -> Seconds:
+        return Seconds(self.wall - other.wall, self.cpu - other.cpu)
+
 
 ZERO = Seconds(0.0, 0.0)
 
