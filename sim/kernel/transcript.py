@@ -9,6 +9,7 @@ the moment they were printed: `*Jan  6 20:57:37.667: CRYPTO_CS: ...`).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,10 +85,30 @@ def read_trace_file(path: Path, categories: Collection[str]) -> Iterator[dict[st
                     yield record
 
 
-def transcripts_from_file(path: Path) -> tuple[dict[str, list[TranscriptLine]], int]:
+Books = dict[str, list[TranscriptLine]]
+"""Each router's console lines."""
+
+_KEPT: tuple[tuple[int, int, int, int], Books] | None = None
+"""The books `transcripts_from_file(..., keep=True)` read last, with the identity of the
+file they came from (`_identity`), until `take_transcripts` takes them."""
+
+
+def _identity(path: Path) -> tuple[int, int, int, int]:
+    """Which file `path` is and which version of it: device, inode, size, modification."""
+    status = os.stat(path)
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def transcripts_from_file(path: Path, *, keep: bool = False) -> tuple[Books, int]:
     """Every router's console lines from a `trace.jsonl`, in one pass over the file, and
-    the number of events in it; the same lines `transcript_entries` gives per router."""
-    books: dict[str, list[TranscriptLine]] = {}
+    the number of events in it; the same lines `transcript_entries` gives per router.
+
+    `keep`: hold on to the books for the next `take_transcripts` of the same file (the
+    report written right after the output folder reads the same consoles: parsing a
+    10,000-router run's console lines again cost seconds)."""
+    global _KEPT
+    _KEPT = None  # whatever was kept is for another file, or this one before a rewrite
+    books: Books = {}
     count = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 22):
@@ -97,7 +118,24 @@ def transcripts_from_file(path: Path) -> tuple[dict[str, list[TranscriptLine]], 
         if router is not None:
             add_console_event(books.setdefault(router, []), record["category"],
                               record["name"], record["data"], record["t"])
+    if keep:
+        _KEPT = (_identity(path), books)
     return books, count
+
+
+def take_transcripts(path: Path) -> Books | None:
+    """The books `transcripts_from_file(path, keep=True)` read, if `path` is still the
+    very file they were read from, unchanged since (same device, inode, size and
+    modification time); None otherwise. Given once: they are not kept after."""
+    global _KEPT
+    kept, _KEPT = _KEPT, None
+    if kept is None:
+        return None
+    try:
+        same = kept[0] == _identity(path)
+    except OSError:
+        return None
+    return kept[1] if same else None
 
 
 def text_of(lines: list[TranscriptLine]) -> str:

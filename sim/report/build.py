@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.kernel.transcript import CONSOLE_CATEGORIES, add_console_event, read_trace_file
+from sim.kernel.transcript import (
+    CONSOLE_CATEGORIES,
+    Books,
+    add_console_event,
+    read_trace_file,
+    take_transcripts,
+)
 from sim.report.model import (
     CertNode,
     Exchange,
@@ -46,6 +52,18 @@ def open_folder(folder: Path) -> tuple[dict[str, Any], Iterator[Record]]:
     return summary, read_trace_file(folder / "trace.jsonl", REPORTED)
 
 
+def read_folder(folder: Path) -> tuple[dict[str, Any], Iterator[Record], Books | None]:
+    """`open_folder`, and the consoles if writing the folder has just read them from this
+    very trace file (`take_transcripts`): then the records are those of the other
+    categories a report reads, and the consoles are not parsed a second time."""
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    trace = folder / "trace.jsonl"
+    consoles = take_transcripts(trace)
+    categories = REPORTED if consoles is None else tuple(
+        category for category in REPORTED if category not in CONSOLE_CATEGORIES)
+    return summary, read_trace_file(trace, categories), consoles
+
+
 @dataclass
 class _TraceFacts:
     """What a report keeps of the trace, gathered in one pass over it: the few link, SCEP,
@@ -76,8 +94,14 @@ class _TraceFacts:
         return facts
 
 
-def build_model(summary: dict[str, Any], records: Iterable[Record]) -> ReportModel:
+def build_model(summary: dict[str, Any], records: Iterable[Record],
+                consoles: Books | None = None) -> ReportModel:
+    """The report's model from the folder's summary and trace records; `consoles`, if
+    given, are the routers' console lines already read from the same trace (`read_folder`),
+    and the records then need not include them."""
     facts = _TraceFacts.read(records)
+    if consoles is not None:
+        facts.consoles = consoles
     exchanges = _exchanges(facts.exchanges)
     return ReportModel(
         scenario=summary["scenario"],

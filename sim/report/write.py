@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sim.kernel.gc_policy import batch_collection
-from sim.report.build import build_model, open_folder
+from sim.report.build import build_model, read_folder
 from sim.report.html import html_chunks
 from sim.report.markdown import render_markdown
 
@@ -36,8 +36,8 @@ def write_report(folder: Path) -> list[Path]:
 
 
 def _write_reports(folder: Path) -> list[Path]:
-    summary, records = open_folder(folder)
-    model = build_model(summary, records)
+    summary, records, consoles = read_folder(folder)
+    model = build_model(summary, records, consoles)
     if summary.get("variant"):
         # A matrix file's runs share a name; the variant tells their reports apart.
         model = replace(model, extra={**model.extra, "variant": summary["variant"]})

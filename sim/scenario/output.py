@@ -22,8 +22,11 @@ link leading out). A path that does not is not written; it is listed in
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,28 @@ class OutsideOutputFolder(ValueError):
     """A file name that would be written outside the output folder."""
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+"""Where the platform has it (not Windows), a file in a folder already checked is opened
+with O_NOFOLLOW: the open itself refuses a name that is a symbolic link (ELOOP), which
+then goes through the whole check, instead of a check (`lstat`) before every open."""
+_WRITE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | _NOFOLLOW
+"""What `Path.write_bytes` opens a file with (`open(path, "wb")`), plus O_NOFOLLOW."""
+
+
+def _write_nofollow(path: str, data: bytes) -> None:
+    descriptor = os.open(path, _WRITE, 0o666)
+    try:
+        written = os.write(descriptor, data)
+        while written < len(data):  # a regular file takes it all at once, but may not
+            written += os.write(descriptor, memoryview(data)[written:])
+    finally:
+        os.close(descriptor)
+
+
+def _open_nofollow(path: str, flags: int) -> int:
+    return os.open(path, flags | _NOFOLLOW)
+
+
 class ConfinedWriter:
     """Writes files under one folder and nowhere else."""
 
@@ -60,6 +85,8 @@ class ConfinedWriter:
         """Folders (relative, as given) already resolved inside `root`: a run writes
         thousands of files into a few folders, and resolving each whole path again (a
         system call per component) cost more than writing the file."""
+        self._prefixes: dict[str, str] = {}
+        """`_folders` as strings ending in a separator, for the O_NOFOLLOW fast path."""
 
     def path(self, relative: str) -> Path:
         """`root/relative`, or OutsideOutputFolder if that is not inside `root` once `..`
@@ -69,13 +96,18 @@ class ConfinedWriter:
             return self._resolved(relative)
         parent = self._folders.get(folder)
         if parent is None:
+            below = self._below_checked(folder)
+            if below is not None:
+                self._remember(folder, below)
+                return self._resolved(relative) if (below / name).is_symlink() \
+                    else below / name
             parent = (self.root / folder).resolve()
             if parent != self.root and not parent.is_relative_to(self.root):
                 raise OutsideOutputFolder(relative)
             if parent.is_dir():
                 # Only a folder that exists is remembered (`write` remembers the ones
                 # it makes): one not made yet could be made a link by someone else.
-                self._folders[folder] = parent
+                self._remember(folder, parent)
         # A plain name in a folder inside `root` stays inside unless it is a symbolic
         # link: that one is followed by the whole check.
         target = parent / name
@@ -90,16 +122,98 @@ class ConfinedWriter:
             raise OutsideOutputFolder(relative)
         return resolved
 
+    def _below_checked(self, folder: str) -> Path | None:
+        """`folder` resolved, if it is a real folder (not a symbolic link) in a folder
+        already checked (or in one such, and so on up): then it resolves to that folder's
+        path plus its own name, found with an `lstat` per new level instead of resolving
+        the whole path again (a system call per component, for each router's folder).
+        None if that does not settle it (the caller resolves the whole path)."""
+        head, _, last = folder.rpartition("/")
+        if last in ("", ".", "..") or "\x00" in folder:
+            return None
+        above = self.root if head == "" else self._folders.get(head)
+        if above is None:
+            above = self._below_checked(head)
+            if above is None:
+                return None
+        candidate = above / last
+        try:
+            mode = os.lstat(candidate).st_mode
+        except OSError:
+            return None
+        return candidate if stat.S_ISDIR(mode) else None
+
+    def _remember(self, folder: str, parent: Path) -> None:
+        """Remember `folder` (relative, as given) as the checked folder `parent`."""
+        self._folders[folder] = parent
+        self._prefixes[folder] = os.path.join(parent, "")
+        # A folder that resolved to its own spelling has no symbolic link on the way to
+        # it, so each folder above it is a real folder inside `root` too: once a router's
+        # `artifacts/r1/run` is known, its final files in `artifacts/r1` need no check of
+        # their folder (resolving it costs a system call per component, for each router).
+        if "/" in folder and parent == self.root.joinpath(folder):
+            head = folder
+            while "/" in head:
+                head = head.rpartition("/")[0]
+                if head and head not in self._folders:
+                    above = self.root.joinpath(head)
+                    self._folders[head] = above
+                    self._prefixes[head] = os.path.join(above, "")
+
+    def _checked(self, relative: str) -> str | None:
+        """`root/relative` as a string if its folder is one already checked and its name
+        is a plain file name (what `path` then returns unless the name is a symbolic
+        link, which the caller's O_NOFOLLOW open refuses); None otherwise."""
+        if not _NOFOLLOW or "\x00" in relative:
+            return None
+        folder, _, name = relative.rpartition("/")
+        prefix = self._prefixes.get(folder)
+        if prefix is None or name in ("", ".", ".."):
+            return None
+        return prefix + name
+
     def write(self, relative: str, data: bytes) -> bool:
         """Write `data`; False (and the name kept in `refused`) if it would land outside."""
+        if self.put(relative, data):
+            return True
+        self.refused.append(relative)
+        return False
+
+    def put(self, relative: str, data: bytes) -> bool:
+        """Write `data`; False if it would land outside (not kept in `refused`: the
+        caller decides what a refusal means)."""
+        checked = self._checked(relative)
+        if checked is not None:
+            # A file in a folder already checked: a run writes thousands of them, and
+            # `path` + `write_bytes` (pathlib objects, an lstat, then the open) cost more
+            # than creating the file. The same bytes land in the same file.
+            try:
+                _write_nofollow(checked, data)
+                return True
+            except OSError as error:
+                if error.errno != errno.ELOOP:
+                    raise
+                # The name is a symbolic link: the whole check decides, as below.
         try:
             target = self.path(relative)
         except OutsideOutputFolder:
-            self.refused.append(relative)
             return False
         self.make_folder(relative, target)
         target.write_bytes(data)
         return True
+
+    def read(self, relative: str) -> bytes:
+        """The bytes of a file `write` or `put` wrote (OutsideOutputFolder if `relative`
+        is not inside the folder)."""
+        checked = self._checked(relative)
+        if checked is not None:
+            try:
+                with open(checked, "rb", opener=_open_nofollow) as handle:
+                    return handle.read()
+            except OSError as error:
+                if error.errno != errno.ELOOP:
+                    raise
+        return self.path(relative).read_bytes()
 
     def make_folder(self, relative: str, target: Path) -> None:
         """Make the folder `target` (the checked path of `relative`) goes in, and remember
@@ -108,9 +222,9 @@ class ConfinedWriter:
         if folder in self._folders:
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        parent = (self.root / folder).resolve()
+        parent = self._below_checked(folder) or (self.root / folder).resolve()
         if name not in ("", ".", "..") and target == parent / name:
-            self._folders[folder] = parent
+            self._remember(folder, parent)
 
 
 def confined_folder(root: Path, relative: str) -> Path:
@@ -158,7 +272,8 @@ def _write_output(result: RunResult, out_dir: Path, path: str | None) -> list[st
     # then each router's transcript comes from the trace as a whole.
     books: dict[str, list[TranscriptLine]] | None = None
     if streamed:
-        books, count = transcripts_from_file(writer.root / "trace.jsonl")
+        # Kept for the report, which is written next from the same file (`write_report`).
+        books, count = transcripts_from_file(writer.root / "trace.jsonl", keep=True)
         if count != len(trace):
             books = None
     for name in result.world.routers:

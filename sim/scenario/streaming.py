@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, Protocol, TypeVar
 
-from sim.scenario.output import ConfinedWriter, OutsideOutputFolder, clear_owned
+from sim.scenario.output import ConfinedWriter, clear_owned
 from sim.scenario.world import World
 
 _P = ParamSpec("_P")
@@ -50,17 +50,10 @@ class FolderArtifacts:
         return self._write(filename, data)
 
     def _write_file(self, filename: str, data: bytes) -> bool:
-        relative = f"{self._folder}/{filename}"
-        try:
-            target = self._writer.path(relative)
-        except OutsideOutputFolder:
-            return False
-        self._writer.make_folder(relative, target)
-        target.write_bytes(data)
-        return True
+        return self._writer.put(f"{self._folder}/{filename}", data)
 
     def read(self, filename: str) -> bytes:
-        return self._writer.path(f"{self._folder}/{filename}").read_bytes()
+        return self._writer.read(f"{self._folder}/{filename}")
 
 
 def stream_output(out_dir: Path, wrap: Wrap | None = None) -> Callable[[World], None]:
