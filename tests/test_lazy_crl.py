@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -48,6 +48,24 @@ def test_a_deferred_crl_is_byte_for_byte_the_eagerly_signed_one(hash_name: str) 
         eager = crl_v1.v1_crl_der(key, issuer, this, this + timedelta(hours=6), revoked,
                                   hash_name)
         assert bytes(lazy) == eager and announced == len(eager)
+
+
+def test_a_deferred_crl_without_revocations_announces_its_size_across_2050() -> None:
+    """A CRL with nothing revoked (written only when signed) would announce a wrong size in
+    `Publishing N bytes` and `dir nvram:`, or differ from the eager one, when its times
+    cross 2050 (RFC 5280's switch from UTCTime to GeneralizedTime) or are not in UTC."""
+    key = _key()
+    issuer = x509util.parse_dn("CN=ca,O=pkilab").public_bytes()
+    plus_five = timezone(timedelta(hours=5))
+    for this in (datetime(2049, 12, 31, 20, tzinfo=UTC), datetime(2050, 1, 1, tzinfo=UTC),
+                 datetime(2050, 1, 1, 2, tzinfo=plus_five),  # 2049 in UTC
+                 datetime(1999, 12, 31, 23, 59, 59, tzinfo=UTC)):
+        for hours in (1, 6, 24 * 400):
+            after = this + timedelta(hours=hours)
+            lazy = crl_v1.deferred_crl(key, issuer, this, after, [], "sha256")
+            announced = len(lazy)
+            eager = crl_v1.signed_crl(crl_v1.tbs_cert_list(issuer, this, after), key)
+            assert bytes(lazy) == eager and announced == len(eager), (this, hours)
 
 
 def test_the_crl_artifact_pem_is_the_one_cryptography_writes() -> None:

@@ -97,7 +97,12 @@ class Core:
         return [self.name]
 
 
-def _run(driver_class: Any, seed: int) -> list[tuple[float, str, str]]:
+def _run(driver_class: Any, seed: int, recheck: bool = False, least_wait: int = 0,
+         silent: float = 0.0) -> list[tuple[float, str, str]]:
+    """Random pokes on four timers; with `recheck`, a poke that follows no change of the
+    core is `TimerDriver.recheck()`. `least_wait` 1 keeps each core's changes one per
+    instant (`recheck` relies on no change coming later in the same instant); `silent`
+    is the share of changes made without a poke (that a later look must find)."""
     env = SimEnv(0, START)
     clock = RouterClock(env)
     rng = random.Random(seed)
@@ -110,14 +115,25 @@ def _run(driver_class: Any, seed: int) -> list[tuple[float, str, str]]:
     def poker(index: int) -> SimProcess[None]:
         while True:
             # Whole seconds, so pokes often fall at the instant a deadline is due.
-            yield env.timeout(rng.randint(0, 6))
+            yield env.timeout(rng.randint(least_wait, 6))
             core, driver = cores[index], drivers[index]
-            if rng.random() < 0.5:
+            action = rng.random()
+            if action < silent:
+                # Changed without a poke: only a later look (or the timer) finds it.
+                core.deadline = START + timedelta(seconds=env.now + rng.randint(0, 10))
+                log.append((env.now, core.name, "silent"))
+                continue
+            changed = action < silent + 0.5
+            if changed:
                 core.deadline = START + timedelta(seconds=env.now + rng.randint(0, 10))
             log.append((env.now, core.name, "poke"))
-            driver.poke()
+            if recheck and not changed:
+                driver.recheck()
+            else:
+                driver.poke()
             if rng.random() < 0.3:
-                driver.poke()  # a second poke in the same instant
+                # A second poke in the same instant.
+                (driver.recheck if recheck else driver.poke)()
 
     for index in range(len(cores)):
         env.process(poker(index))
@@ -135,6 +151,25 @@ def test_timer_driver_schedules_as_the_process_driver_did() -> None:
         reference = _run(ProcessDriver, seed)
         assert len(reference) > 100
         assert _run(TimerDriver, seed) == reference, seed
+
+
+def test_a_recheck_schedules_as_the_poke_it_replaces() -> None:
+    """A timer looked at again by `recheck` (a CRL publication's end, a CA's `busy`) would
+    fire at another moment or in another order than after a poke, changing traces that
+    used to be byte-identical; or it would skip a look that finds a new deadline."""
+    pokes = {False: 0, True: 0}
+
+    class Counting(TimerDriver[Any]):
+        def poke(self) -> None:
+            pokes[rechecking] += 1
+            super().poke()
+
+    for seed in range(40):
+        rechecking = False
+        reference = _run(Counting, seed, least_wait=1, silent=0.15)
+        rechecking = True
+        assert _run(Counting, seed, recheck=True, least_wait=1, silent=0.15) == reference, seed
+    assert pokes[True] < pokes[False] * 0.8, pokes  # rounds were skipped, not all poked
 
 
 def _publications(lab: Lab, event: str) -> list[float]:

@@ -91,9 +91,10 @@ class RouterClock:
         elapsed = (self._env.now - self._base_t) * (1.0 + self.drift_ppm / 1e6)
         return self._base_wall + timedelta(seconds=elapsed)
 
-    def seconds_until(self, wall: datetime) -> float:
-        """Simulated seconds until this clock reads `wall` (0 if already past)."""
-        delta = (_utc(wall) - self.now()).total_seconds()
+    def seconds_until(self, wall: datetime, now: datetime | None = None) -> float:
+        """Simulated seconds until this clock reads `wall` (0 if already past); `now`, if
+        given, is `now()` read at this same simulated instant (a caller that has it)."""
+        delta = (_utc(wall) - (self.now() if now is None else now)).total_seconds()
         return max(0.0, delta / (1.0 + self.drift_ppm / 1e6))
 
     @property
@@ -203,4 +204,6 @@ def format_http_date(w: datetime) -> str:
 
 
 def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value  # what astimezone(UTC) would give, without a new datetime
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

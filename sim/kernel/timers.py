@@ -29,6 +29,12 @@ How the process behaved, which the machine keeps (`_Phase`):
 - When the round ends because of the timer and no poke came meanwhile, the core's timer
   runs if its deadline has come; a poke during the round (while the driver itself runs
   the core) is absorbed: the next round asks for the deadline anyway.
+
+`recheck()` is a poke from a caller that changed nothing itself: it asks the core at once
+and skips the round when the round would leave everything as it is (an idle CA's every
+CRL publication ended with such a round, and its `busy` started one on the rollover
+timers: three of its seven simpy events). `tests/test_timer_order.py` compares it with
+the poke it replaces.
 """
 
 from __future__ import annotations
@@ -129,6 +135,36 @@ class TimerDriver(Generic[Effects]):
             self._schedule(self._wake_processed, value=self._round)
         # Otherwise the wake event would find no one waiting on it: nothing to schedule.
 
+    def recheck(self) -> None:
+        """`poke()`, from a caller that changed nothing the core's deadline depends on
+        and pokes only in case something else did (a CRL publication's end, a server's
+        `busy`): the round the poke would start is skipped when, asked now, the core
+        would have it change nothing. The core's `next_deadline` must then be free of
+        side effects.
+
+        A skipped round is one whose only trace is its own hops: the driver is waiting
+        for the timer or a poke (`ARMED`, the timer still due later than this instant,
+        so it cannot fire during the round's hops) and the deadline asks for no earlier
+        timer, or it waits for a poke only (`IDLE`) and there is still no deadline. The
+        round would end in the state the driver is in, and removing events from simpy's
+        queue leaves the others in their order, so everything else happens as with the
+        poke. The round reads the core two hops later in the same instant; the answer
+        is the same unless that core changes in between, at this very instant, and a
+        change made through the router's own paths pokes (and is looked at) on its own.
+        """
+        if self._woken:
+            return  # a round is coming anyway (and poke() would do nothing either)
+        phase = self._phase
+        if phase is _Phase.ARMED:
+            if not self._met and not self._timer_fired and self._timer_at > self._sim.now:
+                deadline = self._core.next_deadline()
+                if deadline is not None and (self._sim.now + self._clock.seconds_until(deadline)
+                                             >= self._timer_at):
+                    return
+        elif phase is _Phase.IDLE and self._core.next_deadline() is None:
+            return
+        self.poke()
+
     def stop(self) -> None:
         self._running = False
         self.poke()
@@ -160,14 +196,15 @@ class TimerDriver(Generic[Effects]):
             return
         self._arm(self._core.next_deadline())
 
-    def _arm(self, deadline: datetime | None) -> None:
-        """The rest of a round, given the core's deadline."""
+    def _arm(self, deadline: datetime | None, now: datetime | None = None) -> None:
+        """The rest of a round, given the core's deadline (and the clock's reading, when
+        the round has it: the clock reads the same all through an instant)."""
         self._round += 1
         self._woken = self._met = False
         if deadline is None:
             self._phase = _Phase.IDLE
             return
-        delay = self._clock.seconds_until(deadline)  # never negative
+        delay = self._clock.seconds_until(deadline, now)  # never negative
         at = self._sim.now + delay  # where simpy files the timeout
         # Simpy cannot cancel a timeout, and a new timer per poke would leave the old
         # one in its queue until due (a week ahead for a CRL or a request's expiry);
@@ -204,4 +241,7 @@ class TimerDriver(Generic[Effects]):
         if not self._running:
             self._phase = _Phase.STOPPED
             return
-        self._arm(current)
+        # The clock still reads `now` in this instant, unless `on_timer`'s effects set
+        # it: every step of the clock pokes the driver (its subscription), so a round
+        # that was poked meanwhile reads the clock again.
+        self._arm(current, None if self._woken else now)

@@ -88,6 +88,13 @@ def _time(moment: datetime) -> bytes:
         year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
+def _time_size(moment: datetime) -> int:
+    """`len(_time(moment))`: a UTCTime is 15 bytes, a GeneralizedTime 17."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return 15 if 1950 <= moment.year < 2050 else 17
+
+
 @functools.cache
 def signature_algorithm(hash_name: str) -> bytes:
     """`AlgorithmIdentifier` of RSA PKCS#1 v1.5 with `hash_name`, NULL parameters."""
@@ -172,9 +179,25 @@ def deferred_crl(
     hash_name: str = "sha256",
 ) -> Deferred:
     """The CRL `v1_crl_der` would write, signed only when its bytes are first read
-    (`sim.pki.deferred`): the TBS is fixed now, from the publication's times."""
-    tbs = tbs_cert_list(issuer_der, this_update, next_update, revoked, hash_name)
+    (`sim.pki.deferred`): its contents are fixed now, from the publication's times."""
+    entries = tuple(revoked)
     # A partial, not a lambda: a CA keeps every CRL it published among its artifacts
     # (146,000 in an idle year of 100 CAs), and a closure costs twice the memory.
-    return Deferred(_signed_size(len(tbs), ca_key.key_size, hash_name),
-                    functools.partial(signed_crl, tbs, ca_key, hash_name))
+    if entries:
+        tbs = tbs_cert_list(issuer_der, this_update, next_update, entries, hash_name)
+        return Deferred(_signed_size(len(tbs), ca_key.key_size, hash_name),
+                        functools.partial(signed_crl, tbs, ca_key, hash_name))
+    # Nothing revoked (an idle CA's every CRL): the TBS's length follows from its parts'
+    # (the prefix, two times of fixed length), so it is written only when signed too.
+    tbs_size = _tlv_size(len(_tbs_prefix(issuer_der, hash_name)) + _time_size(this_update)
+                         + _time_size(next_update))
+    return Deferred(_signed_size(tbs_size, ca_key.key_size, hash_name),
+                    functools.partial(_signed_unrevoked, ca_key, issuer_der, this_update,
+                                      next_update, hash_name))
+
+
+def _signed_unrevoked(ca_key: rsa.RSAPrivateKey, issuer_der: bytes, this_update: datetime,
+                      next_update: datetime, hash_name: str) -> bytes:
+    """A CRL without revoked certificates, written and signed (`deferred_crl`)."""
+    return signed_crl(tbs_cert_list(issuer_der, this_update, next_update, (), hash_name),
+                      ca_key, hash_name)

@@ -234,16 +234,19 @@ class ServerTimers:
     (the CRL is republished when its NextUpdate arrives, every `lifetime crl`) and
     `CS CERT EXPIRE` (the CA certificate runs out: logged once; no more issuing)."""
 
-    def __init__(self, cs: CertificateServer, key: Callable[[], rsa.RSAPrivateKey | None]
-                 ) -> None:
+    def __init__(self, cs: CertificateServer, key: Callable[[], rsa.RSAPrivateKey | None],
+                 has_key: Callable[[], bool] | None = None) -> None:
         self.cs = cs
         self._key = key
+        self._has_key = has_key or (lambda: key() is not None)
+        """Whether `key()` gives a key, asked without loading it where the owner can
+        (the deadlines only need to know that there is one)."""
         self._not_after: tuple[x509.Certificate, datetime] | None = None
         """The CA certificate's notAfter, kept with it (`cryptography` makes a new
         datetime at every call, and this is asked several times per CRL publication)."""
 
     def _crl_deadline(self) -> datetime | None:
-        if self.cs.state is not CsState.ENABLED or self._key() is None:
+        if self.cs.state is not CsState.ENABLED or not self._has_key():
             return None
         return self.cs.crl_next_update()
 
@@ -257,15 +260,22 @@ class ServerTimers:
         return kept[1]
 
     def next_deadline(self) -> datetime | None:
-        # The earliest of the three, without building a list: a CA's timer driver asks
-        # several times per CRL publication.
-        best = self.cs.requests.next_deadline()
-        crl = self._crl_deadline()
-        if crl is not None and (best is None or crl < best):
-            best = crl
-        expiry = self._expiry_deadline()
-        if expiry is not None and (best is None or expiry < best):
-            best = expiry
+        # The earliest of the three, without building a list, `_crl_deadline` inlined: a
+        # CA's timer driver asks three times per CRL publication.
+        cs = self.cs
+        best = cs.requests.next_deadline()
+        if cs.state is CsState.ENABLED and self._has_key():
+            crl = cs.crl_next_update()
+            if crl is not None and (best is None or crl < best):
+                best = crl
+        cert = cs.ca_cert
+        if cert is not None and not cs.ca_expired_logged:
+            kept = self._not_after  # `_expiry_deadline`, inlined
+            if kept is None or kept[0] is not cert:
+                kept = self._not_after = (cert, cert.not_valid_after_utc)
+            expiry = kept[1]
+            if best is None or expiry < best:
+                best = expiry
         return best
 
     def armed(self) -> list[tuple[str, datetime]]:

@@ -246,6 +246,9 @@ class CertificateServer:
     """The current CRL file and its nextUpdate (`crl_next_update`)."""
     _issuer_cache: tuple[x509.Certificate | None, str, bytes] | None = field(
         default=None, repr=False, compare=False)
+    _note_cache: tuple[int, str, Debug] | None = field(default=None, repr=False,
+                                                       compare=False)
+    """The latest `Publishing N bytes` debug effect (`_publishing_note`)."""
     _spent: float = 0.0
     """Simulated seconds already spent by the procedure being computed: the router's
     clock will have advanced that far when the effects are applied."""
@@ -630,11 +633,19 @@ class CertificateServer:
 
     def republish_crl(self, now: datetime, key: rsa.RSAPrivateKey) -> list[Effect]:
         """A new CRL (at NextUpdate, or at once after a revocation), written to nvram."""
-        self.crl_file = self._publish_crl(now, key)
+        crl = self.crl_file = self._publish_crl(now, key)
         name = f"{self.name}.crl"
-        return [Elapse(CRL_PUBLISH_SECONDS, "publish CRL"), WriteFile(name, self.crl_file),
-                Debug(f"Publishing {len(self.crl_file)} bytes to crl file "
-                      f"{self.config.file_url(name)}")]
+        return [_PUBLISH_ELAPSE, WriteFile(name, crl), self._publishing_note(name, len(crl))]
+
+    def _publishing_note(self, name: str, size: int) -> Debug:
+        """`Publishing N bytes to crl file URL`: the same line at every republication
+        while the size and the location stay, so the effect (a frozen value) is kept."""
+        url = self.config.file_url(name)
+        kept = self._note_cache
+        if kept is None or kept[0] != size or kept[1] != url:
+            kept = self._note_cache = (size, url, Debug(f"Publishing {size} bytes to crl file "
+                                                        f"{url}"))
+        return kept[2]
 
     def storage_lost(self, url: str) -> list[Effect]:
         """A critical file (`.ser`, `.crl`) could not be written to `url`: "Critical-storage
@@ -650,6 +661,9 @@ class CertificateServer:
         self._set(CsState.CHECK_FAILED, "Storage not accessible", fx)
         return fx
 
+
+_PUBLISH_ELAPSE = Elapse(CRL_PUBLISH_SECONDS, "publish CRL")
+"""The time every republication spends: one frozen effect for all of them."""
 
 _SERIAL_RE = re.compile(rb"last issued serial number 0x([0-9A-Fa-f]+)")
 

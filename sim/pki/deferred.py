@@ -18,6 +18,7 @@ only measures or passes file contents along needs no change; code that stores th
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Callable
 
 
@@ -64,8 +65,10 @@ def resolve(data: FileBytes) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
 
+@functools.lru_cache(maxsize=256)
 def pem_size(der_size: int, label: str) -> int:
-    """`len(pem(der, label))` for DER of `der_size` bytes."""
+    """`len(pem(der, label))` for DER of `der_size` bytes (kept: a CA's CRLs are all the
+    same size until a certificate is revoked)."""
     encoded = 4 * ((der_size + 2) // 3)
     lines = (encoded + 63) // 64
     return len(f"-----BEGIN {label}-----\n-----END {label}-----\n") + encoded + lines
@@ -82,4 +85,9 @@ def deferred_pem(der: FileBytes, label: str) -> FileBytes:
     """The PEM of `der`, deferred while `der` is."""
     if isinstance(der, bytes):
         return pem(der, label)
-    return Deferred(pem_size(len(der), label), lambda: pem(bytes(der), label))
+    # A partial, not a lambda (as `crl_v1.deferred_crl`'s): one is kept per CRL published.
+    return Deferred(pem_size(len(der), label), functools.partial(_pem_of, der, label))
+
+
+def _pem_of(der: Deferred, label: str) -> bytes:
+    return pem(bytes(der), label)

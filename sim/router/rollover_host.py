@@ -90,6 +90,40 @@ class RolloverHost:
         if self._driver is not None:
             self._driver.poke()
 
+    def recheck(self) -> None:
+        """`poke()` for an event that changes nothing the timers read (`Router.emit`):
+        the driver looks again only if the deadline, asked now, has moved
+        (`TimerDriver.recheck`). Asking is free of side effects unless a saved shadow
+        is still to be looked for (`_restore`, once per boot): then it pokes."""
+        driver = self._driver
+        if driver is None:
+            return
+        if self._restore_pending():
+            driver.poke()
+        else:
+            driver.recheck()
+
+    def _restore_pending(self) -> bool:
+        """Whether `next_deadline` would look for a saved shadow (`_restore`,
+        `_restore_client`), which may trace an event."""
+        restored, busy = self._restored, self._busy
+        servers = self.router.running.servers
+        for cs in servers.values():
+            if cs.name not in restored and cs.ca_cert is not None \
+                    and not (busy and f"cs:{cs.name}" in busy):
+                return True
+        for tp in self.router.running.trustpoints.values():
+            if tp.name not in servers and self._rolls_over(tp) \
+                    and f"tp:{tp.name}" not in restored and tp.shadow.id_cert is None:
+                return True
+        return False
+
+    def _rolls_over(self, tp: Trustpoint) -> bool:
+        """A client trustpoint whose CA certificate `auto-enroll` rolls over, not in a try."""
+        return (tp.renewal_percent is not None and tp.ca_cert is not None
+                and tp.id_cert is not None and bool(tp.enrollment_url)
+                and f"tp:{tp.name}" not in self._busy)
+
     def halt(self) -> None:
         """Power loss or reload: tries in flight die with the running state."""
         self._busy.clear()
@@ -115,6 +149,9 @@ class RolloverHost:
             if busy and f"cs:{cs.name}" in busy:
                 continue
             self._restore(cs)
+            if cs.config.auto_rollover_minutes is None and cs.rollover.certificate is None \
+                    and not (retry and cs.name in retry):
+                continue  # no generation, no activation, no retry: nothing is due
             # `RolloverTimers.next_deadline` and the retry, the earliest first, without
             # building the timers' object: this runs whenever the server's trace moves (a
             # CA's every CRL publication).
@@ -131,11 +168,11 @@ class RolloverHost:
         running = self.router.running
         found = []
         for tp in running.trustpoints.values():
-            if tp.name in running.servers or f"tp:{tp.name}" in self._busy:
+            if tp.name in running.servers or not self._rolls_over(tp):
                 continue
             percent = tp.renewal_percent
             ca, shadow = tp.ca_cert, tp.shadow
-            if percent is None or ca is None or tp.id_cert is None or not tp.enrollment_url:
+            if percent is None or ca is None:  # (`_rolls_over` said; for the types)
                 continue
             self._restore_client(tp)
             if shadow.id_cert is not None:

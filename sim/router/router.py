@@ -155,11 +155,21 @@ class Router:
 
     # -- output ----------------------------------------------------------------------------
     def emit(self, category: str, name: str, /, **data: Any) -> None:
-        self.env.emit(self.name, category, name, **data)
-        if self.alert_host is not None and category in _CERTIFICATE_CATEGORIES:
-            self.alert_host.poke()  # a certificate may have come or gone
+        env = self.env
+        # `SimEnv.emit`, with `data` handed over as the dict it is (not unpacked and
+        # packed again): a CA's idle year is 438,000 events.
+        env.trace.record(float(env.sim.now), self.name, category, name, data)
         if category in _CERTIFICATE_CATEGORIES or category == "fsm":
-            self.rollover_host.poke()  # a server or a certificate changed
+            if self.alert_host is not None and category != "fsm":
+                self.alert_host.poke()  # a certificate may have come or gone
+            if name == "busy" and category == "cs":
+                # A server spends time (`Elapse`: a CRL publication, a key generation)
+                # and changes nothing by saying so; its next step is a timeout, so no
+                # change follows in this instant. The rollover timers look again only
+                # if what they read has changed meanwhile (`RolloverHost.recheck`).
+                self.rollover_host.recheck()
+            else:
+                self.rollover_host.poke()  # a server or a certificate changed
 
     def console_line(self, text: str) -> None:
         self.emit("console", "line", text=text)

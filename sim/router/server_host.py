@@ -24,7 +24,7 @@ from sim.pki import x509util
 from sim.pki.cs_desk import ServerTimers
 from sim.pki.cs_fsm import CsSignal
 from sim.pki.cs_locations import publish_urls
-from sim.pki.cs_server import CertificateServer
+from sim.pki.cs_server import CertificateServer, CsConfig
 from sim.pki.cs_settings import CsMode
 from sim.pki.deferred import deferred_pem
 from sim.pki.scep_service import ScepService
@@ -113,6 +113,8 @@ class ServerHost:
         a client must not be answered by a CA still generating its key."""
         self.ra = RaHost(router)
         """Forwarding for a server in RA mode (`ra_host`)."""
+        self._local_files: dict[str, tuple[CsConfig, str, bool]] = {}
+        """`_stays_local`'s latest answer per server, with the configuration it read."""
 
     def stop(self) -> None:
         """Power loss or reload: the timers die with the running state."""
@@ -172,37 +174,68 @@ class ServerHost:
             pair = router.running.keys.get(name)  # `running` is renewed at every boot
             return pair.key if pair else None
 
+        def has_key() -> bool:
+            # Whether `key()` would give a key, without loading it (`live_key`): the
+            # timers ask several times per CRL publication, and sign nothing.
+            return router.running.keys.get(name) is not None
+
         def run_effects(effects: list[fx.Effect]) -> None:
             if self._plain(cs, effects):
-                _Steps(self, self.apply(cs, effects))
+                _Steps(self, self._apply_timer_effects(cs, effects))
             else:
-                router.spawn(self.apply(cs, effects))
+                router.spawn(self._apply_timer_effects(cs, effects))
 
         if cs.name not in self._timers:
             self._timers[cs.name] = TimerDriver(router.env, router.clock,
-                                                ServerTimers(cs, key), run_effects)
+                                                ServerTimers(cs, key, has_key), run_effects)
 
     # -- effects ---------------------------------------------------------------------------
     def _plain(self, cs: CertificateServer, effects: list[fx.Effect]) -> bool:
         """Whether a timer's effects need no router process of their own (`_Steps`): only
         output, simulated time and files written to the router's own devices (a TFTP
         location would wait on the network)."""
-        typed = cs.config.database_typed_urls
         for effect in effects:
             if isinstance(effect, fx.WriteFile):
-                if filesystems.parse(cs.config.file_url(effect.name)).device == "tftp":
-                    return False
-                if typed and any(filesystems.parse(url).device == "tftp"
-                                 for _where, url in publish_urls(typed, effect.name)):
+                if not self._stays_local(cs, effect.name):
                     return False
             elif not isinstance(effect, _PLAIN_EFFECTS):
                 return False
         return True
 
+    def _stays_local(self, cs: CertificateServer, name: str) -> bool:
+        """Whether the file `name` is written on the router's own devices only (no TFTP
+        location), kept for the server's configuration (a frozen value, replaced at each
+        change) and the file: a CA asks at every CRL publication."""
+        config = cs.config
+        kept = self._local_files.get(cs.name)
+        if kept is not None and kept[0] is config and kept[1] == name:
+            return kept[2]
+        typed = config.database_typed_urls
+        local = filesystems.parse(config.file_url(name)).device != "tftp" and not (
+            typed and any(filesystems.parse(url).device == "tftp"
+                          for _where, url in publish_urls(typed, name)))
+        self._local_files[cs.name] = (config, name, local)
+        return local
+
     def apply(self, cs: CertificateServer, effects: list[fx.Effect]
               ) -> SimProcess[None]:
         yield from self._apply(cs, effects)
         self.poke(cs)
+
+    def _apply_timer_effects(self, cs: CertificateServer, effects: list[fx.Effect]
+                             ) -> SimProcess[None]:
+        """`apply` for what the server's own timer started (a CRL publication, expired
+        requests): the timer driver computed its next deadline as it handed these
+        over, so it looks again only if the core now asks for a different one
+        (`TimerDriver.recheck`): the two hops and the round of a poke, three of an
+        idle CA's seven simpy events per publication, are skipped when they would
+        change nothing. A write that failed and disabled the server changes the
+        deadline, and the driver looks as after a poke."""
+        yield from self._apply(cs, effects)
+        driver = self._timers.get(cs.name)
+        if driver is not None:
+            driver.recheck()
+        self.ra.poke(cs)
 
     def poke(self, cs: CertificateServer) -> None:
         """`cs`'s deadlines or its RA forwarding may have changed: look again."""
