@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,9 +89,15 @@ def read_trace_file(path: Path, categories: Collection[str]) -> Iterator[dict[st
 Books = dict[str, list[TranscriptLine]]
 """Each router's console lines."""
 
-_KEPT: tuple[tuple[int, int, int, int], Books] | None = None
-"""The books `transcripts_from_file(..., keep=True)` read last, with the identity of the
-file they came from (`_identity`), until `take_transcripts` takes them."""
+class _Kept(threading.local):
+    """The books `transcripts_from_file(..., keep=True)` read last, with the identity of the
+    file they came from (`_identity`), until `take_transcripts` takes them. Per thread: a
+    sweep writes several runs' folders and reports at once, each in its own thread."""
+
+    books: tuple[tuple[int, int, int, int], Books] | None = None
+
+
+_KEPT = _Kept()
 
 
 def _identity(path: Path) -> tuple[int, int, int, int]:
@@ -106,8 +113,7 @@ def transcripts_from_file(path: Path, *, keep: bool = False) -> tuple[Books, int
     `keep`: hold on to the books for the next `take_transcripts` of the same file (the
     report written right after the output folder reads the same consoles: parsing a
     10,000-router run's console lines again cost seconds)."""
-    global _KEPT
-    _KEPT = None  # whatever was kept is for another file, or this one before a rewrite
+    _KEPT.books = None  # whatever was kept is for another file, or this one before a rewrite
     books: Books = {}
     count = 0
     with open(path, "rb") as handle:
@@ -119,7 +125,7 @@ def transcripts_from_file(path: Path, *, keep: bool = False) -> tuple[Books, int
             add_console_event(books.setdefault(router, []), record["category"],
                               record["name"], record["data"], record["t"])
     if keep:
-        _KEPT = (_identity(path), books)
+        _KEPT.books = (_identity(path), books)
     return books, count
 
 
@@ -127,8 +133,7 @@ def take_transcripts(path: Path) -> Books | None:
     """The books `transcripts_from_file(path, keep=True)` read, if `path` is still the
     very file they were read from, unchanged since (same device, inode, size and
     modification time); None otherwise. Given once: they are not kept after."""
-    global _KEPT
-    kept, _KEPT = _KEPT, None
+    kept, _KEPT.books = _KEPT.books, None
     if kept is None:
         return None
     try:
