@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 from sim.report import clock
 from sim.report.diagrams import (
@@ -64,7 +64,7 @@ class Transcript:
         here rather than by a template loop: a large run's consoles are hundreds of
         thousands of lines, and the template's per-line work was most of the report's
         time."""
-        return "".join(f'<span class="{html_escape(line.kind)}">{html_escape(line.text)}\n'
+        return "".join(f'<span class="{_escaped_kind(line.kind)}">{html_escape(line.text)}\n'
                        "</span>" for line in self.lines)
 
 
@@ -73,6 +73,10 @@ def html_escape(text: str) -> str:
     same way), so a pre-built fragment is byte for byte what the template would give."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&#34;").replace("'", "&#39;"))
+
+
+_escaped_kind = lru_cache(maxsize=64)(html_escape)
+"""A console line's kind, escaped: there are a handful, and hundreds of thousands of lines."""
 
 
 def render_html(model: ReportModel) -> str:

@@ -15,6 +15,7 @@ all of them and live here:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -108,14 +109,28 @@ def attrs(values: Mapping[str, object]) -> str:
     for name, value in values.items():
         if value is None:
             continue
-        shown = num(value) if isinstance(value, float) else str(value)
-        # Most values (numbers, colours, names) need no escaping: quoted as they are,
-        # which is what `quoteattr` gives them, without its dozen string passes.
-        if _ATTR_SPECIAL.search(shown):
-            parts.append(f" {name}={quoteattr(clean(shown), _ATTR_ENTITIES)}")
-        else:
-            parts.append(f' {name}="{shown}"')
+        try:
+            quoted = _quoted(value)
+        except TypeError:  # an unhashable value: quoted without the memo
+            quoted = _quote(value)
+        parts.append(f" {name}={quoted}")
     return "".join(parts)
+
+
+def _quote(value: object) -> str:
+    """An attribute value, quoted (and escaped where it needs it)."""
+    shown = num(value) if isinstance(value, float) else str(value)
+    # Most values (numbers, colours, names) need no escaping: quoted as they are,
+    # which is what `quoteattr` gives them, without its dozen string passes.
+    if _ATTR_SPECIAL.search(shown):
+        return quoteattr(clean(shown), _ATTR_ENTITIES)
+    return f'"{shown}"'
+
+
+_quoted = functools.lru_cache(maxsize=1 << 16, typed=True)(_quote)
+"""`_quote`, remembered: a large report's diagrams repeat the same coordinates, colours
+and widths hundreds of thousands of times. `typed`: `True` and `1` are written
+differently."""
 
 
 def num(value: float) -> str:
