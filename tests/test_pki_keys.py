@@ -183,3 +183,17 @@ def test_a_base_sharing_a_factor_proves_a_composite(monkeypatch: pytest.MonkeyPa
         monkeypatch.setattr(keys, "gmpy2", None)
     assert keys._is_probable_prime(21, Base(), 4) is False  # type: ignore[arg-type]
     assert keys._is_probable_prime(23, Base(), 4) is True  # type: ignore[arg-type]
+
+
+def test_a_released_key_signs_the_same_bytes_when_loaded_again() -> None:
+    """A router whose enrollment ended lets its key object go (`keys.release`); its next
+    request must carry the same signature bytes as before, or a rerun of a scenario would
+    differ from the first run."""
+    source = KeySource(seed=7)
+    first = source.get("r1/keys/r1#0", 1024)
+    signature = first.sign(b"request", padding.PKCS1v15(), hashes.SHA256())
+    keys.release(first)
+    again = source.get("r1/keys/r1#0", 1024)
+    assert again is not first  # loaded again from its DER
+    assert again.sign(b"request", padding.PKCS1v15(), hashes.SHA256()) == signature
+    assert keys.key_der(again) == keys.key_der(first)

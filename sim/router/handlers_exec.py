@@ -51,9 +51,9 @@ DEBUG_FLAGS = {"server": "pki-server", "transactions": "pki-transactions",
 def switch_debug(s: Session, flag: str, title: str, on: bool) -> None:
     """`debug ...` / `no debug ...`: turn one debug flag on or off, and say so as IOS does."""
     if on:
-        s.router.running.debug.add(flag)
+        s.router.running.debug |= {flag}
     else:
-        s.router.running.debug.discard(flag)
+        s.router.running.debug -= {flag}
     s.write(f"{title} debugging is {'on' if on else 'off'}")
 
 
@@ -63,7 +63,7 @@ def _debug(s: Session, m: Match) -> None:
 
 
 def _undebug_all(s: Session, m: Match) -> None:
-    s.router.running.debug.clear()
+    s.router.running.debug = frozenset()
     s.write("All possible debugging has been turned off")
 
 
@@ -74,7 +74,7 @@ def _debug_all(s: Session, m: Match) -> SimProcess[None]:
     answer = yield from s.ask("This may severely impact network performance. "
                               "Continue? (yes/[no]):")
     if answer.strip().lower() in ("y", "ye", "yes"):
-        s.router.running.debug.update(DEBUG_FLAGS.values())
+        s.router.running.debug |= frozenset(DEBUG_FLAGS.values())
         s.write("All possible debugging has been turned on")
 
 

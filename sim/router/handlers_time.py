@@ -87,14 +87,14 @@ def _ntp_server(s: Session, m: Match) -> None:
     if m.negated:
         if address in config.ntp_servers:
             config.ntp_servers.remove(address)
-        config.ntp_preferred.discard(address)
+        config.ntp_preferred -= {address}
     else:
         if address not in config.ntp_servers:
             config.ntp_servers.append(address)
         if "prefer" in m.keywords:
-            config.ntp_preferred.add(address)
+            config.ntp_preferred |= {address}
         else:
-            config.ntp_preferred.discard(address)
+            config.ntp_preferred -= {address}
     s.router.ntp.reconcile()
 
 

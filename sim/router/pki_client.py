@@ -58,6 +58,7 @@ from sim.pki.enroll_effects import (
     Send,
     Syslog,
 )
+from sim.pki.keys import release as release_key
 from sim.pki.ra_forward import split_ra_answer
 from sim.pki.request_shape import requested_extensions
 from sim.pki.scep_client import CrlFetch, ScepEndpoint, scep_endpoint
@@ -390,6 +391,9 @@ class EnrollHost:
         tp = txn.tp
         if txn in self._transactions:
             self._transactions.remove(txn)
+        # The transaction was the key's one user: a router uses its key again only at its
+        # next enrollment or IKE exchange, if ever (loaded again then).
+        release_key(txn.client.request.key)
         match finished.outcome:
             case Outcome.GRANTED:
                 cert = finished.certificate

@@ -202,7 +202,7 @@ def running_config(router: Router) -> list[str]:
     for cs in router.running.servers.values():
         lines += _server_config(cs.config, router.release.cs_config(cs.name),
                                 router.release.archive_line_always)
-    lines += router.running.crypto.config_lines()
+    lines += router.running.crypto_config_lines()
     lines.append("ip http server" if router.running.http_server else "no ip http server")
     lines += show_system.http_config_lines(router)
     if show_system.ntp_config_lines(router):

@@ -16,6 +16,7 @@ from cryptography import x509
 
 from sim.net.resolver import HostTable
 from sim.pki import cs_effects as fx
+from sim.pki import der_once
 from sim.pki.cs_server import CertificateServer
 from sim.pki.cs_settings import SignatureHash
 from sim.pki.revocation_methods import DEFAULT_METHODS, RevocationMethod
@@ -75,7 +76,8 @@ class Trustpoint:
     retry_period_minutes: int = 1
     retry_count: int = 10
     ca_cert: x509.Certificate | None = None
-    id_cert: x509.Certificate | None = None
+    id_der: bytes | None = field(default=None, repr=False)
+    """The router's own certificate as DER (`id_cert` is its parsed form)."""
     ca_chain: tuple[x509.Certificate, ...] = ()
     """What GetCACert returned: the issuing CA first, then the CAs above it."""
     ra_certs: tuple[x509.Certificate, ...] = ()
@@ -109,6 +111,24 @@ class Trustpoint:
     terminal_request: x509.CertificateSigningRequest | None = None
     """The request `crypto pki enroll` printed for cut-and-paste enrollment, waiting for
     `crypto pki import TP certificate` (kept in memory only: chosen)."""
+
+    @property
+    def id_cert(self) -> x509.Certificate | None:
+        """The router's own certificate (issued to this trustpoint), parsed on use.
+
+        Kept as DER: a parsed certificate object costs some 0.8 KiB of Rust memory beside
+        its bytes, and one whose names, extensions and key have been read keeps them all
+        cached, 2 to 4 KiB more; a router of a 10,000-router run keeps its certificate for
+        the whole run and reads it a handful of times. The CA certificate needs no such
+        care: every router of a CA shares one object (`der_once.load_certificate`).
+        Parsing goes through the same small cache, so a certificate in use is parsed
+        once; certificates are immutable, so a new object is indistinguishable."""
+        der = self.id_der
+        return None if der is None else der_once.load_certificate(der)
+
+    @id_cert.setter
+    def id_cert(self, cert: x509.Certificate | None) -> None:
+        self.id_der = None if cert is None else der_once.der(cert)
 
     def view(self) -> fx.TrustpointView:
         return fx.TrustpointView(self.name, self.enrollment_url, self.ca_cert, self.id_cert)
@@ -169,8 +189,9 @@ class TimeConfig:
     """The stratum `ntp master` serves at (8 when typed without one); None: not a master."""
     ntp_servers: list[str] = field(default_factory=list)
     """`ntp server` addresses, in the order typed."""
-    ntp_preferred: set[str] = field(default_factory=set)
-    """The `ntp server ... prefer` ones, chosen first among equals."""
+    ntp_preferred: frozenset[str] = frozenset()
+    """The `ntp server ... prefer` ones, chosen first among equals (replaced, never changed
+    in place: an empty set costs 216 bytes, a shared empty frozenset nothing)."""
 
     @property
     def ntp_enabled(self) -> bool:
@@ -198,8 +219,9 @@ class RunningState:
     trustpoints: dict[str, Trustpoint] = field(default_factory=dict)
     servers: dict[str, CertificateServer] = field(default_factory=dict)
     keys: KeyStore = field(default_factory=KeyStore)
-    debug: set[str] = field(default_factory=set)
-    """The `debug` flags that are on (`pki-server`, `pki-transactions`)."""
+    debug: frozenset[str] = frozenset()
+    """The `debug` flags that are on (`pki-server`, `pki-transactions`); replaced, never
+    changed in place (see `TimeConfig.ntp_preferred`)."""
     timezone: TimeZone | None = None
     """`clock timezone NAME HOURS [MINUTES]`; None is IOS's default, UTC."""
     time: TimeConfig = field(default_factory=TimeConfig)
@@ -208,9 +230,24 @@ class RunningState:
     """HTTP server port and its secure server (`sim.router.handlers_system`)."""
     tftp_served: list[str] = field(default_factory=list)
     """`tftp-server flash:...` lines, in order (`sim.router.tftp`)."""
-    crypto: CryptoConfig = field(default_factory=CryptoConfig)
-    """IKE policies, crypto maps, IKEv2 profiles, certificate maps, access lists and the
-    IKE SAs of this boot (`sim.router.crypto_state`)."""
+    crypto_made: CryptoConfig | None = field(default=None, repr=False)
+    """`crypto` once something has asked for it."""
+
+    @property
+    def crypto(self) -> CryptoConfig:
+        """IKE policies, crypto maps, IKEv2 profiles, certificate maps, access lists and the
+        IKE SAs of this boot (`sim.router.crypto_state`). Made on first use: its eight
+        empty tables cost some 620 bytes, and most routers of a large run (PKI clients
+        that never run IKE) never use them; `crypto_config_lines` reads without making."""
+        made = self.crypto_made
+        if made is None:
+            made = self.crypto_made = CryptoConfig()
+        return made
+
+    def crypto_config_lines(self) -> list[str]:
+        """`crypto.config_lines()`, without making an empty configuration to read it."""
+        made = self.crypto_made
+        return [] if made is None else made.config_lines()
 
     @property
     def fqdn(self) -> str:
