@@ -35,13 +35,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from cryptography.x509.oid import NameOID
 
 from sim.kernel.trace import TraceEvent
-from sim.pki.keys import KeySource
+from sim.pki.keys import KeySource, key_der, load_key_der
 
 CLIENT_MESSAGES = ("PKCSReq", "GetCertInitial")
 """SCEP messages a client signs and seals (a poll's IssuerAndSubject is enveloped too)."""
@@ -197,21 +197,10 @@ def _certificate(subject: str, issuer: str, public: rsa.RSAPublicKey,
             .sign(signer, hashes.SHA256()))
 
 
-def _own_key(der: bytes) -> rsa.RSAPrivateKey:
-    """A key object not used before: loaded afresh from its PKCS#8 bytes, as the run loads
-    a router's key from its key cache (without the consistency check, as the run does)."""
-    key = serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise TypeError("the floor's client key is not RSA")
-    return key
-
-
 def signature_floor(work: Work, ca: rsa.RSAPrivateKey, client: rsa.RSAPrivateKey) -> Seconds:
     """Time to sign `work`'s certificates, CRLs, requests and CMS messages."""
     signer = _certificate("ca", "ca", ca.public_key(), ca, 1)
-    client_der = client.private_bytes(serialization.Encoding.DER,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption())
+    client_der = key_der(client)
     watch = Stopwatch()
     for serial in range(work.certificates):
         _certificate("router", "ca", client.public_key(), ca, serial + 2)
@@ -223,7 +212,8 @@ def signature_floor(work: Work, ca: rsa.RSAPrivateKey, client: rsa.RSAPrivateKey
          .sign(ca, hashes.SHA256()))
     for serial in range(work.signers):
         # A requester's first private operation is with its own, new key (see above).
-        requester = _own_key(client_der)
+        # A key object not used before, loaded afresh as the run loads a router's key.
+        requester = load_key_der(client_der)
         _certificate("router", "router", requester.public_key(), requester, serial + 2)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "router")])
     for _ in range(work.csrs):

@@ -243,6 +243,17 @@ def key_der(key: rsa.RSAPrivateKey) -> bytes:
                              serialization.NoEncryption())
 
 
+def load_key_der(der: bytes) -> rsa.RSAPrivateKey:
+    """A new key object from PKCS#8 DER that :func:`key_der` wrote, from a key checked when
+    it was first loaded, so not checked again (RSA's consistency check costs some 40 ms
+    at RSA-2048)."""
+    loaded = serialization.load_der_private_key(der, None,
+                                                unsafe_skip_rsa_key_validation=True)
+    if not isinstance(loaded, rsa.RSAPrivateKey):
+        raise ValueError("not an RSA key")
+    return loaded
+
+
 def live_key(der: bytes, key: rsa.RSAPrivateKey | None = None) -> rsa.RSAPrivateKey:
     """The key object for `der` (PKCS#8, from :func:`key_der`): the one still loaded if it
     was used lately, else `key` if given, else loaded again. The bytes a key signs or
@@ -254,12 +265,7 @@ def live_key(der: bytes, key: rsa.RSAPrivateKey | None = None) -> rsa.RSAPrivate
             _live.move_to_end(der)
             return found
     if key is None:
-        # The DER was written by key_der from a key that was checked when first loaded.
-        loaded = serialization.load_der_private_key(der, None,
-                                                    unsafe_skip_rsa_key_validation=True)
-        if not isinstance(loaded, rsa.RSAPrivateKey):
-            raise ValueError("not an RSA key")
-        key = loaded
+        key = load_key_der(der)
     with _live_lock:
         _live[der] = key
         _live.move_to_end(der)
