@@ -232,16 +232,17 @@ class ServerHost:
         change nothing. A write that failed and disabled the server changes the
         deadline, and the driver looks as after a poke."""
         yield from self._apply(cs, effects)
-        driver = self._timers.get(cs.name)
-        if driver is not None:
-            driver.recheck()
-        self.ra.poke(cs)
+        self.poke(cs, recheck=True)
 
-    def poke(self, cs: CertificateServer) -> None:
-        """`cs`'s deadlines or its RA forwarding may have changed: look again."""
+    def poke(self, cs: CertificateServer, *, recheck: bool = False) -> None:
+        """`cs`'s deadlines or its RA forwarding may have changed: look again (`recheck`:
+        only if the deadline asked now has moved, `TimerDriver.recheck`)."""
         driver = self._timers.get(cs.name)
         if driver is not None:
-            driver.poke()
+            if recheck:
+                driver.recheck()
+            else:
+                driver.poke()
         self.ra.poke(cs)
 
     def _apply(self, cs: CertificateServer, effects: list[fx.Effect]
