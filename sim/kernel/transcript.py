@@ -89,6 +89,7 @@ def read_trace_file(path: Path, categories: Collection[str]) -> Iterator[dict[st
 Books = dict[str, list[TranscriptLine]]
 """Each router's console lines."""
 
+
 class _Kept(threading.local):
     """The books `transcripts_from_file(..., keep=True)` read last, with the identity of the
     file they came from (`_identity`), until `take_transcripts` takes them. Per thread: a

@@ -145,8 +145,7 @@ class ConfinedWriter:
 
     def _remember(self, folder: str, parent: Path) -> None:
         """Remember `folder` (relative, as given) as the checked folder `parent`."""
-        self._folders[folder] = parent
-        self._prefixes[folder] = os.path.join(parent, "")
+        self._keep(folder, parent)
         # A folder that resolved to its own spelling has no symbolic link on the way to
         # it, so each folder above it is a real folder inside `root` too: once a router's
         # `artifacts/r1/run` is known, its final files in `artifacts/r1` need no check of
@@ -156,9 +155,11 @@ class ConfinedWriter:
             while "/" in head:
                 head = head.rpartition("/")[0]
                 if head and head not in self._folders:
-                    above = self.root.joinpath(head)
-                    self._folders[head] = above
-                    self._prefixes[head] = os.path.join(above, "")
+                    self._keep(head, self.root.joinpath(head))
+
+    def _keep(self, folder: str, parent: Path) -> None:
+        self._folders[folder] = parent
+        self._prefixes[folder] = os.path.join(parent, "")
 
     def _checked(self, relative: str) -> str | None:
         """`root/relative` as a string if its folder is one already checked and its name
