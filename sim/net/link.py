@@ -136,11 +136,25 @@ class Link:
         Loss is drawn when the segment enters the link; link failure is judged when it
         would come out, so a flap during the flight loses it.
         """
-        if not self._up:
+        entered = self.enter(packet_size)
+        if entered is None:
             return CarryOutcome.LINK_DOWN
-        survives = self.transmit(packet_size)
-        epoch = self._epoch
         yield self._env.timeout(self._latency)
+        return self.leave(entered)
+
+    # `carry` in two halves, for a caller driven by callbacks rather than a generator
+    # (`sim.net.transport`): `enter` when the segment is sent, `leave` once `latency` later.
+    def enter(self, packet_size: int = 0) -> tuple[bool, int] | None:
+        """A segment enters the link: None if the link is down (lost at once), else
+        (whether it survives the loss draw, the link's epoch now)."""
+        if not self._up:
+            return None
+        survives = self.transmit(packet_size)
+        return survives, self._epoch
+
+    def leave(self, entered: tuple[bool, int]) -> CarryOutcome:
+        """What came out of the far end of a segment `enter` let in, `latency` ago."""
+        survives, epoch = entered
         if not self._up or self._epoch != epoch:
             return CarryOutcome.LINK_DOWN
         return CarryOutcome.DELIVERED if survives else CarryOutcome.LOSS

@@ -29,18 +29,21 @@ Not modelled: TCP state surviving a reboot, FIN/close, segmentation of large bod
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import simpy
+from simpy.events import URGENT
 
 from sim.kernel.env import SimEnv
 from sim.kernel.first_of import first_of
 from sim.kernel.process import SimProcess
+from sim.kernel.timers import call_soon
 from sim.net.bridge import BridgeConnection, ConnectOutcome
 from sim.net.http import HttpFailure, HttpHandler, HttpRequest, HttpResponse, HttpResult
-from sim.net.link import CarryOutcome
+from sim.net.link import CarryOutcome, Link
 
 if TYPE_CHECKING:
     from sim.net.topology import Network
@@ -109,7 +112,7 @@ class Exchange:
 
         syn_arrived = env.event()
         reply = env.event()
-        env.process(self._send(self.src, server, Segment.SYN, SEGMENT_OVERHEAD, syn_arrived))
+        _Sender(self, self.src, server, Segment.SYN, SEGMENT_OVERHEAD, syn_arrived, spawned=True)
         env.process(self._accept(syn_arrived, reply))
         yield first_of(env, reply, deadline)
         if not reply.triggered:
@@ -123,7 +126,7 @@ class Exchange:
         request_arrived = env.event()
         response_arrived = env.event()
         size = len(self.request.to_bytes())
-        env.process(self._send(self.src, server, Segment.REQUEST, size, request_arrived))
+        _Sender(self, self.src, server, Segment.REQUEST, size, request_arrived, spawned=True)
         env.process(self._serve(handler, request_arrived, response_arrived))
         yield first_of(env, response_arrived, deadline)
         if not response_arrived.triggered:
@@ -180,7 +183,7 @@ class Exchange:
                 self._close()
                 return
         kind = Segment.RST if handler is None else Segment.SYN_ACK
-        yield from self._send(self.server, self.src, kind, SEGMENT_OVERHEAD, reply, handler)
+        _Sender(self, self.server, self.src, kind, SEGMENT_OVERHEAD, reply, handler)
 
     def _serve(
         self,
@@ -205,10 +208,8 @@ class Exchange:
             answer = handler.exchange(self.request)
             if answer is None:
                 return  # no usable real answer (traced): the client's deadline ends it
-            yield from self._send(
-                self.server, self.src, Segment.RESPONSE, len(answer.to_bytes()),
-                response_arrived, answer,
-            )
+            _Sender(self, self.server, self.src, Segment.RESPONSE, len(answer.to_bytes()),
+                    response_arrived, answer)
             return
         outcome = handler(self.request)
         if isinstance(outcome, HttpResponse):
@@ -218,76 +219,7 @@ class Exchange:
         if not isinstance(response, HttpResponse):
             raise TypeError(f"HTTP handler on {self.server} returned {response!r}")
         size = len(response.to_bytes())
-        yield from self._send(
-            self.server, self.src, Segment.RESPONSE, size, response_arrived, response
-        )
-
-    # -- reliable delivery -------------------------------------------------------------
-    def _send(
-        self,
-        sender: str,
-        receiver: str | None,
-        kind: Segment,
-        size: int,
-        arrived: simpy.Event,
-        value: Any = None,
-    ) -> SimProcess[None]:
-        """Transmit until `arrived` fires, retransmitting at RTO 1, 2, 4 ... s."""
-        env = self._env
-        rto = INITIAL_RTO
-        attempt = 0
-        while not arrived.triggered and not self.closed:
-            remaining = self.deadline - env.now
-            if remaining <= 0:
-                return
-            if attempt:
-                env.emit(
-                    sender,
-                    "net",
-                    "packet.retransmit",
-                    conn=self.conn_id,
-                    segment=kind.value,
-                    attempt=attempt,
-                )
-            env.process(self._forward(sender, receiver, kind, size, arrived, value))
-            attempt += 1
-            yield first_of(env, arrived, env.timeout(min(rto, remaining)))
-            rto *= 2
-
-    def _forward(
-        self,
-        sender: str,
-        receiver: str | None,
-        kind: Segment,
-        size: int,
-        arrived: simpy.Event,
-        value: Any,
-    ) -> SimProcess[None]:
-        """One transmission of one segment along the path of the moment."""
-        net = self._net
-        if not net.is_node_up(sender):
-            self._lost(sender, kind, None, "node-down")
-            return
-        if receiver is None:
-            self._lost(sender, kind, None, "unknown-address")
-            return
-        path = net.route(sender, receiver)
-        if path is None:
-            # A powered-off receiver has no path either; say which case it was.
-            reason = "no-route" if net.is_node_up(receiver) else "node-down"
-            self._lost(sender, kind, None, reason)
-            return
-        for here, there in pairwise(path):
-            link = net.link(here, there)
-            outcome = yield from link.carry(size)
-            if outcome is not CarryOutcome.DELIVERED:
-                self._lost(here, kind, link.name, outcome.value)
-                return
-            if not net.is_node_up(there):
-                self._lost(here, kind, link.name, "node-down")
-                return
-        if not arrived.triggered and not self.closed:
-            arrived.succeed(value)
+        _Sender(self, self.server, self.src, Segment.RESPONSE, size, response_arrived, response)
 
     def _lost(self, at: str, kind: Segment, link: str | None, reason: str) -> None:
         self._env.emit(
@@ -299,3 +231,136 @@ class Exchange:
             link=link,
             reason=reason,
         )
+
+
+class _Sender:
+    """Reliable delivery of one segment: transmitted until `arrived` fires, retransmitted
+    at RTO 1, 2, 4 ... s, until the client's deadline.
+
+    Driven by callbacks, as `_Transmission` is and for the same reason: it used to be a
+    generator, run as a process of its own for the client's SYN and request (whose
+    completion nothing waited on) or inside the server's. It is scheduled as it was: a
+    `spawned` sender starts at an urgent event of the instant (the process's `Initialize`),
+    another at once (inside the process that sends); each wait is the same `first_of`
+    the generator yielded, with the next round as its callback."""
+
+    __slots__ = ("_ex", "_sender", "_receiver", "_kind", "_size", "_arrived", "_value",
+                 "_rto", "_attempt")
+
+    def __init__(self, exchange: Exchange, sender: str, receiver: str | None, kind: Segment,
+                 size: int, arrived: simpy.Event, value: Any = None, *,
+                 spawned: bool = False) -> None:
+        self._ex = exchange
+        self._sender = sender
+        self._receiver = receiver
+        self._kind = kind
+        self._size = size
+        self._arrived = arrived
+        self._value = value
+        self._rto = INITIAL_RTO
+        self._attempt = 0
+        if spawned:
+            call_soon(exchange._env.sim, self._round, URGENT)
+        else:
+            self._round(None)
+
+    def _round(self, _event: simpy.Event | None) -> None:
+        ex = self._ex
+        env = ex._env
+        if self._arrived.triggered or ex.closed:
+            return
+        remaining = ex.deadline - env.now
+        if remaining <= 0:
+            return
+        if self._attempt:
+            env.emit(
+                self._sender,
+                "net",
+                "packet.retransmit",
+                conn=ex.conn_id,
+                segment=self._kind.value,
+                attempt=self._attempt,
+            )
+        _Transmission(ex, self._sender, self._receiver, self._kind, self._size, self._arrived,
+                      self._value)
+        self._attempt += 1
+        wait = first_of(env, self._arrived, env.timeout(min(self._rto, remaining)))
+        self._rto *= 2
+        wait.callbacks.append(self._round)
+
+
+class _Transmission:
+    """One transmission of one segment along the path of the moment.
+
+    Driven by callbacks rather than run as a simpy process: an exchange transmits at least
+    four segments, and a process per transmission cost a process object, a generator and
+    a completion event that nothing waits on. It is scheduled exactly as that process was,
+    so every other event keeps its place: it starts at an urgent event of the instant it is
+    sent (where simpy put the process's `Initialize`), each link's latency is a timeout
+    whose callback carries on (where the process resumed), and the only event gone is the
+    unwatched completion.
+    """
+
+    __slots__ = ("_ex", "_sender", "_receiver", "_kind", "_size", "_arrived", "_value",
+                 "_hops", "_link", "_here", "_there", "_entered")
+
+    def __init__(self, exchange: Exchange, sender: str, receiver: str | None, kind: Segment,
+                 size: int, arrived: simpy.Event, value: Any) -> None:
+        self._ex = exchange
+        self._sender = sender
+        self._receiver = receiver
+        self._kind = kind
+        self._size = size
+        self._arrived = arrived
+        self._value = value
+        self._hops: Iterator[tuple[str, str]] = iter(())
+        self._link: Link | None = None
+        self._here = self._there = ""
+        self._entered: tuple[bool, int] = (False, 0)
+        call_soon(exchange._env.sim, self._start, URGENT)
+
+    def _start(self, _event: simpy.Event) -> None:
+        ex, sender, receiver, kind = self._ex, self._sender, self._receiver, self._kind
+        net = ex._net
+        if not net.is_node_up(sender):
+            ex._lost(sender, kind, None, "node-down")
+            return
+        if receiver is None:
+            ex._lost(sender, kind, None, "unknown-address")
+            return
+        path = net.route(sender, receiver)
+        if path is None:
+            # A powered-off receiver has no path either; say which case it was.
+            reason = "no-route" if net.is_node_up(receiver) else "node-down"
+            ex._lost(sender, kind, None, reason)
+            return
+        self._hops = pairwise(path)
+        self._next_hop()
+
+    def _next_hop(self) -> None:
+        """Onto the next link of the path, or arrived at its end."""
+        ex = self._ex
+        for here, there in self._hops:
+            link = ex._net.link(here, there)
+            entered = link.enter(self._size)
+            if entered is None:
+                ex._lost(here, self._kind, link.name, CarryOutcome.LINK_DOWN.value)
+                return
+            self._link, self._here, self._there, self._entered = link, here, there, entered
+            ex._env.timeout(link.latency).callbacks.append(self._out_of_link)
+            return
+        if not self._arrived.triggered and not ex.closed:
+            self._arrived.succeed(self._value)
+
+    def _out_of_link(self, _event: simpy.Event) -> None:
+        ex, link = self._ex, self._link
+        if link is None:  # unreachable: a timeout is only armed with its link
+            return
+        outcome = link.leave(self._entered)
+        if outcome is not CarryOutcome.DELIVERED:
+            ex._lost(self._here, self._kind, link.name, outcome.value)
+            return
+        if not ex._net.is_node_up(self._there):
+            ex._lost(self._here, self._kind, link.name, "node-down")
+            return
+        self._next_hop()

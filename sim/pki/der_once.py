@@ -11,16 +11,28 @@ immutable), so they are computed on first use and reused.
 The Rust objects take neither attributes nor weak references, so the bytes are kept here,
 keyed by the object's identity, together with the object itself: an object in the table
 stays alive, so its identity cannot be reused by another object while the entry exists.
-The table keeps the most recently added ``LIMIT`` entries (first in, first out): what an
-exchange needs again comes back within a few messages, and memory stays bounded however
-many routers a run has. A run is single-threaded (the live bridge runs the simulation
-under one lock), so the table needs no lock of its own.
+The table keeps the ``LIMIT`` most recently used entries: what an exchange needs again
+comes back within a few messages, and memory stays bounded however many routers a run has.
+(It used to keep the most recently *added* ones: a CA's certificate, used by every router
+enrolling with it, was then dropped and written again every few hundred enrollments.) A
+run is single-threaded (the live bridge runs the simulation under one lock), so the table
+needs no lock of its own.
+
+The same certificate also arrives as new objects: the CA loads the certificate it issued
+from its request database to send it, the client loads it from the reply. Two things keep
+those from being written again:
+
+- a certificate loaded (:func:`load_certificate`) from DER that :func:`der` wrote for
+  another object is entered with those bytes: they are what writing it gives, since
+  ``cryptography`` writes out what it read and what it wrote reads back the same;
+- PEM is looked up by the object's DER (same type, same DER: same PEM), so the client's
+  copy of its certificate gets the PEM the CA already wrote for the artifact.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -40,18 +52,56 @@ _TABLES: dict[Encoding, dict[int, tuple[Serializable, bytes]]] = {
     Encoding.DER: {},
     Encoding.PEM: {},
 }
+_WRITTEN: dict[bytes, bytes] = {}
+"""DER bytes :func:`encoded` wrote for a certificate (the ``LIMIT`` latest), the same bytes
+objects the DER table holds: the certificates a load may enter with their bytes. Each maps
+to itself, so that a load enters the very object written: the router holding an issued
+certificate then shares its bytes with the CA's request database instead of keeping an
+equal copy (some 800 bytes per router at RSA-2048)."""
+_PEM_BY_DER: dict[tuple[type, bytes], bytes] = {}
+"""(type, DER) -> PEM of objects already written as PEM (the ``LIMIT`` latest)."""
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _remember(table: dict[_K, _V], key: _K, value: _V) -> None:
+    """Add an entry, dropping the least recently used one past ``LIMIT``."""
+    if len(table) >= LIMIT:
+        table.pop(next(iter(table)), None)
+    table[key] = value
 
 
 def encoded(obj: Serializable, encoding: Encoding = Encoding.DER) -> bytes:
     """``obj.public_bytes(encoding)``, computed once per object."""
     table = _TABLES[encoding]
-    entry = table.get(id(obj))
+    key = id(obj)
+    entry = table.pop(key, None)
     if entry is not None and entry[0] is obj:
+        table[key] = entry  # most recently used: to the end, dropped last
         return entry[1]
-    data = obj.public_bytes(encoding)
-    if len(table) >= LIMIT:
-        table.pop(next(iter(table)), None)
-    table[id(obj)] = (obj, data)
+    if encoding is Encoding.PEM:
+        data = _pem(obj)
+    else:
+        data = obj.public_bytes(encoding)
+        if isinstance(obj, x509.Certificate):
+            _remember(_WRITTEN, data, data)
+    _remember(table, key, (obj, data))
+    return data
+
+
+def _pem(obj: Serializable) -> bytes:
+    """The PEM of ``obj``, written once per distinct (type, DER) when its DER is known (an
+    object only ever written as PEM is not written as DER just to look it up)."""
+    entry = _TABLES[Encoding.DER].get(id(obj))
+    if entry is None or entry[0] is not obj:
+        return obj.public_bytes(Encoding.PEM)
+    key = (type(obj), entry[1])
+    data = _PEM_BY_DER.pop(key, None)
+    if data is None:
+        data = obj.public_bytes(Encoding.PEM)
+    _remember(_PEM_BY_DER, key, data)
     return data
 
 
@@ -75,7 +125,13 @@ def load_certificate(data: bytes) -> x509.Certificate:
     """
     if type(data) is not bytes:  # noqa: E721 - only immutable bytes can key the table
         return x509.load_der_x509_certificate(data)
-    return _load_certificate(data)
+    cert = _load_certificate(data)
+    table = _TABLES[Encoding.DER]
+    if id(cert) not in table:
+        written = _WRITTEN.get(data)
+        if written is not None:
+            _remember(table, id(cert), (cert, written))
+    return cert
 
 
 @functools.lru_cache(maxsize=LIMIT)
@@ -87,4 +143,6 @@ def clear() -> None:
     """Forget every entry (tests that count serializations start from an empty table)."""
     for table in _TABLES.values():
         table.clear()
+    _WRITTEN.clear()
+    _PEM_BY_DER.clear()
     _load_certificate.cache_clear()

@@ -133,8 +133,11 @@ def cms_time(moment: datetime) -> bytes:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC).replace(microsecond=0)
     if 1950 <= moment.year <= 2049:
-        # X.690 section 11.8: "YYMMDDHHMMSSZ", as asn1crypto writes it (tests compare).
-        return b"\x17\x0d" + moment.strftime("%y%m%d%H%M%SZ").encode("ascii")
+        # X.690 section 11.8: "YYMMDDHHMMSSZ", as asn1crypto writes it (tests compare);
+        # formatted with %, a few times faster than strftime.
+        return b"\x17\x0d%02d%02d%02d%02d%02d%02dZ" % (
+            moment.year % 100, moment.month, moment.day, moment.hour, moment.minute,
+            moment.second)
     return core.GeneralizedTime(moment).dump()
 
 
@@ -311,6 +314,12 @@ def octets(element: Tlv, depth: int = 0) -> bytes:
 def read_oid(element: Tlv) -> str:
     expect(element, UNIVERSAL, OID, "object identifier")
     return _dotted(element.encoded)
+
+
+def dotted(encoded: bytes) -> str:
+    """The dotted form of an encoded OBJECT IDENTIFIER element (tag and length included);
+    DerError if it does not read."""
+    return _dotted(encoded)
 
 
 @functools.lru_cache(maxsize=1024)

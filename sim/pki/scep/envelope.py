@@ -62,7 +62,12 @@ def rsaes_pkcs1_v15_encrypt(
     from the OS and would make runs differ.
     """
     numbers = public_key.public_numbers()
-    k = (numbers.n.bit_length() + 7) // 8
+    return _encrypt_with(numbers.n, numbers.e, message, random_bytes)
+
+
+def _encrypt_with(n: int, e: int, message: bytes, random_bytes: RandomBytes) -> bytes:
+    """:func:`rsaes_pkcs1_v15_encrypt` under the public key (``n``, ``e``)."""
+    k = (n.bit_length() + 7) // 8
     if len(message) > k - 11:
         raise ValueError("message too long for the RSA modulus")
     needed = k - len(message) - 3
@@ -70,7 +75,22 @@ def rsaes_pkcs1_v15_encrypt(
     while len(ps) < needed:
         ps += draw(random_bytes, needed - len(ps)).replace(b"\x00", b"")  # drop zero octets
     em = b"\x00\x02" + ps + b"\x00" + message
-    return powmod(int.from_bytes(em, "big"), numbers.e, numbers.n).to_bytes(k, "big")
+    return powmod(int.from_bytes(em, "big"), e, n).to_bytes(k, "big")
+
+
+@functools.lru_cache(maxsize=256)
+def _recipient_numbers(cert: x509.Certificate) -> tuple[int, int] | None:
+    """(n, e) of a recipient certificate's RSA key, None for another key type.
+
+    Read once per certificate (certificates hash and compare by their DER): every router
+    enrolling with a CA seals its messages to the same CA certificate, and reading the key
+    out of it (a key object, then its numbers) cost more than the RSA operation itself.
+    """
+    public_key = cert.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return None
+    numbers = public_key.public_numbers()
+    return numbers.n, numbers.e
 
 
 # --------------------------------------------------------------------------- build
@@ -109,10 +129,10 @@ def build_envelope(
 
     infos = []
     for cert in recipients:
-        public_key = cert.public_key()
-        if not isinstance(public_key, rsa.RSAPublicKey):
+        numbers = _recipient_numbers(cert)
+        if numbers is None:
             raise ValueError("SCEP key transport needs an RSA recipient certificate")
-        wrapped = rsaes_pkcs1_v15_encrypt(public_key, key, random_bytes)
+        wrapped = _encrypt_with(*numbers, key, random_bytes)
         infos.append(
             der.seq(
                 der.integer(0),
