@@ -96,6 +96,11 @@ def call_soon(sim: simpy.Environment, callback: Callable[[simpy.Event], None],
 
 
 class TimerDriver(Generic[Effects]):
+    # Slots: every router has two or three drivers (CRL cache, rollover, enrollment), and
+    # a 10,000-router run holds them all.
+    __slots__ = ("_env", "_sim", "_clock", "_core", "_on_effects", "_running", "_phase",
+                 "_round", "_woken", "_met", "_timer", "_timer_at", "_timer_fired")
+
     def __init__(
         self,
         env: SimEnv,
@@ -119,13 +124,18 @@ class TimerDriver(Generic[Effects]):
         self._timer: simpy.Timeout | None = None
         self._timer_at = 0.0
         self._timer_fired = False
-        clock.subscribe(lambda _clock, _reason: self.poke())
+        clock.subscribe(self._clock_changed)
         # As a simpy process starts: an urgent event at the current time.
         self._schedule(self._top, URGENT)
 
     def _schedule(self, callback: Callable[[simpy.Event], None],
                   priority: int = NORMAL, value: int | None = None) -> None:
         call_soon(self._sim, callback, priority, value)
+
+    def _clock_changed(self, _clock: RouterClock, _reason: str) -> None:
+        """A clock step or jump: the deadlines in simulated time have moved (a bound
+        method rather than a closure: it is kept by the clock for the driver's life)."""
+        self.poke()
 
     def poke(self) -> None:
         if self._woken:

@@ -96,29 +96,64 @@ class _Steps:
                 return
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class ServerHost:
-    """Runs a router's certificate servers; one per router, renewed at every boot."""
+    """Runs a router's certificate servers; one per router, renewed at every boot.
+
+    Every router has one, and most run no server: what only a server needs (the lock, the
+    set of running SCEP services, the database locations, RA forwarding) costs nothing
+    until a server uses it."""
+
+    __slots__ = ("router", "_lock", "_timers", "_scep", "_storage", "_scep_up", "_ra",
+                 "_local_files")
 
     def __init__(self, router: Router) -> None:
         self.router = router
-        self.lock = simpy.Resource(router.env.sim, capacity=1)
-        """IOS processes one server event at a time: signals and requests queue here."""
+        self._lock: simpy.Resource | None = None
         self._timers: dict[str, TimerDriver] = {}
         self._scep: dict[str, ScepService] = {}
-        self.storage = CsStorage(router)
-        """Where the servers' database files are read and written (`cs_store`)."""
-        self._scep_up: set[str] = set()
+        self._storage: CsStorage | None = None
+        self._scep_up = _NONE
         """Servers whose SCEP service has started, as the router has played it out: the
         core decides at once, but its key generation and checks take simulated time, and
         a client must not be answered by a CA still generating its key."""
-        self.ra = RaHost(router)
-        """Forwarding for a server in RA mode (`ra_host`)."""
+        self._ra: RaHost | None = None
         self._local_files: dict[str, tuple[CsConfig, str, bool]] = {}
         """`_stays_local`'s latest answer per server, with the configuration it read."""
 
+    @property
+    def lock(self) -> simpy.Resource:
+        """IOS processes one server event at a time: signals and requests queue here.
+        Made on first use (a resource and its queues are some 600 bytes per router)."""
+        lock = self._lock
+        if lock is None:
+            lock = self._lock = simpy.Resource(self.router.env.sim, capacity=1)
+        return lock
+
+    @property
+    def storage(self) -> CsStorage:
+        """Where the servers' database files are read and written (`cs_store`); made on
+        first use."""
+        storage = self._storage
+        if storage is None:
+            storage = self._storage = CsStorage(self.router)
+        return storage
+
+    @property
+    def ra(self) -> RaHost:
+        """Forwarding for a server in RA mode (`ra_host`), made on first use. Until then
+        there is nothing it could forward, and no wait of its own that a clock step
+        would move (`RaHost` follows the clock from when it is made)."""
+        ra = self._ra
+        if ra is None:
+            ra = self._ra = RaHost(self.router)
+        return ra
+
     def stop(self) -> None:
         """Power loss or reload: the timers die with the running state."""
-        self.ra.stop()
+        self.ra.stop()  # made if need be: a stopped host forwards nothing afterwards
         for driver in self._timers.values():
             driver.stop()
         self._timers.clear()
@@ -129,7 +164,8 @@ class ServerHost:
         if driver is not None:
             driver.stop()
         self._scep.pop(name, None)
-        self.ra.forget(name)
+        if self._ra is not None:
+            self._ra.forget(name)
 
     # -- signals ---------------------------------------------------------------------------
     def context(self, cs: CertificateServer, passphrase: str | None = None) -> fx.CsContext:
@@ -297,7 +333,8 @@ class ServerHost:
                                 sha1=x509util.fingerprint_hex(x509util.cert_der(cert),
                                                               "sha1"))
                 case fx.ScepService(running=on):
-                    (self._scep_up.add if on else self._scep_up.discard)(cs.name)
+                    self._scep_up = (self._scep_up | {cs.name} if on
+                                     else self._scep_up - {cs.name})
                     router.emit("cs", "scep", server=cs.name, running=on)
                 case fx.StateChanged(old=old, new=new, signal=signal, reason=reason):
                     router.emit("fsm", "transition", server=cs.name, old=old.value,
