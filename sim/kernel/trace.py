@@ -55,16 +55,33 @@ _CACHED = 4096
 """At most this many categories and names are kept (a run has a few hundred)."""
 
 
+_stamp: tuple[float, str] = (0.0, "")
+"""The last time written and its text (`, "t": 12.5}`): nearly every event shares its time
+with the one before (a router's burst of console lines, a message and its answer), and
+rounding and writing a float cost a third of a line. One tuple, read and replaced whole,
+so runs written in threads at once never pair one's time with another's text."""
+
+
 def _line(event: TraceEvent) -> str:
     """`event.to_json()`, byte for byte, without building the record mapping and a new
     encoder for it: the keys are written in their sorted order (category, data, name,
     router, seq, t) with the same separators, strings escaped by the same C escaper, the
     payload by the same C encoder. An event the fast path cannot write exactly (a name
     that is not a string, a time that is not a finite float) goes through `_ENCODER`."""
-    category, name, router = event.category, event.name, event.router
-    t = round(event.t, 6)
-    if _PAYLOAD is None or type(t) is not float or t - t != 0.0 \
-            or type(category) is not str or type(name) is not str \
+    global _stamp
+    category, name, router, t = event.category, event.name, event.router, event.t
+    last = _stamp
+    # Equal non-zero floats have the same bits, so the same text (0.0 and -0.0 do not).
+    if t == last[0] and type(t) is float and t != 0.0:
+        stamp = last[1]
+    else:
+        rounded = round(t, 6)
+        if type(rounded) is not float or rounded - rounded != 0.0:
+            return event.record_json()
+        # float.__repr__ is how the encoder writes a finite float.
+        stamp = f', "t": {rounded!r}}}'
+        _stamp = (t, stamp)
+    if _PAYLOAD is None or type(category) is not str or type(name) is not str \
             or not (router is None or type(router) is str) or type(event.seq) is not int:
         return event.record_json()
     head = _HEADS.get(category)
@@ -78,11 +95,18 @@ def _line(event: TraceEvent) -> str:
         if len(_NAMES) < _CACHED:
             _NAMES[name] = middle
     data = event.data
-    # Most payloads are small; an empty mapping (a third of a run's events) is a constant.
-    payload = "".join(_PAYLOAD(data, 0)) if data or type(data) is not dict else "{}"
+    if type(data) is not dict:
+        payload = "".join(_PAYLOAD(data, 0))
+    elif not data:
+        payload = "{}"  # a third of a run's events
+    elif len(data) == 1 and type(text := data.get("text")) is str:
+        # A console line (a third of the rest): what the encoder writes for it.
+        payload = '{"text": ' + encode_basestring_ascii(text) + "}"
+    else:
+        payload = "".join(_PAYLOAD(data, 0))
     who = "null" if router is None else encode_basestring_ascii(router)
-    # float.__repr__ is how the encoder writes a finite float; int.__repr__ an int.
-    return f'{head}{payload}{middle}{who}, "seq": {event.seq!r}, "t": {t!r}}}'
+    # int.__repr__ is how the encoder writes an int.
+    return f'{head}{payload}{middle}{who}, "seq": {event.seq!r}{stamp}'
 
 
 @dataclass(slots=True)
@@ -124,6 +148,9 @@ class TraceEvent:
 
 BUFFER = 1 << 20
 """Bytes written at a time: a line per event would be a system call per event."""
+_BATCH = 2048
+"""Lines joined into one write to the file: a call, an encoding and a copy into the
+buffer per line cost a third of a line's writing."""
 _CONSOLE = frozenset({"console", "log"})
 _NARROW = (1 << 32) - 1
 """The largest offset a 4-byte index entry holds."""
@@ -133,7 +160,7 @@ class TraceFile:
     """The streamed part of a trace: events `first` .. `first + len(self) - 1`."""
 
     __slots__ = ("path", "first", "_out", "_position", "_times", "_offsets", "_by_router",
-                 "_console", "_dirty")
+                 "_console", "_dirty", "_pending")
 
     def __init__(self, path: Path, first: int) -> None:
         self.path = path
@@ -148,6 +175,9 @@ class TraceFile:
         """Sequence numbers per router (4 bytes each: a run of 4 billion events is far off)."""
         self._console: dict[str, array[int]] = {}
         self._dirty = False
+        self._pending: list[str] = []
+        """Lines not yet handed to the file, without their newlines: written `_BATCH` at a
+        time (joined, encoded once, one call to the file) rather than each on its own."""
 
     def __len__(self) -> int:
         return len(self._offsets)
@@ -155,15 +185,21 @@ class TraceFile:
     def append(self, event: TraceEvent) -> None:
         if self._out is None:
             raise ValueError(f"the trace file {self.path} is closed")
-        line = (event.to_json() + "\n").encode("utf-8")
-        self._out.write(line)
-        self._times.append(event.t)
+        line = _line(event)
         position = self._position
         if position > _NARROW and self._offsets.typecode == "I":
             self._offsets = array("q", self._offsets)
         self._offsets.append(position)
-        self._position = position + len(line)
+        # A line is ASCII (the encoders escape everything else), so its length is its
+        # size in bytes; `isascii` is a flag lookup, and keeps the count right regardless.
+        self._position = position + 1 + (len(line) if line.isascii()
+                                         else len(line.encode("utf-8")))
+        self._times.append(event.t)
         self._dirty = True
+        pending = self._pending
+        pending.append(line)
+        if len(pending) >= _BATCH:
+            self._write_pending()
         router = event.router
         if router is not None:
             # get-then-add, not setdefault: that would build an array per event to discard.
@@ -177,14 +213,22 @@ class TraceFile:
                     console = self._console[router] = array("I")
                 console.append(event.seq)
 
+    def _write_pending(self) -> None:
+        if self._pending and self._out is not None:
+            self._pending.append("")  # the last line's newline
+            self._out.write("\n".join(self._pending).encode("utf-8"))
+            self._pending.clear()
+
     def close(self) -> None:
         """Write what is buffered and stop writing; the file stays readable."""
         if self._out is not None:
+            self._write_pending()
             self._out.close()
             self._out = None
 
     def _flush(self) -> None:
         if self._dirty and self._out is not None:
+            self._write_pending()
             self._out.flush()
         self._dirty = False
 

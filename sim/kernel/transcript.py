@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from json import decoder as json_decoder
 from pathlib import Path
 from typing import Any
 
 from sim.kernel.trace import Trace, TraceEvent
+
+scanstring: Callable[[str, int], tuple[str, int]] = json_decoder.scanstring  # type: ignore[attr-defined]
+"""The JSON decoder's string scanner (C): a JSON string's value and where it ends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,33 @@ def read_trace_file(path: Path, categories: Collection[str]) -> Iterator[dict[st
 Books = dict[str, list[TranscriptLine]]
 """Each router's console lines."""
 
+_CONSOLE_TEXT = '{"category": "console", "data": {"text": "'
+"""How the trace writes a `console` event whose payload is its text alone (most of a
+run's console: `sim.kernel.trace._line`)."""
+_CONSOLE_REST = re.compile(
+    r'\}, "name": "(line|inline)", "router": "([^"\\]*)", "seq": \d+, '
+    r'"t": (-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?)\}\n?')
+"""What follows the text of such a line: its name, a router name without escapes, the
+sequence number and the time as JSON writes a number."""
+
+
+def _console_line(line: str) -> tuple[str, str, str, dict[str, Any], float | int] | None:
+    """A trace line of a router's `console/line` or `console/inline` (one that starts with
+    `_CONSOLE_TEXT`) read without parsing it all: the text by the JSON decoder's own string
+    scanner, the rest by `_CONSOLE_REST`. Gives what `json.loads` gives for the fields a
+    transcript needs (category, name, router, data, t: a time without fraction or exponent
+    is an int, as JSON reads it); None for anything else (parsed as JSON)."""
+    try:
+        text, end = scanstring(line, len(_CONSOLE_TEXT))
+    except ValueError:
+        return None  # JSON parsing says what is wrong with it
+    found = _CONSOLE_REST.fullmatch(line, end)
+    if found is None:
+        return None
+    name, router, number, fraction, exponent = found.groups()
+    t = float(number) if fraction or exponent else int(number)
+    return "console", name, router, {"text": text}, t
+
 
 class _Kept(threading.local):
     """The books `transcripts_from_file(..., keep=True)` read last, with the identity of the
@@ -120,14 +152,41 @@ def transcripts_from_file(path: Path, *, keep: bool = False) -> tuple[Books, int
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 22):
             count += chunk.count(b"\n")
-    for record in read_trace_file(path, CONSOLE_CATEGORIES):
-        router = record["router"]
+    for category, name, router, data, t in _console_records(path):
         if router is not None:
-            add_console_event(books.setdefault(router, []), record["category"],
-                              record["name"], record["data"], record["t"])
+            lines = books.get(router)
+            if lines is None:
+                lines = books[router] = []
+            add_console_event(lines, category, name, data, t)
     if keep:
         _KEPT.books = (_identity(path), books)
     return books, count
+
+
+def _console_records(path: Path) -> Iterator[tuple[str, str, Any, Any, Any]]:
+    """(category, name, router, data, t) of each console and log record of a `trace.jsonl`,
+    in order: `read_trace_file(path, CONSOLE_CATEGORIES)`, a console line's text read
+    without parsing the whole line (`_console_line`: a run's console is some 40 % of its
+    trace, and parsing it was most of the time spent cutting out the transcripts)."""
+    prefixes = tuple(f"{_LINE_START}{json.dumps(category)}," for category in CONSOLE_CATEGORIES)
+    decode = json.JSONDecoder().decode
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith(_CONSOLE_TEXT):
+                fast = _console_line(line)
+                if fast is not None:
+                    yield fast
+                    continue
+            if line.startswith(prefixes):
+                record = decode(line)
+            elif not line.startswith(_LINE_START) and line.strip():
+                record = decode(line)
+                if record.get("category") not in CONSOLE_CATEGORIES:
+                    continue
+            else:
+                continue
+            yield record["category"], record["name"], record["router"], record["data"], \
+                record["t"]
 
 
 def take_transcripts(path: Path) -> Books | None:

@@ -22,6 +22,13 @@ from sim.report.diagrams import (
     timeline_svg,
     topology_svg,
 )
+from sim.report.html_rows import (
+    certificate_rows,
+    exchange_rows,
+    file_items,
+    html_escape,
+    router_rows,
+)
 from sim.report.markdown import (
     artifacts_by_router,
     environment,
@@ -68,13 +75,6 @@ class Transcript:
                        "</span>" for line in self.lines)
 
 
-def html_escape(text: str) -> str:
-    """Text as the template's autoescape writes it (the same five entities, spelt the
-    same way), so a pre-built fragment is byte for byte what the template would give."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&#34;").replace("'", "&#39;"))
-
-
 _escaped_kind = lru_cache(maxsize=64)(html_escape)
 """A console line's kind, escaped: there are a handful, and hundreds of thousands of lines."""
 
@@ -109,6 +109,11 @@ def html_chunks(model: ReportModel) -> Iterator[str]:
         transcripts=transcripts,
         artifacts={files.router: files for files in artifacts_by_router(model)},
         paragraphs=[_code_spans(p) for p in paragraphs(model.description)],
+        # The long tables and lists, row by row (`sim.report.html_rows`).
+        certificate_rows=certificate_rows,
+        router_rows=router_rows,
+        exchange_rows=exchange_rows,
+        file_items=file_items,
     )
 
 

@@ -23,7 +23,6 @@ link leading out). A path that does not is not written; it is listed in
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import stat
@@ -45,6 +44,7 @@ from sim.pki.cs_fsm import TRANSITIONS, CsSignal, CsState
 from sim.pki.cs_settings import CsMode
 from sim.router.router import Router
 from sim.scenario.runner import RunResult
+from sim.scenario.summary_json import dumps_indented
 
 OWNED = ("summary.json", "trace.jsonl", "transcripts", "artifacts")
 
@@ -173,6 +173,49 @@ class ConfinedWriter:
             return None
         return prefix + name
 
+    def _made(self, relative: str) -> str | None:
+        """`_checked(relative)` after making its folder, level by level, below the nearest
+        folder already checked (or `root`), if each new level is a plain name that is, or
+        has just been made, a real folder (not a symbolic link: `mkdir` never follows one,
+        and an `lstat` tells it from a folder). A run streams each router's artifacts into
+        a folder of its own: checking and making each with pathlib (resolving the whole
+        path, twice) cost more than the router's files. None where that does not settle
+        it (a symbolic link, an odd name): the whole check decides."""
+        if not _NOFOLLOW or "\x00" in relative or relative.startswith("/"):
+            return None
+        folder, _, name = relative.rpartition("/")
+        if not folder or name in ("", ".", ".."):
+            return None
+        missing: list[str] = []
+        head = folder
+        while head not in self._prefixes:
+            head, _, last = head.rpartition("/")
+            if last in ("", ".", ".."):
+                return None
+            missing.append(last)
+            if not head:
+                break
+        prefix = self._prefixes.get(head) if head else os.path.join(self.root, "")
+        if prefix is None:
+            return None
+        for last in reversed(missing):
+            made = prefix + last
+            try:
+                os.mkdir(made)
+            except FileExistsError:
+                pass
+            except OSError:
+                return None  # the whole check says why, or refuses
+            try:
+                if not stat.S_ISDIR(os.lstat(made).st_mode):
+                    return None
+            except OSError:
+                return None
+            head = f"{head}/{last}" if head else last
+            self._keep(head, Path(made))
+            prefix = os.path.join(made, "")
+        return prefix + name
+
     def write(self, relative: str, data: bytes) -> bool:
         """Write `data`; False (and the name kept in `refused`) if it would land outside."""
         if self.put(relative, data):
@@ -184,6 +227,8 @@ class ConfinedWriter:
         """Write `data`; False if it would land outside (not kept in `refused`: the
         caller decides what a refusal means)."""
         checked = self._checked(relative)
+        if checked is None:
+            checked = self._made(relative)
         if checked is not None:
             # A file in a folder already checked: a run writes thousands of them, and
             # `path` + `write_bytes` (pathlib objects, an lstat, then the open) cost more
@@ -300,9 +345,9 @@ def _finish_summary(result: RunResult, writer: ConfinedWriter, artifacts: list[s
     summary = build_summary(result, artifacts, path)
     if writer.refused:
         summary["refused_paths"] = sorted(writer.refused)
-    (writer.root / "summary.json").write_text(
-        json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    # `json.dumps(summary, indent=2, sort_keys=True)`, written faster (`summary_json`).
+    (writer.root / "summary.json").write_text(dumps_indented(summary) + "\n",
+                                              encoding="utf-8")
     return artifacts
 
 
