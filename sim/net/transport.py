@@ -281,8 +281,7 @@ class _Sender:
                 segment=self._kind.value,
                 attempt=self._attempt,
             )
-        _Transmission(ex, self._sender, self._receiver, self._kind, self._size, self._arrived,
-                      self._value)
+        _Transmission(self)
         self._attempt += 1
         wait = first_of(env, self._arrived, env.timeout(min(self._rto, remaining)))
         self._rto *= 2
@@ -301,26 +300,20 @@ class _Transmission:
     unwatched completion.
     """
 
-    __slots__ = ("_ex", "_sender", "_receiver", "_kind", "_size", "_arrived", "_value",
-                 "_hops", "_link", "_here", "_there", "_entered")
+    __slots__ = ("_segment", "_hops", "_link", "_here", "_there", "_entered")
 
-    def __init__(self, exchange: Exchange, sender: str, receiver: str | None, kind: Segment,
-                 size: int, arrived: simpy.Event, value: Any) -> None:
-        self._ex = exchange
-        self._sender = sender
-        self._receiver = receiver
-        self._kind = kind
-        self._size = size
-        self._arrived = arrived
-        self._value = value
+    def __init__(self, segment: _Sender) -> None:
+        self._segment = segment
+        """The segment sent, as its `_Sender` holds it (exchange, ends, kind, size, event)."""
         self._hops: Iterator[tuple[str, str]] = iter(())
         self._link: Link | None = None
         self._here = self._there = ""
         self._entered: tuple[bool, int] = (False, 0)
-        call_soon(exchange._env.sim, self._start, URGENT)
+        call_soon(segment._ex._env.sim, self._start, URGENT)
 
     def _start(self, _event: simpy.Event) -> None:
-        ex, sender, receiver, kind = self._ex, self._sender, self._receiver, self._kind
+        segment = self._segment
+        ex, sender, receiver, kind = segment._ex, segment._sender, segment._receiver, segment._kind
         net = ex._net
         if not net.is_node_up(sender):
             ex._lost(sender, kind, None, "node-down")
@@ -339,28 +332,30 @@ class _Transmission:
 
     def _next_hop(self) -> None:
         """Onto the next link of the path, or arrived at its end."""
-        ex = self._ex
+        segment = self._segment
+        ex = segment._ex
         for here, there in self._hops:
             link = ex._net.link(here, there)
-            entered = link.enter(self._size)
+            entered = link.enter(segment._size)
             if entered is None:
-                ex._lost(here, self._kind, link.name, CarryOutcome.LINK_DOWN.value)
+                ex._lost(here, segment._kind, link.name, CarryOutcome.LINK_DOWN.value)
                 return
             self._link, self._here, self._there, self._entered = link, here, there, entered
             ex._env.timeout(link.latency).callbacks.append(self._out_of_link)
             return
-        if not self._arrived.triggered and not ex.closed:
-            self._arrived.succeed(self._value)
+        if not segment._arrived.triggered and not ex.closed:
+            segment._arrived.succeed(segment._value)
 
     def _out_of_link(self, _event: simpy.Event) -> None:
-        ex, link = self._ex, self._link
+        segment, link = self._segment, self._link
+        ex = segment._ex
         if link is None:  # unreachable: a timeout is only armed with its link
             return
         outcome = link.leave(self._entered)
         if outcome is not CarryOutcome.DELIVERED:
-            ex._lost(self._here, self._kind, link.name, outcome.value)
+            ex._lost(self._here, segment._kind, link.name, outcome.value)
             return
         if not ex._net.is_node_up(self._there):
-            ex._lost(self._here, self._kind, link.name, "node-down")
+            ex._lost(self._here, segment._kind, link.name, "node-down")
             return
         self._next_hop()
