@@ -12,7 +12,7 @@ order; a value `json` cannot write raises the same TypeError (through `json.dump
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from json import encoder as json_encoder
 from json.encoder import encode_basestring_ascii
 from typing import Any
@@ -87,35 +87,33 @@ def _encode(value: Any, parts: list[str], newline: str) -> None:
         parts.append(int.__repr__(value))
     elif isinstance(value, float):
         parts.append(_float(value))
-    elif isinstance(value, (list, tuple)):
-        if not value:
-            parts.append("[]")
-            return
-        inner = newline + _INDENT
-        if _plain(value, inner, parts, newline):
-            return
-        separator = "[" + inner
-        for item in value:
-            parts.append(separator)
-            separator = "," + inner
-            _encode(item, parts, inner)
-        parts.append(newline + "]")
-    elif isinstance(value, dict):
-        if not value:
-            parts.append("{}")
-            return
-        inner = newline + _INDENT
-        if _plain(value, inner, parts, newline):
-            return
-        separator = "{" + inner
-        for key, item in sorted(value.items()):
-            parts.append(separator + encode_basestring_ascii(_key(key)) + ": ")
-            separator = "," + inner
-            _encode(item, parts, inner)
-        parts.append(newline + "}")
+    elif isinstance(value, (list, tuple, dict)):
+        _container(value, parts, newline)
     else:
         json.dumps(value)  # raises json's TypeError for a value it cannot write
         raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _container(value: list[Any] | tuple[Any, ...] | dict[Any, Any], parts: list[str],
+               newline: str) -> None:
+    """A list (or tuple) or mapping, one item a line; a mapping's items sorted by key and
+    each written after its key, as `json` does."""
+    brackets = "{}" if isinstance(value, dict) else "[]"
+    if not value:
+        parts.append(brackets)
+        return
+    inner = newline + _INDENT
+    if _plain(value, inner, parts, newline):
+        return
+    items: Iterable[tuple[str, Any]] = (
+        ((encode_basestring_ascii(_key(key)) + ": ", item) for key, item in sorted(value.items()))
+        if isinstance(value, dict) else (("", item) for item in value))
+    separator = brackets[0] + inner
+    for label, item in items:
+        parts.append(separator + label)
+        separator = "," + inner
+        _encode(item, parts, inner)
+    parts.append(newline + brackets[1])
 
 
 def _plain(value: list[Any] | tuple[Any, ...] | dict[Any, Any], inner: str,
