@@ -246,26 +246,6 @@ def _attributes_general(signed_attrs: Tlv) -> dict[str, Tlv]:
     return out
 
 
-def _header(data: bytes, pos: int, stop: int) -> tuple[int, int] | None:
-    """(contents start, end) of the element at ``pos``, for a low tag number and a
-    definite length that fits before ``stop``; None for anything else."""
-    body = pos + 2
-    if data[pos] & 31 == 31 or body > stop:
-        return None
-    length = data[pos + 1]
-    if length < 0x80:
-        end = body + length
-    elif length == 0x80:
-        return None
-    else:
-        count = length & 0x7F
-        if body + count > stop:
-            return None
-        end = body + count + int.from_bytes(data[body:body + count], "big")
-        body += count
-    return (body, end) if end <= stop else None
-
-
 def _attributes_fast(signed_attrs: Tlv) -> dict[str, Tlv] | None:
     """What :func:`_attributes` reads, for attributes written as signers write them: each
     ``SEQUENCE { OID, SET { values } }`` with low tags and definite lengths. Read in one
@@ -281,22 +261,22 @@ def _attributes_fast(signed_attrs: Tlv) -> dict[str, Tlv] | None:
         while pos < stop:
             if data[pos] != 0x30:  # SEQUENCE, constructed
                 return None
-            attribute = _header(data, pos, stop)
+            attribute = der.span(data, pos, stop)
             if attribute is None:
                 return None
             body, end = attribute
             if body >= end or data[body] != 0x06:  # OBJECT IDENTIFIER, primitive
                 return None
-            oid = _header(data, body, end)
+            oid = der.span(data, body, end)
             if oid is None or oid[1] >= end or data[oid[1]] != 0x31:  # SET, constructed
                 return None
-            values = _header(data, oid[1], end)
+            values = der.span(data, oid[1], end)
             if values is None or values[1] != end:  # exactly two fields
                 return None
             first: Tlv | None = None
             at, values_end = values
             while at < values_end:
-                value = _header(data, at, values_end)
+                value = der.span(data, at, values_end)
                 if value is None:
                     return None
                 if first is None:

@@ -244,30 +244,20 @@ _READ_ERRORS = (ValueError, TypeError, IndexError, OverflowError)
 def _read_range(data: bytes, pos: int, stop: int) -> list[Tlv]:
     """The elements in ``data[pos:stop]``.
 
-    The common case (a tag below 31, a definite length that fits) is read here in a few
-    byte operations; anything else (high tag numbers, indefinite lengths, truncation) goes to
+    The common case (a tag below 31, a definite length that fits) is read by `span` in a
+    few byte operations; anything else (high tag numbers, indefinite lengths, truncation) goes to
     asn1crypto's parser, so what is accepted, and every error message, stays what it was
     when asn1crypto read every element.
     """
     out: list[Tlv] = []
     while pos < stop:
-        first = data[pos]
-        body = pos + 2
-        if first & 31 != 31 and body <= stop:
-            length = data[pos + 1]
-            end = -1
-            if length < 0x80:
-                end = body + length
-            elif length != 0x80:
-                count = length & 0x7F
-                if body + count <= stop:
-                    end = body + count + int.from_bytes(data[body:body + count], "big")
-                    body += count
-            if 0 <= end <= stop:
-                out.append(Tlv(first >> 6, bool(first & 0x20), first & 31,
-                               data, pos, body, end, 0))
-                pos = end
-                continue
+        quick = span(data, pos, stop)
+        if quick is not None:
+            first = data[pos]
+            body, end = quick
+            out.append(Tlv(first >> 6, bool(first & 0x20), first & 31, data, pos, body, end, 0))
+            pos = end
+            continue
         try:
             # Non-strict: parse the first element and leave the rest for the next round.
             cls, method, tag, header, contents, trailer = parser.parse(data[pos:stop])
@@ -277,6 +267,28 @@ def _read_range(data: bytes, pos: int, stop: int) -> list[Tlv]:
         out.append(Tlv(cls, method == 1, tag, data, pos, pos + len(header), end, len(trailer)))
         pos = end
     return out
+
+
+def span(data: bytes, pos: int, stop: int) -> tuple[int, int] | None:
+    """(contents start, end) of the element at ``pos``, read in a few byte operations where
+    it is the common case: a tag number below 31 and a definite length that fits before
+    ``stop``. None for anything else (the caller hands it to asn1crypto's parser, which
+    reads it or says what is wrong)."""
+    body = pos + 2
+    if data[pos] & 31 == 31 or body > stop:
+        return None
+    length = data[pos + 1]
+    if length < 0x80:
+        end = body + length
+    elif length == 0x80:
+        return None
+    else:
+        count = length & 0x7F
+        if body + count > stop:
+            return None
+        end = body + count + int.from_bytes(data[body:body + count], "big")
+        body += count
+    return (body, end) if end <= stop else None
 
 
 def expect(element: Tlv, cls: int, tag: int, what: str) -> Tlv:
