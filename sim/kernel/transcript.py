@@ -72,17 +72,26 @@ def add_console_event(lines: list[TranscriptLine], category: str, name: str,
 _LINE_START = '{"category": '
 
 
-def read_trace_file(path: Path, categories: Collection[str]) -> Iterator[dict[str, Any]]:
+def read_trace_file(path: Path, categories: Collection[str],
+                    quick: Callable[[str], dict[str, Any] | None] | None = None,
+                    ) -> Iterator[dict[str, Any]]:
     """The records of a `trace.jsonl` whose category is one of `categories`, parsed, in
     order. A line of another category is skipped without parsing it: the trace writes
     its keys sorted, so each line starts with its category (`sim.kernel.trace`), and a
     run's reports read a few categories out of a trace of hundreds of thousands of lines.
-    A line that does not start so (a hand-edited file) is parsed and filtered."""
+    A line that does not start so (a hand-edited file) is parsed and filtered. `quick`,
+    if given, reads a line first, without parsing it all; where it answers None the line
+    is parsed."""
     prefixes = tuple(f"{_LINE_START}{json.dumps(category)}," for category in categories)
     wanted = frozenset(categories)
     decode = json.JSONDecoder().decode
     with open(path, encoding="utf-8") as handle:
         for line in handle:
+            if quick is not None:
+                record = quick(line)
+                if record is not None:
+                    yield record
+                    continue
             if line.startswith(prefixes):
                 yield decode(line)
             elif not line.startswith(_LINE_START) and line.strip():
@@ -104,12 +113,16 @@ _CONSOLE_REST = re.compile(
 sequence number and the time as JSON writes a number."""
 
 
-def _console_line(line: str) -> tuple[str, str, str, dict[str, Any], float | int] | None:
+def _console_line(line: str) -> dict[str, Any] | None:
     """A trace line of a router's `console/line` or `console/inline` (one that starts with
     `_CONSOLE_TEXT`) read without parsing it all: the text by the JSON decoder's own string
     scanner, the rest by `_CONSOLE_REST`. Gives what `json.loads` gives for the fields a
     transcript needs (category, name, router, data, t: a time without fraction or exponent
-    is an int, as JSON reads it); None for anything else (parsed as JSON)."""
+    is an int, as JSON reads it); None for anything else (parsed as JSON). A run's console
+    is some 40 % of its trace, and parsing it was most of the time spent cutting out the
+    transcripts."""
+    if not line.startswith(_CONSOLE_TEXT):
+        return None
     try:
         text, end = scanstring(line, len(_CONSOLE_TEXT))
     except ValueError:
@@ -119,7 +132,8 @@ def _console_line(line: str) -> tuple[str, str, str, dict[str, Any], float | int
         return None
     name, router, number, fraction, exponent = found.groups()
     t = float(number) if fraction or exponent else int(number)
-    return "console", name, router, {"text": text}, t
+    return {"category": "console", "name": name, "router": router, "data": {"text": text},
+            "t": t}
 
 
 class _Kept(threading.local):
@@ -152,41 +166,17 @@ def transcripts_from_file(path: Path, *, keep: bool = False) -> tuple[Books, int
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 22):
             count += chunk.count(b"\n")
-    for category, name, router, data, t in _console_records(path):
+    for record in read_trace_file(path, CONSOLE_CATEGORIES, _console_line):
+        router = record["router"]
         if router is not None:
             lines = books.get(router)
             if lines is None:
                 lines = books[router] = []
-            add_console_event(lines, category, name, data, t)
+            add_console_event(lines, record["category"], record["name"], record["data"],
+                              record["t"])
     if keep:
         _KEPT.books = (_identity(path), books)
     return books, count
-
-
-def _console_records(path: Path) -> Iterator[tuple[str, str, Any, Any, Any]]:
-    """(category, name, router, data, t) of each console and log record of a `trace.jsonl`,
-    in order: `read_trace_file(path, CONSOLE_CATEGORIES)`, a console line's text read
-    without parsing the whole line (`_console_line`: a run's console is some 40 % of its
-    trace, and parsing it was most of the time spent cutting out the transcripts)."""
-    prefixes = tuple(f"{_LINE_START}{json.dumps(category)}," for category in CONSOLE_CATEGORIES)
-    decode = json.JSONDecoder().decode
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith(_CONSOLE_TEXT):
-                fast = _console_line(line)
-                if fast is not None:
-                    yield fast
-                    continue
-            if line.startswith(prefixes):
-                record = decode(line)
-            elif not line.startswith(_LINE_START) and line.strip():
-                record = decode(line)
-                if record.get("category") not in CONSOLE_CATEGORIES:
-                    continue
-            else:
-                continue
-            yield record["category"], record["name"], record["router"], record["data"], \
-                record["t"]
 
 
 def take_transcripts(path: Path) -> Books | None:
