@@ -82,8 +82,5 @@ def file_items(files: RouterFiles, run: bool) -> str:
     """A router's artifact list items: its final files, or (`run`) those under `run/`,
     named without the `run/`."""
     e_ = _e
-    if run:
-        return "".join(f'<li><a href="{e_(path)}">{e_(name[4:])}</a></li>\n'
-                       for path, name in files.files if name.startswith("run/"))
-    return "".join(f'<li><a href="{e_(path)}">{e_(name)}</a></li>\n'
-                   for path, name in files.files if not name.startswith("run/"))
+    return "".join(f'<li><a href="{e_(path)}">{e_(name[4:] if run else name)}</a></li>\n'
+                   for path, name in files.files if name.startswith("run/") == run)
