@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sim.router.cli_parser import Empty, Grammar, Match, ParseError
+from sim.router.commands import command_patterns, grammar_for
+from sim.router.console import Mode
 
 EXEC = "Router#"
 CONFIG = "Router(config)#"
@@ -453,3 +455,30 @@ def test_keywords_at_completes_partial_word(exec_mode: Grammar) -> None:
     assert exec_mode.keywords_at("show c") == ["clock", "crypto"]
     assert exec_mode.keywords_at("w") == ["write"]
     assert exec_mode.keywords_at("show bogus ") == []
+
+
+# --- the cache of answers ----------------------------------------------------------------
+
+
+def test_a_line_typed_again_parses_as_the_first_time() -> None:
+    """A line typed a second time (by the same router or another) would run another command,
+    or a command with another argument, than the first time: the cache of answers would have
+    mixed them up or let a handler's change to its arguments leak into the next router's."""
+    lines = ["", "!", "enable", "configure terminal", "end", "exit", "no shutdown",
+             "grant auto", "sh cry pki ser", "crypto pki server ca1 grant all",
+             "crypto pki server ca1 grant 12", "crypto pki server ca1 grant 0",
+             "crypto pki trustpoint ca1", "ip host ca 10.0.0.256", "do show clock",
+             "crypto pki au X", "crypt", "c", "enrollment url http://10.0.0.1"]
+    for mode in Mode:
+        if mode is Mode.CERT_DATA:
+            continue
+        cached = grammar_for(mode)
+        fresh = grammar_for.__wrapped__(mode)  # a grammar of its own, nothing cached
+        typed = lines + [pattern.replace("<", "").replace(">", "")
+                         for pattern, _ in command_patterns(mode)]
+        for line in typed:
+            first = cached.parse(line)
+            if isinstance(first, Match):
+                first.args["mutated"] = True  # a handler keeping and changing its match
+            again = cached.parse(line)
+            assert again == fresh.parse(line), (mode, line)

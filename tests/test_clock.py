@@ -153,3 +153,25 @@ def test_timer_driver_does_not_spin_on_a_stuck_deadline() -> None:
     TimerDriver(env, clock, core, lambda _e: None)
     env.run(until=10)
     assert 5 <= core.calls <= 11
+
+
+def test_a_clock_read_twice_in_one_instant_follows_a_step_between() -> None:
+    """A log line stamped right after `clock set`, a jump or a drift change in the same
+    simulated instant would show the time from before the change (the clock keeps its last
+    reading and stamp for the rest of the instant)."""
+    env = SimEnv(0, START)
+    clock = RouterClock(env, is_set=False)
+    assert clock.timestamp() == "*Jan  6 20:57:30.667"
+    assert clock.now() is clock.now()  # one reading per instant
+    clock.jump(60)
+    assert clock.now() == START + timedelta(seconds=60)
+    assert clock.timestamp() == "*Jan  6 20:58:30.667"
+    clock.set(datetime(2005, 1, 6, 21, 0, 0, tzinfo=UTC))
+    assert clock.now() == datetime(2005, 1, 6, 21, 0, 0, tzinfo=UTC)
+    assert clock.timestamp() == "Jan  6 21:00:00.000"
+    clock.ntp_unsynchronized = True
+    assert clock.timestamp() == ".Jan  6 21:00:00.000"
+    env.run(until=100)
+    clock.drift_ppm = 1e5  # 10 % fast from its base: the reading moves at once
+    assert clock.now() == datetime(2005, 1, 6, 21, 1, 50, tzinfo=UTC)
+    assert clock.timestamp() == ".Jan  6 21:01:50.000"

@@ -49,9 +49,9 @@ class RouterClock:
     """A router's wall clock over simulated time."""
 
     # One per router: slots keep 10,000 of them small (issue 13's memory goal).
-    __slots__ = ("_env", "drift_ppm", "calendar", "is_set", "authoritative", "_base_wall",
+    __slots__ = ("_env", "_drift_ppm", "calendar", "is_set", "authoritative", "_base_wall",
                  "_base_t", "_listeners", "source", "ntp_unsynchronized", "_calendar_reading",
-                 "last_step", "__weakref__")
+                 "last_step", "_read_at", "_reading", "_stamped", "__weakref__")
 
     def __init__(
         self,
@@ -65,7 +65,15 @@ class RouterClock:
         calendar: bool = True,
     ) -> None:
         self._env = env
-        self.drift_ppm = drift_ppm
+        self._read_at = -1.0
+        """The simulated time of the last `now()`, whose answer is `_reading`: a router
+        reads its clock many times in one instant (a log line's stamp, an HTTP date, a
+        certificate's validity), and a reading is a datetime (immutable) to share."""
+        self._reading = IOS_EPOCH
+        self._stamped: tuple[datetime | None, str, str] = (None, "", "")
+        """(reading, mark, text) of the last `timestamp()`: a router's burst of syslog
+        lines shares one instant, so one reading."""
+        self._drift_ppm = drift_ppm
         self.calendar = calendar
         self.is_set = is_set
         self.authoritative = is_set if authoritative is None else authoritative
@@ -86,16 +94,30 @@ class RouterClock:
         """How far the latest discontinuity moved the reading (a listener's way to keep
         an interval timer's wait unchanged across `clock set` or a jump)."""
 
+    @property
+    def drift_ppm(self) -> float:
+        return self._drift_ppm
+
+    @drift_ppm.setter
+    def drift_ppm(self, value: float) -> None:
+        self._drift_ppm = value
+        self._read_at = -1.0  # the next reading is computed afresh
+
     # -- reading -------------------------------------------------------------------
     def now(self) -> datetime:
-        elapsed = (self._env.now - self._base_t) * (1.0 + self.drift_ppm / 1e6)
-        return self._base_wall + timedelta(seconds=elapsed)
+        t = self._env.now
+        if t == self._read_at:
+            return self._reading
+        elapsed = (t - self._base_t) * (1.0 + self._drift_ppm / 1e6)
+        reading = self._reading = self._base_wall + timedelta(seconds=elapsed)
+        self._read_at = t
+        return reading
 
     def seconds_until(self, wall: datetime, now: datetime | None = None) -> float:
         """Simulated seconds until this clock reads `wall` (0 if already past); `now`, if
         given, is `now()` read at this same simulated instant (a caller that has it)."""
         delta = (_utc(wall) - (self.now() if now is None else now)).total_seconds()
-        return max(0.0, delta / (1.0 + self.drift_ppm / 1e6))
+        return max(0.0, delta / (1.0 + self._drift_ppm / 1e6))
 
     @property
     def mark(self) -> str:
@@ -107,7 +129,14 @@ class RouterClock:
 
     def timestamp(self) -> str:
         """IOS `service timestamps ... datetime msec` stamp, without the trailing colon."""
-        return self.mark + format_ios_datetime(self.now())
+        reading = self.now()
+        mark = self.mark
+        stamped = self._stamped
+        if stamped[0] is reading and stamped[1] == mark:
+            return stamped[2]  # made of this very reading (held there, so not a reused id)
+        text = mark + format_ios_datetime(reading)
+        self._stamped = (reading, mark, text)
+        return text
 
     def show_clock(self, zone: str = "UTC", offset: timedelta = timedelta(0)) -> str:
         """`show clock` output line, in the zone `clock timezone` names (UTC by default)."""
@@ -179,6 +208,7 @@ class RouterClock:
         self.last_step = wall - self.now()
         self._base_wall = wall
         self._base_t = self._env.now
+        self._read_at = -1.0  # the next reading is computed afresh
 
     def _notify(self, reason: str) -> None:
         for listener in list(self._listeners):

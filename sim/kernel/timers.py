@@ -49,6 +49,9 @@ from simpy.events import NORMAL, URGENT
 
 from sim.kernel.clock import RouterClock
 from sim.kernel.env import SimEnv
+from sim.kernel.hops import call_soon
+
+__all__ = ["MIN_REARM_SECONDS", "TimedCore", "TimerDriver", "call_soon"]
 
 MIN_REARM_SECONDS = 1.0
 
@@ -72,27 +75,6 @@ class _Phase(Enum):
     ARMED = "armed"
     """Waiting for the timer or a poke."""
     STOPPED = "stopped"
-
-
-class _Hop(simpy.Event):
-    """An event born triggered (as `succeed()` leaves one) that calls one callback: the
-    driver's wake-ups, built without `Event.__init__` and `succeed()` as there are
-    several per CRL publication."""
-
-    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None],
-                 value: int | None = None) -> None:
-        # No super().__init__(): these fields are all it and succeed() would set.
-        self.env = env
-        self.callbacks = [callback]
-        self._ok = True
-        self._value = value
-
-
-def call_soon(sim: simpy.Environment, callback: Callable[[simpy.Event], None],
-              priority: int = NORMAL, value: int | None = None) -> None:
-    """Call `callback` when an event triggered now is processed: after the events already
-    due now (`NORMAL`), or before every normal one, as a process's start (`URGENT`)."""
-    sim.schedule(_Hop(sim, callback, value), priority)  # type: ignore[arg-type]
 
 
 class TimerDriver(Generic[Effects]):

@@ -41,6 +41,10 @@ Path = tuple[str, ...]
 DEFAULT_TREE_BUDGET = 1_000_000
 """Entries (node -> parent) kept across all cached in-block trees: about 30 MB at most."""
 
+PATHS_KEPT = 8192
+"""Answers `RouteTable.path` keeps (some 200 bytes each); it starts afresh when full."""
+_UNKNOWN = object()
+
 _KEY_BITS = 64
 _LATENCY_SHIFT = _KEY_BITS + 16  # room for the keys of paths up to 65,536 hops
 
@@ -78,6 +82,10 @@ class RouteTable:
         self._trees: OrderedDict[tuple[int, str], dict[str, str | None]] = OrderedDict()
         self._tree_entries = 0
         self._demand: dict[str, int] = {}
+        self._paths: dict[tuple[str, str], Path | None] = {}
+        """Answers of `path` by (source, destination): a router's exchanges with its CA
+        ask for the same two paths segment after segment (four segments an exchange).
+        Paths do not depend on what was looked up before, so keeping answers changes none."""
         self._build_block_cut_forest()
 
     # -- construction --------------------------------------------------------------
@@ -128,6 +136,16 @@ class RouteTable:
     # -- lookups -------------------------------------------------------------------
     def path(self, src: str, dst: str) -> Path | None:
         """Routers from `src` to `dst` inclusive, or None if either is down or unreachable."""
+        key = (src, dst)
+        found = self._paths.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._path(src, dst)
+            if len(self._paths) >= PATHS_KEPT:
+                self._paths.clear()
+            self._paths[key] = found
+        return cast(Path | None, found)
+
+    def _path(self, src: str, dst: str) -> Path | None:
         if src == dst:
             return (src,) if src in self._graph else None
         home_src = self._home.get(src)

@@ -30,6 +30,11 @@ class Network:
     def __init__(self, env: SimEnv, tree_budget: int = DEFAULT_TREE_BUDGET) -> None:
         self.env = env
         self._graph: nx.Graph[str] = nx.Graph()
+        # The graph's own attribute mappings of each router, and each link by either
+        # order of its ends: every segment looks them up, and networkx's views cost
+        # several calls a lookup.
+        self._attrs: dict[str, dict[str, Any]] = {}
+        self._links: dict[tuple[str, str], Link] = {}
         self._by_address: dict[str, str] = {}
         self._order: dict[str, int] = {}
         self._listeners: dict[tuple[str, int], HttpHandler] = {}
@@ -53,6 +58,7 @@ class Network:
             owner = self._by_address[canonical]
             raise ValueError(f"router {name!r}: address {canonical} already belongs to {owner!r}")
         self._graph.add_node(name, address=canonical, up=True)
+        self._attrs[name] = self._graph.nodes[name]
         self._by_address[canonical] = name
         self._order[name] = len(self._order)
         self._invalidate()
@@ -65,6 +71,7 @@ class Network:
             raise ValueError(f"routers {a!r} and {b!r} are already linked")
         link = Link(self.env, a, b, latency, loss, on_change=self._on_link_change)
         self._graph.add_edge(a, b, link=link, weight=link_weight(a, b, link.latency))
+        self._links[(a, b)] = self._links[(b, a)] = link
         self._invalidate()
         return link
 
@@ -109,7 +116,7 @@ class Network:
     def link(self, a: str, b: str) -> Link:
         """The link between `a` and `b`, in either order; KeyError if there is none."""
         try:
-            return self._graph.adj[a][b]["link"]
+            return self._links[(a, b)]
         except KeyError:
             raise KeyError(f"no link between {a!r} and {b!r}") from None
 
@@ -243,6 +250,6 @@ class Network:
     # -- helpers -----------------------------------------------------------------------
     def _require(self, name: str) -> dict[str, Any]:
         try:
-            return self._graph.nodes[name]
+            return self._attrs[name]
         except KeyError:
             raise KeyError(f"unknown router {name!r}") from None

@@ -29,18 +29,24 @@ Not modelled: TCP state surviving a reboot, FIN/close, segmentation of large bod
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 from simpy.events import URGENT
 
 from sim.kernel.env import SimEnv
 from sim.kernel.first_of import first_of
+from sim.kernel.hops import (
+    LightProcess,
+    ReservedTimeout,
+    call_soon,
+    nothing_due_before,
+    succeed_last,
+)
 from sim.kernel.process import SimProcess
-from sim.kernel.timers import call_soon
 from sim.net.bridge import BridgeConnection, ConnectOutcome
 from sim.net.http import HttpFailure, HttpHandler, HttpRequest, HttpResponse, HttpResult
 from sim.net.link import CarryOutcome, Link
@@ -112,8 +118,11 @@ class Exchange:
 
         syn_arrived = env.event()
         reply = env.event()
-        _Sender(self, self.src, server, Segment.SYN, SEGMENT_OVERHEAD, syn_arrived, spawned=True)
-        env.process(self._accept(syn_arrived, reply))
+        # The SYN's sender and the server's wait for it start together, at one urgent
+        # event of this instant (see `_Sender`).
+        _Sender(self, self.src, server, Segment.SYN, SEGMENT_OVERHEAD, syn_arrived,
+                spawned=lambda: syn_arrived.callbacks.append(
+                    lambda _event: self._accept(reply)))
         yield first_of(env, reply, deadline)
         if not reply.triggered:
             return self._fail(HttpFailure.TIMEOUT)
@@ -126,8 +135,9 @@ class Exchange:
         request_arrived = env.event()
         response_arrived = env.event()
         size = len(self.request.to_bytes())
-        _Sender(self, self.src, server, Segment.REQUEST, size, request_arrived, spawned=True)
-        env.process(self._serve(handler, request_arrived, response_arrived))
+        _Sender(self, self.src, server, Segment.REQUEST, size, request_arrived,
+                spawned=lambda: request_arrived.callbacks.append(
+                    lambda _event: self._serve(handler, response_arrived)))
         yield first_of(env, response_arrived, deadline)
         if not response_arrived.triggered:
             return self._fail(HttpFailure.TIMEOUT, connected_after)
@@ -162,13 +172,15 @@ class Exchange:
             self._bridged.close()
 
     # -- the server's view -----------------------------------------------------------
-    def _accept(
-        self, syn_arrived: simpy.Event, reply: simpy.Event
-    ) -> SimProcess[None]:
+    # The server's side waits for one segment and answers: callbacks on the segment's
+    # arrival rather than simpy processes (a process each for the accept and the serve
+    # cost four events and two generators per exchange, none of which anything waited
+    # on). Each is the only callback of its arrival event, so a sender it starts as its
+    # last act may transmit at once (`_Sender`'s `last`).
+    def _accept(self, reply: simpy.Event) -> None:
         """On the first SYN: answer SYN-ACK if a handler listens at that moment, else RST.
 
         At a bridge node the real server decides: accepted, refused, or no answer at all."""
-        yield syn_arrived
         if self.server is None:  # a SYN only arrives at a real router; nothing to answer
             return
         handler: HttpHandler | BridgeConnection | None = self._net.listener(
@@ -183,15 +195,10 @@ class Exchange:
                 self._close()
                 return
         kind = Segment.RST if handler is None else Segment.SYN_ACK
-        _Sender(self, self.server, self.src, kind, SEGMENT_OVERHEAD, reply, handler)
+        _Sender(self, self.server, self.src, kind, SEGMENT_OVERHEAD, reply, handler, last=True)
 
-    def _serve(
-        self,
-        handler: HttpHandler | BridgeConnection,
-        request_arrived: simpy.Event,
-        response_arrived: simpy.Event,
-    ) -> SimProcess[None]:
-        yield request_arrived
+    def _serve(self, handler: HttpHandler | BridgeConnection,
+               response_arrived: simpy.Event) -> None:
         if self.server is None:  # as in `_accept`: no router, no one to serve it
             return
         client = self._net.address_of(self.src)
@@ -209,17 +216,22 @@ class Exchange:
             if answer is None:
                 return  # no usable real answer (traced): the client's deadline ends it
             _Sender(self, self.server, self.src, Segment.RESPONSE, len(answer.to_bytes()),
-                    response_arrived, answer)
+                    response_arrived, answer, last=True)
             return
         outcome = handler(self.request)
         if isinstance(outcome, HttpResponse):
-            response = outcome
-        else:
-            response = yield self._env.process(outcome)
+            self._respond(outcome, response_arrived)
+            return
+        # The handler's process, as simpy would run it, without the process object.
+        LightProcess(self._env.sim, outcome,
+                     lambda response: self._respond(response, response_arrived), last=True)
+
+    def _respond(self, response: object, response_arrived: simpy.Event) -> None:
         if not isinstance(response, HttpResponse):
             raise TypeError(f"HTTP handler on {self.server} returned {response!r}")
         size = len(response.to_bytes())
-        _Sender(self, self.server, self.src, Segment.RESPONSE, size, response_arrived, response)
+        _Sender(self, cast(str, self.server), self.src, Segment.RESPONSE, size,
+                response_arrived, response, last=True)
 
     def _lost(self, at: str, kind: Segment, link: str | None, reason: str) -> None:
         self._env.emit(
@@ -237,19 +249,28 @@ class _Sender:
     """Reliable delivery of one segment: transmitted until `arrived` fires, retransmitted
     at RTO 1, 2, 4 ... s, until the client's deadline.
 
-    Driven by callbacks, as `_Transmission` is and for the same reason: it used to be a
-    generator, run as a process of its own for the client's SYN and request (whose
-    completion nothing waited on) or inside the server's. It is scheduled as it was: a
-    `spawned` sender starts at an urgent event of the instant (the process's `Initialize`),
-    another at once (inside the process that sends); each wait is the same `first_of`
-    the generator yielded, with the next round as its callback."""
+    Driven by callbacks. It was a generator, run as a process of its own for the
+    client's SYN and request or inside the server's, and is scheduled as it was: a
+    `spawned` sender starts at an urgent event of the instant (the process's
+    `Initialize`; `spawned` is then what else that event does: the server's wait for the
+    segment, whose process started right behind it), another at once.
+
+    Each round waited for the first of `arrived` and a timeout of the RTO. The timeout
+    is now reserved (`ReservedTimeout`) and put in simpy's queue only when the segment
+    may not have arrived by then: lost, or still on a link at that time. A segment that
+    arrives earlier (nearly all of them) costs neither the timeout nor the condition,
+    whose firing then found the segment delivered and did nothing. A round's
+    transmission starts at an urgent event too (as its process did), or at once when
+    that event would be the next one anyway and nothing in this step follows the round
+    (`last`, `nothing_due_before`).
+    """
 
     __slots__ = ("_ex", "_sender", "_receiver", "_kind", "_size", "_arrived", "_value",
                  "_rto", "_attempt")
 
     def __init__(self, exchange: Exchange, sender: str, receiver: str | None, kind: Segment,
                  size: int, arrived: simpy.Event, value: Any = None, *,
-                 spawned: bool = False) -> None:
+                 spawned: Callable[[], None] | None = None, last: bool = False) -> None:
         self._ex = exchange
         self._sender = sender
         self._receiver = receiver
@@ -259,19 +280,29 @@ class _Sender:
         self._value = value
         self._rto = INITIAL_RTO
         self._attempt = 0
-        if spawned:
-            call_soon(exchange._env.sim, self._round, URGENT)
+        if spawned is not None:
+            then = spawned
+            call_soon(exchange._env.sim, lambda _event: self._round(True, then), URGENT)
         else:
-            self._round(None)
+            self._round(last)
 
-    def _round(self, _event: simpy.Event | None) -> None:
+    def _timer_fired(self, _event: simpy.Event) -> None:
+        """The round's timeout: the wait is over unless the segment's arrival was
+        processed first (the wait then ended there, and its next round did nothing)."""
+        if self._arrived.callbacks is not None:
+            call_soon(self._ex._env.sim, self._next_round)
+
+    def _next_round(self, _event: simpy.Event) -> None:
+        self._round(True)
+
+    def _round(self, last: bool, then: Callable[[], None] | None = None) -> None:
         ex = self._ex
         env = ex._env
-        if self._arrived.triggered or ex.closed:
+        if self._arrived.triggered or ex.closed or ex.deadline - env.now <= 0:
+            if then is not None:
+                then()
             return
         remaining = ex.deadline - env.now
-        if remaining <= 0:
-            return
         if self._attempt:
             env.emit(
                 self._sender,
@@ -281,11 +312,13 @@ class _Sender:
                 segment=self._kind.value,
                 attempt=self._attempt,
             )
-        _Transmission(self)
+        sim = env.sim
+        timer = ReservedTimeout(sim, min(self._rto, remaining), self._timer_fired)
         self._attempt += 1
-        wait = first_of(env, self._arrived, env.timeout(min(self._rto, remaining)))
         self._rto *= 2
-        wait.callbacks.append(self._round)
+        if then is not None:
+            then()
+        _Transmission(self, timer, last)
 
 
 class _Transmission:
@@ -295,37 +328,52 @@ class _Transmission:
     four segments, and a process per transmission cost a process object, a generator and
     a completion event that nothing waits on. It is scheduled exactly as that process was,
     so every other event keeps its place: it starts at an urgent event of the instant it is
-    sent (where simpy put the process's `Initialize`), each link's latency is a timeout
-    whose callback carries on (where the process resumed), and the only event gone is the
-    unwatched completion.
+    sent (where simpy put the process's `Initialize`; at once when that is the next event
+    anyway), each link's latency is a timeout whose callback carries on (where the process
+    resumed), and the only event gone is the unwatched completion. The arrival at the far
+    end is processed at once too when it would be the next event (`succeed_last`).
+
+    It fills its round's reserved timeout (`_Sender`) as soon as the segment may miss it:
+    when it is lost (always before the timeout's time: it would otherwise have been on a
+    link at that time), or when it enters a link it would leave at or after that time.
     """
 
-    __slots__ = ("_segment", "_hops", "_link", "_here", "_there", "_entered")
+    __slots__ = ("_segment", "_timer", "_hops", "_link", "_here", "_there", "_entered")
 
-    def __init__(self, segment: _Sender) -> None:
+    def __init__(self, segment: _Sender, timer: ReservedTimeout, last: bool) -> None:
         self._segment = segment
         """The segment sent, as its `_Sender` holds it (exchange, ends, kind, size, event)."""
+        self._timer = timer
         self._hops: Iterator[tuple[str, str]] = iter(())
         self._link: Link | None = None
         self._here = self._there = ""
         self._entered: tuple[bool, int] = (False, 0)
-        call_soon(segment._ex._env.sim, self._start, URGENT)
+        sim = segment._ex._env.sim
+        if last and nothing_due_before(sim, URGENT):
+            self._start(None)
+        else:
+            call_soon(sim, self._start, URGENT)
 
-    def _start(self, _event: simpy.Event) -> None:
+    def _lost(self, at: str, link: str | None, reason: str) -> None:
+        self._timer.fill()  # the sender will want its next round
         segment = self._segment
-        ex, sender, receiver, kind = segment._ex, segment._sender, segment._receiver, segment._kind
+        segment._ex._lost(at, segment._kind, link, reason)
+
+    def _start(self, _event: simpy.Event | None) -> None:
+        segment = self._segment
+        ex, sender, receiver = segment._ex, segment._sender, segment._receiver
         net = ex._net
         if not net.is_node_up(sender):
-            ex._lost(sender, kind, None, "node-down")
+            self._lost(sender, None, "node-down")
             return
         if receiver is None:
-            ex._lost(sender, kind, None, "unknown-address")
+            self._lost(sender, None, "unknown-address")
             return
         path = net.route(sender, receiver)
         if path is None:
             # A powered-off receiver has no path either; say which case it was.
             reason = "no-route" if net.is_node_up(receiver) else "node-down"
-            ex._lost(sender, kind, None, reason)
+            self._lost(sender, None, reason)
             return
         self._hops = pairwise(path)
         self._next_hop()
@@ -338,24 +386,30 @@ class _Transmission:
             link = ex._net.link(here, there)
             entered = link.enter(segment._size)
             if entered is None:
-                ex._lost(here, segment._kind, link.name, CarryOutcome.LINK_DOWN.value)
+                self._lost(here, link.name, CarryOutcome.LINK_DOWN.value)
                 return
             self._link, self._here, self._there, self._entered = link, here, there, entered
-            ex._env.timeout(link.latency).callbacks.append(self._out_of_link)
+            sim = ex._env.sim
+            latency = link.latency
+            if sim.now + latency >= self._timer.at:
+                self._timer.fill()  # still on this link when the round's timeout is due
+            ex._env.timeout(latency).callbacks.append(self._out_of_link)
             return
         if not segment._arrived.triggered and not ex.closed:
-            segment._arrived.succeed(segment._value)
+            # This is always the last act of a step (a hop's or a link timeout's only
+            # callback, or a transmission started as a round's last act): the arrival
+            # is processed at once when it would be the next event anyway.
+            succeed_last(ex._env.sim, segment._arrived, segment._value)
 
     def _out_of_link(self, _event: simpy.Event) -> None:
         segment, link = self._segment, self._link
-        ex = segment._ex
         if link is None:  # unreachable: a timeout is only armed with its link
             return
         outcome = link.leave(self._entered)
         if outcome is not CarryOutcome.DELIVERED:
-            ex._lost(self._here, segment._kind, link.name, outcome.value)
+            self._lost(self._here, link.name, outcome.value)
             return
-        if not ex._net.is_node_up(self._there):
-            ex._lost(self._here, segment._kind, link.name, "node-down")
+        if not segment._ex._net.is_node_up(self._there):
+            self._lost(self._here, link.name, "node-down")
             return
         self._next_hop()

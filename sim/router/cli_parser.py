@@ -39,6 +39,9 @@ NO_KEYWORD = "no"
 
 _TOKEN_RE = re.compile(r"\S+")
 
+_PARSED_KEPT = 1024
+"""Lines whose parse a grammar keeps (`Grammar.parse`); a few hundred bytes each."""
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -191,14 +194,19 @@ class Grammar:
     """The commands of one CLI mode. Build once; `parse` is then safe to share.
 
     `add` mutates and must finish before the grammar is used from several threads;
-    `parse` and `keywords_at` only read it.
+    `parse` and `keywords_at` only read it (`parse` also fills its cache of answers,
+    where two threads parsing one line at once store the same answer).
     """
 
-    __slots__ = ("_root", "_count")
+    __slots__ = ("_root", "_count", "_parsed")
 
     def __init__(self) -> None:
         self._root = _TrieNode()
         self._count = 0
+        self._parsed: dict[str, Match | ParseError | Empty] = {}
+        """`parse`'s answers by line: parsing is a pure function of the grammar and the
+        line, and a run's routers type the same lines over and over (`enable`,
+        `configure terminal`, `end`, the same `enrollment url` under one CA)."""
 
     def add(
         self,
@@ -238,9 +246,22 @@ class Grammar:
                 start = self._root.add_child(Keyword(NO_KEYWORD))
             self._insert(start, seq, stop, _Terminal((False, order), key, negated, pattern))
         self._count += 1
+        self._parsed.clear()
 
     def parse(self, line: str) -> Match | ParseError | Empty:
         """Match one typed line (without its newline)."""
+        found = self._parsed.get(line)
+        if found is None:
+            found = self._parse(line)
+            if len(self._parsed) >= _PARSED_KEPT:
+                self._parsed.clear()  # lines that name a router each: start afresh
+            self._parsed[line] = found
+        if isinstance(found, Match):
+            # A Match of its own: its `args` is a dict, which a handler may keep.
+            return Match(found.key, dict(found.args), found.keywords, found.negated)
+        return found  # immutable
+
+    def _parse(self, line: str) -> Match | ParseError | Empty:
         tokens = [(m.start(), m.group()) for m in _TOKEN_RE.finditer(line)]
         if not tokens or tokens[0][1].startswith("!"):
             return Empty()

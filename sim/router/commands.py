@@ -164,11 +164,12 @@ def grammar_for(mode: Mode) -> Grammar:
 
 def dispatch(s: Session, line: str) -> SimProcess[None]:
     mode = s.mode
-    piped = show_before_pipe(grammar_for(mode), line)
+    grammar = grammar_for(mode)
+    piped = show_before_pipe(grammar, line)
     if piped is not None:
         yield from _run_filtered(s, _TABLES[mode], line, *piped)
         return
-    result = grammar_for(mode).parse(line)
+    result = grammar.parse(line)
     if isinstance(result, Empty):
         return
     if isinstance(result, ParseError) and mode in SUBMODES:
@@ -298,7 +299,7 @@ command starts with `^`. In a configuration mode both go back to privileged EXEC
 
 def run_line(s: Session, line: str) -> SimProcess[None]:
     s.current_line = line
-    s.router.emit("cli", "command", mode=s.mode.name, line=line)
+    s.router.emit("cli", "command", mode=s.mode._name_, line=line)  # `.name`, read directly
     s.write(s.prompt + line)
     if line.strip() in (CTRL_Z, CTRL_C):
         if s.mode not in (Mode.USER_EXEC, Mode.EXEC):

@@ -200,7 +200,9 @@ class Session:
     # -- output --------------------------------------------------------------------------
     @property
     def prompt(self) -> str:
-        return self.router.running.hostname + self.mode.value
+        # `_value_` is what `.value` returns, without the enum's Python-level descriptor
+        # (a prompt is written for every line typed).
+        return self.router.running.hostname + self.mode._value_
 
     def write(self, text: str = "") -> None:
         if self.output_filter is not None and not self.output_filter.passes(text):
