@@ -31,6 +31,7 @@ those from being written again:
 
 from __future__ import annotations
 
+import binascii
 import functools
 from typing import Protocol, TypeVar
 
@@ -48,10 +49,14 @@ class Serializable(Protocol):
     def public_bytes(self, encoding: Encoding) -> bytes: ...
 
 
+_DER_TABLE: dict[int, tuple[Serializable, bytes]] = {}
+_PEM_TABLE: dict[int, tuple[Serializable, bytes]] = {}
 _TABLES: dict[Encoding, dict[int, tuple[Serializable, bytes]]] = {
-    Encoding.DER: {},
-    Encoding.PEM: {},
+    Encoding.DER: _DER_TABLE,
+    Encoding.PEM: _PEM_TABLE,
 }
+"""id(object) -> (object, its bytes), in order of last use: a hit is popped and put back at
+the end (cheaper on a plain dict than an OrderedDict's ``move_to_end``)."""
 _WRITTEN: dict[bytes, bytes] = {}
 """DER bytes :func:`encoded` wrote for a certificate (the ``LIMIT`` latest), the same bytes
 objects the DER table holds: the certificates a load may enter with their bytes. Each maps
@@ -60,6 +65,15 @@ certificate then shares its bytes with the CA's request database instead of keep
 equal copy (some 800 bytes per router at RSA-2048)."""
 _PEM_BY_DER: dict[tuple[type, bytes], bytes] = {}
 """(type, DER) -> PEM of objects already written as PEM (the ``LIMIT`` latest)."""
+
+_PEM_LABELS: dict[type, bytes] = {
+    x509.Certificate: b"CERTIFICATE",
+    x509.CertificateSigningRequest: b"CERTIFICATE REQUEST",
+    x509.CertificateRevocationList: b"X509 CRL",
+}
+"""RFC 7468 labels of the types whose PEM is written here from their DER (sections 5, 7
+and 5.1: "CERTIFICATE", "CERTIFICATE REQUEST", "X509 CRL"), as ``cryptography`` writes
+them; tests/test_codec_shortcuts.py compares the two."""
 
 
 _K = TypeVar("_K")
@@ -75,44 +89,66 @@ def _remember(table: dict[_K, _V], key: _K, value: _V) -> None:
 
 def encoded(obj: Serializable, encoding: Encoding = Encoding.DER) -> bytes:
     """``obj.public_bytes(encoding)``, computed once per object."""
-    table = _TABLES[encoding]
-    key = id(obj)
-    entry = table.pop(key, None)
-    if entry is not None and entry[0] is obj:
-        table[key] = entry  # most recently used: to the end, dropped last
-        return entry[1]
+    if encoding is Encoding.DER:
+        return der(obj)
     if encoding is Encoding.PEM:
-        data = _pem(obj)
-    else:
-        data = obj.public_bytes(encoding)
-        if isinstance(obj, x509.Certificate):
-            _remember(_WRITTEN, data, data)
-    _remember(table, key, (obj, data))
+        return pem(obj)
+    raise KeyError(encoding)
+
+
+def der(obj: Serializable) -> bytes:
+    """The DER bytes of a certificate, CSR or CRL, written once per object.
+
+    One function per encoding, not a table looked up by the Encoding member: hashing an
+    enum member runs Python code, and this is called some 27 times per enrollment."""
+    key = id(obj)
+    entry = _DER_TABLE.pop(key, None)
+    if entry is not None and entry[0] is obj:
+        _DER_TABLE[key] = entry  # most recently used: to the end, dropped last
+        return entry[1]
+    data = obj.public_bytes(Encoding.DER)
+    if type(obj) is x509.Certificate:
+        _remember(_WRITTEN, data, data)
+    _remember(_DER_TABLE, key, (obj, data))
+    return data
+
+
+def pem(obj: Serializable) -> bytes:
+    """The PEM bytes of a certificate, CSR or CRL, written once per object (see :func:`der`)."""
+    key = id(obj)
+    entry = _PEM_TABLE.pop(key, None)
+    if entry is not None and entry[0] is obj:
+        _PEM_TABLE[key] = entry
+        return entry[1]
+    data = _pem(obj)
+    _remember(_PEM_TABLE, key, (obj, data))
     return data
 
 
 def _pem(obj: Serializable) -> bytes:
     """The PEM of ``obj``, written once per distinct (type, DER) when its DER is known (an
     object only ever written as PEM is not written as DER just to look it up)."""
-    entry = _TABLES[Encoding.DER].get(id(obj))
+    entry = _DER_TABLE.get(id(obj))
     if entry is None or entry[0] is not obj:
         return obj.public_bytes(Encoding.PEM)
     key = (type(obj), entry[1])
     data = _PEM_BY_DER.pop(key, None)
     if data is None:
-        data = obj.public_bytes(Encoding.PEM)
+        label = _PEM_LABELS.get(key[0])
+        data = obj.public_bytes(Encoding.PEM) if label is None else pem_of(label, entry[1])
     _remember(_PEM_BY_DER, key, data)
     return data
 
 
-def der(obj: Serializable) -> bytes:
-    """The DER bytes of a certificate, CSR or CRL (see :func:`encoded`)."""
-    return encoded(obj, Encoding.DER)
-
-
-def pem(obj: Serializable) -> bytes:
-    """The PEM bytes of a certificate, CSR or CRL (see :func:`encoded`)."""
-    return encoded(obj, Encoding.PEM)
+def pem_of(label: bytes, der_bytes: bytes) -> bytes:
+    """RFC 7468 section 2 text encoding of ``der_bytes``: base64 in lines of 64 characters
+    between "-----BEGIN label-----" and "-----END label-----", each line ending in LF, as
+    ``cryptography``'s ``public_bytes(Encoding.PEM)`` writes it (without writing the object
+    out again, which costs about twice as much)."""
+    text = binascii.b2a_base64(der_bytes, newline=False)
+    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+    return b"".join((b"-----BEGIN ", label, b"-----\n", b"\n".join(lines),
+                     b"\n-----END ", label, b"-----\n"))
 
 
 def load_certificate(data: bytes) -> x509.Certificate:
@@ -126,11 +162,10 @@ def load_certificate(data: bytes) -> x509.Certificate:
     if type(data) is not bytes:  # noqa: E721 - only immutable bytes can key the table
         return x509.load_der_x509_certificate(data)
     cert = _load_certificate(data)
-    table = _TABLES[Encoding.DER]
-    if id(cert) not in table:
+    if id(cert) not in _DER_TABLE:
         written = _WRITTEN.get(data)
         if written is not None:
-            _remember(table, id(cert), (cert, written))
+            _remember(_DER_TABLE, id(cert), (cert, written))
     return cert
 
 

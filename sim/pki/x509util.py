@@ -18,6 +18,7 @@ Times are UTC with second precision; naive datetimes are taken to be UTC.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -153,7 +154,21 @@ def parse_dn(text: str) -> x509.Name:
     IOS syntax is LDAP-like, most specific first, comma separated (``CN=sub CA, O=Cisco, C=us``);
     ``+`` joins attributes of one multi-valued RDN; ``\\,`` ``\\+`` ``\\\\`` escape. Keywords are
     case-insensitive. The returned Name is in DER order, i.e. reversed.
+
+    Parsed once per distinct text (Names are immutable): a router's name is read when it is
+    configured and again when it enrolls. A refusal is not remembered: it is raised anew.
     """
+    if type(text) is not str:  # noqa: E721 - only a str can key the memo
+        return _parse_dn(text)
+    return _parse_dn_once(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_dn_once(text: str) -> x509.Name:
+    return _parse_dn(text)
+
+
+def _parse_dn(text: str) -> x509.Name:
     error = ValueError(f"{text} is not a valid subject name")
     if not text or not text.strip():
         raise error
@@ -191,8 +206,10 @@ def format_dn_ios(name: x509.Name) -> str:
     rdns = []
     for rdn in reversed(name.rdns):
         avas = []
-        for attr in sorted(rdn, key=_ios_rdn_rank):
-            short = _DISPLAY.get(attr.oid, (attr.oid.dotted_string, ""))[0]
+        # Most RDNs hold one attribute: nothing to order.
+        for attr in sorted(rdn, key=_ios_rdn_rank) if len(rdn) > 1 else rdn:
+            display = _DISPLAY.get(attr.oid)
+            short = attr.oid.dotted_string if display is None else display[0]
             avas.append(f"{short}={_attr_value(attr)}")
         rdns.append("+".join(avas))
     return ",".join(rdns)
@@ -504,9 +521,16 @@ def verify_signature(obj: Signed, issuer_public_key: PublicKeyTypes) -> bool:
 
 def fingerprint_hex(data: bytes, algo: str) -> str:
     """Upper-case hex digest without spaces (the request database's Fingerprint column)."""
-    if algo not in HASH_NAMES:
+    constructor = _HASHLIB.get(algo)
+    if constructor is None:
         raise ValueError(f"unknown hash {algo!r}; expected one of {HASH_NAMES}")
-    return hashlib.new(algo, data).hexdigest().upper()
+    return constructor(data).hexdigest().upper()
+
+
+_HASHLIB: dict[str, Callable[[bytes], hashlib._Hash]] = {
+    name: getattr(hashlib, name) for name in HASH_NAMES
+}
+"""hashlib's named constructors: ``hashlib.new(name)`` looks the name up on every call."""
 
 
 def fingerprint(data: bytes, algo: str) -> str:

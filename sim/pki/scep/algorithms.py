@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, algorithms
+from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm
+from cryptography.hazmat.primitives.ciphers.algorithms import AES
 
 # --------------------------------------------------------------------------- digests
 
@@ -96,7 +97,7 @@ class Cipher:
             return TripleDES(key * 3)
         if self.name == "des3":
             return TripleDES(key)
-        return algorithms.AES(key)
+        return AES(key)  # imported by name: the module's attributes go through a deprecation hook
 
 
 CIPHERS: dict[str, Cipher] = {

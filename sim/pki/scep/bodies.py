@@ -13,6 +13,7 @@ supported").
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from cryptography import x509
@@ -140,7 +141,21 @@ def name_from_der(data: bytes) -> x509.Name:
     ``cryptography`` has no public loader for a bare Name, so the RDNs are rebuilt from the
     TLVs; PrintableString/UTF8String/IA5String etc. are preserved so the Name re-encodes to the
     same bytes (the CA compares names it received with names it issued).
+
+    Built once per distinct bytes (Names are immutable): every poll and GetCert names the
+    same CA as issuer. A failure is not remembered: the same bytes raise the same error.
     """
+    if type(data) is not bytes:  # noqa: E721 - only immutable bytes can key the memo
+        return _name_from_der(data)
+    return _name_from_der_once(data)
+
+
+@functools.lru_cache(maxsize=256)
+def _name_from_der_once(data: bytes) -> x509.Name:
+    return _name_from_der(data)
+
+
+def _name_from_der(data: bytes) -> x509.Name:
     rdns = []
     for rdn in der.expect(der.read(data), UNIVERSAL, SEQUENCE, "Name").children():
         attributes = []

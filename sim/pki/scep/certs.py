@@ -32,7 +32,25 @@ def issuer_of(certificate_der: bytes) -> bytes:
     Only for bytes ``cryptography`` has already loaded as a certificate, so the structure is
     known to be sound. Cached by the bytes: the same CA certificate names every reply.
     """
+    parts, first = _tbs_fields(certificate_der)
+    return parts[first + 2].encoded
+
+
+@functools.lru_cache(maxsize=1024)
+def issuer_and_serial_of(certificate_der: bytes) -> bytes:
+    """The IssuerAndSerialNumber naming a DER certificate (RFC 5652 section 10.2.4:
+    ``SEQUENCE { issuer Name, serialNumber CertificateSerialNumber }``): the issuer copied
+    byte for byte (see :func:`issuer_of`), the serial written as DER.
+
+    Same conditions as :func:`issuer_of`. Cached by the bytes: a CA names itself in every
+    reply it signs, a client names the CA in every envelope it seals.
+    """
+    parts, first = _tbs_fields(certificate_der)
+    return der.seq(parts[first + 2].encoded, der.integer(der.read_integer(parts[first])))
+
+
+def _tbs_fields(certificate_der: bytes) -> tuple[list[der.Tlv], int]:
+    """The TBSCertificate's fields and the index of serialNumber (1 after a version)."""
     tbs = der.fields(der.read(certificate_der), "Certificate", 1)[0]
     parts = der.fields(tbs, "TBSCertificate", 4)
-    first = 1 if parts[0].is_(CONTEXT, 0) else 0
-    return parts[first + 2].encoded
+    return parts, 1 if parts[0].is_(CONTEXT, 0) else 0

@@ -26,7 +26,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import IntEnum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -51,7 +51,7 @@ from sim.pki.scep.bodies import (
     optional_sets,
     signed_data_fields,
 )
-from sim.pki.scep.certs import issuer_der, issuer_of
+from sim.pki.scep.certs import issuer_and_serial_of, issuer_of
 from sim.pki.scep.der import CONTEXT, UNIVERSAL, DerError, Tlv
 from sim.pki.scep.envelope import build_envelope, draw
 from sim.pki.scep.types import (
@@ -86,7 +86,9 @@ E = TypeVar("E", bound=IntEnum)
 
 
 def _attribute(oid: str, value: bytes) -> bytes:
-    return der.seq(der.oid(oid), der.set_of([value]))
+    """``Attribute ::= SEQUENCE { attrType OID, attrValues SET OF }`` with one value (a SET
+    of one needs no sorting)."""
+    return der.tlv(0x30, der.oid(oid) + der.tlv(0x31, value))
 
 
 @functools.lru_cache(maxsize=16)
@@ -96,9 +98,25 @@ def _digest_algorithm(name: str) -> bytes:
     return der.algorithm_identifier(DIGEST_OIDS[name], params)
 
 
+@functools.lru_cache(maxsize=16)
+def _digest_set(name: str) -> bytes:
+    """The SignedData's digestAlgorithms: a SET of the one DigestAlgorithmIdentifier."""
+    return der.set_of([_digest_algorithm(name)])
+
+
 _CONTENT_TYPE_DATA = _attribute(CONTENT_TYPE, der.oid(DATA_OID))
 """The contentType attribute, the same in every pkiMessage (id-data)."""
 _RSA_ENCRYPTION = der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null())
+_VERSION_1 = der.integer(1)
+_SIGNED_DATA_OID = der.oid(SIGNED_DATA_OID)
+_DATA_OID = der.oid(DATA_OID)
+_PKCS1V15 = padding.PKCS1v15()
+"""Padding objects hold no state: one serves every signature and verification."""
+_HASHES: dict[str, Callable[..., hashlib._Hash]] = {
+    name: getattr(hashlib, name) for name in DIGEST_OIDS
+}
+"""hashlib's named constructors (``hashlib.sha256``...): ``hashlib.new(name)`` looks the
+name up on every call."""
 
 
 def _check_reply_fields(
@@ -126,14 +144,13 @@ def _check_reply_fields(
         raise ValueError("a PENDING or FAILURE CertRep carries no envelope")
 
 
-def _outer_certificates(
-    signer_cert: x509.Certificate, extra_certs: Sequence[x509.Certificate]
-) -> bytes:
+def _outer_certificates(signer_der: bytes, extra_certs: Sequence[x509.Certificate]) -> bytes:
     """The certificates field: signer first then ``extra_certs``, or ``extra_certs`` as given
     when it already holds the signer (a CA answering with ``[issued, CA]`` as micromdm does).
     Written in that order, not DER-sorted (P3)."""
+    if not extra_certs:
+        return der.context(0, signer_der)
     ders = [der_once.der(c) for c in extra_certs]
-    signer_der = der_once.der(signer_cert)
     if signer_der not in ders:
         ders.insert(0, signer_der)
     unique = list(dict.fromkeys(ders))
@@ -178,11 +195,11 @@ def build_pki_message(
         econtent = build_envelope(content, recipients, profile.cipher, random_bytes)
 
     digest = hash_for(profile.digest)
-    hasher = hashlib.new(profile.digest)
-    hasher.update(econtent or b"")  # an absent eContent is hashed as empty (P7)
+    # An absent eContent is hashed as empty (P7).
+    content_digest = _HASHES[profile.digest](econtent or b"").digest()
     attributes = [
         _CONTENT_TYPE_DATA,
-        _attribute(MESSAGE_DIGEST, der.octet_string(hasher.digest())),
+        _attribute(MESSAGE_DIGEST, der.octet_string(content_digest)),
         _attribute(MESSAGE_TYPE, der.printable_string(str(int(message_type)))),
         _attribute(TRANSACTION_ID, der.printable_string(transaction_id)),
         _attribute(SENDER_NONCE, der.octet_string(sender_nonce)),
@@ -201,10 +218,11 @@ def build_pki_message(
     # RFC 5652 5.4: the signature covers "the DER encoding of the SignedAttributes value"
     # with the SET OF tag; the SignerInfo carries the same bytes tagged [0] IMPLICIT.
     signed_attrs = der.set_of(attributes)
-    signature = signer_key.sign(signed_attrs, padding.PKCS1v15(), digest)
+    signature = signer_key.sign(signed_attrs, _PKCS1V15, digest)
+    signer_der = der_once.der(signer_cert)
     signer_info = der.seq(
-        der.integer(1),
-        der.seq(issuer_der(signer_cert), der.integer(signer_cert.serial_number)),
+        _VERSION_1,
+        issuer_and_serial_of(signer_der),
         _digest_algorithm(profile.digest),
         b"\xa0" + signed_attrs[1:],
         _RSA_ENCRYPTION,
@@ -214,15 +232,14 @@ def build_pki_message(
     # absent: OpenSSL-based peers (`openssl cms -verify`, sscep) read a SignedData without
     # eContent as detached and fail with "no content"; micromdm sends the same empty form
     # (scep.md 1.7, P7), and the messageDigest is already the hash of "".
-    encap = [der.oid(DATA_OID), der.context(0, der.octet_string(econtent or b""))]
     signed_data = der.seq(
-        der.integer(1),
-        der.set_of([_digest_algorithm(profile.digest)]),
-        der.seq(*encap),
-        _outer_certificates(signer_cert, extra_certs),
-        der.set_of([signer_info]),
+        _VERSION_1,
+        _digest_set(profile.digest),
+        der.seq(_DATA_OID, der.context(0, der.octet_string(econtent or b""))),
+        _outer_certificates(signer_der, extra_certs),
+        der.tlv(0x31, signer_info),
     )
-    return der.seq(der.oid(SIGNED_DATA_OID), der.context(0, signed_data))
+    return der.seq(_SIGNED_DATA_OID, der.context(0, signed_data))
 
 
 # --------------------------------------------------------------------------- parse
@@ -311,6 +328,10 @@ def _find_signer(sid: Tlv, certs: list[tuple[x509.Certificate, bytes]]) -> x509.
     for cert, raw in certs:
         if cert.serial_number != serial:
             continue
+        # The common case first: the signer named exactly as it names itself (remembered
+        # from when it signed, or from its last message), a byte compare.
+        if issuer_and_serial_of(raw) == sid.encoded:
+            return cert
         issuer = issuer_of(raw)
         if issuer == issuer_der or (
             asn1_x509.Name.load(issuer) == asn1_x509.Name.load(issuer_der)
@@ -332,7 +353,7 @@ def _signature_ok(
 
 def _verifies(public_key: rsa.RSAPublicKey, signature: bytes, data: bytes, digest: str) -> bool:
     try:
-        public_key.verify(signature, data, padding.PKCS1v15(), hash_for(digest))
+        public_key.verify(signature, data, _PKCS1V15, hash_for(digest))
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -394,6 +415,22 @@ def _parse_checked(data: bytes) -> PkiMessage:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"unreadable pkiMessage: {exc}") from exc
 
 
+_RSA_KEY_TYPES: set[type] = set()
+"""Concrete classes found to be RSA public keys (``cryptography``'s one Rust class)."""
+
+
+def _rsa_public_key(cert: x509.Certificate) -> rsa.RSAPublicKey | None:
+    """The certificate's key if it is RSA: the class is looked up in a set, since an
+    isinstance check against the abstract class costs more than the lookup."""
+    key = cert.public_key()
+    if type(key) in _RSA_KEY_TYPES:
+        return cast(rsa.RSAPublicKey, key)
+    if isinstance(key, rsa.RSAPublicKey):
+        _RSA_KEY_TYPES.add(type(key))
+        return key
+    return None
+
+
 def _parse(data: bytes) -> PkiMessage:
     signed = signed_data_fields(data, FailInfo.BAD_MESSAGE_CHECK)
     encap = der.fields(signed[2], "encapContentInfo", 1)
@@ -423,8 +460,8 @@ def _parse(data: bytes) -> PkiMessage:
     signer = _find_signer(info[1], certs)
     if signer is None:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, "no certificate matches the signer")
-    public_key = signer.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
+    public_key = _rsa_public_key(signer)
+    if public_key is None:
         raise ScepError(FailInfo.BAD_ALG, "the signer key is not RSA")
 
     try:
@@ -435,7 +472,7 @@ def _parse(data: bytes) -> PkiMessage:
     if digest_attr is None:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, "no messageDigest attribute")
     content_ok = hmac.compare_digest(
-        der.octets(digest_attr), hashlib.new(digest, econtent).digest()
+        der.octets(digest_attr), _HASHES[digest](econtent).digest()
     )
     valid = content_ok and _signature_ok(public_key, signature, signed_attrs, digest)
     try:

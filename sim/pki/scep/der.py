@@ -49,8 +49,14 @@ def length(n: int) -> bytes:
 def tlv(identifier: int, contents: bytes) -> bytes:
     """One element; ``identifier`` is the full first octet (class, constructed bit, tag)."""
     n = len(contents)
-    if n < 0x80:  # the short form, most elements: no call to length()
+    # The forms nearly every element takes, without a call to length(): X.690 10.1 (short
+    # form below 128, else the fewest length octets).
+    if n < 0x80:
         return bytes((identifier, n)) + contents
+    if n < 0x100:
+        return bytes((identifier, 0x81, n)) + contents
+    if n < 0x10000:
+        return bytes((identifier, 0x82, n >> 8, n & 0xFF)) + contents
     return bytes((identifier,)) + length(n) + contents
 
 
@@ -244,16 +250,36 @@ _READ_ERRORS = (ValueError, TypeError, IndexError, OverflowError)
 def _read_range(data: bytes, pos: int, stop: int) -> list[Tlv]:
     """The elements in ``data[pos:stop]``.
 
-    The common case (a tag below 31, a definite length that fits) is read by `span` in a
-    few byte operations; anything else (high tag numbers, indefinite lengths, truncation) goes to
-    asn1crypto's parser, so what is accepted, and every error message, stays what it was
-    when asn1crypto read every element.
+    The common case (a tag below 31, a definite length that fits) is read inline or by
+    `span` in a few byte operations; anything else (high tag numbers, indefinite lengths,
+    truncation) goes to asn1crypto's parser, so what is accepted, and every error message,
+    stays what it was when asn1crypto read every element.
     """
     out: list[Tlv] = []
     while pos < stop:
+        first = data[pos]
+        body = pos + 2
+        # The commonest forms, a low tag with a definite length in at most two octets, read
+        # inline: what `span` reads, without the call.
+        if first & 31 != 31 and body <= stop:
+            size = data[pos + 1]
+            if size < 0x80:
+                end = body + size
+            elif size == 0x81 and body + 1 <= stop:
+                end = body + 1 + data[body]
+                body += 1
+            elif size == 0x82 and body + 2 <= stop:
+                end = body + 2 + (data[body] << 8 | data[body + 1])
+                body += 2
+            else:
+                end = stop + 1  # anything else: `span` below
+            if end <= stop:
+                out.append(Tlv(first >> 6, bool(first & 0x20), first & 31, data, pos, body, end,
+                               0))
+                pos = end
+                continue
         quick = span(data, pos, stop)
         if quick is not None:
-            first = data[pos]
             body, end = quick
             out.append(Tlv(first >> 6, bool(first & 0x20), first & 31, data, pos, body, end, 0))
             pos = end
@@ -299,7 +325,9 @@ def expect(element: Tlv, cls: int, tag: int, what: str) -> Tlv:
 
 def fields(element: Tlv, what: str, minimum: int = 0) -> list[Tlv]:
     """The children of a SEQUENCE, requiring at least ``minimum`` of them."""
-    children = expect(element, UNIVERSAL, SEQUENCE, what).children()
+    if element.cls != UNIVERSAL or element.tag != SEQUENCE:
+        raise DerError(f"{what}: unexpected tag class {element.cls} number {element.tag}")
+    children = element.children()
     if len(children) < minimum:
         raise DerError(f"{what}: {len(children)} fields, expected at least {minimum}")
     return children
@@ -399,12 +427,13 @@ def read_time(element: Tlv) -> datetime:
 _DER_UTC_TIME = re.compile(rb"[0-9]{12}Z")
 
 
+@functools.lru_cache(maxsize=256)
 def _utc_time(contents: bytes) -> datetime | None:
     """The DER form every signer here writes ("YYMMDDHHMMSSZ"), read without asn1crypto;
     None for any other form or an impossible date, which asn1crypto then reads (or refuses)
     as before. RFC 5280 section 4.1.2.5.1: "Where YY is greater than or equal to 50, the
     year SHALL be interpreted as 19YY; and Where YY is less than 50, the year SHALL be
-    interpreted as 20YY"."""
+    interpreted as 20YY". Cached: messages sent in the same second carry the same signingTime."""
     if _DER_UTC_TIME.fullmatch(contents) is None:
         return None
     year = int(contents[0:2])

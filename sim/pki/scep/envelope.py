@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher as CipherContext
-from cryptography.hazmat.primitives.ciphers import modes
+from cryptography.hazmat.primitives.ciphers.modes import CBC
 
+from sim.pki import der_once
 from sim.pki.bigint import powmod
 from sim.pki.scep import der
 from sim.pki.scep.algorithms import (
@@ -34,7 +34,7 @@ from sim.pki.scep.algorithms import (
     set_des_parity,
 )
 from sim.pki.scep.bodies import DATA_OID, ENVELOPED_DATA_OID
-from sim.pki.scep.certs import issuer_der
+from sim.pki.scep.certs import issuer_and_serial_of, issuer_der
 from sim.pki.scep.der import CONTEXT, INTEGER, SEQUENCE, SET, UNIVERSAL, DerError, Tlv
 from sim.pki.scep.types import FailInfo, ScepError
 
@@ -78,28 +78,47 @@ def _encrypt_with(n: int, e: int, message: bytes, random_bytes: RandomBytes) -> 
     return powmod(int.from_bytes(em, "big"), e, n).to_bytes(k, "big")
 
 
+_VERSION_0 = der.integer(0)
+_DATA_OID = der.oid(DATA_OID)
+_ENVELOPED_DATA_OID = der.oid(ENVELOPED_DATA_OID)
+_RSA_ENCRYPTION = der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null())
+"""keyEncryptionAlgorithm: rsaEncryption with NULL parameters (RFC 3370 section 4.2.1)."""
+
+
 @functools.lru_cache(maxsize=256)
-def _recipient_numbers(cert: x509.Certificate) -> tuple[int, int] | None:
-    """(n, e) of a recipient certificate's RSA key, None for another key type.
+def _recipient(cert: x509.Certificate) -> tuple[int, int, bytes] | None:
+    """(n, e, the start of its KeyTransRecipientInfo) of a recipient certificate's RSA key,
+    None for another key type. The start is version 0, the IssuerAndSerialNumber and the
+    keyEncryptionAlgorithm: everything but the wrapped key, the same in every envelope.
 
     Read once per certificate (certificates hash and compare by their DER): every router
     enrolling with a CA seals its messages to the same CA certificate, and reading the key
-    out of it (a key object, then its numbers) cost more than the RSA operation itself.
+    out of it (a key object, then its numbers) cost more than the RSA operation itself. The
+    IssuerAndSerialNumber copies the issuer byte for byte from the certificate, so the
+    recipient's own comparison (often a byte compare) matches.
     """
     public_key = cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         return None
     numbers = public_key.public_numbers()
-    return numbers.n, numbers.e
+    named = issuer_and_serial_of(der_once.der(cert))
+    return numbers.n, numbers.e, _VERSION_0 + named + _RSA_ENCRYPTION
+
+
+def _recipient_numbers(cert: x509.Certificate) -> tuple[int, int] | None:
+    """(n, e) of a recipient certificate's RSA key, None for another key type."""
+    recipient = _recipient(cert)
+    return None if recipient is None else (recipient[0], recipient[1])
 
 
 # --------------------------------------------------------------------------- build
 
 
-def _issuer_and_serial_of(cert: x509.Certificate) -> bytes:
-    """The recipient's IssuerAndSerialNumber, issuer copied byte for byte from the certificate
-    so the recipient's own comparison (often a byte compare) matches."""
-    return der.seq(issuer_der(cert), der.integer(cert.serial_number))
+def _pad(content: bytes, block_size: int) -> bytes:
+    """RFC 5652 section 6.3: "the input shall be padded at the trailing end with k-(lth mod
+    k) octets all having value k-(lth mod k)" (what ``cryptography``'s PKCS7 padder writes)."""
+    count = block_size - len(content) % block_size
+    return content + bytes((count,)) * count
 
 
 def build_envelope(
@@ -122,35 +141,27 @@ def build_envelope(
     if cipher.name in ("des", "des3"):
         key = set_des_parity(key)
     iv = draw(random_bytes, cipher.block_size)
-    padder = sym_padding.PKCS7(cipher.block_size * 8).padder()
-    padded = padder.update(content) + padder.finalize()
-    encryptor = CipherContext(cipher.algorithm(key), modes.CBC(iv)).encryptor()
-    encrypted = encryptor.update(padded) + encryptor.finalize()
+    encryptor = CipherContext(cipher.algorithm(key), CBC(iv)).encryptor()
+    encrypted = encryptor.update(_pad(content, cipher.block_size)) + encryptor.finalize()
 
     infos = []
     for cert in recipients:
-        numbers = _recipient_numbers(cert)
-        if numbers is None:
+        recipient = _recipient(cert)
+        if recipient is None:
             raise ValueError("SCEP key transport needs an RSA recipient certificate")
-        wrapped = _encrypt_with(*numbers, key, random_bytes)
-        infos.append(
-            der.seq(
-                der.integer(0),
-                _issuer_and_serial_of(cert),
-                der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null()),
-                der.octet_string(wrapped),
-            )
-        )
+        n, e, start = recipient
+        wrapped = _encrypt_with(n, e, key, random_bytes)
+        infos.append(der.tlv(0x30, start + der.octet_string(wrapped)))
     enveloped = der.seq(
-        der.integer(0),
+        _VERSION_0,
         der.set_of(infos),
         der.seq(
-            der.oid(DATA_OID),
+            _DATA_OID,
             der.algorithm_identifier(cipher.oid, der.octet_string(iv)),
-            der.context(0, encrypted, constructed=False),
+            der.tlv(0x80, encrypted),  # [0] IMPLICIT, primitive
         ),
     )
-    return der.seq(der.oid(ENVELOPED_DATA_OID), der.context(0, enveloped))
+    return der.seq(_ENVELOPED_DATA_OID, der.context(0, enveloped))
 
 
 # --------------------------------------------------------------------------- parse
@@ -215,6 +226,14 @@ def envelope_algorithm(enveloped: bytes) -> str:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"malformed envelope: {exc}") from exc
 
 
+def _names(rid: Tlv, named: bytes, recipient_cert: x509.Certificate) -> bool:
+    """Whether rid names ``recipient_cert``, whose IssuerAndSerialNumber as written here is
+    ``named``: byte for byte (every sender here, and most peers), else by :func:`_matches`."""
+    if rid.encoded == named:
+        return True
+    return _matches(rid, issuer_der(recipient_cert), recipient_cert.serial_number)
+
+
 def _matches(rid: Tlv, issuer: bytes, serial: int) -> bool:
     """Whether a KeyTransRecipientInfo rid is issuerAndSerialNumber(recipient)."""
     if not rid.is_(UNIVERSAL, SEQUENCE):
@@ -248,11 +267,11 @@ def decrypt_envelope(
         for element in content_info[2:]:
             if element.is_(CONTEXT, 0):
                 encrypted = der.octets(element)  # primitive, or constructed from Go (P6)
-        issuer = issuer_der(recipient_cert)
+        named = issuer_and_serial_of(der_once.der(recipient_cert))
         wrapped = None
         for info in recipient_infos:
             parts = info.children() if info.is_(UNIVERSAL, SEQUENCE) else []
-            if len(parts) >= 4 and _matches(parts[1], issuer, recipient_cert.serial_number):
+            if len(parts) >= 4 and _names(parts[1], named, recipient_cert):
                 wrapped = der.octets(parts[3])
                 break
     except DerError as exc:
@@ -273,17 +292,25 @@ def _decrypt(
     random-looking "key" instead of an error, so the key length and the content padding are
     what catch it.
     """
-    failed = ScepError(FailInfo.BAD_MESSAGE_CHECK, "cannot decrypt the envelope")
     try:
-        content_key = key.decrypt(wrapped, padding.PKCS1v15())
+        content_key = key.decrypt(wrapped, _PKCS1V15)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise failed from exc
-    if len(content_key) != cipher.key_size or not encrypted or len(encrypted) % cipher.block_size:
-        raise failed
-    decryptor = CipherContext(cipher.algorithm(content_key), modes.CBC(iv)).decryptor()
+        raise _failed() from exc
+    block = cipher.block_size
+    if len(content_key) != cipher.key_size or not encrypted or len(encrypted) % block:
+        raise _failed()
+    decryptor = CipherContext(cipher.algorithm(content_key), CBC(iv)).decryptor()
     padded = decryptor.update(encrypted) + decryptor.finalize()
-    unpadder = sym_padding.PKCS7(cipher.block_size * 8).unpadder()
-    try:
-        return unpadder.update(padded) + unpadder.finalize()
-    except ValueError as exc:
-        raise failed from exc
+    # RFC 5652 section 6.3 padding, checked as cryptography's PKCS7 unpadder checks it: a
+    # count from 1 to the block size, every padding octet equal to it.
+    count = padded[-1]
+    if not 0 < count <= block or padded[-count:] != bytes((count,)) * count:
+        raise _failed()
+    return padded[:-count]
+
+
+_PKCS1V15 = padding.PKCS1v15()
+
+
+def _failed() -> ScepError:
+    return ScepError(FailInfo.BAD_MESSAGE_CHECK, "cannot decrypt the envelope")
