@@ -29,12 +29,12 @@ import functools
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Literal
+from typing import Literal, cast
 
 from cryptography import x509
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from sim.pki import x509util
 from sim.pki.cs_settings import DatabaseLevel
@@ -86,21 +86,23 @@ HEADER = f"{'ReqID':<7}{'State':<11}{'Fingerprint':<33}SubjectName"
 RULE = "-" * 62
 
 
-def classify(csr: x509.CertificateSigningRequest) -> RequestKind:
+def classify(csr: x509.CertificateSigningRequest, subject: x509.Name | None = None
+             ) -> RequestKind:
     """Sort a PKCS#10 request into the database's sections.
 
     SUB_CA: the extensionRequest holds basicConstraints CA:TRUE (seed: "found basic_constraints
     in enrollment request" / "received a sub-CS cert enrollment request"). RA: the subject has
     `cn=ioscs RA` or `ou=ioscs RA` (no RA-specific request extension is known, cisco-cs.md 13).
-    Everything else is a router request.
+    Everything else is a router request. `subject`: `csr.subject` when the caller has it
+    (cryptography builds a new Name at every read).
     """
-    try:
-        bc = csr.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        bc = None
-    if bc is not None and bc.ca:
-        return RequestKind.SUB_CA
-    return RequestKind.RA if names_ra(csr.subject) else RequestKind.ROUTER
+    for extension in csr.extensions:  # get_extension_for_class, without its isinstance
+        if extension.oid == ExtensionOID.BASIC_CONSTRAINTS:
+            if cast(x509.BasicConstraints, extension.value).ca:
+                return RequestKind.SUB_CA
+            break
+    return RequestKind.RA if names_ra(csr.subject if subject is None else subject) \
+        else RequestKind.ROUTER
 
 
 def names_ra(name: x509.Name) -> bool:
@@ -145,18 +147,35 @@ def _load_csr(csr_der: bytes) -> x509.CertificateSigningRequest:
         raise ValueError(f"not a DER PKCS#10 request: {exc}") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedRequest:
+    """A PKCS#10 request already read from its DER by the caller (the SCEP service checks
+    every request before filing it, `scep_policy.check_request`), with its subject: filing
+    and issuing use them instead of reading the DER and building the subject again
+    (cryptography makes a new Name at every `subject` read)."""
+
+    csr: x509.CertificateSigningRequest
+    subject: x509.Name
+
+
 def _new_entry(req_id: int, csr_der: bytes, transaction_id: str | None, source: str,
-               created: datetime, expires: datetime) -> EnrollmentRequest:
+               created: datetime, expires: datetime, parsed: ParsedRequest | None = None
+               ) -> EnrollmentRequest:
+    """A new pending entry; `parsed` is `csr_der` already read (see `ParsedRequest`)."""
     if source not in SOURCES:
         raise ValueError(f"unknown request source {source!r}; expected one of {SOURCES}")
-    csr = _load_csr(csr_der)
+    if parsed is None:
+        csr = _load_csr(csr_der)
+        subject = csr.subject
+    else:
+        csr, subject = parsed.csr, parsed.subject
     return EnrollmentRequest(
         req_id=req_id,
-        kind=classify(csr),
+        kind=classify(csr, subject),
         state=RequestState.PENDING,
         csr_der=csr_der,
         fingerprint=x509util.fingerprint_hex(csr_der, "md5"),
-        subject_text=x509util.format_dn_ios(csr.subject),
+        subject_text=x509util.format_dn_ios(subject),
         transaction_id=transaction_id,
         source=source,  # type: ignore[arg-type]
         created=created,
@@ -183,6 +202,8 @@ class RequestDatabase:
         self._by_transaction: dict[str, list[int]] | None = {}
         """ReqIDs by SCEP transactionID, ascending: every PKCSReq and poll looks one up.
         None after a removal, rebuilt at the next lookup (removals are rare)."""
+        self._parsed: tuple[int, ParsedRequest] | None = None
+        """The newest entry's request as its submitter read it (`parsed`), if given."""
 
     # -- queries ----------------------------------------------------------------------------
     @property
@@ -223,6 +244,15 @@ class RequestDatabase:
                 return entry
         return None
 
+    def parsed(self, req_id: int) -> ParsedRequest | None:
+        """Request `req_id` as read when it was filed (`submit(parsed=...)`), while it is
+        the newest entry: a CA granting requests on arrival issues from it instead of
+        reading the DER again. None for any other entry."""
+        kept = self._parsed
+        if kept is None or kept[0] != req_id:
+            return None
+        return kept[1]
+
     def _transaction_index(self) -> dict[str, list[int]]:
         if self._by_transaction is None:
             index: dict[str, list[int]] = {}
@@ -248,8 +278,8 @@ class RequestDatabase:
 
     # -- changes ----------------------------------------------------------------------------
     def submit(self, csr_der: bytes, transaction_id: str | None, source: Source,
-               now: datetime, lifetime_minutes: int, *, renewal: bool = False
-               ) -> EnrollmentRequest:
+               now: datetime, lifetime_minutes: int, *, renewal: bool = False,
+               parsed: ParsedRequest | None = None) -> EnrollmentRequest:
         """Add a request, or return the existing entry when this is a repeated PKCSReq.
 
         A known transactionID with the identical request is a poll (draft-11 App. E) and the
@@ -258,6 +288,7 @@ class RequestDatabase:
         refused (ValueError) while the first is pending: one transaction enrolls one request.
         Once it was granted, a different request is a re-enrollment and is filed anew; so is
         any `renewal` (a request signed with the certificate it renews, draft-11 App. G).
+        `parsed`: `csr_der` as the caller already read it (`ParsedRequest`).
         """
         if lifetime_minutes <= 0:
             raise ValueError(f"lifetime enrollment-request must be positive: {lifetime_minutes}")
@@ -273,7 +304,8 @@ class RequestDatabase:
             # A different request under a granted transaction is a re-enrollment with the
             # same key (IOS keys the transactionID on it): a new request.
         entry = _new_entry(self._next_id, csr_der, transaction_id, source, now,
-                           now + timedelta(minutes=lifetime_minutes))
+                           now + timedelta(minutes=lifetime_minutes), parsed)
+        self._parsed = None if parsed is None else (entry.req_id, parsed)
         self._put(entry)
         self._next_id += 1
         if transaction_id is not None:
@@ -282,18 +314,26 @@ class RequestDatabase:
         return entry
 
     def _move(self, req_id: int, operation: str) -> EnrollmentRequest:
+        return replace(self.get(req_id), state=self._next_state(req_id, operation))
+
+    def _next_state(self, req_id: int, operation: str) -> RequestState:
         entry = self.get(req_id)
         new_state = _TRANSITIONS.get((entry.state, operation))
         if new_state is None:
             raise ValueError(
                 f"cannot {operation} enrollment request {req_id}: it is {entry.state.value}"
             )
-        return replace(entry, state=new_state)
+        return new_state
 
     def grant(self, req_id: int, certificate_der: bytes, serial: int) -> EnrollmentRequest:
         """pending -> granted; the certificate is stored for the requester's next poll."""
-        entry = replace(self._move(req_id, "grant"), certificate_der=certificate_der,
-                        serial=serial)
+        state = self._next_state(req_id, "grant")
+        e = self._entries[req_id]
+        # The new row made at once (every request of an auto-granting CA comes here):
+        # `replace` twice built the frozen row twice.
+        entry = EnrollmentRequest(e.req_id, e.kind, state, e.csr_der, e.fingerprint,
+                                  e.subject_text, e.transaction_id, e.source, e.created,
+                                  e.expires, certificate_der, serial)
         self._put(entry)
         return entry
 
@@ -364,7 +404,7 @@ class RequestDatabase:
     def _put(self, entry: EnrollmentRequest) -> None:
         """Add or replace an entry, with its image (a new ReqID is the highest, so both
         dicts stay in ascending order; a replaced one keeps its place)."""
-        size = len(_entry_image(entry))
+        size = _entry_size(entry)
         self._image_bytes += size - self._image_sizes.get(entry.req_id, 0)
         known = self._entries.get(entry.req_id)
         if known is None or known.expires != entry.expires:
@@ -438,6 +478,41 @@ _FIELD_KEYS = frozenset({"request", "state", "source", "created", "expires", "cs
 
 def _image(head: bytes, entries: tuple[EnrollmentRequest, ...]) -> bytes:
     return head + b"".join(map(_entry_image, entries))
+
+
+def _b64_length(data: bytes) -> int:
+    """`len(base64.b64encode(data))`, without encoding."""
+    return (len(data) + 2) // 3 * 4
+
+
+def _iso_length(moment: datetime) -> int:
+    """`len(moment.isoformat())`: `YYYY-MM-DDTHH:MM:SS`, `.ffffff` when there are
+    microseconds, `+00:00` in UTC (the server's times); written out for other zones."""
+    if moment.tzinfo is not UTC:
+        return len(moment.isoformat())
+    return 32 if moment.microsecond else 25
+
+
+def _entry_size(e: EnrollmentRequest) -> int:
+    """`len(_entry_image(e))`, counted instead of made: each line's key, a space, its value
+    and a newline. The database's size is kept up to date at every change of an entry
+    (`_put`, twice per granted request), and only the image written to nvram needs the
+    lines themselves (made when that is read, `RequestDatabase.image`)."""
+    txn = e.transaction_id
+    size = (len(str(e.req_id)) + 9              # request N
+            + len(e.state.value) + 7            # state S
+            + len(e.source) + 8                 # source S
+            + _iso_length(e.created) + 9        # created T
+            + _iso_length(e.expires) + 9        # expires T
+            + _b64_length(e.csr_der) + 5        # csr B64
+            + 4)                                # end
+    if txn is not None:
+        size += (len(txn) if txn.isascii() else len(txn.encode())) + 16
+    if e.certificate_der is not None:
+        size += _b64_length(e.certificate_der) + 13
+    if e.serial is not None:
+        size += len(f"{e.serial:X}") + 10
+    return size
 
 
 def _entry_image(e: EnrollmentRequest) -> bytes:

@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
 from sim.pki import x509util
-from sim.pki.scep_http import is_scep_path, query_parameters
+from sim.pki.scep_http import is_scep_path
 
 GET_CRL = "GetCRL"
 CRL_CONTENT_TYPE = "application/pkix-crl"
@@ -73,15 +73,16 @@ def config_lines(cdp_url: str | None) -> list[str]:
     return [f" cdp-url {cdp_url}"] if cdp_url else []
 
 
-def is_crl_request(path: str, query: str) -> bool:
+def is_crl_request(path: str, operation: str) -> bool:
     """`/cgi-bin/pkiclient.exe?operation=GetCRL` (the documented form; IOS's SCEP path
-    compared as `sim.pki.scep_http` does, `message=` optional).
+    compared as `sim.pki.scep_http` does, `message=` optional). `operation`: the request's
+    `operation=`, as `scep_http.read_request` reads it from the query.
 
     chosen: the CS answers only this form. The `filename.crl` form in Cisco's guide is for
     an external server the CDP points at; IOS's HTTP server does not serve the CS's
     `<cs>.crl` file by itself, so `GET /<cs>.crl` stays 404 and a CDP written that way
     fails as it would on IOS (then the client falls back to SCEP)."""
-    return is_scep_path(path) and query_parameters(query).get("operation") == GET_CRL
+    return operation == GET_CRL and is_scep_path(path)
 
 
 @dataclass(frozen=True)

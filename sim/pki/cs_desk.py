@@ -30,6 +30,7 @@ from sim.pki import (
 )
 from sim.pki.ca_requests import (
     EnrollmentRequest,
+    ParsedRequest,
     RequestKind,
     RequestState,
     Source,
@@ -72,13 +73,15 @@ def save_database(cs: CertificateServer) -> WriteFile:
 
 def submit(cs: CertificateServer, csr_der: bytes, transaction_id: str | None, source: Source,
            now: datetime, key: rsa.RSAPrivateKey | None, *, renewal: bool = False,
-           vouched: bool = False, via_ra: bool = False, rollover: bool = False
-           ) -> tuple[EnrollmentRequest, list[Effect]]:
+           vouched: bool = False, via_ra: bool = False, rollover: bool = False,
+           parsed: ParsedRequest | None = None) -> tuple[EnrollmentRequest, list[Effect]]:
     """A new PKCS#10 request: file it, then apply the grant policy to it. `vouched`: its
     SCEP signer was issued by a CA `grant auto trustpoint|tp-list` names (`grant_rules`);
-    `via_ra`: a recognised RA forwarded it (`ra_forward`, for `grant ra-auto`)."""
+    `via_ra`: a recognised RA forwarded it (`ra_forward`, for `grant ra-auto`); `parsed`:
+    `csr_der` as the caller already read it (`ParsedRequest`), used to file and issue."""
     entry = cs.requests.submit(csr_der, transaction_id, source, now,
-                               cs.config.lifetime_enrollment_request_minutes, renewal=renewal)
+                               cs.config.lifetime_enrollment_request_minutes, renewal=renewal,
+                               parsed=parsed)
     if rollover:  # enveloped to the shadow CA certificate: the shadow issues it
         cs.rollover.requests.add(entry.req_id)
     fx: list[Effect] = [Debug(line) for line in issuance.new_request_debug(entry.kind,
@@ -94,7 +97,7 @@ def submit(cs: CertificateServer, csr_der: bytes, transaction_id: str | None, so
                         "(grant auto rollover)"))
         decision = issuance.Decision.GRANT
     if decision is issuance.Decision.PENDING:
-        verdict = _one_time_password(cs, entry, now)
+        verdict = _one_time_password(cs, entry, now, parsed)
         if verdict is not None:
             fx.append(Debug(f"reqID={entry.req_id} {verdict.value}"))
         if verdict is grant_rules.Otp.MATCH:
@@ -127,7 +130,8 @@ def generate_password(cs: CertificateServer, now: datetime, random_bytes: bytes,
 
 
 def _one_time_password(cs: CertificateServer, entry: EnrollmentRequest,
-                       now: datetime) -> grant_rules.Otp | None:
+                       now: datetime, parsed: ParsedRequest | None = None
+                       ) -> grant_rules.Otp | None:
     """A router's request whose challengePassword is the server's one-time password, while
     that is valid: "a request carrying the current OTP as challengePassword is
     authenticated by it (intended for auto-granting SCEP clients)" (cisco-cs.md 11). The
@@ -142,7 +146,8 @@ def _one_time_password(cs: CertificateServer, entry: EnrollmentRequest,
         return None
     password, expires = otp
     verdict = grant_rules.check_one_time_password(
-        password, expires, scep_policy.challenge_password(entry.csr), now)
+        password, expires,
+        scep_policy.challenge_password(entry.csr if parsed is None else parsed.csr), now)
     if verdict is grant_rules.Otp.MATCH or now >= expires:
         cs.one_time_password = None
     return verdict
@@ -150,6 +155,9 @@ def _one_time_password(cs: CertificateServer, entry: EnrollmentRequest,
 
 def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivateKey | None
           ) -> list[Effect]:
+    """Issue the certificate of pending request `req_id` (an RA authorises it instead),
+    from the request as read when it was filed if the database still has that
+    (`RequestDatabase.parsed`: a request granted on arrival)."""
     entry = cs.requests.get(req_id)
     if entry.state is not RequestState.PENDING:
         raise DeskError(f"% Request {req_id} is not pending")
@@ -157,10 +165,13 @@ def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivate
         return ra_forward.authorise(cs, req_id)
     ca_cert, signing_key = _issuing_ready(cs, key, now)
     ca_cert, signing_key = cs_rollover.signer_for(cs, req_id, ca_cert, signing_key)
+    parsed = cs.requests.parsed(req_id)
     fx: list[Effect] = [Debug(line) for line in issuance.grant_debug(entry.kind, req_id)]
     serial = cs.last_serial + 1
     cert = issuance.issue_from_request(
-        entry.csr, ca_cert=ca_cert, ca_key=signing_key, serial=serial, now=now,
+        entry.csr if parsed is None else parsed.csr,
+        subject=None if parsed is None else parsed.subject, ca_cert=ca_cert,
+        ca_key=signing_key, serial=serial, now=now,
         lifetime_days=cs.config.lifetime_certificate_days, hash_name=cs.config.hash,
         kind=entry.kind, extensions=crl_distribution.issued_extensions(cs.config.cdp_url),
         extra_minutes=cs.config.lifetime_certificate_extra_minutes

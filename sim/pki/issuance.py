@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -111,11 +112,17 @@ def _default_key_usage() -> x509.KeyUsage:
     )
 
 
+_DEFAULT_KEY_USAGE = x509.Extension(ExtensionOID.KEY_USAGE, False, _default_key_usage())
+"""The extension issued when the request asks for no key usage (immutable, so shared)."""
+
+
 def _requested_key_usage(csr: x509.CertificateSigningRequest) -> x509.Extension[x509.KeyUsage]:
-    try:
-        return csr.extensions.get_extension_for_class(x509.KeyUsage)
-    except x509.ExtensionNotFound:
-        return x509.Extension(ExtensionOID.KEY_USAGE, False, _default_key_usage())
+    # `get_extension_for_class`, without raising and catching ExtensionNotFound for
+    # every request that asks for no key usage (the usual one).
+    for extension in csr.extensions:
+        if extension.oid == ExtensionOID.KEY_USAGE:
+            return cast(x509.Extension[x509.KeyUsage], extension)
+    return _DEFAULT_KEY_USAGE
 
 
 def issue_from_request(
@@ -130,6 +137,7 @@ def issue_from_request(
     kind: RequestKind,
     extensions: Sequence[x509.Extension[x509.ExtensionType]] = (),
     extra_minutes: int = 0,
+    subject: x509.Name | None = None,
 ) -> x509.Certificate:
     """Sign the certificate for a granted request.
 
@@ -143,6 +151,9 @@ def issue_from_request(
       are not copied: IOS adds CDP/EKU only from its own `cdp-url`/`eku` settings, which the
       caller passes as `extensions`.
     - AKI (= the CA's SKI) and SKI always; signature hash = the server's `hash`.
+
+    `subject`: `csr.subject` when the caller already has it (cryptography builds a new Name
+    at every read).
     """
     lifetime = timedelta(days=lifetime_days, minutes=extra_minutes)  # XE: DAYS HOURS MINUTES
     if lifetime <= timedelta(0):
@@ -160,7 +171,7 @@ def issue_from_request(
         ca_key,
         ca_cert,
         public_key,
-        csr.subject,
+        csr.subject if subject is None else subject,
         serial,
         not_before,
         not_before + lifetime,

@@ -49,6 +49,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import AttributeOID
 
 from sim.pki import scep, x509util
+from sim.pki.ca_requests import ParsedRequest
 from sim.pki.scep.bodies import LOAD_ERRORS
 
 MIN_RSA_BITS = 360
@@ -87,7 +88,15 @@ def check_signer(signer: x509.Certificate) -> Refusal | None:
 
 
 def load_request(content: bytes) -> x509.CertificateSigningRequest | Refusal:
-    """The PKCS#10 request of a PKCSReq, fully read and checked, or why it is refused.
+    """The PKCS#10 request of a PKCSReq, fully read and checked, or why it is refused
+    (`check_request`)."""
+    checked = check_request(content)
+    return checked if isinstance(checked, Refusal) else checked.csr
+
+
+def check_request(content: bytes) -> ParsedRequest | Refusal:
+    """The PKCS#10 request of a PKCSReq, fully read and checked, with its subject (which
+    filing and issuing use again: `ParsedRequest`), or why it is refused.
 
     cryptography parses a request's subject, extensions and key lazily; they are all read here
     so that a malformed one is refused now (badRequest) instead of failing half-way through
@@ -95,7 +104,8 @@ def load_request(content: bytes) -> x509.CertificateSigningRequest | Refusal:
     """
     try:
         csr = x509.load_der_x509_csr(content)
-        subject = list(csr.subject)
+        name = csr.subject
+        subject = list(name)
         list(csr.extensions)
         public_key = csr.public_key()
     except LOAD_ERRORS as exc:
@@ -115,7 +125,7 @@ def load_request(content: bytes) -> x509.CertificateSigningRequest | Refusal:
         return Refusal(scep.FailInfo.BAD_ALG, f"the PKCS#10 signature cannot be checked: {exc}")
     if not possessed:
         return Refusal(scep.FailInfo.BAD_MESSAGE_CHECK, "the PKCS#10 signature does not verify")
-    return csr
+    return ParsedRequest(csr, name)
 
 
 def _spki(key: CertificatePublicKeyTypes) -> bytes:
@@ -123,17 +133,25 @@ def _spki(key: CertificatePublicKeyTypes) -> bytes:
 
 
 def is_renewal_signer(signer: x509.Certificate, ca_cert: x509.Certificate,
-                      revoked: Container[int], now: datetime) -> bool:
+                      revoked: Container[int], now: datetime,
+                      ca_subject: x509.Name | None = None) -> bool:
     """Whether ``signer`` is a live certificate this CA issued (draft-nourse-11 App. G: a
-    renewal "is signed with the old certificate")."""
-    ca_key = ca_cert.public_key()
-    if not isinstance(ca_key, rsa.RSAPublicKey):
-        return False
+    renewal "is signed with the old certificate"). `ca_subject`: `ca_cert.subject`, when
+    the caller keeps it (cryptography builds a new Name at every read)."""
     try:  # the signer came from the peer: its fields are read lazily and may be malformed
-        if signer.issuer != ca_cert.subject or signer.serial_number in revoked:
+        # The issuer first: a new request's self-signed signer fails here, and the CA's
+        # key is not read for it.
+        if signer.issuer != (ca_cert.subject if ca_subject is None else ca_subject) \
+                or signer.serial_number in revoked:
             return False
         if not signer.not_valid_before_utc <= now <= signer.not_valid_after_utc:
             return False
+    except LOAD_ERRORS:
+        return False
+    ca_key = ca_cert.public_key()
+    if not isinstance(ca_key, rsa.RSAPublicKey):
+        return False
+    try:
         return x509util.verify_signature(signer, ca_key)
     except LOAD_ERRORS:
         return False
@@ -152,13 +170,16 @@ def check_signer_binding(signer: x509.Certificate, csr: x509.CertificateSigningR
 
 
 def check_poll(content: bytes, ca_cert: x509.Certificate,
-               csr: x509.CertificateSigningRequest) -> Refusal | None:
-    """GetCertInitial's IssuerAndSubject names this CA and the transaction's subject."""
+               csr: x509.CertificateSigningRequest, ca_subject: x509.Name | None = None
+               ) -> Refusal | None:
+    """GetCertInitial's IssuerAndSubject names this CA and the transaction's subject.
+    `ca_subject`: `ca_cert.subject`, when the caller keeps it."""
     try:
         issuer, subject = scep.parse_issuer_and_subject(content)
     except scep.ScepError as bad:
         return Refusal(bad.fail_info, bad.message)
-    if issuer != ca_cert.subject or subject != csr.subject:
+    if issuer != (ca_cert.subject if ca_subject is None else ca_subject) \
+            or subject != csr.subject:
         return Refusal(scep.FailInfo.BAD_CERT_ID,
                        "the poll's issuer and subject do not match the transaction")
     return None

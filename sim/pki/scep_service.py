@@ -38,7 +38,7 @@ from sim.pki import (
     x509util,
 )
 from sim.pki.ca_requests import RequestState
-from sim.pki.cs_effects import Debug, Effect, Elapse
+from sim.pki.cs_effects import CertificateIssued, Debug, Effect, Elapse
 from sim.pki.cs_server import CertificateServer
 
 READ_SECONDS = 0.816
@@ -46,7 +46,28 @@ READ_SECONDS = 0.816
 WRITE_SECONDS = 0.760
 """Seed: `write SCEP: registered` at :58.357, `unregistered` at :59.109."""
 
+_RECEIVED = Debug("received a SCEP request")
+_READ = Elapse(READ_SECONDS, "read SCEP request")
+_WRITE = Elapse(WRITE_SECONDS, "write SCEP reply")
+_SENT_PENDING = Debug(issuance.DBG_SENT_PENDING)
+_CERTIFICATE_SENT = Debug(issuance.dbg_certificate_sent())
+"""The effects every exchange has, made once (they are frozen values)."""
+
 RFC_CAPS = ("POSTPKIOperation", "SHA-256", "SHA-1", "AES", "DES3", "SCEPStandard")
+
+
+_MIRRORS: dict[tuple[str, str], scep.Profile] = {}
+"""The reply profiles made, by (cipher, digest): a few, as ciphers and digests are few."""
+
+
+def _mirror(cipher: str, digest: str) -> scep.Profile:
+    """The profile of a reply that mirrors its request's cipher and digest (made once per
+    pair: a Profile checks its algorithms when made, and it is frozen)."""
+    profile = _MIRRORS.get((cipher, digest))
+    if profile is None:
+        profile = _MIRRORS[cipher, digest] = scep.Profile("mirror", cipher, digest,
+                                                          scep.RFC_8894.post)
+    return profile
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,15 @@ class ScepService:
     """`mode ra transparent`: each client's PKCSReq as received, by transactionID, for the
     RA to forward unchanged (`ra_forward`)."""
     _served: int = field(default=0)
+    _ca_reply: tuple[x509.Certificate, tuple[x509.Certificate, ...], ScepReply] | None = field(
+        default=None, init=False, repr=False, compare=False)
+    """GetCACert's reply with the certificate and chain it was made from: every router of
+    the CA asks, and the answer is the same bytes until either changes."""
+    _ca_subject: tuple[x509.Certificate, x509.Name] | None = field(
+        default=None, init=False, repr=False, compare=False)
+    """The subject of the CA certificate requests name (this CA's, or an RA's issuing
+    CA's), kept with it: read for every PKCSReq's renewal check and every poll, and
+    cryptography builds a new Name at every read."""
 
     # -- capabilities and CA certificate ------------------------------------------------
     def caps(self) -> tuple[str, ...]:
@@ -118,13 +148,28 @@ class ScepService:
     def get_ca_cert(self) -> ScepReply:
         """One certificate as raw DER; a subordinate answers its chain as a degenerate
         PKCS#7 (`application/x-x509-ca-ra-cert`), its own certificate first."""
-        if self.cs.ca_cert is None:
+        ca_cert = self.cs.ca_cert
+        if ca_cert is None:
             return _NO_CA
-        if not self.chain:
-            return ScepReply(200, "OK", scep.CONTENT_TYPES["ca"],
-                             x509util.cert_der(self.cs.ca_cert), "GetCACert")
-        body = scep.degenerate_certs([self.cs.ca_cert, *self.chain])
-        return ScepReply(200, "OK", scep.CONTENT_TYPES["ca_ra"], body, "GetCACert")
+        chain = tuple(self.chain)
+        kept = self._ca_reply
+        if kept is not None and kept[0] is ca_cert and kept[1] == chain:
+            return kept[2]
+        if not chain:
+            reply = ScepReply(200, "OK", scep.CONTENT_TYPES["ca"],
+                              x509util.cert_der(ca_cert), "GetCACert")
+        else:
+            body = scep.degenerate_certs([ca_cert, *chain])
+            reply = ScepReply(200, "OK", scep.CONTENT_TYPES["ca_ra"], body, "GetCACert")
+        self._ca_reply = (ca_cert, chain, reply)
+        return reply
+
+    def _subject_of(self, ca_cert: x509.Certificate) -> x509.Name:
+        """`ca_cert.subject`, kept for the last certificate asked (`_ca_subject`)."""
+        kept = self._ca_subject
+        if kept is None or kept[0] is not ca_cert:
+            kept = self._ca_subject = (ca_cert, ca_cert.subject)
+        return kept[1]
 
     def get_next_ca_cert(self, key: rsa.RSAPrivateKey) -> ScepReply:
         """The shadow CA certificate, signed by the current CA (RFC 8894 4.7). chosen: a
@@ -143,7 +188,7 @@ class ScepService:
         self._served += 1
         n = self._served
         ex = _Exchange(now, key, random_bytes, n,
-                       [Debug("received a SCEP request"),
+                       [_RECEIVED,
                         Debug(f"read SCEP: registered and bound service SCEP_READ_DB_{n}")])
         try:
             message = scep.parse_pki_message(der)
@@ -178,19 +223,21 @@ class ScepService:
         return handler(ex, message, self.cs.ca_cert)
 
     def _read_done(self, n: int) -> list[Effect]:
-        return [Elapse(READ_SECONDS, "read SCEP request"),
+        return [_READ,
                 Debug(f"read SCEP: unregistered and unbound service SCEP_READ_DB_{n}")]
 
     def _pkcs_req(self, ex: _Exchange, message: scep.PkiMessage, ca_cert: x509.Certificate
                   ) -> tuple[ScepReply, list[Effect]]:
         """PKCSReq and RenewalReq: checks (scep_policy), then a poll or a new request."""
-        csr = scep_policy.load_request(ex.content)
-        if isinstance(csr, scep_policy.Refusal):
-            return self._refuse(ex, csr)
+        parsed = scep_policy.check_request(ex.content)
+        if isinstance(parsed, scep_policy.Refusal):
+            return self._refuse(ex, parsed)
+        csr = parsed.csr
         # Signed with a certificate this CA issued: a renewal (draft-11 App. G), always a
         # new request even though IOS's transactionID (a hash of the key) repeats.
         renewal = scep_policy.is_renewal_signer(message.signer_cert, ca_cert,
-                                                self.cs.revoked, ex.now)
+                                                self.cs.revoked, ex.now,
+                                                self._subject_of(ca_cert))
         via_ra = renewal and ra_forward.forwarded_by_ra(message.signer_cert, csr)
         refusal = scep_policy.check_signer_binding(message.signer_cert, csr, renewal)
         if refusal is not None:
@@ -204,15 +251,22 @@ class ScepService:
         try:
             entry, more = cs_desk.submit(
                 self.cs, ex.content, message.transaction_id, "scep", ex.now, ex.key,
-                renewal=renewal, vouched=grant_rules.vouched(message.signer_cert,
-                                                             self.grant_anchors, ex.now),
-                via_ra=via_ra, rollover=ex.for_shadow)
+                # Without `grant auto trustpoint|tp-list` there is no anchor to vouch, and
+                # the signer's validity need not be read.
+                renewal=renewal, vouched=bool(self.grant_anchors) and grant_rules.vouched(
+                    message.signer_cert, self.grant_anchors, ex.now),
+                via_ra=via_ra, rollover=ex.for_shadow, parsed=parsed)
         except (ValueError, cs_desk.DeskError) as refused:
             return self._failure(ex, scep.FailInfo.BAD_REQUEST, str(refused))
         ex.fx += more
         if self.cs.config.ra_transparent:
             self.received[message.transaction_id] = message.raw
-        return self._answer_for(ex, entry.req_id, poll=False)
+        # The certificate just issued for it, as signed (the reply carries it): loading it
+        # again from the database's DER would make a second object of the same bytes.
+        issued = next((effect.certificate for effect in more
+                       if type(effect) is CertificateIssued and effect.req_id == entry.req_id),
+                      None)
+        return self._answer_for(ex, entry.req_id, poll=False, issued=issued)
 
     def _get_cert_initial(self, ex: _Exchange, message: scep.PkiMessage,
                           ca_cert: x509.Certificate) -> tuple[ScepReply, list[Effect]]:
@@ -224,30 +278,35 @@ class ScepService:
         # A client of an RA names the CA that will issue its certificate (`enrollment mode
         # ra`): the RA's issuing CA, first in its chain.
         issuer = self.chain[0] if self.cs.config.is_ra and self.chain else ca_cert
-        refusal = scep_policy.check_poll(ex.content, issuer, entry.csr)
+        refusal = scep_policy.check_poll(ex.content, issuer, entry.csr,
+                                         self._subject_of(issuer))
         if refusal is not None:
             return self._refuse(ex, refusal)
         return self._answer_for(ex, entry.req_id, poll=True)
 
-    def _answer_for(self, ex: _Exchange, req_id: int, *, poll: bool
+    def _answer_for(self, ex: _Exchange, req_id: int, *, poll: bool,
+                    issued: x509.Certificate | None = None
                     ) -> tuple[ScepReply, list[Effect]]:
+        """The reply for request `req_id`: its certificate once granted, else PENDING or
+        FAILURE. `issued`: that certificate, when the caller has just issued it."""
         entry = self.cs.requests.get(req_id)
         # An RA's granted request waits for its issuing CA's certificate (ra_forward).
         granted = entry.state is RequestState.GRANTED and entry.certificate_der is not None
         if poll:
             ex.fx += [Debug(line) for line in issuance.poll_debug(req_id, granted)]
         if granted and entry.certificate_der is not None and self.cs.ca_cert is not None:
-            issued = x509util.load_cert(entry.certificate_der)
+            if issued is None:
+                issued = x509util.load_cert(entry.certificate_der)
             inner = scep.degenerate_certs([issued, self.cs.ca_cert, *self.chain])
             reply = self._cert_rep(ex, scep.PkiStatus.SUCCESS, content=inner)
             ex.fx += self._written(ex.n)
-            ex.fx.append(Debug(issuance.dbg_certificate_sent()))
+            ex.fx.append(_CERTIFICATE_SENT)
             return reply, ex.fx
         if entry.state is RequestState.REJECTED:
             return self._failure(ex, scep.FailInfo.BAD_REQUEST, "request rejected")
         reply = self._cert_rep(ex, scep.PkiStatus.PENDING)
         ex.fx += self._written(ex.n)
-        ex.fx.append(Debug(issuance.DBG_SENT_PENDING))
+        ex.fx.append(_SENT_PENDING)
         return reply, ex.fx
 
     def _get_cert(self, ex: _Exchange, message: scep.PkiMessage, ca_cert: x509.Certificate
@@ -278,7 +337,7 @@ class ScepService:
     # -- replies ---------------------------------------------------------------------------
     def _written(self, n: int) -> list[Effect]:
         return [Debug(f"write SCEP: registered and bound service SCEP_WRTE_DB_{n}"),
-                Elapse(WRITE_SECONDS, "write SCEP reply"),
+                _WRITE,
                 Debug(f"write SCEP: unregistered and unbound service SCEP_WRTE_DB_{n}")]
 
     def _refuse(self, ex: _Exchange, refusal: scep_policy.Refusal
@@ -307,8 +366,7 @@ class ScepService:
         profile = scep.RFC_8894
         recipients: list[x509.Certificate] = []
         if request is not None:
-            profile = scep.Profile("mirror", self._reply_cipher(request, content), request.digest,
-                                   profile.post)
+            profile = _mirror(self._reply_cipher(request, content), request.digest)
             recipients = [request.signer_cert]
         body = scep.build_pki_message(
             message_type=scep.MessageType.CERT_REP,

@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from sim.router.router import Router
 
 
-def answer(router: Router, cs: CertificateServer, request: HttpRequest) -> CrlReply | None:
-    """The reply to a CRL request for the enabled server `cs`; None for any other request."""
-    if not is_crl_request(request.path, request.query):
+def answer(router: Router, cs: CertificateServer, request: HttpRequest, operation: str
+           ) -> CrlReply | None:
+    """The reply to a CRL request for the enabled server `cs`; None for any other request.
+    `operation`: the request's `operation=`, which the HTTP server has read already
+    (`scep_http.read_request`), so the query is not read a second time."""
+    if not is_crl_request(request.path, operation):
         return None
     reply = crl_reply(request.method, cs.crl_der)
     router.emit("http", "crl.served", server=cs.name, method=request.method,

@@ -24,9 +24,28 @@ SERVER_SECONDS = 0.02
 """Time the router takes to start answering an HTTP request."""
 
 
-def ios_headers(router: Router, content_type: str) -> tuple[tuple[str, str], ...]:
+Headers = tuple[tuple[str, str], ...]
+
+_HEADERS: dict[tuple[int, int, int, int, int, int, str], Headers] = {}
+"""Header blocks made, by the second they are dated and their content type: the routers
+of a run answer many requests in the same second of their clocks, with the same block."""
+_HEADERS_KEPT = 64
+
+
+def ios_headers(router: Router, content_type: str) -> Headers:
     """The header block IOS's HTTP server sends (seed's `HTTP response header:` dumps)."""
-    date = format_http_date(router.clock.now())
+    now = router.clock.now()
+    # Exactly the fields `format_http_date` reads (the weekday follows from the date).
+    key = (now.year, now.month, now.day, now.hour, now.minute, now.second, content_type)
+    headers = _HEADERS.get(key)
+    if headers is None:
+        if len(_HEADERS) >= _HEADERS_KEPT:
+            _HEADERS.clear()
+        headers = _HEADERS[key] = _header_block(format_http_date(now), content_type)
+    return headers
+
+
+def _header_block(date: str, content_type: str) -> Headers:
     return (
         ("Date", date),
         ("Server", "cisco-IOS"),
@@ -47,13 +66,13 @@ def serve(router: Router, request: HttpRequest) -> SimProcess[HttpResponse]:
                if router.server_host.scep_started(s)), None)
     if cs is None or cs.ca_cert is None:
         return _plain(router, 404, "Not Found", b"")
-    crl = crl_http.answer(router, cs, request)
+    call = scep_http.read_request(request.method, request.query, request.body)
+    operation = call.operation
+    crl = crl_http.answer(router, cs, request, operation)
     if crl is not None:
         return HttpResponse(crl.status, crl.reason, ios_headers(router, crl.content_type),
                             crl.body, "HTTP/1.1")
     service = router.server_host.scep_service(cs)
-    call = scep_http.read_request(request.method, request.query, request.body)
-    operation = call.operation
     router.emit("scep", "serve", server=cs.name, operation=operation, method=request.method)
     if operation == scep_http.GET_CA_CAPS:
         reply = service.get_ca_caps()
@@ -76,7 +95,7 @@ def serve(router: Router, request: HttpRequest) -> SimProcess[HttpResponse]:
             return _plain(router, 404, "Not Found", b"")
         reply, effects = service.pki_operation(der, router.clock.now(), pair.key,
                                                router.random_bytes)
-        yield from router.server_host.apply(cs, effects)
+        yield from router.server_host.apply_exchange(cs, effects)
         router.record_scep(reply.body, f"CertRep-{reply.pki_status}", sent=True)
     else:
         return _plain(router, 400, "Bad Request", f"unknown operation {operation!r}".encode())

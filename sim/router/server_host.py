@@ -258,6 +258,17 @@ class ServerHost:
         yield from self._apply(cs, effects)
         self.poke(cs)
 
+    def apply_exchange(self, cs: CertificateServer, effects: list[fx.Effect]
+                       ) -> SimProcess[None]:
+        """`apply` for the effects of a SCEP exchange (`http_service`), one per request a
+        CA answers: its timer driver looks again only if the deadline, asked now, has
+        moved earlier (`TimerDriver.recheck`), as after its own timer's effects. A
+        request's expiry is the only deadline an exchange adds, and a poke's round for
+        an unchanged (or later) deadline re-arms nothing: its two simpy hops were all it
+        did. The RA's forwarding is looked at as after any `apply`."""
+        yield from self._apply(cs, effects)
+        self.poke(cs, recheck=True)
+
     def _apply_timer_effects(self, cs: CertificateServer, effects: list[fx.Effect]
                              ) -> SimProcess[None]:
         """`apply` for what the server's own timer started (a CRL publication, expired
@@ -301,7 +312,8 @@ class ServerHost:
                         # deferred with it: nothing signs a CRL nobody reads.
                         router.record_artifact(name + ".pem", deferred_pem(data, "X509 CRL"))
                 case fx.Debug(text=text):
-                    router.debug_line("pki-server", f"CRYPTO_CS: {text}")
+                    if "pki-server" in running.debug:  # `debug_line`'s test, asked first
+                        router.debug_line("pki-server", f"CRYPTO_CS: {text}")
                 case fx.Console(text=text, inline=True):
                     router.console_inline(text)
                 case fx.Console(text=text):
@@ -362,8 +374,11 @@ class ServerHost:
         service.chain = chain
         service.relayed_crl = tp.crl if tp is not None and cs.config.is_ra else None
         # `grant auto trustpoint|tp-list`: the CA certificates those trustpoints hold.
-        held = (self.router.running.trustpoints.get(name)
-                for name in cs.config.grant_trustpoints)
+        names = cs.config.grant_trustpoints
+        if not names:  # the usual case, asked at every request: nothing to look up
+            service.grant_anchors = ()
+            return service
+        held = (self.router.running.trustpoints.get(name) for name in names)
         service.grant_anchors = tuple(tp.ca_cert for tp in held
                                       if tp is not None and tp.ca_cert is not None)
         return service
