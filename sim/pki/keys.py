@@ -325,11 +325,14 @@ class KeySource:
         return self.cache_dir / cache_file_name(self.seed, label, bits)
 
     def _load(self, label: str, bits: int) -> rsa.RSAPrivateKey | None:
-        path = self.cache_path(label, bits)
-        if path is None:
+        if self.cache_dir is None:
             return None
+        # A plain path string, not `cache_path`'s pathlib object: a warm run of thousands of
+        # routers reads one file per key, and building the Path cost more than reading it.
+        path = os.path.join(self.cache_dir, cache_file_name(self.seed, label, bits))
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                data = fh.read()
         except OSError:
             return None
         try:

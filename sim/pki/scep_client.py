@@ -49,11 +49,18 @@ class CertRepOutcome:
     status: scep.PkiStatus
     certificate: x509.Certificate | None = None
     fail_info: scep.FailInfo | None = None
-    signer_issuer: str = ""
+    signer: x509.Certificate | None = None
+    """The certificate that signed the reply (the CA's, or its RA's)."""
     certs_in_reply: int = 0
     crls_in_reply: int = 0
     verified: bool = True
     size: int = 0
+
+    @property
+    def signer_issuer(self) -> str:
+        """The signer's issuer as IOS prints it (`signing cert: issuer=...`): formatted
+        on demand, for the debug line only."""
+        return "" if self.signer is None else x509util.format_dn_ios(self.signer.issuer)
 
 
 @dataclass
@@ -85,12 +92,14 @@ class Enrollment:
     signer: x509.Certificate = field(init=False)
     transaction_id: str = field(init=False)
     _last_nonce: bytes | None = field(default=None, init=False)
+    _public_key: rsa.RSAPublicKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.csr = self.saved_csr or scep.make_csr(
             self.key, self.subject, challenge_password=self.challenge, ca=self.ca_request,
             hash_name=self.csr_hash or self.profile.digest, extensions=self.extensions)
-        self.transaction_id = scep.transaction_id_for(self.key.public_key())
+        self._public_key = self.key.public_key()
+        self.transaction_id = scep.transaction_id_for(self._public_key)
         if self.renew is not None:
             self.signer = self.renew
             return
@@ -128,21 +137,22 @@ class Enrollment:
         message = scep.parse_pki_message(der)
         if message.message_type is not scep.MessageType.CERT_REP or message.pki_status is None:
             raise scep.ScepError(scep.FailInfo.BAD_REQUEST, "the reply is not a CertRep")
-        issuer = x509util.format_dn_ios(message.signer_cert.issuer)
+        signer = message.signer_cert
         verified = message.signature_valid
         if message.pki_status is not scep.PkiStatus.SUCCESS:
             return CertRepOutcome(message.pki_status, fail_info=message.fail_info,
-                                  signer_issuer=issuer, verified=verified, size=len(der))
+                                  signer=signer, verified=verified, size=len(der))
         if message.enveloped is None:
             raise scep.ScepError(scep.FailInfo.BAD_REQUEST, "SUCCESS without a certificate")
         inner = scep.decrypt_envelope(message.enveloped, self.signer, self.key)
         certs, crls = scep.parse_degenerate(inner)
-        mine = self.key.public_key().public_numbers()
-        issued = next((c for c in certs if isinstance(c.public_key(), rsa.RSAPublicKey)
-                       and c.public_key().public_numbers() == mine), None)  # type: ignore[union-attr]
+        # Key equality (same modulus and exponent; a key of another type is never equal)
+        # without writing either key's numbers out as Python integers.
+        mine = self._public_key
+        issued = next((c for c in certs if c.public_key() == mine), None)
         if issued is None:
             raise scep.ScepError(scep.FailInfo.BAD_CERT_ID, "no certificate for this key")
-        return CertRepOutcome(scep.PkiStatus.SUCCESS, issued, None, issuer, len(certs),
+        return CertRepOutcome(scep.PkiStatus.SUCCESS, issued, None, signer, len(certs),
                               len(crls), verified, len(der))
 
 

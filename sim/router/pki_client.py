@@ -200,8 +200,8 @@ def _ca_certs(router: Router, exchange: Exchange) -> list[x509.Certificate]:
         return []
     content_type = exchange.response.header("Content-Type") or ""
     try:
-        certs = ca_certificates(content_type, exchange.response.body)
-    except ValueError as bad:
+        certs = _read_ca_answer(content_type, exchange.response.body)
+    except (ValueError, scep.ScepError) as bad:  # a malformed chain: the codec's error
         debug(router, f"CRYPTO_PKI: {bad}")
         return []
     if content_type.startswith("application/x-x509-ca-cert"):
@@ -211,9 +211,34 @@ def _ca_certs(router: Router, exchange: Exchange) -> list[x509.Certificate]:
     return certs
 
 
+_CA_ANSWERS: dict[tuple[str, bytes], tuple[x509.Certificate, ...]] = {}
+"""GetCACert answers already read, by (Content-Type, body), the ``_CA_ANSWERS_KEPT``
+latest: a CA answers every router that authenticates it with the same bytes, and reading
+the chain out of its PKCS#7 is the same work each time. Certificates are immutable, and
+the routers of a CA share one object per certificate anyway (`der_once`). An answer that
+cannot be read is not kept: it raises again."""
+_CA_ANSWERS_KEPT = 256
+
+
+def _read_ca_answer(content_type: str, body: bytes) -> list[x509.Certificate]:
+    """`ca_certificates`, read once per distinct answer."""
+    key = (content_type, body)
+    certs = _CA_ANSWERS.get(key)
+    if certs is None:
+        certs = tuple(ca_certificates(content_type, body))
+        if len(_CA_ANSWERS) >= _CA_ANSWERS_KEPT:
+            _CA_ANSWERS.pop(next(iter(_CA_ANSWERS)), None)
+        _CA_ANSWERS[key] = certs
+    return list(certs)
+
+
 # -- enrollment: the shell around the client core -------------------------------------------
 OnGranted = Callable[[x509.Certificate], SimProcess[None]]
 """What the enrollment's owner does with the certificate (a sub-CS: `cert configured`)."""
+
+
+_POLICIES: dict[tuple[int, int, bool], RetryPolicy] = {}
+"""Retry policies by (period, count, on grid): as many as distinct configured values."""
 
 
 @dataclass(eq=False)
@@ -275,7 +300,8 @@ class EnrollHost:
         router = self.router
         client = EnrollmentClient(request, self._policy(tp), router.random_bytes,
                                   install_syslog=router.release.cert_install_syslog,
-                                  csr_fingerprint=router.release.csr_fingerprint_syslog)
+                                  csr_fingerprint=router.release.csr_fingerprint_syslog,
+                                  debugging=lambda: "pki-transactions" in router.running.debug)
         txn = _Transaction(tp, client, on_granted)
         effects = client.start(router.clock.now())
         if client.finished:
@@ -296,8 +322,13 @@ class EnrollHost:
         yield from self._drive(txn, effects)
 
     def _policy(self, tp: Trustpoint) -> RetryPolicy:
-        return RetryPolicy(tp.retry_period_minutes, tp.retry_count,
-                           on_grid=self.router.release.polls_on_grid)
+        """The trustpoint's retry policy as it stands (asked again at every answer); one
+        object per distinct policy, as it is immutable."""
+        key = (tp.retry_period_minutes, tp.retry_count, self.router.release.polls_on_grid)
+        policy = _POLICIES.get(key)
+        if policy is None:
+            policy = _POLICIES[key] = RetryPolicy(key[0], key[1], on_grid=key[2])
+        return policy
 
     # -- effects -------------------------------------------------------------------------------
     def _drive(self, txn: _Transaction, effects: list[Effect]) -> SimProcess[None]:
@@ -306,7 +337,7 @@ class EnrollHost:
         todo = deque(effects)
         while todo:
             effect = todo.popleft()
-            if isinstance(effect, ProbeCaps | Send):
+            if isinstance(effect, (ProbeCaps, Send)):  # a tuple: faster than a union
                 txn.exchange = yield from self._send(txn, effect)
                 todo.extend(self._answer(txn, txn.exchange))
             else:
@@ -332,7 +363,8 @@ class EnrollHost:
                     transaction=effect.transaction, attempt=effect.attempt)
         request = pki_operation_request(effect.endpoint.path, effect.der,
                                         post=effect.profile.post)
-        return (yield from http_exchange(router, effect.endpoint, request, operation))
+        return (yield from http_exchange(router, effect.endpoint, request, operation,
+                                         message=effect.der))
 
     def _answer(self, txn: _Transaction, exchange: Exchange) -> list[Effect]:
         """Feed the core what came back. The trustpoint's `enrollment retry period|count`
@@ -653,9 +685,13 @@ def install_renewed_key(router: Router, tp: Trustpoint, key: rsa.RSAPrivateKey) 
     key the router holds (the usual case, and a subordinate CS enrolling with its own
     pair) is left where it is."""
     keys = router.running.keys
-    for held in keys.labels():
-        pair = keys.get(held)
-        if pair is not None and same_key_pair(pair.key, key):
+    pairs = [pair for held in keys.labels() if (pair := keys.get(held)) is not None]
+    # Usually the very key object a pair hands out (`live_key`): found without comparing
+    # public numbers, which costs two key conversions per pair.
+    if any(pair.key is key for pair in pairs):
+        return
+    for pair in pairs:
+        if same_key_pair(pair.key, key):
             return
     label = tp.rsakeypair or router.running.fqdn
     current = keys.get(label)
@@ -709,7 +745,7 @@ def fetch_crl(router: Router, tp: Trustpoint) -> SimProcess[bool]:
     router.record_scep(der, "GetCRL", sent=True)
     exchange = yield from http_exchange(
         router, endpoint, pki_operation_request(endpoint.path, der, post=profile.post),
-        "GetCRL")
+        "GetCRL", message=der)
     crl = None
     if exchange.response is not None:
         try:

@@ -70,11 +70,14 @@ def debug_block(router: Router, first: str, rest: list[str]) -> None:
 
 
 def http_exchange(router: Router, endpoint: ScepEndpoint, scep_request: ScepHttpRequest,
-                  operation: str, *, quiet: bool = False) -> SimProcess[Exchange]:
+                  operation: str, *, quiet: bool = False,
+                  message: bytes | None = None) -> SimProcess[Exchange]:
     """Resolve the CA's name, cross the network, log like IOS; never raises.
 
     `quiet` exchanges (the GetCACaps probe, which IOS 12.3's debug output never shows)
-    are traced but print nothing on the console."""
+    are traced but print nothing on the console. `message`: the pkiMessage a
+    PKIOperation request carries, when the caller has it at hand (else it is read back
+    from the request, for the `Signed Data` debug lines)."""
 
     def say(text: str) -> None:
         if not quiet:
@@ -95,10 +98,12 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, scep_request: ScepHttp
         say(f"CRYPTO_PKI: Using unresolved IP Address {address}")
     request = HttpRequest.from_target(scep_request.method, scep_request.target,
                                       scep_request.headers, scep_request.body)
-    call = read_request(request.method, request.query, request.body)
-    pki_message = call.operation == PKI_OPERATION and bool(call.der)
+    if message is None:
+        call = read_request(request.method, request.query, request.body)
+        message = call.der if call.operation == PKI_OPERATION else b""
+    pki_message = bool(message)
     if pki_message:
-        signed_data(router, len(call.der))
+        signed_data(router, len(message))
     process = router.net.http(router.name, address, endpoint.port, request,
                               timeout=HTTP_TIMEOUT)
     result: HttpResult = yield process

@@ -157,10 +157,40 @@ def show_rsa_keys(router: Router, label: str | None = None) -> list[str]:
 
 def _hex_words(der: bytes, indent: str) -> list[str]:
     """IOS's hex dump of DER (key data, certificate chains): 8-digit upper-case words,
-    eight to a line."""
-    hexed = der.hex().upper()
-    words = [hexed[i:i + 8] for i in range(0, len(hexed), 8)]
-    return [indent + " ".join(words[i:i + 8]) for i in range(0, len(words), 8)]
+    eight to a line (the last word may be shorter, the last line hold fewer words)."""
+    # `hex(" ", -4)` groups four bytes (eight digits) from the left, as IOS does; a
+    # line of eight words is 71 characters plus the space that separates it from the
+    # next. One C call instead of a list of words (`tests/test_show_hex.py` compares the
+    # two ways).
+    spaced = der.hex(" ", -4).upper()
+    return [indent + spaced[i:i + _LINE_CHARS - 1]
+            for i in range(0, len(spaced), _LINE_CHARS)]
+
+
+_LINE_CHARS = 8 * 9
+"""Characters of one dump line of eight words, with the space that follows it."""
+
+_CA_DUMPS: dict[bytes, tuple[str, ...]] = {}
+"""CA certificates' lines in `crypto pki certificate chain` by their DER (the
+``_CA_DUMPS_KEPT`` latest added). Every router that enrolls with a CA prints that CA's
+certificate in its running configuration, rendered whenever it saves or checks for
+unsaved changes (`Router.config_modified`, on every granted enrollment); the dump of
+given bytes never changes. A router's own certificate is printed by that router only, so
+it is not kept. Only CA certificates come in, so a CA in use stays in (a run has far
+fewer CAs than that); each step is one dict operation, safe for runs in threads."""
+_CA_DUMPS_KEPT = 512
+
+
+def ca_certificate_dump(der: bytes) -> tuple[str, ...]:
+    """A CA certificate's hex lines in `crypto pki certificate chain` (two spaces indent),
+    remembered for the next router of that CA."""
+    lines = _CA_DUMPS.get(der)
+    if lines is None:
+        lines = tuple(_hex_words(der, "  "))
+        if len(_CA_DUMPS) >= _CA_DUMPS_KEPT:
+            _CA_DUMPS.pop(next(iter(_CA_DUMPS)), None)
+        _CA_DUMPS[der] = lines
+    return lines
 
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -278,20 +308,17 @@ def _trustpoint_config(tp: Trustpoint) -> list[str]:
 
 
 def _chain_config(tp: Trustpoint) -> list[str]:
-    certs = []
-    if tp.id_cert is not None:
-        certs.append(("certificate", tp.id_cert))
-    if tp.ca_cert is not None:
-        certs.append(("certificate ca", tp.ca_cert))
-    if not certs:
+    id_cert, ca_cert = tp.id_cert, tp.ca_cert
+    if id_cert is None and ca_cert is None:
         return []
     lines = [f"crypto pki certificate chain {tp.name}"]
-    for keyword, cert in certs:
-        lines.append(f" {keyword} {cert.serial_number:02X}")
-        hexed = x509util.cert_der(cert).hex().upper()
-        words = [hexed[i:i + 8] for i in range(0, len(hexed), 8)]
-        for i in range(0, len(words), 8):
-            lines.append("  " + " ".join(words[i:i + 8]))
+    if id_cert is not None:
+        lines.append(f" certificate {id_cert.serial_number:02X}")
+        lines += _hex_words(x509util.cert_der(id_cert), "  ")
+        lines.append("  quit")
+    if ca_cert is not None:
+        lines.append(f" certificate ca {ca_cert.serial_number:02X}")
+        lines += ca_certificate_dump(x509util.cert_der(ca_cert))
         lines.append("  quit")
     lines.append("!")
     return lines

@@ -34,6 +34,7 @@ from sim.pki.scep.algorithms import hash_for
 _LEGACY = frozenset({"md5", "sha1"})
 """Hashes cryptography 48 refuses for certificate and CSR signatures (see x509util)."""
 _PRINTABLE = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]*")
+_HEX_ID = re.compile(r"[0-9A-Fa-f]{1,38}")
 
 
 def transaction_id_for(public_key: rsa.RSAPublicKey) -> str:
@@ -55,7 +56,7 @@ def _serial_for(transaction_id: str) -> int:
     others (micromdm's base64) are hashed to 128 bits, because RFC 5280 4.1.2.2 caps serials at
     20 octets and sscep's trick of using the ASCII bytes would not fit.
     """
-    if re.fullmatch(r"[0-9A-Fa-f]{1,38}", transaction_id):
+    if _HEX_ID.fullmatch(transaction_id):
         serial = int(transaction_id, 16)
     else:
         serial = int.from_bytes(hashlib.md5(transaction_id.encode("utf-8")).digest(), "big")
@@ -96,6 +97,20 @@ def _resign(der: bytes, key: rsa.RSAPrivateKey, hash_name: str, *, certificate: 
     return rebuilt.dump(force=True)
 
 
+_SIGNER_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=True,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+"""The signer certificate's keyUsage (immutable: built once, not per enrollment)."""
+
+
 def self_signed_signer(
     key: rsa.RSAPrivateKey,
     subject: x509.Name,
@@ -113,17 +128,6 @@ def self_signed_signer(
     ``not_before``: Go's pkcs7 checks signingTime against it (P8). IOS 12.3 would sign it with
     MD5 (``hash_name="md5"``).
     """
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=True,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -132,7 +136,7 @@ def self_signed_signer(
         .serial_number(_serial_for(transaction_id))
         .not_valid_before(_utc(not_before))
         .not_valid_after(_utc(not_after))
-        .add_extension(usage, critical=True)
+        .add_extension(_SIGNER_USAGE, critical=True)
     )
     sign_hash = hash_for("sha256" if hash_name in _LEGACY else hash_name)
     cert = builder.sign(key, sign_hash)  # type: ignore[arg-type]
@@ -146,6 +150,10 @@ def _request_key_usage(ca: bool) -> x509.KeyUsage:
     """Router: digitalSignature + keyEncipherment. Sub-CS: digitalSignature + keyCertSign +
     cRLSign (choice: neither source shows an IOS sub-CS request's keyUsage; these are the bits
     the root puts in the CA certificate anyway, ``added key usage extension``)."""
+    return _REQUEST_USAGE[bool(ca)]
+
+
+def _make_request_key_usage(ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=True,
         content_commitment=False,
@@ -157,6 +165,10 @@ def _request_key_usage(ca: bool) -> x509.KeyUsage:
         encipher_only=False,
         decipher_only=False,
     )
+
+
+_REQUEST_USAGE = {ca: _make_request_key_usage(ca) for ca in (False, True)}
+"""Both keyUsage values a request asks for (immutable: built once)."""
 
 
 def make_csr(
