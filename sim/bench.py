@@ -163,8 +163,11 @@ class WriteMeter:
 
     Timed on the wall clock only: reading the process's CPU clock around each of a
     million writes cost more than some of the writes (1.8 s of a 1,000-router run), and
-    the writing is CPU-bound (buffered, no waiting), so its wall time stands for its CPU
-    time in both columns."""
+    the writing is CPU-bound (buffered, no waiting). Its CPU time is taken as its wall
+    time times the share of the run's wall time the process had a core (`within`): on a
+    quiet machine the two are equal, and on a loaded one the wall time also counts the
+    waits for a core, which subtracted from the run's CPU time would leave too little
+    (even less than nothing)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -181,9 +184,10 @@ class WriteMeter:
 
         return timed
 
-    @property
-    def spent(self) -> Seconds:
-        return Seconds(self.seconds, self.seconds)
+    def within(self, whole: Seconds) -> Seconds:
+        """The writing's share of `whole`, the run it was part of (see the class)."""
+        on_core = min(1.0, whole.cpu / whole.wall) if whole.wall > 0 else 1.0
+        return Seconds(self.seconds, self.seconds * on_core)
 
 
 def _s(time: Seconds) -> str:
@@ -318,7 +322,8 @@ def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
     result = run_scenario(scenario, key_cache=key_cache or default_cache_dir(),
                           setup=setup)
     whole = watch.read()
-    run = whole - meter.spent
+    streamed = meter.within(whole)
+    run = whole - streamed
     traced = None
     if trace_memory:
         traced = tracemalloc.get_traced_memory()[1]
@@ -337,7 +342,7 @@ def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
     return BenchReport(title, len(world.routers), scenario.duration, run,
                        len(world.env.trace), _enrolled(result), state.value if state else None,
                        memory, keys, key_cache is not None,
-                       work, floor, meter.spent, written, len(result.warnings))
+                       work, floor, streamed, written, len(result.warnings))
 
 
 def _enrolled(result: RunResult) -> int:
