@@ -30,6 +30,7 @@ import pathlib
 import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -302,6 +303,9 @@ class KeySource:
         self.cache_dir = cache_dir
         self._memory: dict[tuple[str, int], bytes] = {}
         """Each key handed out, as DER (`live_key` keeps the objects in use)."""
+        self.on_generated: Callable[[str, int], None] | None = None
+        """Told (label, bits) of each key generated because no cache had it (a benchmark
+        counts them)."""
 
     def get(self, label: str, bits: int = 1024) -> rsa.RSAPrivateKey:
         """The key for ``label`` and ``bits``; generated once, then served from the caches."""
@@ -314,9 +318,16 @@ class KeySource:
         if key is None:
             key = _generate_key(self.seed, label, bits)
             self._store(label, bits, key)
+            if self.on_generated is not None:
+                self.on_generated(label, bits)
         der = key_der(key)
         self._memory[(label, bits)] = der
         return live_key(der, key)
+
+    @property
+    def handed_out(self) -> int:
+        """How many distinct keys `get` has handed out."""
+        return len(self._memory)
 
     def cache_path(self, label: str, bits: int = 1024) -> pathlib.Path | None:
         """Where the key is (or would be) cached on disk; None without a cache dir."""
