@@ -10,12 +10,30 @@ NOT" use them. The simulator has to speak both (pitfall P11).
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, CipherContext
+from cryptography.hazmat.primitives.ciphers import Cipher as CipherMaker
 from cryptography.hazmat.primitives.ciphers.algorithms import AES
+from cryptography.hazmat.primitives.ciphers.modes import CBC
+
+_ContextMaker = Callable[[BlockCipherAlgorithm, CBC], CipherContext]
+_CONTEXTS: tuple[_ContextMaker, _ContextMaker] | None
+try:
+    # cryptography's own constructors of cipher contexts, which its Python `Cipher` wrapper
+    # calls after checking its arguments' types (see `Cipher.cbc`).
+    from cryptography.hazmat.bindings._rust import openssl as _rust_openssl
+
+    _CONTEXTS = (_rust_openssl.ciphers.create_decryption_ctx,
+                 _rust_openssl.ciphers.create_encryption_ctx)
+except (ImportError, AttributeError):  # another cryptography release: the public path
+    _CONTEXTS = None
 
 # --------------------------------------------------------------------------- digests
 
@@ -44,10 +62,22 @@ sscep and, plausibly, IOS) writes them; RFC 5754 section 2 says the SHA-2 ones "
 them. Parsers accept both forms (RFC 5754: implementations "MUST accept" either)."""
 
 
+_HASH_OBJECTS: dict[str, hashes.HashAlgorithm] = {
+    name: kind() for name, kind in _HASH_CLASSES.items()
+}
+"""One object per digest: they hold no state (a name and sizes), so one serves every call."""
+
+HASH_FUNCTIONS: dict[str, Callable[..., hashlib._Hash]] = {
+    name: getattr(hashlib, name) for name in DIGEST_OIDS
+}
+"""hashlib's named constructors (``hashlib.sha256``...): ``hashlib.new(name)`` looks the
+name up on every call."""
+
+
 def hash_for(name: str) -> hashes.HashAlgorithm:
     """The ``cryptography`` hash object for a digest name; ValueError for an unknown one."""
     try:
-        return _HASH_CLASSES[name]()
+        return _HASH_OBJECTS[name]
     except KeyError:
         known = sorted(DIGEST_OIDS)
         raise ValueError(f"unknown digest {name!r}; expected one of {known}") from None
@@ -70,6 +100,18 @@ SIGNATURE_OIDS: dict[str, str | None] = {
 }
 """SignerInfo signatureAlgorithm values accepted when parsing (RSA PKCS#1 v1.5 only). Go's
 pkcs7 (micromdm) writes sha1WithRSAEncryption instead of rsaEncryption (scep.md 1.7)."""
+
+PKCS1V15 = padding.PKCS1v15()
+"""Padding objects hold no state: one serves every signature and verification."""
+
+
+def verifies(public_key: rsa.RSAPublicKey, signature: bytes, data: bytes, digest: str) -> bool:
+    """Whether ``signature`` is ``public_key``'s RSA PKCS#1 v1.5 signature of ``data``."""
+    try:
+        public_key.verify(signature, data, PKCS1V15, hash_for(digest))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- ciphers
@@ -98,6 +140,24 @@ class Cipher:
         if self.name == "des3":
             return TripleDES(key)
         return AES(key)  # imported by name: the module's attributes go through a deprecation hook
+
+    def cbc(self, key: bytes, iv: bytes, *, encrypt: bool) -> CipherContext:
+        """A CBC encryption or decryption context under ``key`` and ``iv``; ValueError for a
+        key or IV of the wrong length.
+
+        What ``Cipher(self.algorithm(key), CBC(iv)).encryptor()`` (or ``decryptor()``)
+        gives, made by the constructor that wrapper calls: the wrapper's checks of its
+        arguments' types (abstract-class isinstance calls) cost twice what the context
+        does, and every envelope sealed or opened makes one. Its one check that can fail
+        here, the IV length, is made here (tests/test_codec_shortcuts.py compares both).
+        """
+        if len(iv) != self.block_size:
+            raise ValueError(f"{self.name} needs a {self.block_size}-byte IV, got {len(iv)}")
+        algorithm, mode = self.algorithm(key), CBC(iv)
+        if _CONTEXTS is None:
+            maker = CipherMaker(algorithm, mode)
+            return maker.encryptor() if encrypt else maker.decryptor()
+        return _CONTEXTS[encrypt](algorithm, mode)
 
 
 CIPHERS: dict[str, Cipher] = {

@@ -51,6 +51,13 @@ def _bad(message: str) -> ScepError:
 # --------------------------------------------------------------------------- degenerate
 
 
+_DEGENERATE_START = der.integer(1) + der.set_of([]) + der.seq(der.oid(DATA_OID))
+"""version 1, no digestAlgorithms, encapContentInfo of id-data without eContent: the same
+in every certs-only message (written once)."""
+_NO_SIGNERS = der.set_of([])
+_SIGNED_DATA_OID = der.oid(SIGNED_DATA_OID)
+
+
 def degenerate_certs(
     certs: Sequence[x509.Certificate],
     crls: Sequence[x509.CertificateRevocationList] = (),
@@ -60,15 +67,13 @@ def degenerate_certs(
     RFC 8894 section 3.4: "SignedData ... with an empty SignerInfos; encapContentInfo
     eContent absent"; version 1, no digestAlgorithms (RFC 5652 section 5.1).
     """
-    signed = der.seq(
-        der.integer(1),
-        der.set_of([]),
-        der.seq(der.oid(DATA_OID)),
-        *([der.context(0, b"".join(der_once.der(c) for c in certs))] if certs else []),
-        *([der.context(1, b"".join(der_once.der(c) for c in crls))] if crls else []),
-        der.set_of([]),
-    )
-    return der.seq(der.oid(SIGNED_DATA_OID), der.context(0, signed))
+    parts = [_DEGENERATE_START]
+    if certs:
+        parts.append(der.context(0, b"".join([der_once.der(c) for c in certs])))
+    if crls:
+        parts.append(der.context(1, b"".join([der_once.der(c) for c in crls])))
+    parts.append(_NO_SIGNERS)
+    return der.seq(_SIGNED_DATA_OID, der.context(0, der.seq(*parts)))
 
 
 def signed_data_fields(data: bytes, fail_info: FailInfo) -> list[Tlv]:

@@ -11,8 +11,10 @@ once, :mod:`sim.pki.der_once`) with the codec's own reader, once per certificate
 from __future__ import annotations
 
 import functools
+from typing import cast
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.pki import der_once
 from sim.pki.scep import der
@@ -54,3 +56,19 @@ def _tbs_fields(certificate_der: bytes) -> tuple[list[der.Tlv], int]:
     tbs = der.fields(der.read(certificate_der), "Certificate", 1)[0]
     parts = der.fields(tbs, "TBSCertificate", 4)
     return parts, 1 if parts[0].is_(CONTEXT, 0) else 0
+
+
+_RSA_KEY_TYPES: set[type] = set()
+"""Concrete classes found to be RSA public keys (``cryptography``'s one Rust class)."""
+
+
+def rsa_public_key(cert: x509.Certificate) -> rsa.RSAPublicKey | None:
+    """The certificate's key if it is RSA: the class is looked up in a set, since an
+    isinstance check against the abstract class costs more than the lookup."""
+    key = cert.public_key()
+    if type(key) in _RSA_KEY_TYPES:
+        return cast(rsa.RSAPublicKey, key)
+    if isinstance(key, rsa.RSAPublicKey):
+        _RSA_KEY_TYPES.add(type(key))
+        return key
+    return None

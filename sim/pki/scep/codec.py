@@ -21,17 +21,15 @@ supported"). A wrong signature is not an error: ``signature_valid`` is False.
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import IntEnum
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.pki import der_once
 from sim.pki.scep import der
@@ -39,9 +37,12 @@ from sim.pki.scep.algorithms import (
     DIGEST_BY_OID,
     DIGEST_OIDS,
     DIGESTS_WITH_NULL_PARAMS,
+    HASH_FUNCTIONS,
+    PKCS1V15,
     RSA_ENCRYPTION_OID,
     SIGNATURE_OIDS,
     hash_for,
+    verifies,
 )
 from sim.pki.scep.bodies import (
     DATA_OID,
@@ -51,10 +52,21 @@ from sim.pki.scep.bodies import (
     optional_sets,
     signed_data_fields,
 )
-from sim.pki.scep.certs import issuer_and_serial_of, issuer_of
+from sim.pki.scep.certs import issuer_and_serial_of, issuer_of, rsa_public_key
 from sim.pki.scep.der import CONTEXT, UNIVERSAL, DerError, Tlv
 from sim.pki.scep.envelope import build_envelope, draw
+from sim.pki.scep.onepass import read_usual
 from sim.pki.scep.types import (
+    CONTENT_TYPE,
+    FAIL_INFO,
+    FAIL_INFO_TEXT,
+    MESSAGE_DIGEST,
+    MESSAGE_TYPE,
+    PKI_STATUS,
+    RECIPIENT_NONCE,
+    SENDER_NONCE,
+    SIGNING_TIME,
+    TRANSACTION_ID,
     FailInfo,
     MessageType,
     PkiMessage,
@@ -62,18 +74,6 @@ from sim.pki.scep.types import (
     Profile,
     ScepError,
 )
-
-# Authenticated attribute OIDs (RFC 8894 section 3.2.1; RFC 5652 section 11).
-CONTENT_TYPE = "1.2.840.113549.1.9.3"
-MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
-SIGNING_TIME = "1.2.840.113549.1.9.5"
-MESSAGE_TYPE = "2.16.840.1.113733.1.9.2"
-PKI_STATUS = "2.16.840.1.113733.1.9.3"
-FAIL_INFO = "2.16.840.1.113733.1.9.4"
-SENDER_NONCE = "2.16.840.1.113733.1.9.5"
-RECIPIENT_NONCE = "2.16.840.1.113733.1.9.6"
-TRANSACTION_ID = "2.16.840.1.113733.1.9.7"
-FAIL_INFO_TEXT = "1.3.6.1.5.5.7.24.1"
 
 NONCE_SIZE = 16
 """RFC 8894 section 3.2.1.5: "the senderNonce ... is a 16-byte random number"."""
@@ -110,13 +110,6 @@ _RSA_ENCRYPTION = der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null())
 _VERSION_1 = der.integer(1)
 _SIGNED_DATA_OID = der.oid(SIGNED_DATA_OID)
 _DATA_OID = der.oid(DATA_OID)
-_PKCS1V15 = padding.PKCS1v15()
-"""Padding objects hold no state: one serves every signature and verification."""
-_HASHES: dict[str, Callable[..., hashlib._Hash]] = {
-    name: getattr(hashlib, name) for name in DIGEST_OIDS
-}
-"""hashlib's named constructors (``hashlib.sha256``...): ``hashlib.new(name)`` looks the
-name up on every call."""
 
 
 def _check_reply_fields(
@@ -196,7 +189,7 @@ def build_pki_message(
 
     digest = hash_for(profile.digest)
     # An absent eContent is hashed as empty (P7).
-    content_digest = _HASHES[profile.digest](econtent or b"").digest()
+    content_digest = HASH_FUNCTIONS[profile.digest](econtent or b"").digest()
     attributes = [
         _CONTENT_TYPE_DATA,
         _attribute(MESSAGE_DIGEST, der.octet_string(content_digest)),
@@ -218,7 +211,7 @@ def build_pki_message(
     # RFC 5652 5.4: the signature covers "the DER encoding of the SignedAttributes value"
     # with the SET OF tag; the SignerInfo carries the same bytes tagged [0] IMPLICIT.
     signed_attrs = der.set_of(attributes)
-    signature = signer_key.sign(signed_attrs, _PKCS1V15, digest)
+    signature = signer_key.sign(signed_attrs, PKCS1V15, digest)
     signer_der = der_once.der(signer_cert)
     signer_info = der.seq(
         _VERSION_1,
@@ -345,18 +338,10 @@ def _signature_ok(
 ) -> bool:
     """RSA PKCS#1 v1.5 over the attributes: as received with tag SET, else canonical DER (P2)."""
     received = b"\x31" + signed_attrs.encoded[1:]
-    if _verifies(public_key, signature, received, digest):
+    if verifies(public_key, signature, received, digest):
         return True
     canonical = der.set_of(child.encoded for child in signed_attrs.children())
-    return canonical != received and _verifies(public_key, signature, canonical, digest)
-
-
-def _verifies(public_key: rsa.RSAPublicKey, signature: bytes, data: bytes, digest: str) -> bool:
-    try:
-        public_key.verify(signature, data, _PKCS1V15, hash_for(digest))
-    except (InvalidSignature, ValueError):
-        return False
-    return True
+    return canonical != received and verifies(public_key, signature, canonical, digest)
 
 
 def _enum_attribute(values: dict[str, Tlv], oid: str, kind: type[E], name: str) -> E | None:
@@ -407,28 +392,19 @@ def _parse_once(data: bytes) -> PkiMessage:
 
 
 def _parse_checked(data: bytes) -> PkiMessage:
+    """The usual shape read in one pass; anything else, and every refusal, by the general
+    reader (sim/pki/scep/onepass.py says why and how the two agree)."""
+    usual = read_usual(data)
+    return usual if usual is not None else _parse_general(data)
+
+
+def _parse_general(data: bytes) -> PkiMessage:
     try:
         return _parse(data)
     except DerError as exc:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"malformed pkiMessage: {exc}") from exc
     except LOAD_ERRORS as exc:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"unreadable pkiMessage: {exc}") from exc
-
-
-_RSA_KEY_TYPES: set[type] = set()
-"""Concrete classes found to be RSA public keys (``cryptography``'s one Rust class)."""
-
-
-def _rsa_public_key(cert: x509.Certificate) -> rsa.RSAPublicKey | None:
-    """The certificate's key if it is RSA: the class is looked up in a set, since an
-    isinstance check against the abstract class costs more than the lookup."""
-    key = cert.public_key()
-    if type(key) in _RSA_KEY_TYPES:
-        return cast(rsa.RSAPublicKey, key)
-    if isinstance(key, rsa.RSAPublicKey):
-        _RSA_KEY_TYPES.add(type(key))
-        return key
-    return None
 
 
 def _parse(data: bytes) -> PkiMessage:
@@ -460,7 +436,7 @@ def _parse(data: bytes) -> PkiMessage:
     signer = _find_signer(info[1], certs)
     if signer is None:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, "no certificate matches the signer")
-    public_key = _rsa_public_key(signer)
+    public_key = rsa_public_key(signer)
     if public_key is None:
         raise ScepError(FailInfo.BAD_ALG, "the signer key is not RSA")
 
@@ -472,7 +448,7 @@ def _parse(data: bytes) -> PkiMessage:
     if digest_attr is None:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, "no messageDigest attribute")
     content_ok = hmac.compare_digest(
-        der.octets(digest_attr), _HASHES[digest](econtent).digest()
+        der.octets(digest_attr), HASH_FUNCTIONS[digest](econtent).digest()
     )
     valid = content_ok and _signature_ok(public_key, signature, signed_attrs, digest)
     try:

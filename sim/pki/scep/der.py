@@ -405,7 +405,7 @@ def read_string(element: Tlv) -> str:
 def read_time(element: Tlv) -> datetime:
     """UTCTime or GeneralizedTime, as an aware UTC datetime."""
     if element.is_(UNIVERSAL, UTC_TIME) and not element.constructed:
-        quick = _utc_time(element.contents)
+        quick = utc_time(element.contents)
         if quick is not None:
             return quick
     spec: type[core.UTCTime] | type[core.GeneralizedTime]
@@ -428,7 +428,7 @@ _DER_UTC_TIME = re.compile(rb"[0-9]{12}Z")
 
 
 @functools.lru_cache(maxsize=256)
-def _utc_time(contents: bytes) -> datetime | None:
+def utc_time(contents: bytes) -> datetime | None:
     """The DER form every signer here writes ("YYMMDDHHMMSSZ"), read without asn1crypto;
     None for any other form or an impossible date, which asn1crypto then reads (or refuses)
     as before. RFC 5280 section 4.1.2.5.1: "Where YY is greater than or equal to 50, the

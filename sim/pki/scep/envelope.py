@@ -20,8 +20,6 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers import Cipher as CipherContext
-from cryptography.hazmat.primitives.ciphers.modes import CBC
 
 from sim.pki import der_once
 from sim.pki.bigint import powmod
@@ -141,7 +139,7 @@ def build_envelope(
     if cipher.name in ("des", "des3"):
         key = set_des_parity(key)
     iv = draw(random_bytes, cipher.block_size)
-    encryptor = CipherContext(cipher.algorithm(key), CBC(iv)).encryptor()
+    encryptor = cipher.cbc(key, iv, encrypt=True)
     encrypted = encryptor.update(_pad(content, cipher.block_size)) + encryptor.finalize()
 
     infos = []
@@ -215,13 +213,26 @@ def _cipher_of(content_info: list[Tlv]) -> tuple[Cipher, bytes]:
     return cipher, iv
 
 
+def _cipher_read(enveloped: bytes) -> tuple[Cipher, bytes]:
+    """(cipher, IV) of an envelope, read once per envelope: the service asks for the
+    cipher of the envelope it has just opened, to mirror it. Failures are not remembered."""
+    if type(enveloped) is not bytes:  # noqa: E721 - only immutable bytes can key the memo
+        return _cipher_of(_envelope_fields(enveloped)[1])
+    return _cipher_once(enveloped)
+
+
+@functools.lru_cache(maxsize=64)
+def _cipher_once(enveloped: bytes) -> tuple[Cipher, bytes]:
+    return _cipher_of(_envelope_fields(enveloped)[1])
+
+
 def envelope_algorithm(enveloped: bytes) -> str:
     """The sender's content cipher ("des", "des3", "aes128", ...), so a reply can mirror it.
 
     ScepError(BAD_ALG) for an unknown cipher, ScepError(BAD_MESSAGE_CHECK) for garbage.
     """
     try:
-        return _cipher_of(_envelope_fields(enveloped)[1])[0].name
+        return _cipher_read(enveloped)[0].name
     except DerError as exc:
         raise ScepError(FailInfo.BAD_MESSAGE_CHECK, f"malformed envelope: {exc}") from exc
 
@@ -262,7 +273,7 @@ def decrypt_envelope(
     """
     try:
         recipient_infos, content_info = _envelope_fields(enveloped)
-        cipher, iv = _cipher_of(content_info)
+        cipher, iv = _cipher_read(enveloped)
         encrypted = b""
         for element in content_info[2:]:
             if element.is_(CONTEXT, 0):
@@ -299,7 +310,7 @@ def _decrypt(
     block = cipher.block_size
     if len(content_key) != cipher.key_size or not encrypted or len(encrypted) % block:
         raise _failed()
-    decryptor = CipherContext(cipher.algorithm(content_key), CBC(iv)).decryptor()
+    decryptor = cipher.cbc(content_key, iv, encrypt=False)
     padded = decryptor.update(encrypted) + decryptor.finalize()
     # RFC 5652 section 6.3 padding, checked as cryptography's PKCS7 unpadder checks it: a
     # count from 1 to the block size, every padding octet equal to it.

@@ -15,6 +15,18 @@ from cryptography import x509
 
 from sim.pki.scep.algorithms import CIPHERS, DIGEST_OIDS
 
+# Authenticated attribute OIDs (RFC 8894 section 3.2.1; RFC 5652 section 11).
+CONTENT_TYPE = "1.2.840.113549.1.9.3"
+MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
+SIGNING_TIME = "1.2.840.113549.1.9.5"
+MESSAGE_TYPE = "2.16.840.1.113733.1.9.2"
+PKI_STATUS = "2.16.840.1.113733.1.9.3"
+FAIL_INFO = "2.16.840.1.113733.1.9.4"
+SENDER_NONCE = "2.16.840.1.113733.1.9.5"
+RECIPIENT_NONCE = "2.16.840.1.113733.1.9.6"
+TRANSACTION_ID = "2.16.840.1.113733.1.9.7"
+FAIL_INFO_TEXT = "1.3.6.1.5.5.7.24.1"
+
 
 class MessageType(IntEnum):
     """messageType attribute values (RFC 8894 section 3.2.1.2; draft-nourse section 3.1.2)."""
