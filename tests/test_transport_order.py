@@ -196,7 +196,14 @@ def _traffic(seed: int, reference: bool, monkeypatch: pytest.MonkeyPatch) -> tup
 
     def slow(request: HttpRequest) -> SimProcess[HttpResponse]:
         env.emit("ca", "test", "handler.start", target=request.target)
-        yield env.timeout(rng.choice((0.0, 0.02, 0.5, 1.0)))
+        # Some outlive a 3 s deadline; some wait for an event that is not a timeout.
+        wait = rng.choice((0.0, 0.02, 0.5, 1.0, 2.5, 4.0, -1.0))
+        if wait >= 0:
+            yield env.timeout(wait)
+        else:
+            gate = env.event()
+            env.timeout(rng.choice((0.5, 3.5))).callbacks.append(lambda _e: gate.succeed())
+            yield gate
         env.emit("ca", "test", "handler.end", target=request.target)
         return HttpResponse(200, "OK", body=request.target.encode())
 
@@ -334,3 +341,57 @@ def test_light_process_resumes_as_a_process_would() -> None:
         return log
 
     assert order(True) == order(False)
+
+
+def _slow_server(reference: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[Any]]:
+    """Clean links, a server whose handlers wait (a timeout or an event) around the
+    client's deadline, and timers of other routers due at that very instant."""
+    monkeypatch.setattr(topology, "Exchange", ReferenceExchange if reference else Exchange)
+    env = SimEnv(seed=1)
+    net = Network(env)
+    net.add_node("c", "10.0.0.1")
+    net.add_node("ca", "10.0.0.2")
+    net.add_link("c", "ca", latency=0.25)
+    waits = iter([0.5, 2.5, 2.4, 1.5, 1.0, -1.5, -0.5, -3.0, 5.0, 0.0])
+
+    def handler(request: HttpRequest) -> SimProcess[HttpResponse]:
+        wait = next(waits)
+        if wait >= 0:
+            yield env.timeout(wait)
+        else:  # an event that is not a timeout, set off later
+            gate = env.event()
+            env.timeout(-wait).callbacks.append(lambda _e: gate.succeed())
+            yield gate
+        env.emit("ca", "test", "handler.end", target=request.target)
+        return HttpResponse(200, "OK", body=request.target.encode())
+
+    net.listen("ca", 80, handler)
+    exchanges: list[simpy.Process] = []
+
+    def client() -> SimProcess[None]:
+        for k in range(10):
+            exchanges.append(net.http("c", "10.0.0.2", 80, HttpRequest("GET", f"/{k}"),
+                                      timeout=3.0))
+            # Another router's timer due at the exchange's deadline, made after it.
+            env.timeout(3.0).callbacks.append(
+                lambda _e, k=k: env.emit("c", "test", "other", k=k))
+            yield env.timeout(4.0)
+
+    env.process(client())
+    env.run(until=100)
+    outcomes = [(p.value.ok, p.value.failure, p.value.elapsed) for p in exchanges]
+    return env.trace.to_jsonl(), outcomes
+
+
+def test_deadline_inside_a_slow_handler_falls_where_it_did(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exchange's deadline is put in simpy's queue only when the exchange may still be
+    open then; a handler that outlives it (waiting for a timeout or another event) would
+    otherwise be answered instead of timing out, or its timeout would come after another
+    router's timer due at the same instant: a CA that answers slowly would look fast."""
+    new_trace, new_outcomes = _slow_server(False, monkeypatch)
+    old_trace, old_outcomes = _slow_server(True, monkeypatch)
+    assert new_outcomes == old_outcomes
+    assert new_trace == old_trace
+    assert any(outcome[1] is not None for outcome in new_outcomes)  # some timed out
+    assert any(outcome[1] is None for outcome in new_outcomes)

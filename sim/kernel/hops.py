@@ -136,13 +136,15 @@ class LightProcess:
     process for them to see or to interrupt.
     """
 
-    __slots__ = ("_sim", "_body", "_done")
+    __slots__ = ("_sim", "_body", "_done", "_watch")
 
     def __init__(self, sim: simpy.Environment, body: Body, done: Callable[[Any], None], *,
-                 last: bool = False) -> None:
+                 last: bool = False, watch: Callback | None = None) -> None:
         self._sim = sim
         self._body = body
         self._done = done
+        self._watch = watch
+        """Told of each event the body waits for (not those it finds already processed)."""
         if last and nothing_due_before(sim, URGENT):
             self._resume(None)
         else:
@@ -165,6 +167,8 @@ class LightProcess:
             callbacks = target.callbacks
             if callbacks is not None:
                 callbacks.append(self._resume)
+                if self._watch is not None:
+                    self._watch(target)
                 return
             event = target  # already processed: resume at once, as simpy does
 

@@ -95,6 +95,10 @@ class Exchange:
         self._timeout = timeout
         self.closed = False
         self._bridged: BridgeConnection | None = None
+        self._deadline: ReservedTimeout | None = None
+        """The client's deadline timeout, reserved (see `_deadline_may_come`)."""
+        self._deadline_event = simpy.Event(network.env.sim)
+        """What the client's waits see of that timeout: processed when it fires."""
 
     # -- the client's view -----------------------------------------------------------
     def run(self) -> SimProcess[HttpResult]:
@@ -114,7 +118,10 @@ class Exchange:
         if server is not None and self._net.is_node_up(server):
             if self._net.route(self.src, server) is None:
                 return self._fail(HttpFailure.NO_ROUTE)
-        deadline = env.timeout(self._timeout)
+        # The deadline takes its place in simpy's queue now, as `env.timeout` would, and
+        # is put there only if the exchange may still be open when it is due.
+        deadline = self._deadline_event
+        self._deadline = ReservedTimeout(env.sim, self._timeout, self._deadline_fired)
 
         syn_arrived = env.event()
         reply = env.event()
@@ -165,6 +172,47 @@ class Exchange:
         )
         return HttpResult(None, kind, elapsed, connected_after)
 
+    # -- the deadline ------------------------------------------------------------------
+    # Nearly every exchange ends well before its deadline (30 s against a fraction of a
+    # second); its timeout was then processed long after, waking two conditions that had
+    # already fired: one simpy event per exchange, and a queue holding 30 s of them.
+    # The deadline is a `ReservedTimeout` instead, filled as soon as the exchange might
+    # not be over by then. An exchange is a chain of steps in which the next is always
+    # already scheduled: a segment on its way (it arrives before its round's reserved
+    # timeout, which is never later than the deadline, unless that timeout is filled:
+    # `_Transmission` fills the deadline along with it) or the server's handler (waiting
+    # for a timeout due before the deadline, else the deadline is filled:
+    # `_handler_waits`). The rest (a SYN-ACK, the client's resumption) happens in the
+    # instant of an arrival. Where the chain breaks (a real server that does not
+    # answer), the deadline is filled at once. So an exchange still open at its deadline
+    # always has it in the queue, where the timeout would have been.
+    def _deadline_may_come(self) -> None:
+        """The exchange may still be open at its deadline: put the deadline in the queue."""
+        deadline = self._deadline
+        if deadline is not None and not deadline.filled:
+            deadline.fill()
+
+    def _deadline_fired(self, _hop: simpy.Event) -> None:
+        """The deadline's timeout is processed: so is the event the waits see (as
+        `Environment.step` processes one; nothing else is done at this hop)."""
+        event = self._deadline_event
+        event._ok = True
+        event._value = None
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        for callback in callbacks:
+            callback(event)
+
+    def _handler_waits(self, event: simpy.Event) -> None:
+        """The server's handler waits for `event`: a timeout made at the latest now and
+        due before the deadline ends in time; anything else may not."""
+        deadline = self._deadline
+        if deadline is None or deadline.filled:
+            return
+        if type(event) is simpy.Timeout \
+                and self._env.sim.now + event._delay < deadline.at:
+            return
+        deadline.fill()
+
     def _close(self) -> None:
         """The exchange is over: stop retransmitting, release a real bridged connection."""
         self.closed = True
@@ -189,6 +237,7 @@ class Exchange:
         if bridge is not None:
             outcome, handler = bridge.connect(self.conn_id)
             if outcome is ConnectOutcome.NO_ANSWER:
+                self._deadline_may_come()  # only the deadline ends it
                 return
             self._bridged = handler
             if self.closed:  # the client's deadline fell at this very instant
@@ -214,6 +263,7 @@ class Exchange:
         if isinstance(handler, BridgeConnection):
             answer = handler.exchange(self.request)
             if answer is None:
+                self._deadline_may_come()
                 return  # no usable real answer (traced): the client's deadline ends it
             _Sender(self, self.server, self.src, Segment.RESPONSE, len(answer.to_bytes()),
                     response_arrived, answer, last=True)
@@ -224,7 +274,8 @@ class Exchange:
             return
         # The handler's process, as simpy would run it, without the process object.
         LightProcess(self._env.sim, outcome,
-                     lambda response: self._respond(response, response_arrived), last=True)
+                     lambda response: self._respond(response, response_arrived), last=True,
+                     watch=self._handler_waits)
 
     def _respond(self, response: object, response_arrived: simpy.Event) -> None:
         if not isinstance(response, HttpResponse):
@@ -357,6 +408,7 @@ class _Transmission:
     def _lost(self, at: str, link: str | None, reason: str) -> None:
         self._timer.fill()  # the sender will want its next round
         segment = self._segment
+        segment._ex._deadline_may_come()
         segment._ex._lost(at, segment._kind, link, reason)
 
     def _start(self, _event: simpy.Event | None) -> None:
@@ -391,8 +443,14 @@ class _Transmission:
             self._link, self._here, self._there, self._entered = link, here, there, entered
             sim = ex._env.sim
             latency = link.latency
-            if sim.now + latency >= self._timer.at:
+            leaves = sim.now + latency
+            if leaves >= self._timer.at:
                 self._timer.fill()  # still on this link when the round's timeout is due
+                ex._deadline_may_come()
+            elif ex._deadline is not None and leaves >= ex._deadline.at:
+                # (The round's timeout is the deadline's time computed another way: a
+                # rounding may put it a hair later.)
+                ex._deadline_may_come()
             ex._env.timeout(latency).callbacks.append(self._out_of_link)
             return
         if not segment._arrived.triggered and not ex.closed:

@@ -81,6 +81,10 @@ def source_file(scenario: Scenario) -> str:
     return scenario.source.name if scenario.source is not None else scenario.name
 
 
+_NAMES = frozenset({"event", "error", "input.missing", "input.unused"})
+"""The names of the events `WarningCollector` looks at (scenario, cli and console ones)."""
+
+
 class WarningCollector:
     """Subscribed to a run's trace: turns the tagged mistakes into `OperatorWarning`s."""
 
@@ -95,6 +99,11 @@ class WarningCollector:
         self.found: list[OperatorWarning] = []
 
     def __call__(self, event: TraceEvent) -> None:
+        # Called for every event of the run; only these names can matter (`_warning`,
+        # and a scenario event played), so the rest (a third of a run's events are
+        # console lines) go at one set lookup.
+        if event.name not in _NAMES:
+            return
         data = event.data
         if event.category == "scenario" and event.name == "event":
             self._played.add(int(data.get("line") or 0))
