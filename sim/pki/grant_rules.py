@@ -78,11 +78,15 @@ def vouched(signer: x509.Certificate | None, anchors: Sequence[x509.Certificate]
     return False
 
 
+_POLICY = GrantPolicy()
+"""The default grant chain (frozen, so one serves every request)."""
+
+
 def decide(kind: RequestKind, grant: GrantMode, trustpoints: Sequence[str], is_vouched: bool
            ) -> Decision:
     """What happens to a new request at receipt: the grant chain's decision, except that
     under `grant auto trustpoint|tp-list` an auto grant needs a vouched request."""
-    decision = GrantPolicy().decide(kind, grant)
+    decision = _POLICY.decide(kind, grant)
     if (decision is Decision.GRANT and grant == GrantMode.AUTO and trustpoints
             and not is_vouched):
         return Decision.PENDING

@@ -23,6 +23,7 @@ How long the *simulated* router takes to generate a key is a separate question a
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import math
 import os
@@ -314,13 +315,15 @@ class KeySource:
         der = self._memory.get((label, bits))
         if der is not None:
             return live_key(der)
-        key = self._load(label, bits)
-        if key is None:
+        loaded = self._load(label, bits)
+        if loaded is None:
             key = _generate_key(self.seed, label, bits)
             self._store(label, bits, key)
             if self.on_generated is not None:
                 self.on_generated(label, bits)
-        der = key_der(key)
+            der = key_der(key)
+        else:
+            key, der = loaded
         self._memory[(label, bits)] = der
         return live_key(der, key)
 
@@ -335,7 +338,8 @@ class KeySource:
             return None
         return self.cache_dir / cache_file_name(self.seed, label, bits)
 
-    def _load(self, label: str, bits: int) -> rsa.RSAPrivateKey | None:
+    def _load(self, label: str, bits: int) -> tuple[rsa.RSAPrivateKey, bytes] | None:
+        """The cached key and its PKCS#8 DER, or None if the cache has no good copy."""
         if self.cache_dir is None:
             return None
         # A plain path string, not `cache_path`'s pathlib object: a warm run of thousands of
@@ -347,12 +351,12 @@ class KeySource:
         except OSError:
             return None
         try:
-            key = load_cached_key(data)
+            key, der = _load_cached_key_der(data)
         except ValueError:
             return None  # damaged file: regenerate and overwrite it
         if key.key_size != bits:
             return None
-        return key
+        return key, der
 
     def _store(self, label: str, bits: int, key: rsa.RSAPrivateKey) -> None:
         path = self.cache_path(label, bits)
@@ -378,6 +382,28 @@ class KeySource:
         except OSError:
             # The cache only saves host time; an unwritable cache must not fail a run.
             return
+
+
+_PKCS8_BEGIN = b"-----BEGIN PRIVATE KEY-----\n"
+_PKCS8_END = b"-----END PRIVATE KEY-----"
+
+
+def _load_cached_key_der(data: bytes) -> tuple[rsa.RSAPrivateKey, bytes]:
+    """A cache file's key and its PKCS#8 DER. The PEM body of a file `KeySource._store`
+    wrote is that DER in base64, so it is decoded here rather than asked of the key
+    object again (`key_der`, a full serialization, once per router of a warm run).
+    Anything but a plain PKCS#8 PEM block takes the general path."""
+    start = data.find(_PKCS8_BEGIN)
+    end = data.find(_PKCS8_END, start)
+    if start < 0 or end < 0:
+        key = load_cached_key(data)
+        return key, key_der(key)
+    body = data[start + len(_PKCS8_BEGIN):end].replace(b"\n", b"")
+    try:
+        der = binascii.a2b_base64(body, strict_mode=True)
+    except binascii.Error as exc:
+        raise ValueError("damaged PEM body in cached key file") from exc
+    return load_key_der(der), der
 
 
 def load_cached_key(data: bytes) -> rsa.RSAPrivateKey:

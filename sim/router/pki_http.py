@@ -115,7 +115,7 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, scep_request: ScepHttp
     response = result.response
     if operation != GET_CA_CERT:
         say(f"CRYPTO_PKI: received msg of {len(response.body)} bytes")
-    if not quiet:
+    if not quiet and "pki-transactions" in router.running.debug:  # `debug_block`'s test
         header = [f"    {response.version} {response.status} {response.reason}"]
         header += [f"    {name}: {value}" for name, value in response.headers]
         debug_block(router, "CRYPTO_PKI: HTTP response header:", header + [""])

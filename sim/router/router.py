@@ -50,7 +50,7 @@ from sim.router.release import DEFAULT_RELEASE, ReleaseProfile
 from sim.router.release import profile as release_profile
 from sim.router.rollover_host import RolloverHost
 from sim.router.server_host import ServerHost
-from sim.router.show import running_config
+from sim.router.show import running_config, running_config_is
 from sim.router.state import DEFAULT_HTTP_PORT, RunningState
 
 if TYPE_CHECKING:
@@ -459,7 +459,7 @@ class Router:
 
     def config_modified(self) -> bool:
         saved = self.nvram.read("startup-config") or b""
-        return saved.decode() != self.running_config_text()
+        return not running_config_is(self, saved.decode())
 
     def server_state(self, name: str | None = None) -> CsState | None:
         servers = self.running.servers

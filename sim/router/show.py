@@ -7,6 +7,7 @@ share them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -205,7 +206,28 @@ def _key_time(w: datetime) -> str:
 # -- running configuration ---------------------------------------------------------------
 def running_config(router: Router) -> list[str]:
     """`show running-config`, and what `write memory` saves as startup-config."""
-    lines = [
+    return [line for block in _running_config_blocks(router) for line in block]
+
+
+def running_config_is(router: Router, text: str) -> bool:
+    """Whether `text` is exactly ``"\n".join(running_config(router)) + "\n"``, rendering
+    only as far as the first line that differs. A router checks for unsaved changes on
+    every granted enrollment (`Router.config_modified`), and an enrolling router has
+    usually not saved its new trustpoint, so the answer is mostly known from the first
+    lines; an unchanged configuration is still rendered whole."""
+    pos = 0
+    for block in _running_config_blocks(router):  # never empty: the first block is not
+        for line in block:
+            end = pos + len(line)
+            if not text.startswith(line, pos) or text[end:end + 1] != "\n":
+                return False
+            pos = end + 1
+    return pos == len(text)
+
+
+def _running_config_blocks(router: Router) -> Iterator[Sequence[str]]:
+    """The running configuration's lines, a block at a time, in order."""
+    yield [
         "!",
         f"version {router.release.config_version}",
         "service timestamps debug datetime msec",
@@ -214,6 +236,7 @@ def running_config(router: Router) -> list[str]:
         f"hostname {router.running.hostname}",
         "!",
     ]
+    lines: list[str] = []
     if router.running.timezone is not None:
         lines += [router.running.timezone.config_line(), "!"]
     if show_system.time_config_lines(router):
@@ -225,14 +248,15 @@ def running_config(router: Router) -> list[str]:
     for host, address in router.running.hosts:
         lines.append(f"ip host {host} {address}")
     lines.append("!")
+    yield lines
     for tp in router.running.trustpoints.values():
-        lines += _trustpoint_config(tp)
+        yield _trustpoint_config(tp)
     for tp in router.running.trustpoints.values():
-        lines += _chain_config(tp)
+        yield _chain_config(tp)
     for cs in router.running.servers.values():
-        lines += _server_config(cs.config, router.release.cs_config(cs.name),
-                                router.release.archive_line_always)
-    lines += router.running.crypto_config_lines()
+        yield _server_config(cs.config, router.release.cs_config(cs.name),
+                             router.release.archive_line_always)
+    lines = list(router.running.crypto_config_lines())
     lines.append("ip http server" if router.running.http_server else "no ip http server")
     lines += show_system.http_config_lines(router)
     if show_system.ntp_config_lines(router):
@@ -240,7 +264,7 @@ def running_config(router: Router) -> list[str]:
     if router.running.tftp_served:
         lines += ["!", *(f"tftp-server {path}" for path in router.running.tftp_served)]
     lines += ["!", "end"]
-    return lines
+    yield lines
 
 
 def trustpoint_config(tp: Trustpoint) -> list[str]:
