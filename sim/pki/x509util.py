@@ -18,7 +18,6 @@ Times are UTC with second precision; naive datetimes are taken to be UTC.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from cryptography.x509.name import _ASN1Type  # private, but the only way to pic
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 
 from sim.pki import crl_v1, der_once
+from sim.pki.memo import per_value
 
 HASH_NAMES = ("md5", "sha1", "sha256", "sha384", "sha512")
 
@@ -158,16 +158,10 @@ def parse_dn(text: str) -> x509.Name:
     Parsed once per distinct text (Names are immutable): a router's name is read when it is
     configured and again when it enrolls. A refusal is not remembered: it is raised anew.
     """
-    if type(text) is not str:  # noqa: E721 - only a str can key the memo
-        return _parse_dn(text)
-    return _parse_dn_once(text)
-
-
-@functools.lru_cache(maxsize=1024)
-def _parse_dn_once(text: str) -> x509.Name:
     return _parse_dn(text)
 
 
+@per_value(str, 1024)
 def _parse_dn(text: str) -> x509.Name:
     error = ValueError(f"{text} is not a valid subject name")
     if not text or not text.strip():

@@ -13,7 +13,6 @@ supported").
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 from cryptography import x509
@@ -21,6 +20,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.name import _ASN1Type  # private, but the only way to keep string types
 
 from sim.pki import der_once
+from sim.pki.memo import per_value
 from sim.pki.scep import der
 from sim.pki.scep.der import CONTEXT, SEQUENCE, SET, UNIVERSAL, DerError, Tlv
 from sim.pki.scep.types import FailInfo, ScepError
@@ -150,16 +150,10 @@ def name_from_der(data: bytes) -> x509.Name:
     Built once per distinct bytes (Names are immutable): every poll and GetCert names the
     same CA as issuer. A failure is not remembered: the same bytes raise the same error.
     """
-    if type(data) is not bytes:  # noqa: E721 - only immutable bytes can key the memo
-        return _name_from_der(data)
-    return _name_from_der_once(data)
-
-
-@functools.lru_cache(maxsize=256)
-def _name_from_der_once(data: bytes) -> x509.Name:
     return _name_from_der(data)
 
 
+@per_value(bytes, 256)
 def _name_from_der(data: bytes) -> x509.Name:
     rdns = []
     for rdn in der.expect(der.read(data), UNIVERSAL, SEQUENCE, "Name").children():
