@@ -161,8 +161,8 @@ def _hex_words(der: bytes, indent: str) -> list[str]:
     eight to a line (the last word may be shorter, the last line hold fewer words)."""
     # `hex(" ", -4)` groups four bytes (eight digits) from the left, as IOS does; a
     # line of eight words is 71 characters plus the space that separates it from the
-    # next. One C call instead of a list of words (`tests/test_show_hex.py` compares the
-    # two ways).
+    # next. One C call instead of a list of words (`tests/test_client_fast_paths.py`
+    # compares the two ways).
     spaced = der.hex(" ", -4).upper()
     return [indent + spaced[i:i + _LINE_CHARS - 1]
             for i in range(0, len(spaced), _LINE_CHARS)]
