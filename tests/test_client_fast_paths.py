@@ -13,8 +13,8 @@ from test_enroll_client import Ca, Run, at, summary
 from sim.pki import cs_desk, scep, x509util
 from sim.pki import enroll_effects as ee
 from sim.pki.enroll_client import EnrollmentClient
-from sim.pki.scep_http import ca_certificates
-from sim.router import pki_client, show
+from sim.pki.scep_http import ca_certificates, read_ca_certificates
+from sim.router import show
 
 
 def _dump_word_by_word(der: bytes, indent: str) -> list[str]:
@@ -98,18 +98,18 @@ def test_a_client_not_debugging_returns_the_same_effects_but_the_debug_lines() -
 
 def test_a_getcacert_answer_read_again_gives_the_same_chain_and_a_bad_one_fails_again() -> None:
     """Every router of a CA authenticates it with the same answer bytes; the chain read once
-    and kept must be the chain `ca_certificates` reads (same certificates, same order), a
+    and kept must be the chain `read_ca_certificates` reads (same certificates, same order), a
     caller changing its list must not change the next router's, and a malformed answer must
     be refused every time, not only the first."""
     ca = Ca.make()
     body = scep.degenerate_certs([ca.cs.ca_cert, ca.cs.ca_cert])
     kind = scep.CONTENT_TYPES["ca_ra"]
-    fresh = ca_certificates(kind, body)
-    first = pki_client._read_ca_answer(kind, body)
+    fresh = read_ca_certificates(kind, body)
+    first = ca_certificates(kind, body)
     first.pop()
-    again = pki_client._read_ca_answer(kind, bytes(body))
+    again = ca_certificates(kind, bytes(body))
     assert [x509util.cert_der(c) for c in again] == [x509util.cert_der(c) for c in fresh]
     assert len(again) == 2
     for _ in range(2):
         with pytest.raises(ValueError, match="unexpected Content-Type"):
-            pki_client._read_ca_answer("text/html", body)
+            ca_certificates("text/html", body)

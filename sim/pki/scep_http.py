@@ -22,6 +22,7 @@ The outbound bridge (`sim.net.bridge`) carries a request as it is and never look
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -80,9 +81,26 @@ def pki_operation_request(path: str, der: bytes, *, post: bool) -> ScepHttpReque
 
 
 def ca_certificates(content_type: str, body: bytes) -> list[x509.Certificate]:
+    """`read_ca_certificates`, read once per distinct answer (a list of the caller's own).
+
+    A CA answers every router that authenticates it with the same bytes; certificates are
+    immutable, and the routers of a CA share one object per certificate anyway
+    (`der_once`). An answer that cannot be read is not kept: it raises again."""
+    if type(body) is not bytes:  # noqa: E721 - only immutable bytes can key the memo
+        return read_ca_certificates(content_type, body)
+    return list(_ca_certificates_once(content_type, body))
+
+
+@functools.lru_cache(maxsize=256)
+def _ca_certificates_once(content_type: str, body: bytes) -> tuple[x509.Certificate, ...]:
+    return tuple(read_ca_certificates(content_type, body))
+
+
+def read_ca_certificates(content_type: str, body: bytes) -> list[x509.Certificate]:
     """A GetCACert answer: one DER certificate (`application/x-x509-ca-cert`), or a
     degenerate PKCS#7 chain, CA first (`application/x-x509-ca-ra-cert`; RFC 8894
-    section 4.2.1). ValueError for anything else."""
+    section 4.2.1). ValueError for anything else (ScepError for a chain that does not
+    parse)."""
     kind = content_type.split(";")[0].strip().lower()
     if kind == scep.CONTENT_TYPES["ca"]:
         return [x509util.load_cert(body)]

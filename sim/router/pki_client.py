@@ -200,7 +200,7 @@ def _ca_certs(router: Router, exchange: Exchange) -> list[x509.Certificate]:
         return []
     content_type = exchange.response.header("Content-Type") or ""
     try:
-        certs = _read_ca_answer(content_type, exchange.response.body)
+        certs = ca_certificates(content_type, exchange.response.body)
     except (ValueError, scep.ScepError) as bad:  # a malformed chain: the codec's error
         debug(router, f"CRYPTO_PKI: {bad}")
         return []
@@ -209,27 +209,6 @@ def _ca_certs(router: Router, exchange: Exchange) -> list[x509.Certificate]:
     else:
         debug(router, "Content-Type indicates we have received CA and RA certificates.")
     return certs
-
-
-_CA_ANSWERS: dict[tuple[str, bytes], tuple[x509.Certificate, ...]] = {}
-"""GetCACert answers already read, by (Content-Type, body), the ``_CA_ANSWERS_KEPT``
-latest: a CA answers every router that authenticates it with the same bytes, and reading
-the chain out of its PKCS#7 is the same work each time. Certificates are immutable, and
-the routers of a CA share one object per certificate anyway (`der_once`). An answer that
-cannot be read is not kept: it raises again."""
-_CA_ANSWERS_KEPT = 256
-
-
-def _read_ca_answer(content_type: str, body: bytes) -> list[x509.Certificate]:
-    """`ca_certificates`, read once per distinct answer."""
-    key = (content_type, body)
-    certs = _CA_ANSWERS.get(key)
-    if certs is None:
-        certs = tuple(ca_certificates(content_type, body))
-        if len(_CA_ANSWERS) >= _CA_ANSWERS_KEPT:
-            _CA_ANSWERS.pop(next(iter(_CA_ANSWERS)), None)
-        _CA_ANSWERS[key] = certs
-    return list(certs)
 
 
 # -- enrollment: the shell around the client core -------------------------------------------
