@@ -95,7 +95,7 @@ def serve(router: Router, request: HttpRequest) -> SimProcess[HttpResponse]:
             return _plain(router, 404, "Not Found", b"")
         reply, effects = service.pki_operation(der, router.clock.now(), pair.key,
                                                router.random_bytes)
-        yield from router.server_host.apply_exchange(cs, effects)
+        yield from router.server_host.apply(cs, effects, exchange=True)
         router.record_scep(reply.body, f"CertRep-{reply.pki_status}", sent=True)
     else:
         return _plain(router, 400, "Bad Request", f"unknown operation {operation!r}".encode())

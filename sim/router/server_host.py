@@ -253,21 +253,18 @@ class ServerHost:
         self._local_files[cs.name] = (config, name, local)
         return local
 
-    def apply(self, cs: CertificateServer, effects: list[fx.Effect]
-              ) -> SimProcess[None]:
-        yield from self._apply(cs, effects)
-        self.poke(cs)
+    def apply(self, cs: CertificateServer, effects: list[fx.Effect], *,
+              exchange: bool = False) -> SimProcess[None]:
+        """Carry out the server's effects, then have its timers look again.
 
-    def apply_exchange(self, cs: CertificateServer, effects: list[fx.Effect]
-                       ) -> SimProcess[None]:
-        """`apply` for the effects of a SCEP exchange (`http_service`), one per request a
-        CA answers: its timer driver looks again only if the deadline, asked now, has
-        moved earlier (`TimerDriver.recheck`), as after its own timer's effects. A
-        request's expiry is the only deadline an exchange adds, and a poke's round for
-        an unchanged (or later) deadline re-arms nothing: its two simpy hops were all it
-        did. The RA's forwarding is looked at as after any `apply`."""
+        `exchange`: the effects of a SCEP exchange (`http_service`), one per request a
+        CA answers. The timer driver then looks again only if the deadline, asked now,
+        has moved earlier (`TimerDriver.recheck`), as after its own timer's effects: a
+        request's expiry is the only deadline an exchange adds, and a poke's round for an
+        unchanged (or later) deadline re-arms nothing (its two simpy hops were all it
+        did). The RA's forwarding is looked at either way."""
         yield from self._apply(cs, effects)
-        self.poke(cs, recheck=True)
+        self.poke(cs, recheck=exchange)
 
     def _apply_timer_effects(self, cs: CertificateServer, effects: list[fx.Effect]
                              ) -> SimProcess[None]:
