@@ -13,9 +13,10 @@ pki server` and `dir nvram:`. The hierarchy case is `sim.bench_hierarchy`'s.
 Either way the run is measured as a user meets it: wall time of the simulation; the peak
 resident memory of the process during it (tracemalloc on request only: it slows a run
 several times); with `output`, the output folder and the report written and timed apart;
-and then, in the same process, the crypto floor of the same work (`sim.bench_floor`) and
-the ratio of each. A cold run points the key cache at a fresh empty folder, so every key
-is generated in the run. Numbers, not assertions: this is not a test.
+and, in the same process, the crypto floor of the same work (`sim.bench_floor`: in
+slices during the run, timed apart from it, unless `floor_after`) and the ratio of each.
+A cold run points the key cache at a fresh empty folder, so every key is generated in the
+run. Numbers, not assertions: this is not a test.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import shutil
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from ipaddress import IPv4Address
@@ -34,7 +35,16 @@ from typing import ParamSpec, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sim.bench_floor import Floor, Seconds, Stopwatch, Work, count_work, measure_floor
+from sim.bench_floor import (
+    ZERO,
+    Floor,
+    InterleavedFloor,
+    Seconds,
+    Stopwatch,
+    Work,
+    count_work,
+    measure_floor,
+)
 from sim.pki.keys import KeySource, default_cache_dir
 from sim.report import write_report
 from sim.scenario.model import CliEvent, LinkSpec, RouterSpec, Scenario
@@ -269,7 +279,9 @@ class BenchReport:
     def _floor_lines(self) -> list[str]:
         work, floor = self.work, self.floor
         keys = len(work.keys)
-        out = [f"crypto floor (the same work done directly, RSA-{work.bits}):"]
+        when = (f"in {floor.slices} slices during the run and the rest after it"
+                if floor.slices else "after the run")
+        out = [f"crypto floor (the same work done directly, RSA-{work.bits}, {when}):"]
         if keys:
             out.append(f"  keygen: {keys} keys, {_s(floor.keygen)}: the seeded generator "
                        f"over {floor.keygen_workers} process(es), "
@@ -290,14 +302,16 @@ class BenchReport:
 
 
 def measure_scenario(scenario: Scenario, title: str, bits: int, *, cold: bool = False,
-                     output: Path | None = None, trace_memory: bool = False) -> BenchReport:
+                     output: Path | None = None, trace_memory: bool = False,
+                     floor_after: bool = False) -> BenchReport:
     """Run `scenario` once and measure it (host time is read here on purpose: this is the
     one place that times the simulator rather than simulating).
 
     As `pkilab run --out` does, the trace and artifacts stream into the folder during the
     run (a scratch folder without `output`): the memory measured is what a user's run
     holds, and the time spent writing them is metered and counted as output, not as
-    simulation."""
+    simulation. The crypto floor is measured in slices during the run (`sim.bench_floor`),
+    or with `floor_after` all after it."""
     scratch: list[Path] = []
     try:
         if cold:
@@ -306,15 +320,18 @@ def measure_scenario(scenario: Scenario, title: str, bits: int, *, cold: bool = 
             scratch.append(Path(tempfile.mkdtemp(prefix="pkilab-bench-")))
         return _measure(scenario, title, bits, scratch[0] if cold else None,
                         output if output is not None else scratch[-1], output is not None,
-                        trace_memory)
+                        trace_memory, floor_after)
     finally:
         for folder in scratch:
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
-             folder: Path, write_rest: bool, trace_memory: bool) -> BenchReport:
+             folder: Path, write_rest: bool, trace_memory: bool,
+             floor_after: bool) -> BenchReport:
     keys = KeyWatch()
+    # Made before anything is timed or its memory measured (it generates two keys).
+    interleaved = None if floor_after else InterleavedFloor(bits, _no_servers)
     reset = _reset_peak()
     before = (_status_kib("VmRSS") or 0) * 1024
     if trace_memory:
@@ -325,13 +342,24 @@ def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
     def setup(world: World) -> None:
         keys.attach(world)
         stream(world)
+        if interleaved is not None:
+            routers = world.routers
+
+            def servers_of(name: str) -> Collection[str]:
+                router = routers.get(name)
+                return router.running.servers if router is not None else ()
+
+            interleaved.counter.servers_of = servers_of
+            world.env.trace.subscribe(interleaved.feed)
 
     watch = Stopwatch()
     result = run_scenario(scenario, key_cache=key_cache or default_cache_dir(),
                           setup=setup)
     whole = watch.read()
-    streamed = meter.within(whole)
-    run = whole - streamed
+    # The floor slices ran on the run's clock: they are the floor's time, not the run's.
+    sliced = interleaved.spent if interleaved is not None else ZERO
+    streamed = meter.within(whole - sliced)
+    run = whole - sliced - streamed
     traced = None
     if trace_memory:
         traced = tracemalloc.get_traced_memory()[1]
@@ -345,12 +373,29 @@ def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
     roots = sum(1 for router in world.routers.values()
                 for cs in router.running.servers.values()
                 if cs.ca_cert is not None and cs.config.mode != "sub-cs")
-    work = count_work(world.env.trace, servers, roots, bits, keys.generated)
-    floor = measure_floor(work, scenario.seed)
+    if interleaved is None:
+        work = count_work(world.env.trace, servers, roots, bits, keys.generated)
+        floor = measure_floor(work, scenario.seed)
+    else:
+        # What the slices did not do: the run's tail, the root CAs' self-signed
+        # certificates (their making is not in the trace) and the keys generated.
+        rest = interleaved.rest()
+        rest.keys = list(keys.generated)
+        rest.certificates += roots
+        floor = measure_floor(rest, scenario.seed, interleaved.rig,
+                              (interleaved.signatures, interleaved.envelopes,
+                               interleaved.slices))
+        work = interleaved.done
+        work.add(rest)
     return BenchReport(title, len(world.routers), scenario.duration, run,
                        len(world.env.trace), _enrolled(result), state.value if state else None,
                        memory, keys, key_cache is not None,
                        work, floor, streamed, written, len(result.warnings))
+
+
+def _no_servers(router: str) -> Collection[str]:
+    """Stands for `servers_of` until the world exists (`_measure`'s setup sets it)."""
+    return ()
 
 
 def _enrolled(result: RunResult) -> int:
@@ -371,10 +416,10 @@ def _write(result: RunResult, out: Path) -> tuple[Seconds, Seconds, int | None]:
 
 def measure(routers: int = 10_000, minutes: float = 10.0, enrolling: int = 0, *,
             cold: bool = False, output: Path | None = None,
-            trace_memory: bool = False) -> BenchReport:
+            trace_memory: bool = False, floor_after: bool = False) -> BenchReport:
     """The flat case (see the module docstring)."""
     scenario = build(routers, minutes, enrolling)
     title = (f"flat: root CA and {routers - 1} routers in sites of {SITE}, "
              f"{enrolling} enrolling, RSA-{FLAT_KEY_BITS}")
     return measure_scenario(scenario, title, FLAT_KEY_BITS, cold=cold, output=output,
-                            trace_memory=trace_memory)
+                            trace_memory=trace_memory, floor_after=floor_after)

@@ -635,6 +635,9 @@ def _longest_run(path: Path) -> float:
                                  "timed apart.")
 @click.option("--tracemalloc", "trace_memory", is_flag=True,
               help="Also measure Python allocations with tracemalloc (slows the run).")
+@click.option("--floor-after", is_flag=True,
+              help="Measure the crypto floor all after the run, not in slices during it "
+                   "(on a machine whose speed drifts, the ratio is then less steady).")
 @click.option("--write-scenario", "scenario_file", type=click.Path(path_type=Path,
                                                                       dir_okay=False),
               default=None, help="Write the hierarchy as a scenario file for `pkilab run` "
@@ -644,7 +647,8 @@ def _longest_run(path: Path) -> float:
                                   "CRL every 6 hours (RSA-1024), and its CRL-signing floor.")
 def bench(routers: int, minutes: float | None, enrolling: int | None, levels: int | None,
           fanout: int | None, key_bits: int | None, cold: bool, output: Path | None,
-          trace_memory: bool, scenario_file: Path | None, idle_cas: int | None) -> None:
+          trace_memory: bool, floor_after: bool, scenario_file: Path | None,
+          idle_cas: int | None) -> None:
     """Measure how fast and how big a run of many routers is, and its ratio to the crypto
     floor of the same work (numbers, not a test)."""
     from sim.bench import measure, measure_scenario
@@ -671,7 +675,8 @@ def bench(routers: int, minutes: float | None, enrolling: int | None, levels: in
         if routers < 2:
             usage("the flat case needs --routers 2 at least (the root and one router)")
         report = measure(routers, 10.0 if minutes is None else minutes, enrolling or 0,
-                         cold=cold, output=output, trace_memory=trace_memory)
+                         cold=cold, output=output, trace_memory=trace_memory,
+                         floor_after=floor_after)
     else:
         if minutes is not None or enrolling is not None:
             usage("--minutes and --enrolling belong to the flat case; a hierarchy's "
@@ -691,7 +696,7 @@ def bench(routers: int, minutes: float | None, enrolling: int | None, levels: in
         title = (f"hierarchy: {levels} levels, fanout {shape.fanout}: {shape.ca_count} CAs "
                  f"and {routers} routers ({shape.total} in all), RSA-{shape.key_bits}")
         report = measure_scenario(scenario, title, shape.key_bits, cold=cold, output=output,
-                                  trace_memory=trace_memory)
+                                  trace_memory=trace_memory, floor_after=floor_after)
     for line in report.lines():
         click.echo(line)
 
