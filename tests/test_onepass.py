@@ -189,7 +189,7 @@ def _agree_constructed_econtent(lab: Lab) -> bytes:
 def _starts(data: bytes, pos: int, stop: int, found: list[int]) -> None:
     """Where every element inside ``data[pos:stop]`` starts, descending into constructed
     ones (and into the OCTET STRINGs that hold DER)."""
-    for start, body, end in onepass._elements(data, pos, stop):
+    for start, body, end in onepass.elements(data, pos, stop):
         found.append(start)
         if data[start] & 0x20 or (data[start] == 0x04 and data[body:body + 1] == b"\x30"):
             try:

@@ -181,14 +181,21 @@ def cipher_named(name: str) -> Cipher:
         raise ValueError(f"unknown cipher {name!r}; expected one of {sorted(CIPHERS)}") from None
 
 
+def _odd_parity(byte: int) -> int:
+    """``byte`` with its low bit set so that it has an odd number of one bits."""
+    high = byte & 0xFE
+    return high | (bin(high).count("1") + 1) % 2
+
+
+_ODD_PARITY = bytes(_odd_parity(byte) for byte in range(256))
+"""Each byte value with odd parity: a table, so a key is converted in one translate call
+instead of a Python loop over its bytes (a fifth of sealing a DES envelope)."""
+
+
 def set_des_parity(key: bytes) -> bytes:
     """Give every byte odd parity, as FIPS 46-3 defines a DES key.
 
     Most implementations ignore the parity bits, but a well-formed key is what a real DES key
     generator (IOS, OpenSSL's ``DES_random_key``) hands out.
     """
-    out = bytearray()
-    for byte in key:
-        high = byte & 0xFE
-        out.append(high | (bin(high).count("1") + 1) % 2)
-    return bytes(out)
+    return bytes(key).translate(_ODD_PARITY)

@@ -34,6 +34,9 @@ def issuer_of(certificate_der: bytes) -> bytes:
     Only for bytes ``cryptography`` has already loaded as a certificate, so the structure is
     known to be sound. Cached by the bytes: the same CA certificate names every reply.
     """
+    quick = _issuer_and_serial_spans(certificate_der)
+    if quick is not None:
+        return certificate_der[quick[0]:quick[1]]
     parts, first = _tbs_fields(certificate_der)
     return parts[first + 2].encoded
 
@@ -47,8 +50,50 @@ def issuer_and_serial_of(certificate_der: bytes) -> bytes:
     Same conditions as :func:`issuer_of`. Cached by the bytes: a CA names itself in every
     reply it signs, a client names the CA in every envelope it seals.
     """
+    quick = _issuer_and_serial_spans(certificate_der)
+    if quick is not None:
+        issuer_start, issuer_end, serial = quick
+        return der.seq(certificate_der[issuer_start:issuer_end], der.integer(serial))
     parts, first = _tbs_fields(certificate_der)
     return der.seq(parts[first + 2].encoded, der.integer(der.read_integer(parts[first])))
+
+
+def _issuer_and_serial_spans(data: bytes) -> tuple[int, int, int] | None:
+    """(issuer start, issuer end, serial number) of a DER certificate, read with
+    :func:`der.span` down to the issuer without an element object or list; None for any
+    form ``span`` does not read (the general reader in :func:`_tbs_fields` then reads it).
+    tests/test_template.py compares both."""
+    try:
+        return _spans(data)
+    except IndexError:  # cut short: the general reader says how
+        return None
+
+
+def _spans(data: bytes) -> tuple[int, int, int] | None:
+    certificate = der.span(data, 0, len(data))
+    if certificate is None or data[0] != 0x30 or certificate[1] != len(data):
+        return None
+    pos, stop = certificate
+    tbs = der.span(data, pos, stop)
+    if tbs is None or data[pos] != 0x30:
+        return None
+    pos, stop = tbs
+    if data[pos] == 0xA0:  # version [0] EXPLICIT: skipped
+        version = der.span(data, pos, stop)
+        if version is None:
+            return None
+        pos = version[1]
+    serial = der.span(data, pos, stop)
+    if serial is None or data[pos] != 0x02 or serial[0] == serial[1]:
+        return None
+    number = int.from_bytes(data[serial[0]:serial[1]], "big", signed=True)
+    signature = der.span(data, serial[1], stop)
+    if signature is None:
+        return None
+    issuer = der.span(data, signature[1], stop)
+    if issuer is None or issuer[1] >= stop:  # a TBSCertificate goes on after its issuer
+        return None
+    return signature[1], issuer[1], number
 
 
 def _tbs_fields(certificate_der: bytes) -> tuple[list[der.Tlv], int]:

@@ -2,7 +2,7 @@
 
 RFC 8894 section 3.2: "pkiMessage ... is a CMS SignedData with the SCEP authenticated
 attributes". ``cryptography``'s PKCS7SignatureBuilder cannot add those attributes (scep.md P1),
-so the SignedData is written byte by byte (see :mod:`sim.pki.scep.der`).
+so the SignedData is written byte by byte (see :mod:`sim.pki.scep.template`).
 
 Emit strictly (scep.md 5.4): signed attributes DER-sorted and signed in exactly that encoding
 (P2), certificates in the caller's order (P3), no envelope on PENDING/FAILURE but an empty
@@ -32,22 +32,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.pki import der_once
-from sim.pki.scep import der
+from sim.pki.scep import der, template
 from sim.pki.scep.algorithms import (
     DIGEST_BY_OID,
-    DIGEST_OIDS,
-    DIGESTS_WITH_NULL_PARAMS,
     HASH_FUNCTIONS,
     PKCS1V15,
-    RSA_ENCRYPTION_OID,
     SIGNATURE_OIDS,
     hash_for,
     verifies,
 )
 from sim.pki.scep.bodies import (
-    DATA_OID,
     LOAD_ERRORS,
-    SIGNED_DATA_OID,
     load_certificates,
     optional_sets,
     signed_data_fields,
@@ -57,7 +52,7 @@ from sim.pki.scep.der import CONTEXT, UNIVERSAL, DerError, Tlv
 from sim.pki.scep.envelope import build_envelope, draw
 from sim.pki.scep.onepass import read_usual
 from sim.pki.scep.types import (
-    CONTENT_TYPE,
+    CONTENT_TYPE,  # noqa: F401 - sim/pki/scep_forge.py imports it from here
     FAIL_INFO,
     FAIL_INFO_TEXT,
     MESSAGE_DIGEST,
@@ -85,33 +80,6 @@ E = TypeVar("E", bound=IntEnum)
 # --------------------------------------------------------------------------- build
 
 
-def _attribute(oid: str, value: bytes) -> bytes:
-    """``Attribute ::= SEQUENCE { attrType OID, attrValues SET OF }`` with one value (a SET
-    of one needs no sorting)."""
-    return der.tlv(0x30, der.oid(oid) + der.tlv(0x31, value))
-
-
-@functools.lru_cache(maxsize=16)
-def _digest_algorithm(name: str) -> bytes:
-    """The DigestAlgorithmIdentifier of ``name`` (cached: a message writes it twice)."""
-    params = der.null() if name in DIGESTS_WITH_NULL_PARAMS else None
-    return der.algorithm_identifier(DIGEST_OIDS[name], params)
-
-
-@functools.lru_cache(maxsize=16)
-def _digest_set(name: str) -> bytes:
-    """The SignedData's digestAlgorithms: a SET of the one DigestAlgorithmIdentifier."""
-    return der.set_of([_digest_algorithm(name)])
-
-
-_CONTENT_TYPE_DATA = _attribute(CONTENT_TYPE, der.oid(DATA_OID))
-"""The contentType attribute, the same in every pkiMessage (id-data)."""
-_RSA_ENCRYPTION = der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null())
-_VERSION_1 = der.integer(1)
-_SIGNED_DATA_OID = der.oid(SIGNED_DATA_OID)
-_DATA_OID = der.oid(DATA_OID)
-
-
 def _check_reply_fields(
     message_type: MessageType,
     content: bytes | None,
@@ -135,19 +103,6 @@ def _check_reply_fields(
         # RFC 8894 3.3.2: "If the pkiStatus is set to FAILURE or PENDING ... the
         # pkcsPKIEnvelope is omitted."
         raise ValueError("a PENDING or FAILURE CertRep carries no envelope")
-
-
-def _outer_certificates(signer_der: bytes, extra_certs: Sequence[x509.Certificate]) -> bytes:
-    """The certificates field: signer first then ``extra_certs``, or ``extra_certs`` as given
-    when it already holds the signer (a CA answering with ``[issued, CA]`` as micromdm does).
-    Written in that order, not DER-sorted (P3)."""
-    if not extra_certs:
-        return der.context(0, signer_der)
-    ders = [der_once.der(c) for c in extra_certs]
-    if signer_der not in ders:
-        ders.insert(0, signer_der)
-    unique = list(dict.fromkeys(ders))
-    return der.context(0, b"".join(unique))
 
 
 def build_pki_message(
@@ -190,49 +145,35 @@ def build_pki_message(
     digest = hash_for(profile.digest)
     # An absent eContent is hashed as empty (P7).
     content_digest = HASH_FUNCTIONS[profile.digest](econtent or b"").digest()
-    attributes = [
-        _CONTENT_TYPE_DATA,
-        _attribute(MESSAGE_DIGEST, der.octet_string(content_digest)),
-        _attribute(MESSAGE_TYPE, der.printable_string(str(int(message_type)))),
-        _attribute(TRANSACTION_ID, der.printable_string(transaction_id)),
-        _attribute(SENDER_NONCE, der.octet_string(sender_nonce)),
-    ]
-    if signing_time is not None:
-        attributes.append(_attribute(SIGNING_TIME, der.cms_time(signing_time)))
-    if pki_status is not None:
-        attributes.append(_attribute(PKI_STATUS, der.printable_string(str(int(pki_status)))))
-    if recipient_nonce is not None:
-        attributes.append(_attribute(RECIPIENT_NONCE, der.octet_string(recipient_nonce)))
-    if fail_info is not None:
-        attributes.append(_attribute(FAIL_INFO, der.printable_string(str(int(fail_info)))))
-    if fail_info_text is not None:
-        attributes.append(_attribute(FAIL_INFO_TEXT, der.utf8_string(fail_info_text)))
-
+    # The bytes are laid out from fixed pieces (sim/pki/scep/template.py says why); the
+    # signature stays here, over exactly the attribute bytes that go into the message.
+    signed_attrs = template.signed_attributes(
+        content_digest=content_digest,
+        message_type=message_type,
+        transaction_id=transaction_id,
+        sender_nonce=sender_nonce,
+        signing_time=signing_time,
+        pki_status=pki_status,
+        recipient_nonce=recipient_nonce,
+        fail_info=fail_info,
+        fail_info_text=fail_info_text,
+    )
     # RFC 5652 5.4: the signature covers "the DER encoding of the SignedAttributes value"
     # with the SET OF tag; the SignerInfo carries the same bytes tagged [0] IMPLICIT.
-    signed_attrs = der.set_of(attributes)
     signature = signer_key.sign(signed_attrs, PKCS1V15, digest)
     signer_der = der_once.der(signer_cert)
-    signer_info = der.seq(
-        _VERSION_1,
-        issuer_and_serial_of(signer_der),
-        _digest_algorithm(profile.digest),
-        b"\xa0" + signed_attrs[1:],
-        _RSA_ENCRYPTION,
-        der.octet_string(signature),
-    )
     # Without an envelope (PENDING, FAILURE) the eContent is an empty OCTET STRING rather than
     # absent: OpenSSL-based peers (`openssl cms -verify`, sscep) read a SignedData without
     # eContent as detached and fail with "no content"; micromdm sends the same empty form
     # (scep.md 1.7, P7), and the messageDigest is already the hash of "".
-    signed_data = der.seq(
-        _VERSION_1,
-        _digest_set(profile.digest),
-        der.seq(_DATA_OID, der.context(0, der.octet_string(econtent or b""))),
-        _outer_certificates(signer_der, extra_certs),
-        der.tlv(0x31, signer_info),
+    return template.pki_message(
+        signer_der=signer_der,
+        digest_name=profile.digest,
+        econtent=econtent,
+        signed_attrs=signed_attrs,
+        signature=signature,
+        certificates=template.certificates_field(signer_der, extra_certs),
     )
-    return der.seq(_SIGNED_DATA_OID, der.context(0, signed_data))
 
 
 # --------------------------------------------------------------------------- parse

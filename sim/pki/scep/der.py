@@ -135,16 +135,19 @@ def algorithm_identifier(dotted: str, parameters: bytes | None) -> bytes:
 def cms_time(moment: datetime) -> bytes:
     """RFC 5652 section 11.3: "dates between 1 January 1950 and 31 December 2049 (inclusive)
     MUST be encoded as UTCTime"; others as GeneralizedTime. Naive datetimes are UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC).replace(microsecond=0)
+    if moment.tzinfo is not UTC:  # already UTC (every clock here): nothing to convert
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    # Fractions of a second are dropped: the UTCTime below has none, and GeneralizedTime
+    # is written without them too.
     if 1950 <= moment.year <= 2049:
         # X.690 section 11.8: "YYMMDDHHMMSSZ", as asn1crypto writes it (tests compare);
         # formatted with %, a few times faster than strftime.
         return b"\x17\x0d%02d%02d%02d%02d%02d%02dZ" % (
             moment.year % 100, moment.month, moment.day, moment.hour, moment.minute,
             moment.second)
-    return core.GeneralizedTime(moment).dump()
+    return core.GeneralizedTime(moment.replace(microsecond=0)).dump()
 
 
 # --------------------------------------------------------------------------- reader

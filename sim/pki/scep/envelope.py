@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from sim.pki import der_once
 from sim.pki.bigint import powmod
-from sim.pki.scep import der
+from sim.pki.memo import per_object
+from sim.pki.scep import der, onepass
 from sim.pki.scep.algorithms import (
     CIPHER_BY_OID,
     RSA_ENCRYPTION_OID,
@@ -83,13 +84,23 @@ _RSA_ENCRYPTION = der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null())
 """keyEncryptionAlgorithm: rsaEncryption with NULL parameters (RFC 3370 section 4.2.1)."""
 
 
-@functools.lru_cache(maxsize=256)
+@per_object(1024)
+def _named(cert: x509.Certificate) -> bytes:
+    """The IssuerAndSerialNumber naming ``cert`` (see certs.issuer_and_serial_of), looked
+    up by the certificate object: a router opens every reply with its one certificate,
+    whose DER may have left der_once's table in a large run by the time the reply comes.
+    One entry per router enrolling at the time: a thousand hold some hundreds of kB."""
+    return issuer_and_serial_of(der_once.der(cert))
+
+
+@per_object(1024)
 def _recipient(cert: x509.Certificate) -> tuple[int, int, bytes] | None:
     """(n, e, the start of its KeyTransRecipientInfo) of a recipient certificate's RSA key,
     None for another key type. The start is version 0, the IssuerAndSerialNumber and the
     keyEncryptionAlgorithm: everything but the wrapped key, the same in every envelope.
 
-    Read once per certificate (certificates hash and compare by their DER): every router
+    Read once per certificate object (by identity: a certificate hashes by its DER,
+    which costs more than the lookup; an equal copy is read again): every router
     enrolling with a CA seals its messages to the same CA certificate, and reading the key
     out of it (a key object, then its numbers) cost more than the RSA operation itself. The
     IssuerAndSerialNumber copies the issuer byte for byte from the certificate, so the
@@ -99,7 +110,7 @@ def _recipient(cert: x509.Certificate) -> tuple[int, int, bytes] | None:
     if not isinstance(public_key, rsa.RSAPublicKey):
         return None
     numbers = public_key.public_numbers()
-    named = issuer_and_serial_of(der_once.der(cert))
+    named = _named(cert)
     return numbers.n, numbers.e, _VERSION_0 + named + _RSA_ENCRYPTION
 
 
@@ -231,6 +242,9 @@ def envelope_algorithm(enveloped: bytes) -> str:
 
     ScepError(BAD_ALG) for an unknown cipher, ScepError(BAD_MESSAGE_CHECK) for garbage.
     """
+    usual = _usual_envelope(enveloped)
+    if usual is not None:
+        return usual.cipher.name
     try:
         return _cipher_read(enveloped)[0].name
     except DerError as exc:
@@ -262,6 +276,114 @@ def _matches(rid: Tlv, issuer: bytes, serial: int) -> bool:
         return False
 
 
+class _Usual:
+    """What :func:`decrypt_envelope` takes from an envelope of the usual shape: the cipher,
+    IV and encrypted content, and each KeyTransRecipientInfo's rid (as the element the
+    general reader makes) with its wrapped key, in order."""
+
+    __slots__ = ("cipher", "iv", "encrypted", "recipients")
+
+    def __init__(self, cipher: Cipher, iv: bytes, encrypted: bytes,
+                 recipients: list[tuple[Tlv, bytes]]) -> None:
+        self.cipher = cipher
+        self.iv = iv
+        self.encrypted = encrypted
+        self.recipients = recipients
+
+    def wrapped_for(self, recipient_cert: x509.Certificate) -> bytes | None:
+        """The wrapped key of the first recipient info that names ``recipient_cert`` (as
+        the general reader picks it), None if none does (the general reader then says so)."""
+        named = _named(recipient_cert)
+        for rid, wrapped in self.recipients:
+            if _names(rid, named, recipient_cert):
+                return wrapped
+        return None
+
+
+def _usual_envelope(enveloped: bytes) -> _Usual | None:
+    """The envelope read in one pass, or None where it is not of the usual shape; see
+    :func:`_read_usual`. Read once per envelope (the service asks for its cipher, then
+    opens it). A None is remembered too: the general reader reads that envelope anyway."""
+    if type(enveloped) is not bytes:  # noqa: E721 - only immutable bytes can key the memo
+        return None
+    return _usual_once(enveloped)
+
+
+@functools.lru_cache(maxsize=64)
+def _usual_once(enveloped: bytes) -> _Usual | None:
+    try:
+        return _read_usual(enveloped)
+    except (DerError, IndexError):
+        return None
+
+
+def _read_usual(data: bytes) -> _Usual | None:
+    """An EnvelopedData ContentInfo of the usual shape, the one every SCEP peer writes::
+
+        ContentInfo { envelopedData, [0] EnvelopedData { version, SET { KeyTransRecipientInfo
+            { version, rid, keyEncryptionAlgorithm, OCTET STRING }... },
+            EncryptedContentInfo { contentType, AlgorithmIdentifier { cipher, OCTET STRING
+            IV }, [0] IMPLICIT encryptedContent } } }
+
+    read with offsets into the bytes instead of the general reader's element lists (which
+    cost more than the decryption). Every element the general reader
+    (:func:`_read_envelope`, :func:`_cipher_of`, :func:`decrypt_envelope`) looks at is
+    checked here with its rules, and only in the forms it reads without asn1crypto
+    (:func:`onepass.elements`); anything else (BER forms, an originatorInfo, an unknown
+    cipher, a constructed string, a malformed element) is declined with None (or a
+    DerError), and the general reader reads or refuses it as before, with its own error.
+    tests/test_envelope_onepass.py compares both over real and mangled envelopes.
+    """
+    top = onepass.elements(data, 0, len(data))
+    if len(top) != 1 or data[0] != 0x30:
+        return None
+    content_info = onepass.elements(data, top[0][1], top[0][2])
+    if len(content_info) < 2:
+        return None
+    oid, wrapper = content_info[0], content_info[1]
+    if data[oid[0]:oid[2]] != _ENVELOPED_DATA_OID or data[wrapper[0]] != 0xA0:
+        return None
+    inside = onepass.elements(data, wrapper[1], wrapper[2])
+    if len(inside) != 1 or data[inside[0][0]] != 0x30:
+        return None
+    body = onepass.elements(data, inside[0][1], inside[0][2])
+    if len(body) < 3 or data[body[1][0]] != 0x31 or data[body[2][0]] != 0x30:
+        return None  # an originatorInfo [0], or not the usual fields
+    fields = onepass.elements(data, body[2][1], body[2][2])
+    if len(fields) < 2 or data[fields[1][0]] != 0x30:
+        return None
+    algorithm = onepass.elements(data, fields[1][1], fields[1][2])
+    if len(algorithm) < 2 or data[algorithm[0][0]] != 0x06 or data[algorithm[1][0]] != 0x04:
+        return None
+    cipher = CIPHER_BY_OID.get(der.dotted(data[algorithm[0][0]:algorithm[0][2]]))
+    iv = data[algorithm[1][1]:algorithm[1][2]]
+    if cipher is None or len(iv) != cipher.block_size:
+        return None
+    encrypted = b""
+    for start, contents, end in fields[2:]:
+        if data[start] & 0xDF == 0x80:  # [0], primitive or constructed
+            if data[start] != 0x80:
+                return None  # constructed (Go, P6): the general reader joins the parts
+            encrypted = data[contents:end]
+    recipients = []
+    for start, contents, end in onepass.elements(data, body[1][1], body[1][2]):
+        first = data[start]
+        if first & 0xDF != 0x10:  # not a SEQUENCE: skipped, as the general reader does
+            continue
+        if first != 0x30:
+            return None  # a primitive SEQUENCE: the general reader refuses it
+        parts = onepass.elements(data, contents, end)
+        if len(parts) < 4:
+            continue
+        if data[parts[3][0]] & 0x20:
+            return None  # a constructed encryptedKey: the general reader joins the parts
+        rid_start, rid_body, rid_end = parts[1]
+        tag = data[rid_start]
+        rid = Tlv(tag >> 6, bool(tag & 0x20), tag & 31, data, rid_start, rid_body, rid_end, 0)
+        recipients.append((rid, data[parts[3][1]:parts[3][2]]))
+    return _Usual(cipher, iv, encrypted, recipients)
+
+
 def decrypt_envelope(
     enveloped: bytes, recipient_cert: x509.Certificate, recipient_key: rsa.RSAPrivateKey
 ) -> bytes:
@@ -271,6 +393,14 @@ def decrypt_envelope(
     ScepError(BAD_MESSAGE_CHECK) when none does ("wrong recipient") or decryption fails;
     ScepError(BAD_ALG) for an unknown cipher.
     """
+    usual = _usual_envelope(enveloped)
+    if usual is not None:
+        try:
+            wrapped = usual.wrapped_for(recipient_cert)
+        except DerError:  # a rid that does not read: the general reader refuses it below
+            wrapped = None
+        if wrapped is not None:
+            return _decrypt(usual.cipher, usual.iv, usual.encrypted, wrapped, recipient_key)
     try:
         recipient_infos, content_info = _envelope_fields(enveloped)
         cipher, iv = _cipher_read(enveloped)
@@ -278,7 +408,7 @@ def decrypt_envelope(
         for element in content_info[2:]:
             if element.is_(CONTEXT, 0):
                 encrypted = der.octets(element)  # primitive, or constructed from Go (P6)
-        named = issuer_and_serial_of(der_once.der(recipient_cert))
+        named = _named(recipient_cert)
         wrapped = None
         for info in recipient_infos:
             parts = info.children() if info.is_(UNIVERSAL, SEQUENCE) else []

@@ -97,7 +97,7 @@ def read_usual(data: bytes) -> PkiMessage | None:
         return None
 
 
-def _elements(data: bytes, pos: int, stop: int) -> list[_Span]:
+def elements(data: bytes, pos: int, stop: int) -> list[_Span]:
     """The elements in ``data[pos:stop]``, each in the form the general reader reads
     without asn1crypto (:func:`sim.pki.scep.der.span`); DerError for anything else."""
     out = []
@@ -131,14 +131,14 @@ def _inside(data: bytes, element: _Span, first: int, count: int) -> list[_Span]:
     ``count`` elements (``count`` 0: at least one)."""
     if data[element[0]] != first:
         raise DerError("not the usual element")
-    children = _elements(data, element[1], element[2])
+    children = elements(data, element[1], element[2])
     if len(children) != count and (count or not children):
         raise DerError("not the usual number of elements")
     return children
 
 
 def _read(data: bytes) -> PkiMessage | None:
-    top = _elements(data, 0, len(data))
+    top = elements(data, 0, len(data))
     if len(top) != 1:
         return None
     content_type, wrapper = _inside(data, top[0], 0x30, 2)
@@ -288,11 +288,11 @@ def _attribute(data: bytes, pos: int, stop: int) -> tuple[str, _Span | None, int
     if quick is None or data[pos] != 0x30:
         raise DerError("not the usual attribute")
     body, end = quick
-    fields = _elements(data, body, end)
+    fields = elements(data, body, end)
     if len(fields) != 2 or data[fields[0][0]] != 0x06 or data[fields[1][0]] != 0x31:
         raise DerError("not the usual attribute")
     oid, value_set = fields
-    every = _elements(data, value_set[1], value_set[2])
+    every = elements(data, value_set[1], value_set[2])
     dotted = der.dotted(data[oid[0]:oid[2]])
     if not every:
         return dotted, None, end
