@@ -45,6 +45,7 @@ amount and leaves the wait unchanged:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
@@ -141,6 +142,20 @@ def ios_timer_text(moment: datetime) -> str:
             f"{_MONTHS[moment.month - 1]} {moment.day} {moment.year}")
 
 
+def caps_profile_of(body: bytes) -> scep.Profile:
+    """The algorithms a GetCACaps answer `body` makes the client use (sscep's rules,
+    `scep.profile_from_caps`). Read once per distinct answer: a CA answers every router
+    that enrolls with it with the same bytes, and a profile is immutable."""
+    if type(body) is not bytes:  # noqa: E721 - only immutable bytes can key the memo
+        return scep.profile_from_caps(scep.parse_caps(bytes(body).decode("latin-1")))
+    return _caps_profile_once(body)
+
+
+@functools.lru_cache(maxsize=256)
+def _caps_profile_once(body: bytes) -> scep.Profile:
+    return scep.profile_from_caps(scep.parse_caps(body.decode("latin-1")))
+
+
 def key_too_short(key: rsa.RSAPrivateKey, digest: str) -> str | None:
     """Why `key` cannot sign a request with `digest` (PKCS#1 v1.5 needs room for the
     DigestInfo), or None."""
@@ -216,7 +231,7 @@ class EnrollmentClient:
         """The CA answered the message in flight (HTTP 200) with `body`."""
         self._accept("on_reply")
         if self.state is State.PROBING:
-            profile = scep.profile_from_caps(scep.parse_caps(body.decode("latin-1")))
+            profile = caps_profile_of(body)
             return [Exchanged("GetCACaps", None, "capabilities"), *self._begin(now, profile)]
         return self._answered_with(now, body)
 

@@ -9,6 +9,7 @@ module only turns inputs into bytes and bytes into outcomes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,8 +32,13 @@ class ScepEndpoint:
     path: str
 
 
+@functools.lru_cache(maxsize=1024)
 def scep_endpoint(enrollment_url: str) -> ScepEndpoint:
-    """`http://10.3.0.6` -> host 10.3.0.6, port 80, path /cgi-bin/pkiclient.exe."""
+    """`http://10.3.0.6` -> host 10.3.0.6, port 80, path /cgi-bin/pkiclient.exe.
+
+    Kept per URL (the endpoint is frozen, so sharing one is invisible): every router under
+    one CA has the same `enrollment url`, read three times per enrollment (the console's
+    check, `authenticate`, the client's start). A bad URL is not kept: it raises again."""
     parts = urlsplit(enrollment_url if "://" in enrollment_url else f"http://{enrollment_url}")
     if parts.scheme.lower() != "http" or not parts.hostname:
         raise ValueError(f"{enrollment_url} is not an http:// enrollment URL")
@@ -93,6 +99,8 @@ class Enrollment:
     transaction_id: str = field(init=False)
     _last_nonce: bytes | None = field(default=None, init=False)
     _public_key: rsa.RSAPublicKey = field(init=False, repr=False, compare=False)
+    _poll_body: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """A GetCertInitial's IssuerAndSubject: the same for every poll of the transaction."""
 
     def __post_init__(self) -> None:
         self.csr = self.saved_csr or scep.make_csr(
@@ -120,7 +128,10 @@ class Enrollment:
         return self._message(scep.MessageType.PKCS_REQ, self.csr_der, now)
 
     def get_cert_initial(self, now: datetime) -> bytes:
-        body = scep.issuer_and_subject(self.ca_cert.subject, self.subject)
+        body = self._poll_body
+        if body is None:
+            body = self._poll_body = scep.issuer_and_subject(self.ca_cert.subject,
+                                                             self.subject)
         return self._message(scep.MessageType.GET_CERT_INITIAL, body, now)
 
     def _message(self, kind: scep.MessageType, content: bytes, now: datetime) -> bytes:

@@ -158,7 +158,10 @@ def crypto_pki_enroll(s: Session, m: Match) -> SimProcess[None]:
             return
     s.write("")
     try:
-        request_subject(router, tp)
+        # Of the name `request_subject` builds below, only `subject-name` can be refused;
+        # it is read here, before the questions, without building a name to throw away.
+        if tp.subject_name:
+            x509util.parse_dn(tp.subject_name)
     except ValueError as bad:  # a subject-name that predates its check when typed
         s.write(f"% {bad}")
         return

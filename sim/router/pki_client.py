@@ -20,6 +20,7 @@ for the certificate server:
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -40,6 +41,7 @@ from sim.pki.cs_server import CertificateServer
 from sim.pki.enroll_client import (
     EnrollmentClient,
     RenewalTimer,
+    caps_profile_of,
     renewal_request,
     same_key,
 )
@@ -104,7 +106,8 @@ def authenticate(session: Session, tp: Trustpoint) -> SimProcess[bool]:
                  [f"GET {request.target} HTTP/1.0", f"User-Agent: {IOS_USER_AGENT}", ""])
     router.emit("pki", "scep.request", trustpoint=tp.name, operation=GET_CA_CERT,
                 url=tp.enrollment_url)
-    exchange = yield from http_exchange(router, endpoint, request, GET_CA_CERT)
+    # message=b"": a GetCACert carries no pkiMessage (nothing to read back from it).
+    exchange = yield from http_exchange(router, endpoint, request, GET_CA_CERT, message=b"")
     certs = _ca_certs(router, exchange)
     note_exchange(router, tp, exchange, GET_CA_CERT, None,
                   exchange.failure or ("CA certificate" if certs else "bad answer"))
@@ -113,7 +116,7 @@ def authenticate(session: Session, tp: Trustpoint) -> SimProcess[bool]:
                       "cert length = 0")
         router.log("%PKI-3-SOCKETSEND: Failed to send out message to CA server.")
         return False
-    certs, ra_certs = split_ra_answer(certs)
+    certs, ra_certs = _split_ra_answer(certs)
     if ra_certs and (not tp.options.enrollment_mode_ra or not certs):
         session.write(RA_ANSWER.format(tp=tp.name))
         router.emit("pki", "ca.rejected", trustpoint=tp.name, reason="RA answer")
@@ -139,10 +142,11 @@ def accept_ca_certificate(session: Session, tp: Trustpoint, certs: list[x509.Cer
     Both `crypto pki authenticate` paths, SCEP and terminal, end here."""
     router = session.router
     der = x509util.cert_der(certs[0])
+    md5, sha1, md5_hex = _ca_fingerprints(der)
     session.write("Certificate has the following attributes:")
     md5_pad, sha1_pad = router.release.fingerprint_indent
-    session.write(f"{md5_pad}Fingerprint MD5: {x509util.fingerprint(der, 'md5')}")
-    session.write(f"{sha1_pad}Fingerprint SHA1: {x509util.fingerprint(der, 'sha1')}")
+    session.write(f"{md5_pad}Fingerprint MD5: {md5}")
+    session.write(f"{sha1_pad}Fingerprint SHA1: {sha1}")
     if tp.fingerprint:
         if not pinned_fingerprint_matches(session, tp.fingerprint, der):
             router.emit("pki", "ca.rejected", trustpoint=tp.name, reason="fingerprint")
@@ -157,9 +161,42 @@ def accept_ca_certificate(session: Session, tp: Trustpoint, certs: list[x509.Cer
     router.record_artifact(f"{tp.name}.ca.pem", b"".join(x509util.cert_pem(c) for c in certs))
     session.write("Trustpoint CA certificate accepted.")
     session.write_lines(imported)
-    router.emit("pki", "ca.accepted", trustpoint=tp.name,
-                fingerprint=x509util.fingerprint_hex(der, "md5"), **traced)
+    router.emit("pki", "ca.accepted", trustpoint=tp.name, fingerprint=md5_hex, **traced)
     return True
+
+
+@functools.lru_cache(maxsize=256)
+def _ca_fingerprints(der: bytes) -> tuple[str, str, str]:
+    """A CA certificate's MD5 and SHA1 fingerprints as `crypto pki authenticate` shows
+    them, and its MD5 as `pki/ca.accepted` traces it: worked out once per CA certificate,
+    not once per router that authenticates it."""
+    return (x509util.fingerprint(der, "md5"), x509util.fingerprint(der, "sha1"),
+            x509util.fingerprint_hex(der, "md5"))
+
+
+_SPLIT_ANSWERS: dict[tuple[int, ...], tuple[tuple[x509.Certificate, ...],
+                                            list[x509.Certificate], list[x509.Certificate]]]
+_SPLIT_ANSWERS = {}
+"""`split_ra_answer`'s answers by the identities of the certificates split. The routers
+of a CA get the same certificate objects from its GetCACert answer (`ca_certificates`
+reads each distinct answer once); an entry holds its certificates, so their identities
+are not reused while it is kept."""
+_SPLIT_KEPT = 256
+
+
+def _split_ra_answer(certs: list[x509.Certificate]
+                     ) -> tuple[list[x509.Certificate], list[x509.Certificate]]:
+    """`split_ra_answer(certs)`, looked at once per distinct answer (lists of the
+    caller's own): reading each certificate's BasicConstraints again for every router of
+    a CA gives the same split."""
+    key = tuple(map(id, certs))
+    kept = _SPLIT_ANSWERS.get(key)
+    if kept is None:
+        if len(_SPLIT_ANSWERS) >= _SPLIT_KEPT:
+            _SPLIT_ANSWERS.clear()
+        cas, ras = split_ra_answer(certs)
+        kept = _SPLIT_ANSWERS[key] = (tuple(certs), cas, ras)
+    return list(kept[1]), list(kept[2])
 
 
 RA_ANSWER = ("% The CA answered with Registration Authority certificates; trustpoint {tp} "
@@ -335,7 +372,7 @@ class EnrollHost:
         if isinstance(effect, ProbeCaps):
             probe = get_request(effect.endpoint.path, GET_CA_CAPS, tp.name)
             return (yield from http_exchange(router, effect.endpoint, probe, GET_CA_CAPS,
-                                             quiet=True))
+                                             quiet=True, message=b""))
         operation = effect.operation.value
         router.record_scep(effect.der, operation, sent=True)
         router.emit("pki", "scep.request", trustpoint=tp.name, operation=operation,
@@ -436,6 +473,8 @@ class EnrollHost:
     def arm_renewal(self, tp: Trustpoint) -> None:
         """`auto-enroll PERCENT`: time the renewal of the certificate the trustpoint holds
         (IOS's `RENEW <tp>` timer); nothing without `auto-enroll` or past the point."""
+        if tp.id_cert is None or tp.renewal_percent is None:
+            return  # what `RenewalTimer.arm` answers for these, without building a timer
         # A trustpoint holding its rollover certificate does not renew the one it replaces.
         timer = RenewalTimer(tp.name, lambda: tp.id_cert,
                              lambda: tp.pending is not None
@@ -664,16 +703,19 @@ def install_renewed_key(router: Router, tp: Trustpoint, key: rsa.RSAPrivateKey) 
     key the router holds (the usual case, and a subordinate CS enrolling with its own
     pair) is left where it is."""
     keys = router.running.keys
+    label = tp.rsakeypair or router.running.fqdn
+    current = keys.get(label)
+    # Usually the very key object the trustpoint's own pair hands out (`live_key`): found
+    # without walking the other pairs or comparing public numbers, which costs two key
+    # conversions per pair.
+    if current is not None and current.key is key:
+        return
     pairs = [pair for held in keys.labels() if (pair := keys.get(held)) is not None]
-    # Usually the very key object a pair hands out (`live_key`): found without comparing
-    # public numbers, which costs two key conversions per pair.
     if any(pair.key is key for pair in pairs):
         return
     for pair in pairs:
         if same_key_pair(pair.key, key):
             return
-    label = tp.rsakeypair or router.running.fqdn
-    current = keys.get(label)
     exportable = current.exportable if current is not None else False
     router.running.keys.put(KeyPair(label, key, exportable, router.clock.now()))
     router.emit("pki", "key.regenerated", trustpoint=tp.name, label=label,
@@ -695,11 +737,11 @@ def caps_profile(router: Router, endpoint: ScepEndpoint, tp: Trustpoint
     """GetCACaps decides the algorithm profile; no answer means IOS 12.3's."""
     exchange = yield from http_exchange(router, endpoint,
                                         get_request(endpoint.path, GET_CA_CAPS, tp.name),
-                                        GET_CA_CAPS, quiet=True)
+                                        GET_CA_CAPS, quiet=True, message=b"")
     note_exchange(router, tp, exchange, GET_CA_CAPS, None, exchange.failure or "capabilities")
     if exchange.response is None:
         return scep.IOS_12_3
-    return scep.profile_from_caps(scep.parse_caps(exchange.response.body.decode("latin-1")))
+    return caps_profile_of(exchange.response.body)
 
 
 def fetch_crl(router: Router, tp: Trustpoint) -> SimProcess[bool]:

@@ -77,7 +77,8 @@ def http_exchange(router: Router, endpoint: ScepEndpoint, scep_request: ScepHttp
     `quiet` exchanges (the GetCACaps probe, which IOS 12.3's debug output never shows)
     are traced but print nothing on the console. `message`: the pkiMessage a
     PKIOperation request carries, when the caller has it at hand (else it is read back
-    from the request, for the `Signed Data` debug lines)."""
+    from the request, for the `Signed Data` debug lines); b"" for a request that carries
+    none (GetCACert, GetCACaps), which is then not read back either."""
 
     def say(text: str) -> None:
         if not quiet:
