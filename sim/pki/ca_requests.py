@@ -34,6 +34,7 @@ from enum import Enum
 from typing import Literal, cast
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from sim.pki import x509util
@@ -152,10 +153,13 @@ class ParsedRequest:
     """A PKCS#10 request already read from its DER by the caller (the SCEP service checks
     every request before filing it, `scep_policy.check_request`), with its subject: filing
     and issuing use them instead of reading the DER and building the subject again
-    (cryptography makes a new Name at every `subject` read)."""
+    (cryptography makes a new Name at every `subject` read), and its public key, which
+    the signer check and the certificate issued take again (cryptography makes a new key
+    object at every `public_key()`)."""
 
     csr: x509.CertificateSigningRequest
     subject: x509.Name
+    public_key: rsa.RSAPublicKey
 
 
 def _new_entry(req_id: int, csr_der: bytes, transaction_id: str | None, source: str,

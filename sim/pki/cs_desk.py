@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sim.pki import (
+    cert_facts,
     crl_distribution,
     cs_rollover,
     grant_rules,
@@ -61,7 +62,7 @@ def _issuing_ready(cs: CertificateServer, key: rsa.RSAPrivateKey | None,
     ca_cert = cs.ca_cert
     if ca_cert is None or key is None:
         raise DeskError("% Certificate server is not ready to issue certificates")
-    if now is not None and now >= ca_cert.not_valid_after_utc:
+    if now is not None and now >= cert_facts.ca_not_after(ca_cert):
         # IOS: at `CS CERT EXPIRE` the server can no longer issue (cisco-cs.md 6.3).
         raise DeskError("% The certificate server's CA certificate has expired")
     return ca_cert, key
@@ -170,7 +171,8 @@ def grant(cs: CertificateServer, req_id: int, now: datetime, key: rsa.RSAPrivate
     serial = cs.last_serial + 1
     cert = issuance.issue_from_request(
         entry.csr if parsed is None else parsed.csr,
-        subject=None if parsed is None else parsed.subject, ca_cert=ca_cert,
+        subject=None if parsed is None else parsed.subject,
+        public_key=None if parsed is None else parsed.public_key, ca_cert=ca_cert,
         ca_key=signing_key, serial=serial, now=now,
         lifetime_days=cs.config.lifetime_certificate_days, hash_name=cs.config.hash,
         kind=entry.kind, extensions=crl_distribution.issued_extensions(cs.config.cdp_url),

@@ -326,8 +326,10 @@ def lifetime_extension(cs: CertificateServer, req_id: int, now: datetime) -> int
     "not yet valid" on a router whose rollover came early) and is "activated when the old
     CA cert expires" (cisco-cs.md 14), so its lifetime counts from then."""
     state = cs.rollover
+    if req_id not in state.requests or state.certificate is None:
+        return 0  # asked first: the activation moment is a datetime made at each read
     start = activation_moment(cs)
-    if req_id not in state.requests or state.certificate is None or start is None:
+    if start is None:
         return 0
     return max(0, int((start - now).total_seconds() // 60))
 

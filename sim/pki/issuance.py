@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
 
-from sim.pki import x509util
+from sim.pki import cert_facts, x509util
 from sim.pki.ca_requests import RequestKind
 from sim.pki.cs_settings import GrantMode
 
@@ -138,6 +138,7 @@ def issue_from_request(
     extensions: Sequence[x509.Extension[x509.ExtensionType]] = (),
     extra_minutes: int = 0,
     subject: x509.Name | None = None,
+    public_key: rsa.RSAPublicKey | None = None,
 ) -> x509.Certificate:
     """Sign the certificate for a granted request.
 
@@ -152,14 +153,14 @@ def issue_from_request(
       caller passes as `extensions`.
     - AKI (= the CA's SKI) and SKI always; signature hash = the server's `hash`.
 
-    `subject`: `csr.subject` when the caller already has it (cryptography builds a new Name
-    at every read).
+    `subject`, `public_key`: `csr.subject` and `csr.public_key()` when the caller already
+    has them (cryptography builds a new Name or key object at every read).
     """
     lifetime = timedelta(days=lifetime_days, minutes=extra_minutes)  # XE: DAYS HOURS MINUTES
     if lifetime <= timedelta(0):
         raise ValueError(f"lifetime certificate must be positive: {lifetime}")
-    public_key = csr.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
+    key = csr.public_key() if public_key is None else public_key
+    if not cert_facts.is_rsa_public_key(key):
         raise ValueError("the certificate server only issues for RSA keys")
     not_before = now.replace(microsecond=0)
     is_ca = kind is RequestKind.SUB_CA
@@ -170,7 +171,7 @@ def issue_from_request(
     return x509util.issue_certificate(
         ca_key,
         ca_cert,
-        public_key,
+        key,
         csr.subject if subject is None else subject,
         serial,
         not_before,

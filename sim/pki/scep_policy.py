@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import AttributeOID
 
-from sim.pki import scep, x509util
+from sim.pki import cert_facts, scep, x509util
 from sim.pki.ca_requests import ParsedRequest
 from sim.pki.scep.bodies import LOAD_ERRORS
 
@@ -69,7 +69,7 @@ class Refusal:
 
 
 def _key_refusal(public_key: object, whose: str) -> Refusal | None:
-    if not isinstance(public_key, rsa.RSAPublicKey):
+    if not cert_facts.is_rsa_public_key(public_key):
         return Refusal(scep.FailInfo.BAD_ALG, f"{whose} key is not RSA")
     bits = public_key.key_size
     if not MIN_RSA_BITS <= bits <= MAX_RSA_BITS:
@@ -105,7 +105,8 @@ def check_request(content: bytes) -> ParsedRequest | Refusal:
     try:
         csr = x509.load_der_x509_csr(content)
         name = csr.subject
-        subject = list(name)
+        # `list(name)`, without Name's generator and its length hint's (same order)
+        subject = [attribute for rdn in name.rdns for attribute in rdn]
         list(csr.extensions)
         public_key = csr.public_key()
     except LOAD_ERRORS as exc:
@@ -117,7 +118,7 @@ def check_request(content: bytes) -> ParsedRequest | Refusal:
     refusal = _key_refusal(public_key, "the request's")
     if refusal is not None:
         return refusal
-    if not isinstance(public_key, rsa.RSAPublicKey):  # narrowed by _key_refusal already
+    if not cert_facts.is_rsa_public_key(public_key):  # narrowed by _key_refusal already
         return Refusal(scep.FailInfo.BAD_ALG, "the request's key is not RSA")
     try:
         possessed = x509util.verify_signature(csr, public_key)
@@ -125,20 +126,53 @@ def check_request(content: bytes) -> ParsedRequest | Refusal:
         return Refusal(scep.FailInfo.BAD_ALG, f"the PKCS#10 signature cannot be checked: {exc}")
     if not possessed:
         return Refusal(scep.FailInfo.BAD_MESSAGE_CHECK, "the PKCS#10 signature does not verify")
-    return ParsedRequest(csr, name)
+    return ParsedRequest(csr, name, public_key)
 
 
 def _spki(key: CertificatePublicKeyTypes) -> bytes:
     return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 
 
+Needles = tuple[tuple[bytes, bytes, bytes], ...]
+"""`name_needles`: per attribute value of a name, the bytes it is written as."""
+
+
+def name_needles(name: x509.Name) -> Needles | None:
+    """For each attribute value of `name`, the bytes that hold it in a certificate in any
+    string type a name may use: ASCII text is the same bytes in PrintableString,
+    UTF8String, IA5String, T61String, VisibleString and NumericString, UTF-16BE in a
+    BMPString, UTF-32BE in a UniversalString. A certificate whose bytes hold none of the
+    forms of one value cannot name `name` as its issuer (`is_renewal_signer`). None when
+    a value is not ASCII text: the names are then compared as names."""
+    forms = []
+    for attribute in name:
+        value = attribute.value
+        if not isinstance(value, str) or not value.isascii():
+            return None
+        forms.append((value.encode(), value.encode("utf-16-be"), value.encode("utf-32-be")))
+    return tuple(forms)
+
+
 def is_renewal_signer(signer: x509.Certificate, ca_cert: x509.Certificate,
                       revoked: Container[int], now: datetime,
-                      ca_subject: x509.Name | None = None) -> bool:
+                      ca_subject: x509.Name | None = None,
+                      ca_needles: Needles | None = None) -> bool:
     """Whether ``signer`` is a live certificate this CA issued (draft-nourse-11 App. G: a
     renewal "is signed with the old certificate"). `ca_subject`: `ca_cert.subject`, when
-    the caller keeps it (cryptography builds a new Name at every read)."""
+    the caller keeps it (cryptography builds a new Name at every read); `ca_needles`: its
+    `name_needles`, which answer a new request's self-signed signer without building its
+    issuer name (the bytes of one of the CA's values are missing from it)."""
     try:  # the signer came from the peer: its fields are read lazily and may be malformed
+        if ca_needles:
+            # The whole certificate's bytes, which the codec read it from (kept: the
+            # TBS alone is written out again at each read): a value missing from them
+            # is missing from the issuer name; one found elsewhere (in the key, the
+            # signature) only sends the check on to the names.
+            data = x509util.cert_der(signer)
+            for ascii_form, bmp_form, universal_form in ca_needles:
+                if ascii_form not in data and bmp_form not in data \
+                        and universal_form not in data:
+                    return False
         # The issuer first: a new request's self-signed signer fails here, and the CA's
         # key is not read for it.
         if signer.issuer != (ca_cert.subject if ca_subject is None else ca_subject) \
@@ -158,11 +192,13 @@ def is_renewal_signer(signer: x509.Certificate, ca_cert: x509.Certificate,
 
 
 def check_signer_binding(signer: x509.Certificate, csr: x509.CertificateSigningRequest,
-                         renewal: bool) -> Refusal | None:
-    """A new request is signed with the key it asks a certificate for (RFC 8894 2.3)."""
+                         renewal: bool, csr_key: rsa.RSAPublicKey | None = None
+                         ) -> Refusal | None:
+    """A new request is signed with the key it asks a certificate for (RFC 8894 2.3).
+    `csr_key`: `csr.public_key()`, when the caller has it (`ParsedRequest`)."""
     if renewal:
         return None
-    if _spki(signer.public_key()) != _spki(csr.public_key()):
+    if _spki(signer.public_key()) != _spki(csr.public_key() if csr_key is None else csr_key):
         return Refusal(scep.FailInfo.BAD_MESSAGE_CHECK,
                        "the pkiMessage is signed by a key other than the request's, and not "
                        "by a certificate this CA issued")

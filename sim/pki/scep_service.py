@@ -37,7 +37,7 @@ from sim.pki import (
     scep_policy,
     x509util,
 )
-from sim.pki.ca_requests import RequestState
+from sim.pki.ca_requests import EnrollmentRequest, RequestState
 from sim.pki.cs_effects import CertificateIssued, Debug, Effect, Elapse
 from sim.pki.cs_server import CertificateServer
 
@@ -97,6 +97,11 @@ class _Exchange:
     """The envelope was addressed to the shadow CA certificate: a rollover request."""
 
 
+_PollAnswer = scep_policy.Refusal | None
+_POLLS_KEPT = 256
+"""Poll answers a service keeps (`ScepService._check_poll`): enough for the requests
+waiting on a CA at once; past it, the answers are asked again."""
+
 _NO_CA = ScepReply(404, "Not Found", "text/plain", b"")
 """Without a CA certificate there is nothing to serve or sign with (the HTTP binding already
 answers 404 then; the service says the same when used on its own)."""
@@ -121,11 +126,16 @@ class ScepService:
         default=None, init=False, repr=False, compare=False)
     """GetCACert's reply with the certificate and chain it was made from: every router of
     the CA asks, and the answer is the same bytes until either changes."""
-    _ca_subject: tuple[x509.Certificate, x509.Name] | None = field(
-        default=None, init=False, repr=False, compare=False)
+    _ca_subject: tuple[x509.Certificate, x509.Name, scep_policy.Needles | None] | None = \
+        field(default=None, init=False, repr=False, compare=False)
     """The subject of the CA certificate requests name (this CA's, or an RA's issuing
-    CA's), kept with it: read for every PKCSReq's renewal check and every poll, and
-    cryptography builds a new Name at every read."""
+    CA's), kept with it and its `scep_policy.name_needles`: read for every PKCSReq's
+    renewal check and every poll, and cryptography builds a new Name at every read."""
+
+    _polls: tuple[x509.Certificate | None, dict[tuple[bytes, bytes], _PollAnswer]] = field(
+        default_factory=lambda: (None, {}), init=False, repr=False, compare=False)
+    """`check_poll`'s answers for the CA certificate polls name (`_check_poll`), by poll
+    body and request DER; emptied when that certificate changes or past `_POLLS_KEPT`."""
 
     # -- capabilities and CA certificate ------------------------------------------------
     def caps(self) -> tuple[str, ...]:
@@ -166,10 +176,15 @@ class ScepService:
 
     def _subject_of(self, ca_cert: x509.Certificate) -> x509.Name:
         """`ca_cert.subject`, kept for the last certificate asked (`_ca_subject`)."""
+        return self._kept_subject(ca_cert)[1]
+
+    def _kept_subject(self, ca_cert: x509.Certificate
+                      ) -> tuple[x509.Certificate, x509.Name, scep_policy.Needles | None]:
         kept = self._ca_subject
         if kept is None or kept[0] is not ca_cert:
-            kept = self._ca_subject = (ca_cert, ca_cert.subject)
-        return kept[1]
+            subject = ca_cert.subject
+            kept = self._ca_subject = (ca_cert, subject, scep_policy.name_needles(subject))
+        return kept
 
     def get_next_ca_cert(self, key: rsa.RSAPrivateKey) -> ScepReply:
         """The shadow CA certificate, signed by the current CA (RFC 8894 4.7). chosen: a
@@ -211,16 +226,10 @@ class ScepService:
                     self.cs, message.enveloped, key)
         except scep.ScepError as bad:
             return self._failure(ex, bad.fail_info, str(bad))
-        handler = {
-            scep.MessageType.PKCS_REQ: self._pkcs_req,
-            scep.MessageType.RENEWAL_REQ: self._pkcs_req,
-            scep.MessageType.GET_CERT_INITIAL: self._get_cert_initial,
-            scep.MessageType.GET_CERT: self._get_cert,
-            scep.MessageType.GET_CRL: self._get_crl,
-        }.get(message.message_type)
+        handler = _HANDLERS.get(message.message_type)
         if handler is None:
             return self._failure(ex, scep.FailInfo.BAD_REQUEST, "unsupported message type")
-        return handler(ex, message, self.cs.ca_cert)
+        return handler(self, ex, message, self.cs.ca_cert)
 
     def _read_done(self, n: int) -> list[Effect]:
         return [_READ,
@@ -235,11 +244,12 @@ class ScepService:
         csr = parsed.csr
         # Signed with a certificate this CA issued: a renewal (draft-11 App. G), always a
         # new request even though IOS's transactionID (a hash of the key) repeats.
+        _cert, subject, needles = self._kept_subject(ca_cert)
         renewal = scep_policy.is_renewal_signer(message.signer_cert, ca_cert,
-                                                self.cs.revoked, ex.now,
-                                                self._subject_of(ca_cert))
+                                                self.cs.revoked, ex.now, subject, needles)
         via_ra = renewal and ra_forward.forwarded_by_ra(message.signer_cert, csr)
-        refusal = scep_policy.check_signer_binding(message.signer_cert, csr, renewal)
+        refusal = scep_policy.check_signer_binding(message.signer_cert, csr, renewal,
+                                                   parsed.public_key)
         if refusal is not None:
             return self._refuse(ex, refusal)
         renewal = renewal and not via_ra  # an RA's forward sent again is a poll
@@ -278,11 +288,27 @@ class ScepService:
         # A client of an RA names the CA that will issue its certificate (`enrollment mode
         # ra`): the RA's issuing CA, first in its chain.
         issuer = self.chain[0] if self.cs.config.is_ra and self.chain else ca_cert
-        refusal = scep_policy.check_poll(ex.content, issuer, entry.csr,
-                                         self._subject_of(issuer))
+        refusal = self._check_poll(ex.content, issuer, entry)
         if refusal is not None:
             return self._refuse(ex, refusal)
         return self._answer_for(ex, entry.req_id, poll=True)
+
+    def _check_poll(self, content: bytes, issuer: x509.Certificate,
+                    entry: EnrollmentRequest) -> scep_policy.Refusal | None:
+        """`scep_policy.check_poll`, asked once per poll body, CA certificate and request:
+        a client polls again and again with the same IssuerAndSubject, and the answer
+        depends on nothing else (the two names in it, the CA's subject and the
+        request's), while reading both names and the request costs more than the rest
+        of the check."""
+        kept = self._polls
+        key = (content, entry.csr_der)
+        if kept[0] is issuer and key in kept[1]:
+            return kept[1][key]
+        refusal = scep_policy.check_poll(content, issuer, entry.csr, self._subject_of(issuer))
+        if kept[0] is not issuer or len(kept[1]) >= _POLLS_KEPT:
+            kept = self._polls = (issuer, {})
+        kept[1][key] = refusal
+        return refusal
 
     def _answer_for(self, ex: _Exchange, req_id: int, *, poll: bool,
                     issued: x509.Certificate | None = None
@@ -395,3 +421,15 @@ class ScepService:
             return scep.envelope_algorithm(request.enveloped)
         except scep.ScepError:
             return scep.RFC_8894.cipher
+
+
+_Handler = Callable[[ScepService, _Exchange, scep.PkiMessage, x509.Certificate],
+                    tuple[ScepReply, list[Effect]]]
+_HANDLERS: dict[scep.MessageType, _Handler] = {
+    scep.MessageType.PKCS_REQ: ScepService._pkcs_req,
+    scep.MessageType.RENEWAL_REQ: ScepService._pkcs_req,
+    scep.MessageType.GET_CERT_INITIAL: ScepService._get_cert_initial,
+    scep.MessageType.GET_CERT: ScepService._get_cert,
+    scep.MessageType.GET_CRL: ScepService._get_crl,
+}
+"""What answers each message type a CA takes (made once, not per message)."""

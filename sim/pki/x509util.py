@@ -34,6 +34,7 @@ from cryptography.x509.name import _ASN1Type  # private, but the only way to pic
 from cryptography.x509.oid import ExtensionOID, NameOID, ObjectIdentifier
 
 from sim.pki import crl_v1, der_once
+from sim.pki.cert_facts import is_rsa_public_key, issuer_facts
 from sim.pki.memo import per_value
 
 HASH_NAMES = ("md5", "sha1", "sha256", "sha384", "sha512")
@@ -388,11 +389,17 @@ def _ca_key_usage() -> x509.KeyUsage:
     )
 
 
-_CA_OWNED_EXTENSIONS = {
+_CA_OWNED_EXTENSIONS = frozenset({
     ExtensionOID.BASIC_CONSTRAINTS,
     ExtensionOID.SUBJECT_KEY_IDENTIFIER,
     ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
-}
+})
+_CA_EXTENSIONS = (
+    x509.Extension(ExtensionOID.BASIC_CONSTRAINTS, True,
+                   x509.BasicConstraints(ca=True, path_length=None)),
+    x509.Extension(ExtensionOID.KEY_USAGE, True, _ca_key_usage()),
+)
+"""A subordinate CA certificate's own extensions, critical (immutable, so shared)."""
 
 
 def issue_certificate(
@@ -418,34 +425,46 @@ def issue_certificate(
     criticality, and a requested BasicConstraints is dropped: router certs carry none, and a
     router must not obtain CA:TRUE by asking for it.
     """
-    ca_not_after = ca_cert.not_valid_after_utc
-    end = min(_utc(not_after), ca_not_after)
-    try:
-        aki_id = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    except x509.ExtensionNotFound:
-        aki_id = _ski(ca_key.public_key()).digest
+    issuer = issuer_facts(ca_cert)
+    end = min(_utc(not_after), issuer.not_after)
+    start = _utc(not_before)
+    aki = issuer.aki
+    if aki is None:  # a CA certificate without an SKI: the key's, as IOS computes it
+        aki = x509.Extension(ExtensionOID.AUTHORITY_KEY_IDENTIFIER, False,
+                             x509.AuthorityKeyIdentifier(_ski(ca_key.public_key()).digest,
+                                                         None, None))
+    chosen = list(_CA_EXTENSIONS) if ca else []
+    skipped = _CA_OWNED_EXTENSIONS | {ExtensionOID.KEY_USAGE} if ca else _CA_OWNED_EXTENSIONS
+    chosen += [x509.Extension(ext.value.oid, ext.critical, ext.value) for ext in extensions
+               if ext.oid not in skipped]
+    chosen += [aki, x509.Extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER, False,
+                                   _ski(csr_public_key))]
+    if type(subject) is x509.Name and is_rsa_public_key(csr_public_key) \
+            and type(serial) is int and 0 < serial and serial.bit_length() < 160 \
+            and _EARLIEST <= start <= end and len({ext.oid for ext in chosen}) == len(chosen):
+        # What the chain of builder calls below stores, set at once: each call copies
+        # the builder and checks its argument, a dozen copies per certificate. Only
+        # for arguments those checks pass (they are the ones above); any other goes
+        # through the calls and gets their error.
+        return _finish_certificate(x509.CertificateBuilder(
+            issuer.name, subject, csr_public_key, serial, start.replace(tzinfo=None),
+            end.replace(tzinfo=None), chosen), ca_key, hash_name)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(ca_cert.subject)
+        .issuer_name(issuer.name)
         .public_key(csr_public_key)
         .serial_number(serial)
-        .not_valid_before(_utc(not_before))
+        .not_valid_before(start)
         .not_valid_after(end)
     )
-    skipped = set(_CA_OWNED_EXTENSIONS)
-    if ca:
-        builder = builder.add_extension(
-            x509.BasicConstraints(ca=True, path_length=None), critical=True
-        ).add_extension(_ca_key_usage(), critical=True)
-        skipped.add(ExtensionOID.KEY_USAGE)
-    for ext in extensions:
-        if ext.oid not in skipped:
-            builder = builder.add_extension(ext.value, critical=ext.critical)
-    builder = builder.add_extension(
-        x509.AuthorityKeyIdentifier(aki_id, None, None), critical=False
-    ).add_extension(_ski(csr_public_key), critical=False)
+    for ext in chosen:
+        builder = builder.add_extension(ext.value, critical=ext.critical)
     return _finish_certificate(builder, ca_key, hash_name)
+
+
+_EARLIEST = datetime(1950, 1, 1, tzinfo=UTC)
+"""The earliest notBefore cryptography's builder takes."""
 
 
 # --------------------------------------------------------------------------- CRLs
@@ -495,7 +514,7 @@ def verify_signature(obj: Signed, issuer_public_key: PublicKeyTypes) -> bool:
         tbs = obj.tbs_certlist_bytes
     else:
         tbs = obj.tbs_certrequest_bytes
-    if not isinstance(issuer_public_key, rsa.RSAPublicKey):
+    if not is_rsa_public_key(issuer_public_key):
         return False
     try:
         algorithm = obj.signature_hash_algorithm

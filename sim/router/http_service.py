@@ -73,24 +73,25 @@ def serve(router: Router, request: HttpRequest) -> SimProcess[HttpResponse]:
         return HttpResponse(crl.status, crl.reason, ios_headers(router, crl.content_type),
                             crl.body, "HTTP/1.1")
     service = router.server_host.scep_service(cs)
-    router.emit("scep", "serve", server=cs.name, operation=operation, method=request.method)
+    name = cs.name  # a property, read once
+    router.emit("scep", "serve", server=name, operation=operation, method=request.method)
     if operation == scep_http.GET_CA_CAPS:
         reply = service.get_ca_caps()
     elif operation == scep_http.GET_CA_CERT:
         reply = service.get_ca_cert()
     elif operation == scep_http.GET_NEXT_CA_CERT:
-        pair = router.running.keys.get(cs.name)
+        pair = router.running.keys.get(name)
         if pair is None:  # no key to sign the answer with
             return _plain(router, 404, "Not Found", b"")
         reply = service.get_next_ca_cert(pair.key)
     elif operation == scep_http.PKI_OPERATION:
         if call.problem:
-            router.emit("scep", "refused", server=cs.name, operation=operation, http=400,
+            router.emit("scep", "refused", server=name, operation=operation, http=400,
                         reason=call.problem)
             return _plain(router, 400, "Bad Request", call.problem.encode())
         der = call.der
         router.record_scep(der, _message_name(der), sent=False)
-        pair = router.running.keys.get(cs.name)
+        pair = router.running.keys.get(name)
         if pair is None:  # the server's key pair is gone: there is no CA to answer as
             return _plain(router, 404, "Not Found", b"")
         reply, effects = service.pki_operation(der, router.clock.now(), pair.key,
@@ -99,7 +100,7 @@ def serve(router: Router, request: HttpRequest) -> SimProcess[HttpResponse]:
         router.record_scep(reply.body, f"CertRep-{reply.pki_status}", sent=True)
     else:
         return _plain(router, 400, "Bad Request", f"unknown operation {operation!r}".encode())
-    router.emit("scep", "reply", server=cs.name, operation=operation,
+    router.emit("scep", "reply", server=name, operation=operation,
                 message=reply.message_type, status=reply.pki_status, size=len(reply.body))
     return HttpResponse(reply.status, reply.reason, ios_headers(router, reply.content_type),
                         reply.body, "HTTP/1.1")

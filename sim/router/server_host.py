@@ -99,6 +99,22 @@ class _Steps:
 _NONE: frozenset[str] = frozenset()
 
 
+def _issued_subject(cs: CertificateServer, req_id: int, cert: x509.Certificate) -> str:
+    """`format_dn_ios(cert.subject)` for the certificate just issued for request `req_id`:
+    the request's subject as the database shows it (`EnrollmentRequest.subject_text`, the
+    same function of the same name the certificate was issued with), without building the
+    new certificate's subject again. Only where the two cannot differ: the entry is still
+    the one granted with this certificate, and no RDN of it is multi-valued (no `+`: the
+    certificate holds the request's name with each RDN's attributes in DER order, which
+    may not be the order the request had them in)."""
+    requests = cs.requests
+    entry = requests.get(req_id) if req_id in requests else None
+    if entry is not None and entry.serial == cert.serial_number \
+            and "+" not in entry.subject_text:
+        return entry.subject_text
+    return x509util.format_dn_ios(cert.subject)
+
+
 class ServerHost:
     """Runs a router's certificate servers; one per router, renewed at every boot.
 
@@ -293,63 +309,77 @@ class ServerHost:
                ) -> SimProcess[None]:
         router = self.router
         running = router.running
+        name = cs.name
         for effect in effects:
-            # The effect types are distinct classes, so the order of the cases is free:
-            # a CRL publication's three (Elapse, WriteFile, Debug) come first.
-            match effect:
-                case fx.Elapse(seconds=seconds, reason=reason):
-                    router.emit("cs", "busy", server=cs.name, seconds=seconds, reason=reason)
-                    yield router.env.timeout(seconds)
-                case fx.WriteFile(name=name, data=data):
-                    lost = yield from self.storage.write(cs, name, data)
-                    if lost:
-                        yield from self._apply(cs, lost)
-                    if name.endswith(".crl"):
-                        # The PEM of the DER published (the same bytes `crl_pem` writes),
-                        # deferred with it: nothing signs a CRL nobody reads.
-                        router.record_artifact(name + ".pem", deferred_pem(data, "X509 CRL"))
-                case fx.Debug(text=text):
-                    if "pki-server" in running.debug:  # `debug_line`'s test, asked first
-                        router.debug_line("pki-server", f"CRYPTO_CS: {text}")
-                case fx.Console(text=text, inline=True):
-                    router.console_inline(text)
-                case fx.Console(text=text):
-                    router.console_line(text)
-                case fx.Syslog(text=text):
-                    router.log(text)
-                case fx.KeyGenerated(label=label, key=key, bits=bits):
-                    running.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
-                    router.emit("pki", "key.generated", label=label, bits=bits)
-                case fx.TrustpointCreated(name=name, rsakeypair=keypair,
-                                          revocation_check=check):
-                    if name not in running.trustpoints and router.release.trustpoint_create_syslog:
-                        router.log(TRUSTPOINT_CREATE.format(name=name))
-                    running.trustpoints.setdefault(
-                        name, Trustpoint(name, revocation_check=check, rsakeypair=keypair))
-                case fx.CertificateIssued(req_id=req_id, certificate=cert):
-                    router.record_artifact(
-                        f"{cs.name}-issued-{cert.serial_number:X}.cert.pem",
-                        x509util.cert_pem(cert))
-                    router.emit("cs", "issued", server=cs.name, req_id=req_id,
-                                serial=cert.serial_number,
-                                subject=x509util.format_dn_ios(cert.subject))
-                case fx.CaCertificateInstalled(trustpoint=tp_name, certificate=cert):
-                    tp = running.trustpoints.setdefault(tp_name, Trustpoint(tp_name))
-                    tp.ca_cert = cert
-                    router.emit("pki", "ca.certificate", server=cs.name,
-                                serial=cert.serial_number,
-                                subject=cert.subject.rfc4514_string(),
-                                sha1=x509util.fingerprint_hex(x509util.cert_der(cert),
-                                                              "sha1"))
-                case fx.ScepService(running=on):
-                    self._scep_up = (self._scep_up | {cs.name} if on
-                                     else self._scep_up - {cs.name})
-                    router.emit("cs", "scep", server=cs.name, running=on)
-                case fx.StateChanged(old=old, new=new, signal=signal, reason=reason):
-                    router.emit("fsm", "transition", server=cs.name, old=old.value,
-                                new=new.value, signal=signal.value, reason=reason)
-                case fx.EnrollTrustpoint(trustpoint=tp_name):
-                    yield from enroll_server_trustpoint(router, router.session, cs, tp_name)
+            # The effect types are distinct final classes (no subclasses), so a test of
+            # the exact type says what a `case` would: the three every exchange and CRL
+            # publication has many of (a SCEP exchange's some fifteen Debug lines, its
+            # Elapses and WriteFiles) are tested first, without a `match`'s isinstance
+            # and attribute captures per case (mypy narrows on `type(x) is C` too); the
+            # rest go through `_apply_other`.
+            if type(effect) is fx.Debug:
+                if "pki-server" in running.debug:  # `debug_line`'s test, asked first
+                    router.debug_line("pki-server", f"CRYPTO_CS: {effect.text}")
+            elif type(effect) is fx.Elapse:
+                router.emit("cs", "busy", server=name, seconds=effect.seconds,
+                            reason=effect.reason)
+                yield router.env.timeout(effect.seconds)
+            elif type(effect) is fx.WriteFile:
+                lost = yield from self.storage.write(cs, effect.name, effect.data)
+                if lost:
+                    yield from self._apply(cs, lost)
+                if effect.name.endswith(".crl"):
+                    # The PEM of the DER published (the same bytes `crl_pem` writes),
+                    # deferred with it: nothing signs a CRL nobody reads.
+                    router.record_artifact(effect.name + ".pem",
+                                           deferred_pem(effect.data, "X509 CRL"))
+            else:
+                yield from self._apply_other(cs, effect)
+
+    def _apply_other(self, cs: CertificateServer, effect: fx.Effect) -> SimProcess[None]:
+        """`_apply` for the effects other than Debug, Elapse and WriteFile."""
+        router = self.router
+        running = router.running
+        match effect:
+            case fx.Console(text=text, inline=True):
+                router.console_inline(text)
+            case fx.Console(text=text):
+                router.console_line(text)
+            case fx.Syslog(text=text):
+                router.log(text)
+            case fx.KeyGenerated(label=label, key=key, bits=bits):
+                running.keys.put(KeyPair(label, key, generated_at=router.clock.now()))
+                router.emit("pki", "key.generated", label=label, bits=bits)
+            case fx.TrustpointCreated(name=name, rsakeypair=keypair,
+                                      revocation_check=check):
+                if name not in running.trustpoints and router.release.trustpoint_create_syslog:
+                    router.log(TRUSTPOINT_CREATE.format(name=name))
+                running.trustpoints.setdefault(
+                    name, Trustpoint(name, revocation_check=check, rsakeypair=keypair))
+            case fx.CertificateIssued(req_id=req_id, certificate=cert):
+                router.record_artifact(
+                    f"{cs.name}-issued-{cert.serial_number:X}.cert.pem",
+                    x509util.cert_pem(cert))
+                router.emit("cs", "issued", server=cs.name, req_id=req_id,
+                            serial=cert.serial_number,
+                            subject=_issued_subject(cs, req_id, cert))
+            case fx.CaCertificateInstalled(trustpoint=tp_name, certificate=cert):
+                tp = running.trustpoints.setdefault(tp_name, Trustpoint(tp_name))
+                tp.ca_cert = cert
+                router.emit("pki", "ca.certificate", server=cs.name,
+                            serial=cert.serial_number,
+                            subject=cert.subject.rfc4514_string(),
+                            sha1=x509util.fingerprint_hex(x509util.cert_der(cert),
+                                                          "sha1"))
+            case fx.ScepService(running=on):
+                self._scep_up = (self._scep_up | {cs.name} if on
+                                 else self._scep_up - {cs.name})
+                router.emit("cs", "scep", server=cs.name, running=on)
+            case fx.StateChanged(old=old, new=new, signal=signal, reason=reason):
+                router.emit("fsm", "transition", server=cs.name, old=old.value,
+                            new=new.value, signal=signal.value, reason=reason)
+            case fx.EnrollTrustpoint(trustpoint=tp_name):
+                yield from enroll_server_trustpoint(router, router.session, cs, tp_name)
 
     # -- SCEP ------------------------------------------------------------------------------
     def scep_started(self, cs: CertificateServer) -> bool:
@@ -358,8 +388,9 @@ class ServerHost:
 
     def scep_service(self, cs: CertificateServer) -> ScepService:
         """The server's SCEP service, with the chain it answers GetCACert with."""
-        service = self._scep.get(cs.name)
-        tp = self.router.running.trustpoints.get(cs.name)
+        name = cs.name  # a property, read once
+        service = self._scep.get(name)
+        tp = self.router.running.trustpoints.get(name)
         chain: tuple[x509.Certificate, ...] = ()
         if tp is not None and cs.config.mode in (CsMode.SUB_CS, CsMode.RA):
             # What GetCACert returned when the trustpoint was authenticated; at least the
@@ -367,7 +398,7 @@ class ServerHost:
             upper = cs.upper_ca_cert or tp.ca_cert
             chain = tp.ca_chain or ((upper,) if upper is not None else ())
         if service is None or service.cs is not cs:
-            service = self._scep[cs.name] = ScepService(cs, chain)
+            service = self._scep[name] = ScepService(cs, chain)
         service.chain = chain
         service.relayed_crl = tp.crl if tp is not None and cs.config.is_ra else None
         # `grant auto trustpoint|tp-list`: the CA certificates those trustpoints hold.
