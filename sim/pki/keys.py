@@ -26,12 +26,14 @@ from __future__ import annotations
 import binascii
 import hashlib
 import math
+import multiprocessing
 import os
 import pathlib
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -327,6 +329,36 @@ class KeySource:
         self._memory[(label, bits)] = der
         return live_key(der, key)
 
+    def pregenerate(self, wanted: Iterable[tuple[str, int]],
+                    workers: int | None = None) -> list[tuple[str, int]]:
+        """Generate the keys of `wanted` (label, bits) that the disk cache lacks, ahead of
+        their use, over `workers` processes (every core by default), into the cache; a run
+        then loads them as it would any cached key. Only worth it for a batch: starting the
+        processes costs about a second, so fewer than `PREGENERATE_SECONDS` of estimated
+        work, a single core or no disk cache does nothing. Returns the keys generated (and
+        tells `on_generated` of each)."""
+        if self.cache_dir is None:
+            return []
+        workers = workers or os.cpu_count() or 1
+        missing = sorted({(label, bits) for label, bits in wanted if bits >= MIN_BITS
+                          and not os.path.exists(os.path.join(
+                              self.cache_dir, cache_file_name(self.seed, label, bits)))})
+        if not missing or workers < 2 or sum(_estimated_seconds(bits) for _, bits in missing) \
+                < PREGENERATE_SECONDS:
+            return []
+        items = [(self.seed, str(self.cache_dir), label, bits) for label, bits in missing]
+        # "spawn": a run may be on a thread of a process that has others (a sweep's), and
+        # forking a process with threads can leave a worker holding a lock no one releases.
+        with ProcessPoolExecutor(max_workers=min(workers, len(items)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            made = [item for item, ok in zip(missing, pool.map(
+                _pregenerate_one, items, chunksize=max(1, len(items) // (workers * 8))),
+                strict=True) if ok]
+        if self.on_generated is not None:
+            for label, bits in made:
+                self.on_generated(label, bits)
+        return made
+
     @property
     def handed_out(self) -> int:
         """How many distinct keys `get` has handed out."""
@@ -382,6 +414,26 @@ class KeySource:
         except OSError:
             # The cache only saves host time; an unwritable cache must not fail a run.
             return
+
+
+PREGENERATE_SECONDS = 3.0
+"""Estimated single-core seconds of key generation below which `pregenerate` leaves the
+keys to be made as they are used: its worker processes take about a second to start."""
+
+
+def _estimated_seconds(bits: int) -> float:
+    """Rough host seconds to generate one key (RSA-2048 about 0.1 s; the work grows with
+    about the cube of the size)."""
+    return 0.1 * (bits / 2048) ** 3
+
+
+def _pregenerate_one(item: tuple[int, str, str, int]) -> bool:
+    """One key, in a `pregenerate` worker, into the disk cache; whether it is there now."""
+    seed, cache_dir, label, bits = item
+    source = KeySource(seed, pathlib.Path(cache_dir))
+    source.get(label, bits)
+    path = source.cache_path(label, bits)
+    return path is not None and path.exists()
 
 
 _PKCS8_BEGIN = b"-----BEGIN PRIVATE KEY-----\n"

@@ -20,6 +20,7 @@ from sim.kernel.gc_policy import batch_collection
 from sim.kernel.process import SimProcess
 from sim.scenario import chain_watch, invariants, soak
 from sim.scenario.expectations import ExpectationResult, evaluate
+from sim.scenario.key_plan import planned_keys
 from sim.scenario.model import (
     CliEvent,
     ClockJumpEvent,
@@ -89,6 +90,7 @@ def run_scenario(
     world.env.trace.subscribe(collector)
     if setup is not None:
         setup(world)
+    _pregenerate_keys(world, scenario)
     env = world.env
     env.emit(
         None,
@@ -120,6 +122,18 @@ def run_scenario(
         env.emit(warning.router, "scenario", "warning", **warning.to_json())
     env.emit(None, "scenario", "end", passed=result.passed)
     return result
+
+
+def _pregenerate_keys(world: World, scenario: Scenario) -> None:
+    """Make the keys the scenario's routers will ask for and the key cache lacks, over
+    every core, before the run (`sim.scenario.key_plan`): a cold run of thousands of
+    routers otherwise generates them one after another on one core."""
+    planned = planned_keys(scenario)
+    if not planned:
+        return
+    sources = {id(router.keysource): router.keysource for router in world.routers.values()}
+    for source in sources.values():
+        source.pregenerate(planned)
 
 
 def schedule_events(world: World, events: Iterable[Event]) -> None:
