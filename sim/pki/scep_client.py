@@ -101,6 +101,9 @@ class Enrollment:
     _public_key: rsa.RSAPublicKey = field(init=False, repr=False, compare=False)
     _poll_body: bytes | None = field(default=None, init=False, repr=False, compare=False)
     """A GetCertInitial's IssuerAndSubject: the same for every poll of the transaction."""
+    _signer_named: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """The signer's IssuerAndSerialNumber (`scep.recipient_named`), read as the first
+    message is built: the CertRep is enveloped to it."""
 
     def __post_init__(self) -> None:
         self.csr = self.saved_csr or scep.make_csr(
@@ -137,11 +140,16 @@ class Enrollment:
     def _message(self, kind: scep.MessageType, content: bytes, now: datetime) -> bytes:
         nonce = self.random_bytes(16)
         self._last_nonce = nonce
-        return scep.build_pki_message(
+        message = scep.build_pki_message(
             message_type=kind, transaction_id=self.transaction_id, signer_cert=self.signer,
             signer_key=self.key, profile=self.profile, random_bytes=self.random_bytes,
             sender_nonce=nonce, recipients=[*self.ra_certs, self.ca_cert], content=content,
             signing_time=now.replace(microsecond=0))
+        if self._signer_named is None:
+            # The signer's DER was just written for the message (`der_once`): read the name
+            # the reply will be enveloped to now, not after the table has let it go.
+            self._signer_named = scep.recipient_named(self.signer)
+        return message
 
     def on_cert_rep(self, der: bytes) -> CertRepOutcome:
         """Read a CertRep; raises `scep.ScepError` for a reply that is not one."""
@@ -155,7 +163,8 @@ class Enrollment:
                                   signer=signer, verified=verified, size=len(der))
         if message.enveloped is None:
             raise scep.ScepError(scep.FailInfo.BAD_REQUEST, "SUCCESS without a certificate")
-        inner = scep.decrypt_envelope(message.enveloped, self.signer, self.key)
+        inner = scep.decrypt_envelope(message.enveloped, self.signer, self.key,
+                                      named=self._signer_named)
         certs, crls = scep.parse_degenerate(inner)
         # Key equality (same modulus and exponent; a key of another type is never equal)
         # without writing either key's numbers out as Python integers.

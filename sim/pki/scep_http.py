@@ -137,7 +137,10 @@ def query_parameters(query: str) -> dict[str, str]:
     for part in query.split("&"):
         name, _, value = part.partition("=")
         if name:
-            params.setdefault(unquote(name), unquote(value))
+            # `unquote` returns a string without `%` as it is: skip the call for those
+            # (every name, and most values, of a request's query).
+            params.setdefault(unquote(name) if "%" in name else name,
+                              unquote(value) if "%" in value else value)
     return params
 
 

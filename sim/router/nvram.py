@@ -30,7 +30,7 @@ class NvramFull(Exception):
 class LocalFileSystem:
     """One device (`nvram:` or `flash:`) holding named files, in the order they were made."""
 
-    __slots__ = ("device", "size", "_files", "_order", "_next_index")  # two per router
+    __slots__ = ("device", "size", "_files", "_order", "_next_index", "_used")  # two per router
 
     def __init__(self, device: str, size: int) -> None:
         self.device = device
@@ -40,21 +40,26 @@ class LocalFileSystem:
         until a read; their length is known, so listings and free space need no bytes."""
         self._order: dict[str, int] = {}
         self._next_index = 1
+        self._used = 0
+        """The sum of the files' lengths, kept as they change (`used`): a CA writes its
+        database on every request, and summing every file each time grew with them."""
 
     def write(self, name: str, data: FileBytes) -> None:
-        used_elsewhere = self.used - len(self._files.get(name, b""))
+        used_elsewhere = self._used - len(self._files.get(name, b""))
         if used_elsewhere + len(data) > self.size:
             raise NvramFull(f"%Error writing {self.device}:{name} (Not enough space on device)")
         if name not in self._order:
             self._order[name] = self._next_index
             self._next_index += 1
-        self._files[name] = data if isinstance(data, Deferred) else bytes(data)
+        kept = self._files[name] = data if isinstance(data, Deferred) else bytes(data)
+        self._used = used_elsewhere + len(kept)
 
     def read(self, name: str) -> bytes | None:
         data = self._files.get(name)
         if data is None or isinstance(data, bytes):
             return data
         made = self._files[name] = resolve(data)  # kept: the next read is free
+        self._used += len(made) - len(data)  # the same length, but the total stays exact
         return made
 
     def deferred(self, name: str) -> bool:
@@ -72,15 +77,21 @@ class LocalFileSystem:
 
     def delete(self, name: str) -> bool:
         self._order.pop(name, None)
-        return self._files.pop(name, None) is not None
+        gone = self._files.pop(name, None)
+        if gone is None:
+            return False
+        self._used -= len(gone)
+        return True
 
     def erase(self) -> None:
         self._files.clear()
         self._order.clear()
+        self._used = 0
 
     @property
     def used(self) -> int:
-        return sum(len(d) for d in self._files.values())
+        """Bytes in use: the sum of every file's length (kept as a running total)."""
+        return self._used
 
     @property
     def free(self) -> int:

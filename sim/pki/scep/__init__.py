@@ -22,7 +22,7 @@ from sim.pki.scep.bodies import (
 )
 from sim.pki.scep.codec import build_pki_message, parse_pki_message
 from sim.pki.scep.csr import csr_fingerprint, make_csr, self_signed_signer, transaction_id_for
-from sim.pki.scep.envelope import decrypt_envelope, envelope_algorithm
+from sim.pki.scep.envelope import decrypt_envelope, envelope_algorithm, recipient_named
 from sim.pki.scep.transport import (
     CAPABILITIES,
     CONTENT_TYPES,
@@ -59,6 +59,7 @@ __all__ = [
     "csr_fingerprint",
     "decode_get_message",
     "decrypt_envelope",
+    "recipient_named",
     "degenerate_certs",
     "encode_get_message",
     "envelope_algorithm",

@@ -84,6 +84,14 @@ _RSA_ENCRYPTION = der.algorithm_identifier(RSA_ENCRYPTION_OID, der.null())
 """keyEncryptionAlgorithm: rsaEncryption with NULL parameters (RFC 3370 section 4.2.1)."""
 
 
+def recipient_named(cert: x509.Certificate) -> bytes:
+    """The IssuerAndSerialNumber naming ``cert`` as :func:`decrypt_envelope` matches it,
+    for a caller that keeps it (`named=`): an enrolling router reads it as it sends its
+    request, while its signer's DER is at hand, instead of when the reply comes, by which
+    time a large run has let that DER and this answer go from their tables."""
+    return issuer_and_serial_of(der_once.der(cert))
+
+
 @per_object(1024)
 def _named(cert: x509.Certificate) -> bytes:
     """The IssuerAndSerialNumber naming ``cert`` (see certs.issuer_and_serial_of), looked
@@ -290,10 +298,13 @@ class _Usual:
         self.encrypted = encrypted
         self.recipients = recipients
 
-    def wrapped_for(self, recipient_cert: x509.Certificate) -> bytes | None:
+    def wrapped_for(self, recipient_cert: x509.Certificate,
+                    named: bytes | None = None) -> bytes | None:
         """The wrapped key of the first recipient info that names ``recipient_cert`` (as
-        the general reader picks it), None if none does (the general reader then says so)."""
-        named = _named(recipient_cert)
+        the general reader picks it), None if none does (the general reader then says so).
+        ``named``: ``recipient_named(recipient_cert)``, when the caller has it."""
+        if named is None:
+            named = _named(recipient_cert)
         for rid, wrapped in self.recipients:
             if _names(rid, named, recipient_cert):
                 return wrapped
@@ -385,18 +396,20 @@ def _read_usual(data: bytes) -> _Usual | None:
 
 
 def decrypt_envelope(
-    enveloped: bytes, recipient_cert: x509.Certificate, recipient_key: rsa.RSAPrivateKey
+    enveloped: bytes, recipient_cert: x509.Certificate, recipient_key: rsa.RSAPrivateKey,
+    *, named: bytes | None = None,
 ) -> bytes:
     """The plaintext of a pkcsPKIEnvelope addressed to ``recipient_cert``.
 
     Picks the KeyTransRecipientInfo whose issuerAndSerialNumber names ``recipient_cert``.
     ScepError(BAD_MESSAGE_CHECK) when none does ("wrong recipient") or decryption fails;
-    ScepError(BAD_ALG) for an unknown cipher.
+    ScepError(BAD_ALG) for an unknown cipher. ``named``, if given, is
+    ``recipient_named(recipient_cert)``, kept by the caller.
     """
     usual = _usual_envelope(enveloped)
     if usual is not None:
         try:
-            wrapped = usual.wrapped_for(recipient_cert)
+            wrapped = usual.wrapped_for(recipient_cert, named)
         except DerError:  # a rid that does not read: the general reader refuses it below
             wrapped = None
         if wrapped is not None:
@@ -408,7 +421,8 @@ def decrypt_envelope(
         for element in content_info[2:]:
             if element.is_(CONTEXT, 0):
                 encrypted = der.octets(element)  # primitive, or constructed from Go (P6)
-        named = _named(recipient_cert)
+        if named is None:
+            named = _named(recipient_cert)
         wrapped = None
         for info in recipient_infos:
             parts = info.children() if info.is_(UNIVERSAL, SEQUENCE) else []
