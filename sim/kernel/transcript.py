@@ -72,26 +72,17 @@ def add_console_event(lines: list[TranscriptLine], category: str, name: str,
 _LINE_START = '{"category": '
 
 
-def read_trace_file(path: Path, categories: Collection[str],
-                    quick: Callable[[str], dict[str, Any] | None] | None = None,
-                    ) -> Iterator[dict[str, Any]]:
+def read_trace_file(path: Path, categories: Collection[str]) -> Iterator[dict[str, Any]]:
     """The records of a `trace.jsonl` whose category is one of `categories`, parsed, in
     order. A line of another category is skipped without parsing it: the trace writes
     its keys sorted, so each line starts with its category (`sim.kernel.trace`), and a
     run's reports read a few categories out of a trace of hundreds of thousands of lines.
-    A line that does not start so (a hand-edited file) is parsed and filtered. `quick`,
-    if given, reads a line first, without parsing it all; where it answers None the line
-    is parsed."""
+    A line that does not start so (a hand-edited file) is parsed and filtered."""
     prefixes = tuple(f"{_LINE_START}{json.dumps(category)}," for category in categories)
     wanted = frozenset(categories)
     decode = json.JSONDecoder().decode
     with open(path, encoding="utf-8") as handle:
         for line in handle:
-            if quick is not None:
-                record = quick(line)
-                if record is not None:
-                    yield record
-                    continue
             if line.startswith(prefixes):
                 yield decode(line)
             elif not line.startswith(_LINE_START) and line.strip():
@@ -113,35 +104,22 @@ _CONSOLE_REST = re.compile(
 sequence number and the time as JSON writes a number."""
 
 
-def _console_line(line: str) -> dict[str, Any] | None:
-    """A trace line of a router's `console/line` or `console/inline` (one that starts with
-    `_CONSOLE_TEXT`) read without parsing it all: the text by the JSON decoder's own string
-    scanner, the rest by `_CONSOLE_REST`. Gives what `json.loads` gives for the fields a
-    transcript needs (category, name, router, data, t: a time without fraction or exponent
-    is an int, as JSON reads it); None for anything else (parsed as JSON). A run's console
-    is some 40 % of its trace, and parsing it was most of the time spent cutting out the
-    transcripts."""
-    if not line.startswith(_CONSOLE_TEXT):
-        return None
-    try:
-        text, end = scanstring(line, len(_CONSOLE_TEXT))
-    except ValueError:
-        return None  # JSON parsing says what is wrong with it
-    found = _CONSOLE_REST.fullmatch(line, end)
-    if found is None:
-        return None
-    name, router, number, fraction, exponent = found.groups()
-    t = float(number) if fraction or exponent else int(number)
-    return {"category": "console", "name": name, "router": router, "data": {"text": text},
-            "t": t}
-
-
 class _Kept(threading.local):
-    """The books `transcripts_from_file(..., keep=True)` read last, with the identity of the
-    file they came from (`_identity`), until `take_transcripts` takes them. Per thread: a
-    sweep writes several runs' folders and reports at once, each in its own thread."""
+    """What `transcripts_from_file(..., keep=True)` read last, with the identity of the
+    file it came from (`_identity`), until `take_kept` takes it. Per thread: a sweep
+    writes several runs' folders and reports at once, each in its own thread."""
 
-    books: tuple[tuple[int, int, int, int], Books] | None = None
+    books: tuple[tuple[int, int, int, int], Kept] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A trace file's consoles (`books`) and its records of the categories `also` asked
+    for (`records`, parsed, in file order), read in the same pass."""
+
+    books: Books
+    categories: frozenset[str]
+    records: list[dict[str, Any]]
 
 
 _KEPT = _Kept()
@@ -153,36 +131,89 @@ def _identity(path: Path) -> tuple[int, int, int, int]:
     return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
 
 
-def transcripts_from_file(path: Path, *, keep: bool = False) -> tuple[Books, int]:
+def transcripts_from_file(path: Path, *, keep: bool = False,
+                          also: Collection[str] = ()) -> tuple[Books, int]:
     """Every router's console lines from a `trace.jsonl`, in one pass over the file, and
     the number of events in it; the same lines `transcript_entries` gives per router.
 
-    `keep`: hold on to the books for the next `take_transcripts` of the same file (the
-    report written right after the output folder reads the same consoles: parsing a
-    10,000-router run's console lines again cost seconds)."""
+    `keep`: hold on to the books for the next `take_kept` of the same file (the report
+    written right after the output folder reads the same consoles: parsing a 10,000-router
+    run's console lines again cost seconds), with the records of the categories `also`
+    (the report's other facts), read in the same pass: reading the file through again for
+    them cost a fifth of the report."""
     _KEPT.books = None  # whatever was kept is for another file, or this one before a rewrite
     books: Books = {}
+    records: list[dict[str, Any]] = []
     count = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 22):
             count += chunk.count(b"\n")
-    for record in read_trace_file(path, CONSOLE_CATEGORIES, _console_line):
+    others = frozenset(also) - frozenset(CONSOLE_CATEGORIES) if keep else frozenset()
+    for record in _read_consoles(path, (*CONSOLE_CATEGORIES, *sorted(others)), books):
+        category = record["category"]
+        if category not in CONSOLE_CATEGORIES:
+            records.append(record)
+            continue
         router = record["router"]
         if router is not None:
             lines = books.get(router)
             if lines is None:
                 lines = books[router] = []
-            add_console_event(lines, record["category"], record["name"], record["data"],
-                              record["t"])
+            add_console_event(lines, category, record["name"], record["data"], record["t"])
     if keep:
-        _KEPT.books = (_identity(path), books)
+        _KEPT.books = (_identity(path), Kept(books, others, records))
     return books, count
 
 
-def take_transcripts(path: Path) -> Books | None:
-    """The books `transcripts_from_file(path, keep=True)` read, if `path` is still the
-    very file they were read from, unchanged since (same device, inode, size and
-    modification time); None otherwise. Given once: they are not kept after."""
+def _read_consoles(path: Path, categories: Collection[str], books: Books,
+                   ) -> Iterator[dict[str, Any]]:
+    """`read_trace_file(path, categories)`, except that a line starting with
+    `_CONSOLE_TEXT` is read without parsing it all (the text by the JSON decoder's own
+    string scanner, the rest by `_CONSOLE_REST`; a time without fraction or exponent is an
+    int, as JSON reads it) and goes straight into its router's lines in `books` (what
+    `add_console_event` does with it) instead of being yielded as a record. A run's
+    console is some 40 % of its trace: parsing it was most of the time spent cutting out
+    the transcripts, and then building a mapping per line and handing it through a
+    generator and a call half of the rest. The other records (and a console line the
+    quick reading does not settle) are yielded, in order."""
+    prefixes = tuple(f"{_LINE_START}{json.dumps(category)}," for category in categories)
+    wanted = frozenset(categories)
+    decode = json.JSONDecoder().decode
+    start = len(_CONSOLE_TEXT)
+    rest = _CONSOLE_REST.fullmatch
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith(_CONSOLE_TEXT):
+                try:
+                    text, end = scanstring(line, start)
+                except ValueError:
+                    found = None  # JSON parsing says what is wrong with it
+                else:
+                    found = rest(line, end)
+                if found is not None:
+                    name, router, number, fraction, exponent = found.groups()
+                    t = float(number) if fraction or exponent else int(number)
+                    lines = books.get(router)
+                    if lines is None:
+                        lines = books[router] = []
+                    if name == "line" or not lines:
+                        lines.append(TranscriptLine(text, "console", t))
+                    else:  # inline: continues the last line
+                        last = lines[-1]
+                        lines[-1] = TranscriptLine(last.text + text, last.kind, last.t)
+                    continue
+            if line.startswith(prefixes):
+                yield decode(line)
+            elif not line.startswith(_LINE_START) and line.strip():
+                record = decode(line)
+                if record.get("category") in wanted:
+                    yield record
+
+
+def take_kept(path: Path) -> Kept | None:
+    """What `transcripts_from_file(path, keep=True)` read, if `path` is still the very
+    file it was read from, unchanged since (same device, inode, size and modification
+    time); None otherwise. Given once: it is not kept after."""
     kept, _KEPT.books = _KEPT.books, None
     if kept is None:
         return None
@@ -191,6 +222,12 @@ def take_transcripts(path: Path) -> Books | None:
     except OSError:
         return None
     return kept[1] if same else None
+
+
+def take_transcripts(path: Path) -> Books | None:
+    """The consoles of `take_kept(path)`."""
+    kept = take_kept(path)
+    return kept.books if kept is not None else None
 
 
 def text_of(lines: list[TranscriptLine]) -> str:

@@ -14,7 +14,7 @@ from sim.kernel.transcript import (
     Books,
     add_console_event,
     read_trace_file,
-    take_transcripts,
+    take_kept,
 )
 from sim.report.model import (
     CertNode,
@@ -30,11 +30,12 @@ from sim.report.model import (
     Wait,
     WarningFact,
 )
+from sim.scenario.output import REPORT_FACTS
 
 Record = dict[str, Any]
 
 
-REPORTED = ("console", "log", "scep", "ike", "fsm", "link")
+REPORTED = (*CONSOLE_CATEGORIES, *REPORT_FACTS)
 """The trace categories a report reads: consoles, exchanges, server states and links.
 The rest of a trace (packets, timers, ...) is most of its lines and is not parsed."""
 
@@ -54,14 +55,18 @@ def open_folder(folder: Path) -> tuple[dict[str, Any], Iterator[Record]]:
 
 def read_folder(folder: Path) -> tuple[dict[str, Any], Iterator[Record], Books | None]:
     """`open_folder`, and the consoles if writing the folder has just read them from this
-    very trace file (`take_transcripts`): then the records are those of the other
-    categories a report reads, and the consoles are not parsed a second time."""
+    very trace file (`take_kept`): then the records are those of the other categories a
+    report reads, and the consoles are not parsed a second time; nor are those records,
+    if they were kept from the same pass (the file is then not read again)."""
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     trace = folder / "trace.jsonl"
-    consoles = take_transcripts(trace)
-    categories = REPORTED if consoles is None else tuple(
-        category for category in REPORTED if category not in CONSOLE_CATEGORIES)
-    return summary, read_trace_file(trace, categories), consoles
+    kept = take_kept(trace)
+    if kept is None:
+        return summary, read_trace_file(trace, REPORTED), None
+    if kept.categories >= frozenset(REPORT_FACTS):
+        return summary, (record for record in kept.records
+                         if record["category"] in REPORT_FACTS), kept.books
+    return summary, read_trace_file(trace, REPORT_FACTS), kept.books
 
 
 @dataclass

@@ -47,6 +47,9 @@ from sim.scenario.runner import RunResult
 from sim.scenario.summary_json import dumps_indented
 
 OWNED = ("summary.json", "trace.jsonl", "transcripts", "artifacts")
+REPORT_FACTS = ("scep", "ike", "fsm", "link")
+"""The trace categories the report reads besides the consoles (`sim.report.build`): read
+in the same pass as the transcripts and kept for the report written next."""
 
 
 class OutsideOutputFolder(ValueError):
@@ -318,8 +321,10 @@ def _write_output(result: RunResult, out_dir: Path, path: str | None) -> list[st
     # then each router's transcript comes from the trace as a whole.
     books: dict[str, list[TranscriptLine]] | None = None
     if streamed:
-        # Kept for the report, which is written next from the same file (`write_report`).
-        books, count = transcripts_from_file(writer.root / "trace.jsonl", keep=True)
+        # Kept for the report, which is written next from the same file (`write_report`),
+        # with the other records it reads: one pass over the file for both.
+        books, count = transcripts_from_file(writer.root / "trace.jsonl", keep=True,
+                                             also=REPORT_FACTS)
         if count != len(trace):
             books = None
     for name in result.world.routers:

@@ -58,7 +58,7 @@ class FolderArtifacts:
 
 def stream_output(out_dir: Path, wrap: Wrap | None = None) -> Callable[[World], None]:
     """A `run_scenario` setup that streams the run into `out_dir` (see the module doc).
-    `wrap`, if given, wraps each write of an event or an artifact."""
+    `wrap`, if given, wraps each write of a batch of events or of an artifact."""
 
     def setup(world: World) -> None:
         clear_owned(out_dir)
