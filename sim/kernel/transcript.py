@@ -57,32 +57,42 @@ def add_console_event(lines: list[TranscriptLine], category: str, name: str,
     `console/line` starts a line, a `console/inline` continues the last one, a `log/*`
     is a stamped line; any other event shows nothing."""
     if category == "console":
-        if name == "line":
-            lines.append(TranscriptLine(data["text"], "console", t))
-        elif name == "inline":
-            if lines:
-                last = lines[-1]
-                lines[-1] = TranscriptLine(last.text + data["text"], last.kind, last.t)
-            else:
-                lines.append(TranscriptLine(data["text"], "console", t))
+        if name in ("line", "inline"):
+            _add_console_text(lines, name, data["text"], t)
     elif category == "log":
         lines.append(TranscriptLine(f"{data['stamp']}: {data['text']}", name, t))
+
+
+def _add_console_text(lines: list[TranscriptLine], name: str, text: str, t: float) -> None:
+    """A `console/line` starts a line; a `console/inline` continues the last one (or
+    starts the first)."""
+    if name == "line" or not lines:
+        lines.append(TranscriptLine(text, "console", t))
+    else:
+        last = lines[-1]
+        lines[-1] = TranscriptLine(last.text + text, last.kind, last.t)
 
 
 _LINE_START = '{"category": '
 
 
-def read_trace_file(path: Path, categories: Collection[str]) -> Iterator[dict[str, Any]]:
+def read_trace_file(path: Path, categories: Collection[str],
+                    handled: Callable[[str], bool] | None = None,
+                    ) -> Iterator[dict[str, Any]]:
     """The records of a `trace.jsonl` whose category is one of `categories`, parsed, in
     order. A line of another category is skipped without parsing it: the trace writes
     its keys sorted, so each line starts with its category (`sim.kernel.trace`), and a
     run's reports read a few categories out of a trace of hundreds of thousands of lines.
-    A line that does not start so (a hand-edited file) is parsed and filtered."""
+    A line that does not start so (a hand-edited file) is parsed and filtered.
+    `handled`, if given, sees each line first; a line it answers True for is taken care
+    of there and not parsed."""
     prefixes = tuple(f"{_LINE_START}{json.dumps(category)}," for category in categories)
     wanted = frozenset(categories)
     decode = json.JSONDecoder().decode
     with open(path, encoding="utf-8") as handle:
         for line in handle:
+            if handled is not None and handled(line):
+                continue
             if line.startswith(prefixes):
                 yield decode(line)
             elif not line.startswith(_LINE_START) and line.strip():
@@ -170,44 +180,34 @@ def _read_consoles(path: Path, categories: Collection[str], books: Books,
     """`read_trace_file(path, categories)`, except that a line starting with
     `_CONSOLE_TEXT` is read without parsing it all (the text by the JSON decoder's own
     string scanner, the rest by `_CONSOLE_REST`; a time without fraction or exponent is an
-    int, as JSON reads it) and goes straight into its router's lines in `books` (what
-    `add_console_event` does with it) instead of being yielded as a record. A run's
+    int, as JSON reads it) and goes straight into its router's lines in `books`
+    (`_add_console_text`) instead of being yielded as a record. A run's
     console is some 40 % of its trace: parsing it was most of the time spent cutting out
     the transcripts, and then building a mapping per line and handing it through a
     generator and a call half of the rest. The other records (and a console line the
     quick reading does not settle) are yielded, in order."""
-    prefixes = tuple(f"{_LINE_START}{json.dumps(category)}," for category in categories)
-    wanted = frozenset(categories)
-    decode = json.JSONDecoder().decode
     start = len(_CONSOLE_TEXT)
     rest = _CONSOLE_REST.fullmatch
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith(_CONSOLE_TEXT):
-                try:
-                    text, end = scanstring(line, start)
-                except ValueError:
-                    found = None  # JSON parsing says what is wrong with it
-                else:
-                    found = rest(line, end)
-                if found is not None:
-                    name, router, number, fraction, exponent = found.groups()
-                    t = float(number) if fraction or exponent else int(number)
-                    lines = books.get(router)
-                    if lines is None:
-                        lines = books[router] = []
-                    if name == "line" or not lines:
-                        lines.append(TranscriptLine(text, "console", t))
-                    else:  # inline: continues the last line
-                        last = lines[-1]
-                        lines[-1] = TranscriptLine(last.text + text, last.kind, last.t)
-                    continue
-            if line.startswith(prefixes):
-                yield decode(line)
-            elif not line.startswith(_LINE_START) and line.strip():
-                record = decode(line)
-                if record.get("category") in wanted:
-                    yield record
+
+    def console_text(line: str) -> bool:
+        if not line.startswith(_CONSOLE_TEXT):
+            return False
+        try:
+            text, end = scanstring(line, start)
+        except ValueError:
+            return False  # JSON parsing says what is wrong with it
+        found = rest(line, end)
+        if found is None:
+            return False
+        name, router, number, fraction, exponent = found.groups()
+        lines = books.get(router)
+        if lines is None:
+            lines = books[router] = []
+        _add_console_text(lines, name, text,
+                          float(number) if fraction or exponent else int(number))
+        return True
+
+    return read_trace_file(path, categories, console_text)
 
 
 def take_kept(path: Path) -> Kept | None:
