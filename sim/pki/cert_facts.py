@@ -15,6 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
 
+from sim.pki.memo import per_object
+
 
 class IssuerFacts:
     """What every certificate a CA issues takes from the CA certificate: its subject (the
@@ -39,20 +41,10 @@ class IssuerFacts:
                                       x509.AuthorityKeyIdentifier(digest, None, None))
 
 
-_ISSUERS: dict[int, IssuerFacts] = {}
-"""id(CA certificate) -> its `IssuerFacts` (which holds the certificate, so the id is not
-reused while the entry exists); emptied past `_ISSUERS_KEPT` CAs."""
-_ISSUERS_KEPT = 256
-
-
+@per_object(256)
 def issuer_facts(cert: x509.Certificate) -> IssuerFacts:
-    """`cert`'s `IssuerFacts`, made once per certificate object."""
-    kept = _ISSUERS.get(id(cert))
-    if kept is None or kept.cert is not cert:
-        if len(_ISSUERS) >= _ISSUERS_KEPT:
-            _ISSUERS.clear()
-        kept = _ISSUERS[id(cert)] = IssuerFacts(cert)
-    return kept
+    """`cert`'s `IssuerFacts`, made once per certificate object (the 256 most recent)."""
+    return IssuerFacts(cert)
 
 
 def ca_not_after(cert: x509.Certificate) -> datetime:

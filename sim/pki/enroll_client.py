@@ -45,7 +45,6 @@ amount and leaves the wait unchanged:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
@@ -70,6 +69,7 @@ from sim.pki.enroll_effects import (
     Send,
     Syslog,
 )
+from sim.pki.memo import per_value
 from sim.pki.scep_client import Enrollment, ScepEndpoint, scep_endpoint
 
 EXPIRY_RENEWAL_LEAD = timedelta(minutes=1)
@@ -142,18 +142,12 @@ def ios_timer_text(moment: datetime) -> str:
             f"{_MONTHS[moment.month - 1]} {moment.day} {moment.year}")
 
 
+@per_value(bytes, 256)
 def caps_profile_of(body: bytes) -> scep.Profile:
     """The algorithms a GetCACaps answer `body` makes the client use (sscep's rules,
     `scep.profile_from_caps`). Read once per distinct answer: a CA answers every router
     that enrolls with it with the same bytes, and a profile is immutable."""
-    if type(body) is not bytes:  # noqa: E721 - only immutable bytes can key the memo
-        return scep.profile_from_caps(scep.parse_caps(bytes(body).decode("latin-1")))
-    return _caps_profile_once(body)
-
-
-@functools.lru_cache(maxsize=256)
-def _caps_profile_once(body: bytes) -> scep.Profile:
-    return scep.profile_from_caps(scep.parse_caps(body.decode("latin-1")))
+    return scep.profile_from_caps(scep.parse_caps(bytes(body).decode("latin-1")))
 
 
 def key_too_short(key: rsa.RSAPrivateKey, digest: str) -> str | None:
