@@ -346,7 +346,7 @@ def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
              floor_after: bool) -> BenchReport:
     keys = KeyWatch()
     # Made before anything is timed or its memory measured (it generates two keys).
-    interleaved = None if floor_after else InterleavedFloor(bits, _no_servers)
+    interleaved = None if floor_after else InterleavedFloor(bits)
     reset = _reset_peak()
     before = (_status_kib("VmRSS") or 0) * 1024
     if trace_memory:
@@ -364,8 +364,7 @@ def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
                 router = routers.get(name)
                 return router.running.servers if router is not None else ()
 
-            interleaved.counter.servers_of = servers_of
-            world.env.trace.subscribe(interleaved.feed)
+            interleaved.watch(world.env.trace, servers_of)
 
     watch = Stopwatch()
     result = run_scenario(scenario, key_cache=key_cache or default_cache_dir(),
@@ -406,11 +405,6 @@ def _measure(scenario: Scenario, title: str, bits: int, key_cache: Path | None,
                        len(world.env.trace), _enrolled(result), state.value if state else None,
                        memory, keys, key_cache is not None,
                        work, floor, streamed, written, len(result.warnings))
-
-
-def _no_servers(router: str) -> Collection[str]:
-    """Stands for `servers_of` until the world exists (`_measure`'s setup sets it)."""
-    return ()
 
 
 def _enrolled(result: RunResult) -> int:

@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
 from cryptography.x509.oid import NameOID
 
-from sim.kernel.trace import TraceEvent
+from sim.kernel.trace import Trace, TraceEvent
 from sim.pki.keys import KeySource, key_der, load_key_der
 
 CLIENT_MESSAGES = ("PKCSReq", "GetCertInitial")
@@ -334,14 +334,14 @@ enough that a 10,000-router run is measured in over two hundred slices."""
 class InterleavedFloor:
     """The floor measured in slices during the run (see the module docstring).
 
-    Subscribed to the run's trace: `feed` counts each event's work and, once
-    `SLICE_OPERATIONS` are pending, does them directly. The slices' time is kept in
-    `spent` so that the bench takes it out of the run's; counting itself (one set lookup
-    for most events) stays in the run's time, which only makes the ratio larger."""
+    Made before the run (the rig generates two keys), then `watch`es the run's trace:
+    `feed` counts each event's work and, once `SLICE_OPERATIONS` are pending, does them
+    directly. The slices' time is kept in `spent` so that the bench takes it out of the
+    run's; counting itself (one set lookup for most events) stays in the run's time, which
+    only makes the ratio larger."""
 
-    def __init__(self, bits: int, servers_of: Callable[[str], Collection[str]],
-                 every: int | None = None) -> None:
-        self.counter = WorkCounter(bits, servers_of)
+    def __init__(self, bits: int, every: int | None = None) -> None:
+        self.counter = WorkCounter(bits, lambda router: ())
         self.rig = FloorRig(bits)
         self.done = Work(bits)
         """The work the slices did."""
@@ -351,6 +351,12 @@ class InterleavedFloor:
         self.spent = ZERO
         """Host time the slices took, counting (a little) around them."""
         self._every = SLICE_OPERATIONS if every is None else every
+
+    def watch(self, trace: Trace, servers_of: Callable[[str], Collection[str]]) -> None:
+        """Count the work of every event `trace` records from now on; `servers_of` as
+        `WorkCounter` takes it."""
+        self.counter.servers_of = servers_of
+        trace.subscribe(self.feed)
 
     def feed(self, event: TraceEvent) -> None:
         self.counter.feed(event)

@@ -26,12 +26,11 @@ def _totals(work: Work) -> tuple[int, ...]:
 def test_interleaved_counting_finds_the_work_the_trace_shows() -> None:
     """Counted live, slice by slice, a run's work would differ from the same run's trace
     counted afterwards: the floor a user compares with would be of other work."""
-    floor = InterleavedFloor(1024, lambda router: (), every=7)
+    floor = InterleavedFloor(1024, every=7)
 
     def setup(world: World) -> None:
         routers = world.routers
-        floor.counter.servers_of = lambda name: routers[name].running.servers
-        world.env.trace.subscribe(floor.feed)
+        floor.watch(world.env.trace, lambda name: routers[name].running.servers)
 
     result = run_scenario(build_hierarchy(Shape(2, 2, 4, 1024)), setup=setup)
     world = result.world
