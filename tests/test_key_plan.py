@@ -3,6 +3,7 @@ its routers generate, and the keys made ahead are the very keys the run would ma
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,19 @@ def test_cold_bench_counts_keys_made_ahead_as_the_runs(
     assert len(report.keys.generated) == 7 and report.keys.used == 7
     assert len(report.work.keys) == 7 and report.keys.seconds > 0
     assert report.enrolled == 6
+
+
+def test_a_pool_that_fails_leaves_the_keys_to_the_routers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes that cannot start (or die) would crash a user's run instead of
+    leaving its keys to be made as the routers ask for them."""
+    monkeypatch.setattr(sim.pki.keys, "PREGENERATE_SECONDS", 0.0)
+
+    class Broken:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise BrokenProcessPool("a worker died")
+
+    monkeypatch.setattr(sim.pki.keys, "ProcessPoolExecutor", Broken)
+    source = KeySource(7, tmp_path)
+    assert source.pregenerate([("a/a#0", 512), ("b/b#0", 512)], workers=2) == []
+    assert key_der(source.get("a/a#0", 512)) == key_der(KeySource(7).get("a/a#0", 512))

@@ -34,6 +34,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -334,9 +335,9 @@ class KeySource:
         """Generate the keys of `wanted` (label, bits) that the disk cache lacks, ahead of
         their use, over `workers` processes (every core by default), into the cache; a run
         then loads them as it would any cached key. Only worth it for a batch: starting the
-        processes costs about a second, so fewer than `PREGENERATE_SECONDS` of estimated
-        work, a single core or no disk cache does nothing. Returns the keys generated (and
-        tells `on_generated` of each)."""
+        processes costs up to a few tenths of a second, so fewer than `PREGENERATE_SECONDS`
+        of estimated work, a single core or no disk cache does nothing, and neither does a
+        pool that fails. Returns the keys generated (and tells `on_generated` of each)."""
         if self.cache_dir is None:
             return []
         workers = workers or os.cpu_count() or 1
@@ -347,13 +348,21 @@ class KeySource:
                 < PREGENERATE_SECONDS:
             return []
         items = [(self.seed, str(self.cache_dir), label, bits) for label, bits in missing]
-        # "spawn": a run may be on a thread of a process that has others (a sweep's), and
-        # forking a process with threads can leave a worker holding a lock no one releases.
-        with ProcessPoolExecutor(max_workers=min(workers, len(items)),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            made = [item for item, ok in zip(missing, pool.map(
-                _pregenerate_one, items, chunksize=max(1, len(items) // (workers * 8))),
-                strict=True) if ok]
+        # "fork" where this is the process's only thread: "spawn" imports the main module
+        # again in each worker (a user's script without a `__main__` guard would run
+        # again; one read from stdin cannot be found). With other threads (a sweep runs
+        # each run on one), "spawn": forking a process with threads can leave a worker
+        # holding a lock no one releases.
+        method = "fork" if threading.active_count() == 1 else "spawn"
+        try:
+            with ProcessPoolExecutor(max_workers=min(workers, len(items)),
+                                     mp_context=multiprocessing.get_context(method)) as pool:
+                made = [item for item, ok in zip(missing, pool.map(
+                    _pregenerate_one, items,
+                    chunksize=max(1, len(items) // (workers * 8))), strict=True) if ok]
+        except (OSError, BrokenProcessPool):
+            # Making keys ahead only saves host time: the routers make what is missing.
+            return []
         if self.on_generated is not None:
             for label, bits in made:
                 self.on_generated(label, bits)
@@ -418,7 +427,8 @@ class KeySource:
 
 PREGENERATE_SECONDS = 3.0
 """Estimated single-core seconds of key generation below which `pregenerate` leaves the
-keys to be made as they are used: its worker processes take about a second to start."""
+keys to be made as they are used: starting its worker processes took 0.02 s forked and
+0.28 s spawned on the project's machine, and a small run gains nothing worth either."""
 
 
 def _estimated_seconds(bits: int) -> float:
